@@ -1,0 +1,151 @@
+//! One [`Validator`] trait, the real implementations behind it, and the x509-limbo harness
+//! protocol that external implementations speak.
+//!
+//! Data flow: a limbo [`limbo::Testcase`] (ours from the corpus export, or limbo's own) becomes a
+//! [`ValidationInput`] (DER decoded once), every validator turns it into a [`Verdict`], and the
+//! [`runner`] does that for every case × validator in parallel, turning panics and hangs into
+//! [`Verdict::Error`] so one bad validator never stops a run.
+
+pub mod limbo;
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+/// DER bytes of one certificate.
+pub type CertDer = Vec<u8>;
+
+/// What a TLS client is checking the peer certificate for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Usage {
+    /// A client checking a server (extendedKeyUsage serverAuth): limbo's `SERVER`.
+    ServerAuth,
+    /// A server checking a client (clientAuth): limbo's `CLIENT`.
+    ClientAuth,
+}
+
+/// The name the peer must prove, limbo's `expected_peer_name`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeerName {
+    Dns(String),
+    Ip(std::net::IpAddr),
+    Rfc822(String),
+}
+
+/// Everything one validation needs. Built from a limbo testcase (see [`limbo::Testcase::to_input`]).
+#[derive(Clone, Debug)]
+pub struct ValidationInput {
+    /// Stable id, `namespace::case` (limbo's id).
+    pub id: String,
+    /// Trust anchors, as certificates.
+    pub trust_anchors: Vec<CertDer>,
+    /// The untrusted certificates exactly as served, order and extras kept (without the peer).
+    pub served_chain: Vec<CertDer>,
+    /// The end-entity certificate.
+    pub peer: CertDer,
+    /// Intermediates the client already holds (a browser's cache). Limbo cannot express this; our
+    /// in-process adapters offer them to the path builder after the served ones.
+    pub cached: Vec<CertDer>,
+    /// Certificates the client could fetch through AIA caIssuers, by URL. No real library here
+    /// fetches; kept so the client model (roadmap) can.
+    pub aia_repository: Vec<(String, CertDer)>,
+    /// `None` means "now" (limbo's null).
+    pub validation_time: Option<SystemTime>,
+    pub expected_peer_name: Option<PeerName>,
+    pub usage: Usage,
+    /// limbo `extended_key_usage` (known EKU names, e.g. "serverAuth"); empty = no constraint.
+    pub extended_key_usage: Vec<String>,
+    /// limbo `key_usage` names; empty = no constraint.
+    pub key_usage: Vec<String>,
+    /// limbo `signature_algorithms`; empty = no constraint.
+    pub signature_algorithms: Vec<String>,
+    pub max_chain_depth: Option<u32>,
+    /// limbo `features` (e.g. "has-crl", "max-chain-depth").
+    pub features: Vec<String>,
+    /// CRLs as DER.
+    pub crls: Vec<Vec<u8>>,
+}
+
+/// The normalized reason for a rejection, mapped from each implementation's native codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RejectKind {
+    Expired,
+    NotYetValid,
+    UnknownIssuer,
+    BadSignature,
+    NameMismatch,
+    ConstraintViolation,
+    Usage,
+    PathTooLong,
+    Other,
+}
+
+impl RejectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectKind::Expired => "expired",
+            RejectKind::NotYetValid => "not-yet-valid",
+            RejectKind::UnknownIssuer => "unknown-issuer",
+            RejectKind::BadSignature => "bad-signature",
+            RejectKind::NameMismatch => "name-mismatch",
+            RejectKind::ConstraintViolation => "constraint-violation",
+            RejectKind::Usage => "usage",
+            RejectKind::PathTooLong => "path-too-long",
+            RejectKind::Other => "other",
+        }
+    }
+}
+
+/// One validator's answer for one case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Accepted; `chain_built` lists the chain from the peer to the anchor as subject CNs (or
+    /// SHA-256 prefixes where there is no CN) when the implementation reports it, else empty.
+    Accept { chain_built: Vec<String> },
+    /// Rejected, with the normalized kind and the native message.
+    Reject { kind: RejectKind, detail: String },
+    /// Not run: the case needs something this validator cannot honour (e.g. a limbo feature).
+    Skip { reason: String },
+    /// The validator itself failed: panic, crash, timeout, unparsable output.
+    Error { detail: String },
+}
+
+impl Verdict {
+    /// Short label: `accept`, `reject:expired`, `skip`, `error`.
+    pub fn label(&self) -> String {
+        match self {
+            Verdict::Accept { .. } => "accept".into(),
+            Verdict::Reject { kind, .. } => format!("reject:{}", kind.as_str()),
+            Verdict::Skip { .. } => "skip".into(),
+            Verdict::Error { .. } => "error".into(),
+        }
+    }
+}
+
+/// A real path-validation implementation.
+pub trait Validator: Send + Sync {
+    /// Column name in reports and the results file name, e.g. `openssl-partial-chain`.
+    fn name(&self) -> &str;
+    /// Library name and version actually linked or run, e.g. `OpenSSL 3.0.19 27 Jan 2026`.
+    fn version(&self) -> String;
+    /// Knobs that limbo cannot express (profile flags), recorded in results' `context`.
+    fn profile(&self) -> String {
+        String::new()
+    }
+    /// Validate one case. Must not panic on bad input (the runner catches panics anyway).
+    fn validate(&self, input: &ValidationInput) -> Verdict;
+    /// Validate many cases at once. External harnesses override this to start one process per
+    /// batch; the default calls [`Validator::validate`] for each.
+    fn validate_batch(&self, inputs: &[ValidationInput]) -> Vec<Verdict> {
+        inputs.iter().map(|input| self.validate(input)).collect()
+    }
+}
+
+pub mod external;
+pub mod openssl_validator;
+pub mod runner;
+pub mod suite;
+pub mod webpki_validator;

@@ -1,0 +1,27 @@
+//! `cargo xtask bench <gen|validate|limbo>`: benchmarks, always measured in a release build.
+//!
+//! A debug build re-runs itself as `cargo run --release` first, so a user cannot benchmark an
+//! unoptimised binary by accident. Figures are reported beside a reference measured in the same
+//! run (`openssl speed`), because absolute numbers on shared machines are noise.
+
+mod gen;
+mod limbo;
+pub mod openssl_speed;
+mod validate;
+
+use crate::{BenchArgs, BenchTarget};
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        let sh = xshell::Shell::new()?;
+        sh.change_dir(crate::project_root());
+        let target = format!("{:?}", args.target).to_lowercase();
+        xshell::cmd!(sh, "cargo run --quiet --release --package xtask -- bench {target}").run()?;
+        return Ok(());
+    }
+    match args.target {
+        BenchTarget::Gen => gen::run(),
+        BenchTarget::Validate => validate::run(),
+        BenchTarget::Limbo => limbo::run(),
+    }
+}

@@ -1,0 +1,7 @@
+//! `cargo xtask limbo` (stub: being written).
+
+use crate::LimboArgs;
+
+pub fn run(_args: LimboArgs) -> anyhow::Result<()> {
+    anyhow::bail!("not yet implemented")
+}

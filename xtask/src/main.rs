@@ -1,0 +1,175 @@
+//! `cargo xtask <cmd>`: the anchorsmith command line.
+//!
+//! A thin dispatcher in the style of rust-analyzer's xtask: every flag of every command is
+//! declared here, in one place; each command lives in its own module with a `//!` header and
+//! calls into the library crates (`generator`, `validators`, `corpus`), where the logic is.
+//!
+//! Exit status: 0 success, 1 failure (including a stale `--check`), 2 bad input (malformed or
+//! impossible topology, unknown names, unreadable files).
+
+mod bench;
+mod corpus;
+mod gen;
+mod limbo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "anchorsmith: a synthetic PKI generator, a validator conformance corpus, and trust bundles",
+    long_about = "anchorsmith keeps TLS clients trusting their servers through certificate-authority \
+changes.\n\nStart with `cargo xtask corpus`: it regenerates the corpus of real incidents \
+(corpus/scenarios/), runs every case through every real validator, and writes a matrix, the \
+differences and an HTML report to target/corpus/."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a deterministic PKI (PEM, DER, manifest.json) from a topology TOML file.
+    ///
+    /// The topology language is documented in generator/README.md. The same file and seed
+    /// give the same bytes on every machine. Bad input exits 2 and writes nothing.
+    #[command(after_help = "Example:\n  cargo xtask gen corpus/scenarios/root-expiry-long-short/topology.toml --out /tmp/pki")]
+    Gen(GenArgs),
+    /// Build the corpus, run every case through every validator, and report.
+    ///
+    /// Writes results/<validator>.json (limbo results format), matrix.md, differences.md and
+    /// report.html to --out, and prints a summary table. `--check` only regenerates the committed
+    /// corpus (corpus/generated/) and fails if it drifted.
+    #[command(after_help = "Examples:\n  cargo xtask corpus\n  cargo xtask corpus --check\n  \
+cargo xtask corpus --validator-cmd go=/opt/limbo/harness/gocryptox509/harness")]
+    Corpus(CorpusArgs),
+    /// Run an x509-limbo suite through every validator and count agreement per namespace.
+    #[command(after_help = "Examples:\n  cargo xtask limbo --suite core\n  cargo xtask limbo --suite full\n  \
+cargo xtask limbo --suite full --compare ../shared/limbo/results/rustls-webpki.json.gz")]
+    Limbo(LimboArgs),
+    /// Benchmarks (always a release build; figures are ratios measured in the same run).
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct GenArgs {
+    /// The topology TOML file.
+    pub topology: PathBuf,
+    /// Output directory; created whole (via a temporary directory and a rename) or not at all.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write each certificate's private key as <id>.key.pem (PKCS#8, mode 0600).
+    #[arg(long)]
+    pub emit_keys: bool,
+    /// Override the topology's seed (keys derive from the seed and the key label).
+    #[arg(long)]
+    pub seed: Option<String>,
+    /// Replace an existing --out directory.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(clap::Args)]
+pub struct CorpusArgs {
+    /// Regenerate corpus/generated/ in memory and fail if the committed files differ.
+    #[arg(long)]
+    pub check: bool,
+    /// Write the committed corpus (corpus/generated/) instead of checking it; run after editing
+    /// a scenario.
+    #[arg(long, conflicts_with = "check")]
+    pub bless: bool,
+    /// Report directory.
+    #[arg(long, default_value = "target/corpus")]
+    pub out: PathBuf,
+    /// Add an external validator speaking the x509-limbo harness protocol: NAME=COMMAND. The
+    /// command reads limbo testcase JSON on stdin and writes limbo results JSON on stdout.
+    #[arg(long = "validator-cmd", value_name = "NAME=COMMAND")]
+    pub validator_cmd: Vec<String>,
+    /// Only run cases whose id contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Per-case timeout in seconds; a validator that takes longer is recorded as an error.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+}
+
+#[derive(Clone, Debug, ValueEnum)]
+pub enum BenchTarget {
+    /// Certificates per second for 1,000 certificates with cached keys, beside `openssl speed rsa2048`.
+    Gen,
+    /// Validations per second per in-process validator, on the corpus and the full limbo suite.
+    Validate,
+    /// Wall time of the full limbo suite per validator, including parsing the JSON.
+    Limbo,
+}
+
+#[derive(clap::Args)]
+pub struct LimboArgs {
+    /// `core` (208 cases), `full` (9,780 cases, gzipped) or the path of a limbo JSON file (.json or .json.gz).
+    #[arg(long, default_value = "core")]
+    pub suite: String,
+    /// Output directory for results/<validator>.json and differences.md.
+    #[arg(long, default_value = "target/limbo")]
+    pub out: PathBuf,
+    /// Compare our results with other harnesses' limbo results files (.json or .json.gz).
+    #[arg(long, num_args = 1..)]
+    pub compare: Vec<PathBuf>,
+    /// Add an external validator: NAME=COMMAND (limbo JSON on stdin, results JSON on stdout).
+    #[arg(long = "validator-cmd", value_name = "NAME=COMMAND")]
+    pub validator_cmd: Vec<String>,
+    /// Only run these validators (by name); default: all available.
+    #[arg(long = "validator", value_name = "NAME")]
+    pub validators: Vec<String>,
+    /// Per-case timeout in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[arg(value_enum)]
+    pub target: BenchTarget,
+}
+
+/// An error caused by the user's input (exit status 2), as opposed to a failure of ours (1).
+#[derive(Debug)]
+pub struct BadInput(pub anyhow::Error);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gen(args) => gen::run(args),
+        Command::Corpus(args) => corpus::run(args),
+        Command::Limbo(args) => limbo::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            if error.downcast_ref::<BadInput>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// The workspace root, so commands work from any directory (`cargo xtask` runs from anywhere).
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
