@@ -1,4 +1,134 @@
 //! Corpus: scenarios (the documented incidents as small synthetic PKIs), their cases and
 //! documented expectations, the limbo export, the differential runner and the reports.
+//!
+//! Layout of a corpus directory (`corpus/`):
+//! - `clients.toml`: the vocabulary of documented client behaviours ([`spec::ClientsFile`]);
+//! - `scenarios/<name>/topology.toml` + `scenario.toml`: one incident each ([`Scenario`]);
+//! - `generated/`: the committed export ([`generated`]).
+//!
+//! [`load_corpus`] reads and checks everything, generates each topology and expands the cases.
 
+pub mod case;
+pub mod error;
+pub mod export;
+pub mod generated;
+pub mod pki;
+pub mod reference;
 pub mod report;
+pub mod scenario;
+pub mod seeds;
+pub mod spec;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+pub use case::{Case, Expectation};
+pub use error::{CorpusError, Location};
+pub use reference::ReferenceVerdict;
+pub use scenario::{ExpectationRecord, Scenario};
+pub use spec::{Client, ClientsFile, Outcome};
+
+/// The loaded corpus: scenarios in name order, the client vocabulary, and every case.
+#[derive(Clone, Debug)]
+pub struct Corpus {
+    pub scenarios: Vec<Scenario>,
+    pub clients: BTreeMap<String, Client>,
+    pub cases: Vec<Case>,
+}
+
+impl Corpus {
+    pub fn case(&self, id: &str) -> Option<&Case> {
+        self.cases.iter().find(|case| case.id == id)
+    }
+
+    /// Every declared expectation once (a case may carry several, an expectation may select
+    /// several cases), with its scenario.
+    pub fn expectations(&self) -> impl Iterator<Item = (&Scenario, &ExpectationRecord)> {
+        self.scenarios
+            .iter()
+            .flat_map(|s| s.expectations.iter().map(move |e| (s, e)))
+    }
+}
+
+/// Where the loader finds what is not inside the corpus directory.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// The seed documents; default `<corpus_dir>/../../shared/seeds` (`../shared` beside the
+    /// checkout, as in CI).
+    pub seeds_dir: PathBuf,
+    /// Where the generator may cache keys; `None` generates them every time.
+    pub key_cache_dir: Option<PathBuf>,
+}
+
+impl LoadOptions {
+    pub fn for_corpus_dir(corpus_dir: &Path) -> LoadOptions {
+        LoadOptions {
+            seeds_dir: default_seeds_dir(corpus_dir),
+            key_cache_dir: pki::default_key_cache_dir(corpus_dir),
+        }
+    }
+}
+
+/// `<corpus_dir>/../../shared/seeds`.
+pub fn default_seeds_dir(corpus_dir: &Path) -> PathBuf {
+    let absolute = std::path::absolute(corpus_dir).unwrap_or_else(|_| corpus_dir.to_path_buf());
+    absolute
+        .parent()
+        .and_then(Path::parent)
+        .map_or_else(|| PathBuf::from("../shared/seeds"), |root| root.join("shared").join("seeds"))
+}
+
+/// Loads the corpus at `corpus_dir` with the default [`LoadOptions`].
+pub fn load_corpus(corpus_dir: &Path) -> Result<Corpus, CorpusError> {
+    load_corpus_with(corpus_dir, &LoadOptions::for_corpus_dir(corpus_dir))
+}
+
+/// Loads the corpus: parses `clients.toml` and every scenario, checks every name, quote and
+/// selector, generates each topology (in parallel) and expands the cases.
+pub fn load_corpus_with(corpus_dir: &Path, options: &LoadOptions) -> Result<Corpus, CorpusError> {
+    let clients = spec::load_clients(&corpus_dir.join("clients.toml"))?;
+    let seeds = seeds::Seeds::load(&options.seeds_dir)?;
+    let scenario_dirs = scenario_dirs(&corpus_dir.join("scenarios"))?;
+    // Check every scenario before generating any keys: a typo fails fast.
+    let resolved = scenario_dirs
+        .iter()
+        .map(|dir| scenario::resolve_scenario(dir, &clients, &seeds))
+        .collect::<Result<Vec<_>, _>>()?;
+    let generated = resolved
+        .into_par_iter()
+        .map(|resolved| {
+            let pki = pki::generate_pki(&resolved.topology, options.key_cache_dir.as_deref())?;
+            Ok(scenario::build_scenario(resolved, pki))
+        })
+        .collect::<Result<Vec<_>, CorpusError>>()?;
+    let mut scenarios = Vec::new();
+    let mut cases = Vec::new();
+    for (scenario, scenario_cases) in generated {
+        scenarios.push(scenario);
+        cases.extend(scenario_cases);
+    }
+    Ok(Corpus {
+        scenarios,
+        clients: clients.clients,
+        cases,
+    })
+}
+
+/// Scenario directories (those holding a `scenario.toml`), sorted by name.
+fn scenario_dirs(scenarios_dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
+    let io_error = |source| CorpusError::Io {
+        path: scenarios_dir.to_path_buf(),
+        source,
+    };
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(scenarios_dir).map_err(io_error)? {
+        let path = entry.map_err(io_error)?.path();
+        if path.join("scenario.toml").is_file() {
+            dirs.push(path);
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}

@@ -1,1 +1,23 @@
-//! Topology language → deterministic PKI.
+//! Topology language → deterministic PKI. The language, the output and the error format are
+//! documented in `generator/README.md`, included below so its example is also checked as a doc.
+#![doc = include_str!("../README.md")]
+
+mod der;
+mod extensions;
+mod generate;
+mod instant;
+mod keys;
+mod location;
+mod name;
+mod output;
+mod topology;
+
+pub use generate::{default_key_cache_dir, generate, GenerateError, GenerateOptions, GeneratedCert, Pki};
+pub use keys::KeyError;
+pub use name::{Name, NameAttribute};
+pub use output::{write_output, OutputError};
+pub use topology::{
+    load_topology, parse_topology, BasicConstraints, CertSpec, ExtKeyUsageExtension, ExtendedKeyUsage,
+    Extensions, IpSubnet, KeyAlgorithm, KeyIdentifier, KeyUsage, KeyUsageExtension, NameConstraints,
+    SignatureAlgorithm, SignatureHash, SubjectAltName, Topology, TopologyError, DEFAULT_SEED,
+};

@@ -142,6 +142,40 @@ pub trait Validator: Send + Sync {
     fn validate_batch(&self, inputs: &[ValidationInput]) -> Vec<Verdict> {
         inputs.iter().map(|input| self.validate(input)).collect()
     }
+    /// `None` (in-process validators): the runner calls [`Validator::validate`] per case, each
+    /// under its own deadline. `Some(n)` (external harnesses): the runner hands batches of up to
+    /// `n` cases to [`Validator::validate_batch`], which enforces its own timeouts.
+    fn preferred_batch_size(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// The in-process validators, in report column order: rustls-webpki, then the three OpenSSL
+/// profiles (`openssl`, `openssl-partial-chain`, `openssl-strict`).
+pub fn in_process_validators() -> Vec<std::sync::Arc<dyn Validator>> {
+    use openssl_validator::{OpenSslProfile, OpenSslValidator};
+    vec![
+        std::sync::Arc::new(webpki_validator::RustlsWebpki),
+        std::sync::Arc::new(OpenSslValidator::new(OpenSslProfile::Default)),
+        std::sync::Arc::new(OpenSslValidator::new(OpenSslProfile::PartialChain)),
+        std::sync::Arc::new(OpenSslValidator::new(OpenSslProfile::Strict)),
+    ]
+}
+
+/// How a certificate appears in `chain_built`: its subject CN, or `sha256:` and the first 16
+/// hex digits of the certificate's SHA-256 when it has no CN or does not parse.
+pub fn subject_label(der: &[u8]) -> String {
+    let common_name = openssl::x509::X509::from_der(der).ok().and_then(|cert| {
+        cert.subject_name()
+            .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+            .next()
+            .and_then(|entry| entry.data().to_string().ok())
+    });
+    common_name.unwrap_or_else(|| {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(der);
+        format!("sha256:{}", &hex::encode(digest)[..16])
+    })
 }
 
 pub mod external;

@@ -1,1 +1,335 @@
-//! (stub: being written)
+//! Runs every case through every validator, in parallel, and never lets one validator stop the
+//! run: a panic becomes [`Verdict::Error`] `panic: ...`, a hang becomes `timeout after Ns` (the
+//! stuck thread is abandoned, the run goes on).
+//!
+//! Validators run one after another (so each gets a clean wall time), each over all cases in
+//! parallel on rayon's pool. A validation runs on a long-lived helper thread owned by the rayon
+//! worker, which waits for it with a deadline: one channel round trip per case instead of a
+//! thread spawn, so the full limbo suite costs little more than the validations themselves.
+//! Verdicts are stored by case index, so results never depend on scheduling.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::limbo::{LimboResult, LimboResults};
+use crate::{ValidationInput, Validator, Verdict};
+
+/// Progress callback: `(done, total)` over all validator × case pairs.
+pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct RunOptions {
+    /// How long one in-process validation may take before it is recorded as an error.
+    pub per_case_timeout: Duration,
+    pub progress: Option<Progress>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            per_case_timeout: Duration::from_secs(10),
+            progress: None,
+        }
+    }
+}
+
+/// One validator's answers, aligned with the inputs.
+#[derive(Clone, Debug)]
+pub struct ValidatorRun {
+    pub name: String,
+    pub version: String,
+    pub profile: String,
+    pub verdicts: Vec<Verdict>,
+    /// Wall time of this validator over all cases (validators run one after another).
+    pub wall_time: Duration,
+}
+
+impl ValidatorRun {
+    /// This run as a limbo results file, the profile recorded in every context.
+    pub fn to_limbo_results<S: AsRef<str>>(&self, ids: &[S]) -> LimboResults {
+        to_limbo_results_with_profile(&self.name, &self.profile, ids, &self.verdicts)
+    }
+}
+
+/// Results of [`run_all`], one entry per validator in the order given.
+#[derive(Clone, Debug)]
+pub struct RunResults {
+    pub runs: Vec<ValidatorRun>,
+}
+
+impl RunResults {
+    pub fn get(&self, validator_name: &str) -> Option<&ValidatorRun> {
+        self.runs.iter().find(|run| run.name == validator_name)
+    }
+}
+
+/// Runs every input through every validator.
+pub fn run_all(
+    validators: &[Arc<dyn Validator>],
+    inputs: &[ValidationInput],
+    options: &RunOptions,
+) -> RunResults {
+    // One shared copy: a validation abandoned after a timeout may outlive this call, so the
+    // helper threads need owned data.
+    let shared_inputs: Arc<Vec<ValidationInput>> = Arc::new(inputs.to_vec());
+    let total = validators.len() * inputs.len();
+    let done = AtomicUsize::new(0);
+    let report = |count: usize| {
+        let now = done.fetch_add(count, Ordering::Relaxed) + count;
+        if let Some(progress) = &options.progress {
+            progress(now, total);
+        }
+    };
+    let runs = validators
+        .iter()
+        .map(|validator| {
+            let started = Instant::now();
+            let verdicts = match validator.preferred_batch_size() {
+                None => run_per_case(validator, &shared_inputs, options.per_case_timeout, &report),
+                Some(batch_size) => run_batches(
+                    validator,
+                    &shared_inputs,
+                    batch_size.max(1),
+                    options.per_case_timeout,
+                    &report,
+                ),
+            };
+            ValidatorRun {
+                name: validator.name().to_string(),
+                version: validator.version(),
+                profile: validator.profile(),
+                verdicts,
+                wall_time: started.elapsed(),
+            }
+        })
+        .collect();
+    RunResults { runs }
+}
+
+fn run_per_case(
+    validator: &Arc<dyn Validator>,
+    inputs: &Arc<Vec<ValidationInput>>,
+    timeout: Duration,
+    report: &(dyn Fn(usize) + Sync),
+) -> Vec<Verdict> {
+    (0..inputs.len())
+        .into_par_iter()
+        .map(|index| {
+            let validator = Arc::clone(validator);
+            let inputs = Arc::clone(inputs);
+            let verdicts = run_with_deadline(
+                Box::new(move || vec![validator.validate(&inputs[index])]),
+                1,
+                timeout,
+            );
+            report(1);
+            verdicts.into_iter().next().expect("one verdict per case")
+        })
+        .collect()
+}
+
+fn run_batches(
+    validator: &Arc<dyn Validator>,
+    inputs: &Arc<Vec<ValidationInput>>,
+    batch_size: usize,
+    per_case_timeout: Duration,
+    report: &(dyn Fn(usize) + Sync),
+) -> Vec<Verdict> {
+    let ranges: Vec<(usize, usize)> = (0..inputs.len())
+        .step_by(batch_size)
+        .map(|start| (start, (start + batch_size).min(inputs.len())))
+        .collect();
+    let batches: Vec<Vec<Verdict>> = ranges
+        .into_par_iter()
+        .map(|(start, end)| {
+            let validator = Arc::clone(validator);
+            let inputs = Arc::clone(inputs);
+            // The validator enforces its own per-batch timeout; this deadline only backs it up.
+            let backstop =
+                per_case_timeout.saturating_mul((end - start) as u32) + Duration::from_secs(30);
+            let verdicts = run_with_deadline(
+                Box::new(move || validator.validate_batch(&inputs[start..end])),
+                end - start,
+                backstop,
+            );
+            report(end - start);
+            verdicts
+        })
+        .collect();
+    batches.into_iter().flatten().collect()
+}
+
+type Job = Box<dyn FnOnce() -> Vec<Verdict> + Send>;
+
+/// A long-lived thread that runs jobs for one rayon worker.
+struct Helper {
+    jobs: Sender<Job>,
+    results: Receiver<std::thread::Result<Vec<Verdict>>>,
+}
+
+impl Helper {
+    fn spawn() -> std::io::Result<Helper> {
+        let (job_sender, job_receiver) = mpsc::channel::<Job>();
+        let (result_sender, result_receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("anchorsmith-validation".into())
+            .spawn(move || {
+                // Ends when the owner drops the sender (it abandoned us, or its thread ended).
+                for job in job_receiver {
+                    let outcome = catch_unwind(AssertUnwindSafe(job));
+                    if result_sender.send(outcome).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Helper {
+            jobs: job_sender,
+            results: result_receiver,
+        })
+    }
+}
+
+thread_local! {
+    static HELPER: RefCell<Option<Helper>> = const { RefCell::new(None) };
+}
+
+/// Runs `job` on this thread's helper and waits at most `timeout`; `expected` verdicts are
+/// returned in every case (errors fill them when the job panics, hangs or miscounts).
+fn run_with_deadline(job: Job, expected: usize, timeout: Duration) -> Vec<Verdict> {
+    let errors = |detail: String| vec![Verdict::Error { detail }; expected];
+    let helper = match HELPER.with(|slot| slot.borrow_mut().take()) {
+        Some(helper) => helper,
+        None => match Helper::spawn() {
+            Ok(helper) => helper,
+            Err(error) => return errors(format!("cannot start a validation thread: {error}")),
+        },
+    };
+    if helper.jobs.send(job).is_err() {
+        return errors("validation thread ended unexpectedly".into());
+    }
+    match helper.results.recv_timeout(timeout) {
+        Ok(outcome) => {
+            HELPER.with(|slot| *slot.borrow_mut() = Some(helper));
+            match outcome {
+                Ok(verdicts) if verdicts.len() == expected => verdicts,
+                Ok(verdicts) => errors(format!(
+                    "validator returned {} verdicts for {expected} cases",
+                    verdicts.len()
+                )),
+                Err(payload) => errors(format!("panic: {}", panic_message(&*payload))),
+            }
+        }
+        // The helper stays stuck in the job; dropping our ends lets it exit if it ever returns.
+        Err(RecvTimeoutError::Timeout) => errors(format!("timeout after {}", seconds(timeout))),
+        Err(RecvTimeoutError::Disconnected) => errors("validation thread ended unexpectedly".into()),
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0}s")
+    } else {
+        format!("{secs}s")
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text.to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(non-string panic payload)".into()
+    }
+}
+
+/// Verdicts as a limbo results file (no profile in the contexts).
+pub fn to_limbo_results<S: AsRef<str>>(
+    harness: &str,
+    ids: &[S],
+    verdicts: &[Verdict],
+) -> LimboResults {
+    to_limbo_results_with_profile(harness, "", ids, verdicts)
+}
+
+/// Verdicts as a limbo results file; a non-empty `profile` is appended to every context as
+/// `profile: ...`, since limbo cannot express it otherwise. An [`Verdict::Error`] becomes
+/// `SKIPPED` with an `error: ...` context: limbo has no error outcome, and it is no verdict.
+pub fn to_limbo_results_with_profile<S: AsRef<str>>(
+    harness: &str,
+    profile: &str,
+    ids: &[S],
+    verdicts: &[Verdict],
+) -> LimboResults {
+    assert_eq!(ids.len(), verdicts.len(), "one verdict per id");
+    let results = ids
+        .iter()
+        .zip(verdicts)
+        .map(|(id, verdict)| {
+            let (actual_result, context) = match verdict {
+                Verdict::Accept { chain_built } if chain_built.is_empty() => ("SUCCESS", None),
+                Verdict::Accept { chain_built } => {
+                    ("SUCCESS", Some(format!("chain: {}", chain_built.join(" -> "))))
+                }
+                Verdict::Reject { kind, detail } => {
+                    ("FAILURE", Some(format!("{}: {detail}", kind.as_str())))
+                }
+                Verdict::Skip { reason } => ("SKIPPED", Some(reason.clone())),
+                Verdict::Error { detail } => ("SKIPPED", Some(format!("error: {detail}"))),
+            };
+            let context = match (context, profile.is_empty()) {
+                (context, true) => context,
+                (None, false) => Some(format!("profile: {profile}")),
+                (Some(text), false) => Some(format!("{text}; profile: {profile}")),
+            };
+            LimboResult {
+                id: id.as_ref().to_string(),
+                actual_result: actual_result.to_string(),
+                context,
+            }
+        })
+        .collect();
+    LimboResults {
+        version: 1,
+        harness: harness.to_string(),
+        results,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RejectKind;
+
+    #[test]
+    fn limbo_results_carry_kind_detail_and_profile() {
+        let verdicts = vec![
+            Verdict::Accept { chain_built: vec!["leaf".into(), "root".into()] },
+            Verdict::Reject { kind: RejectKind::Expired, detail: "error 10".into() },
+            Verdict::Skip { reason: "no".into() },
+            Verdict::Error { detail: "timeout after 1s".into() },
+        ];
+        let ids = ["a", "b", "c", "d"];
+        let results = to_limbo_results_with_profile("openssl", "X509_V_FLAG_PARTIAL_CHAIN", &ids, &verdicts);
+        let outcomes: Vec<_> = results.results.iter().map(|r| r.actual_result.as_str()).collect();
+        assert_eq!(outcomes, ["SUCCESS", "FAILURE", "SKIPPED", "SKIPPED"]);
+        assert_eq!(
+            results.results[1].context.as_deref(),
+            Some("expired: error 10; profile: X509_V_FLAG_PARTIAL_CHAIN")
+        );
+        assert_eq!(
+            results.results[3].context.as_deref(),
+            Some("error: timeout after 1s; profile: X509_V_FLAG_PARTIAL_CHAIN")
+        );
+        let plain = to_limbo_results("x", &ids, &verdicts);
+        assert_eq!(plain.results[2].context.as_deref(), Some("no"));
+    }
+}

@@ -1,0 +1,180 @@
+//! Cases: one validation each (served chain × trust store × time × cache × AIA), with the
+//! documented expectations that select it and the reference verdict. Case ids are derived from
+//! the components, never typed.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use anchorsmith_validators::limbo::{testcase_from_input, Testcase};
+use anchorsmith_validators::{PeerName, Usage, ValidationInput};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::pki::ScenarioPki;
+use crate::reference::ReferenceVerdict;
+use crate::spec::Outcome;
+
+/// A documented expectation attached to a case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Expectation {
+    /// A client behaviour from `clients.toml`.
+    pub client: String,
+    pub outcome: Outcome,
+    /// File name in the seeds directory.
+    pub seed_file: String,
+    /// The sentence the expectation rests on, verbatim.
+    pub quote: String,
+    /// The selector as written, e.g. `chain=leaf-only cache=[] aia=false`.
+    pub selector: String,
+}
+
+/// One case of the corpus.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// `<scenario>::<chain>::store-<store>::<time>[::cache-<ids>][::aia]`.
+    pub id: String,
+    pub scenario: String,
+    /// The scenario's description.
+    pub description: String,
+    pub chain: String,
+    pub store: String,
+    pub time: String,
+    /// Cache contents (certificate ids); empty = nothing cached.
+    pub cache: Vec<String>,
+    pub aia: bool,
+    /// Certificate ids exactly as served: peer first, order and extras kept.
+    pub served_chain: Vec<String>,
+    pub trust_store: Vec<String>,
+    /// (URL, certificate id) an AIA-fetching client could download; empty unless `aia`.
+    pub aia_repository: Vec<(String, String)>,
+    pub validation_time: OffsetDateTime,
+    pub dns_name: String,
+    pub usage: Usage,
+    pub expectations: Vec<Expectation>,
+    /// The reference verdict on the full case (cache and AIA included).
+    pub reference: ReferenceVerdict,
+    /// The reference verdict on the plain view (served chain only), which is what the limbo
+    /// export can express.
+    pub plain_reference: ReferenceVerdict,
+    pub(crate) pki: Arc<ScenarioPki>,
+    /// Prose for the limbo export: scenario, diagram, seed, expectations.
+    pub(crate) export_description: String,
+}
+
+/// The components a case id is derived from.
+pub fn case_id(
+    scenario: &str,
+    chain: &str,
+    store: &str,
+    time: &str,
+    cache: &[String],
+    aia: bool,
+) -> String {
+    let mut id = format!("{scenario}::{chain}::store-{store}::{time}");
+    if !cache.is_empty() {
+        id.push_str("::cache-");
+        id.push_str(&cache.join("-"));
+    }
+    if aia {
+        id.push_str("::aia");
+    }
+    id
+}
+
+/// Limbo's id pattern `^([A-Za-z][A-Za-z0-9-.]+::)*([A-Za-z][A-Za-z0-9-.]+)$`.
+pub fn is_limbo_id(id: &str) -> bool {
+    id.split("::").all(is_limbo_id_component)
+}
+
+/// One component of limbo's id pattern: a letter, then at least one of `[A-Za-z0-9-.]`.
+pub fn is_limbo_id_component(component: &str) -> bool {
+    let mut chars = component.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && component.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+impl Case {
+    /// Whether the case needs something limbo cannot express (a cache or AIA fetching).
+    pub fn needs_client_state(&self) -> bool {
+        !self.cache.is_empty() || self.aia
+    }
+
+    fn ders(&self, ids: &[String]) -> Vec<Vec<u8>> {
+        ids.iter().map(|id| self.pki.der(id).to_vec()).collect()
+    }
+
+    /// The validation input: DER from the generated PKI, cache → `cached`, AIA → `aia_repository`.
+    pub fn to_validation_input(&self) -> ValidationInput {
+        ValidationInput {
+            id: self.id.clone(),
+            trust_anchors: self.ders(&self.trust_store),
+            served_chain: self.ders(&self.served_chain[1..]),
+            peer: self.pki.der(&self.served_chain[0]).to_vec(),
+            cached: self.ders(&self.cache),
+            aia_repository: self
+                .aia_repository
+                .iter()
+                .map(|(url, id)| (url.clone(), self.pki.der(id).to_vec()))
+                .collect(),
+            validation_time: Some(SystemTime::from(self.validation_time)),
+            expected_peer_name: Some(PeerName::Dns(self.dns_name.clone())),
+            usage: self.usage,
+            extended_key_usage: vec![match self.usage {
+                Usage::ServerAuth => "serverAuth".to_string(),
+                Usage::ClientAuth => "clientAuth".to_string(),
+            }],
+            key_usage: Vec::new(),
+            signature_algorithms: Vec::new(),
+            max_chain_depth: None,
+            features: Vec::new(),
+            crls: Vec::new(),
+        }
+    }
+
+    /// The limbo testcase: the plain view (served chain only; limbo has no cache or AIA), with
+    /// the reference verdict on that view as `expected_result`.
+    pub fn to_limbo(&self) -> Testcase {
+        let mut plain = self.to_validation_input();
+        plain.cached.clear();
+        plain.aia_repository.clear();
+        testcase_from_input(
+            &plain,
+            self.plain_reference.limbo_result(),
+            &self.export_description,
+        )
+    }
+
+    /// Expectations in one line each, for tables and prose.
+    pub fn expectation_lines(&self) -> Vec<String> {
+        self.expectations
+            .iter()
+            .map(|e| format!("{}: {} ({})", e.client, e.outcome.as_str(), e.seed_file))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_derived_from_components() {
+        assert_eq!(
+            case_id("root-expiry-long-short", "long-chain", "old-new", "at-2021-10-01", &[], false),
+            "root-expiry-long-short::long-chain::store-old-new::at-2021-10-01"
+        );
+        let cache = vec!["le-x3-by-dst".to_string(), "r3".to_string()];
+        let id = case_id("s", "c", "st", "at-1", &cache, true);
+        assert_eq!(id, "s::c::store-st::at-1::cache-le-x3-by-dst-r3::aia");
+    }
+
+    #[test]
+    fn limbo_pattern_requires_a_letter_first_and_two_characters() {
+        assert!(is_limbo_id("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01"));
+        assert!(!is_limbo_id("x::2021-10-01"));
+        assert!(!is_limbo_id("x::a_b"));
+        assert!(!is_limbo_id("x::a"));
+        assert!(!is_limbo_id("x::"));
+    }
+}

@@ -1,0 +1,201 @@
+//! The committed corpus: quotes, counts, ids, the limbo schema, freshness of corpus/generated/,
+//! and reference-verdict sanity on cases whose outcome follows from the dates and stores.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use anchorsmith_corpus::generated::{check_generated, render_generated};
+use anchorsmith_corpus::spec::KNOWN_ENGINES;
+use anchorsmith_corpus::{load_corpus, Corpus, ReferenceVerdict};
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared_dir() -> PathBuf {
+    corpus_dir().join("../../shared")
+}
+
+/// Loading generates six PKIs: do it once per test binary.
+fn corpus() -> &'static Corpus {
+    static CORPUS: OnceLock<Corpus> = OnceLock::new();
+    CORPUS.get_or_init(|| load_corpus(&corpus_dir()).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn every_quote_occurs_verbatim_in_its_seed_file() {
+    let mut checked = 0;
+    for (scenario, record) in corpus().expectations() {
+        let e = &record.expectation;
+        let path = shared_dir().join("seeds").join(&e.seed_file);
+        let seed = std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("{}: {} cites {}: {err}", scenario.name, e.client, path.display()));
+        assert!(
+            normalise(&seed).contains(&normalise(&e.quote)),
+            "{}: quote not in {}: {}",
+            scenario.name,
+            e.seed_file,
+            e.quote
+        );
+        checked += 1;
+    }
+    assert!(checked >= 25, "only {checked} expectations");
+}
+
+#[test]
+fn corpus_has_at_least_60_cases_and_25_expectations_over_all_seeds() {
+    let corpus = corpus();
+    assert!(corpus.cases.len() >= 60, "{} cases", corpus.cases.len());
+    let expectations: Vec<_> = corpus.expectations().collect();
+    assert!(expectations.len() >= 25, "{} expectations", expectations.len());
+    let mut seeds: Vec<&str> = expectations.iter().map(|(_, r)| r.expectation.seed_file.as_str()).collect();
+    seeds.sort();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 5, "every seed document backs at least one expectation: {seeds:?}");
+    for (_, record) in &expectations {
+        assert!(!record.case_ids.is_empty());
+    }
+}
+
+#[test]
+fn case_ids_are_unique_and_match_limbos_pattern() {
+    let mut ids: Vec<&str> = corpus().cases.iter().map(|c| c.id.as_str()).collect();
+    for id in &ids {
+        for component in id.split("::") {
+            let mut chars = component.chars();
+            assert!(chars.next().is_some_and(|c| c.is_ascii_alphabetic()), "{id}");
+            assert!(component.len() >= 2, "{id}");
+            assert!(chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'), "{id}");
+        }
+    }
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "duplicate case ids");
+}
+
+#[test]
+fn clients_name_known_engines_and_every_expectation_names_a_client() {
+    let corpus = corpus();
+    for (name, client) in &corpus.clients {
+        for engine in &client.engines {
+            assert!(KNOWN_ENGINES.contains(&engine.as_str()), "{name}: {engine}");
+        }
+    }
+    for case in &corpus.cases {
+        for e in &case.expectations {
+            assert!(corpus.clients.contains_key(&e.client), "{}: {}", case.id, e.client);
+        }
+    }
+}
+
+#[test]
+fn export_conforms_to_the_limbo_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(shared_dir().join("limbo/limbo-schema.json")).unwrap(),
+    )
+    .unwrap();
+    let export: serde_json::Value =
+        serde_json::from_str(&anchorsmith_corpus::export::limbo_json(corpus())).unwrap();
+    let violations = anchorsmith_corpus::export::schema_violations(&schema, &export).unwrap();
+    assert!(violations.is_empty(), "{violations:#?}");
+    assert_eq!(export["testcases"].as_array().unwrap().len(), corpus().cases.len());
+    // The schema must really be applied: a broken id is caught.
+    let mut broken = export.clone();
+    broken["testcases"][0]["id"] = serde_json::json!("9-starts-with-a-digit");
+    assert!(!anchorsmith_corpus::export::schema_violations(&schema, &broken).unwrap().is_empty());
+}
+
+#[test]
+fn committed_generated_corpus_is_fresh() {
+    if let Err(drift) = check_generated(&corpus_dir(), &render_generated(corpus())) {
+        panic!("{drift}");
+    }
+}
+
+fn reference(id: &str) -> &'static ReferenceVerdict {
+    &corpus().case(id).unwrap_or_else(|| panic!("no case {id}")).reference
+}
+
+#[test]
+fn reference_verdicts_follow_the_graph() {
+    let accept = |id: &str| assert!(reference(id).is_accept(), "{id}: {:?}", reference(id));
+    let reject = |id: &str, why: &str| match reference(id) {
+        ReferenceVerdict::Reject { reason } => assert!(reason.contains(why), "{id}: {reason}"),
+        other => panic!("{id}: {other:?}"),
+    };
+    accept("root-expiry-long-short::long-chain::store-new::at-2021-09-29");
+    accept("root-expiry-long-short::long-chain::store-old::at-2021-09-29");
+    // The anchor's own expiry is not checked (RFC 5280 §6.1 / webpki)...
+    accept("root-expiry-long-short::long-chain::store-old::at-2021-10-01");
+    // ...but the cross-sign's is.
+    reject("root-expiry-long-short::long-chain::store-old::at-2024-10-01", "isrg-x1-by-dst has expired");
+    reject("root-expiry-long-short::short-chain::store-old::at-2021-09-29", "no issuer of r3");
+    reject("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01", "no issuer of leaf");
+    reject("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01::cache-le-x1-by-dst", "no issuer of leaf");
+    accept("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01::cache-le-x3-by-dst");
+    accept("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01::aia");
+    reject("same-key-intermediates::x3-leaf-served-x1::store-browser-2016::at-2016-04-06", "no issuer of leaf-by-x3");
+    accept("same-key-intermediates::x3-leaf-served-x1::store-browser-2016::at-2016-04-06::cache-le-x3-by-dst");
+    accept("intermediate-pinned-device::x3-chain::store-pinned-x3::at-2020-12-15");
+    reject("intermediate-pinned-device::x3-chain::store-pinned-x3::at-2021-01-03", "leaf-by-x3 has expired");
+    reject("backup-intermediate-switch::r4-chain::store-pinned-r3::at-2021-06-01", "no issuer");
+    accept("hardcoded-root-list::zerossl::store-webrtc-list::at-2020-12-15");
+}
+
+#[test]
+fn plain_view_drops_the_cache_and_its_verdict_is_exported() {
+    let case = corpus()
+        .case("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01::cache-le-x3-by-dst")
+        .unwrap();
+    let input = case.to_validation_input();
+    assert_eq!(input.cached.len(), 1);
+    assert!(input.served_chain.is_empty());
+    assert_eq!(input.trust_anchors.len(), 1);
+    let limbo = case.to_limbo();
+    assert!(limbo.untrusted_intermediates.is_empty());
+    assert_eq!(limbo.expected_result, "FAILURE");
+    assert!(case.reference.is_accept());
+    assert!(limbo.description.contains("plain view"));
+    assert!(limbo.description.contains("000_4468a1d70ab56b82.txt"));
+    assert!(limbo.description.contains("browser-intermediate-cache"));
+
+    let aia = corpus()
+        .case("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01::aia")
+        .unwrap()
+        .to_validation_input();
+    assert_eq!(aia.aia_repository.len(), 1);
+    assert_eq!(aia.aia_repository[0].0, "http://cert.int-x3.letsencrypt.example/");
+}
+
+#[test]
+fn served_chain_order_and_der_come_from_the_generated_pki() {
+    let case = corpus().case("root-expiry-long-short::long-chain::store-old-new::at-2021-10-01").unwrap();
+    assert_eq!(case.served_chain, ["leaf", "r3", "isrg-x1-by-dst"]);
+    let input = case.to_validation_input();
+    let scenario = corpus().scenarios.iter().find(|s| s.name == case.scenario).unwrap();
+    assert_eq!(input.peer, scenario.pki.der("leaf"));
+    assert_eq!(input.served_chain, vec![scenario.pki.der("r3").to_vec(), scenario.pki.der("isrg-x1-by-dst").to_vec()]);
+    assert_eq!(input.trust_anchors.len(), 2);
+    assert_eq!(input.validation_time.map(anchorsmith_validators::limbo::rfc3339).as_deref(), Some("2021-10-01T14:01:15Z"));
+}
+
+#[test]
+fn shared_keys_are_the_same_across_scenarios() {
+    // Same seed everywhere: ISRG Root X1 (test) is byte-identical in every scenario declaring it
+    // the same way, so a store built from one scenario anchors another's chains.
+    let ders: Vec<&[u8]> = corpus()
+        .scenarios
+        .iter()
+        .filter_map(|s| s.pki.certs.get("isrg-x1").map(|c| c.der.as_slice()))
+        .collect();
+    assert!(ders.len() >= 3);
+    assert!(ders.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[allow(dead_code)]
+fn _uses(_: &Path) {}

@@ -1,0 +1,81 @@
+//! Opt-in (`--ignored`): the full limbo suite (9,780 cases) through the in-process validators,
+//! printing agreement with `expected_result` and, for rustls-webpki, every case where our adapter
+//! and limbo's own rustls-webpki harness disagree. Not pinned: the suite tables pin figures.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+use anchorsmith_validators::limbo::{Limbo, LimboResults};
+use anchorsmith_validators::runner::{run_all, RunOptions};
+use anchorsmith_validators::{in_process_validators, Verdict};
+
+fn gunzip_json<T: serde::de::DeserializeOwned>(path: &str) -> T {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn outcome(verdict: &Verdict) -> &'static str {
+    match verdict {
+        Verdict::Accept { .. } => "SUCCESS",
+        Verdict::Reject { .. } => "FAILURE",
+        Verdict::Skip { .. } => "SKIPPED",
+        Verdict::Error { .. } => "ERROR",
+    }
+}
+
+#[test]
+#[ignore = "full suite: run with --ignored"]
+fn full_suite_against_expected_and_reference() {
+    let limbo: Limbo = gunzip_json("/work/shared/limbo/limbo-full.json.gz");
+    let inputs: Vec<_> = limbo.testcases.iter().map(|c| c.to_input().unwrap()).collect();
+    let started = std::time::Instant::now();
+    let results = run_all(&in_process_validators(), &inputs, &RunOptions::default());
+    println!("{} cases x {} validators in {:?}", inputs.len(), results.runs.len(), started.elapsed());
+    for run in &results.runs {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for (case, verdict) in limbo.testcases.iter().zip(&run.verdicts) {
+            let key = match (case.expected_result.as_str(), outcome(verdict)) {
+                (expected, actual) if expected == actual => "match",
+                (_, "SUCCESS") => "unexpected success",
+                (_, "FAILURE") => "unexpected failure",
+                (_, other) => other,
+            };
+            *counts.entry(key.to_string()).or_default() += 1;
+        }
+        println!("{:24} {:?} {counts:?}", run.name, run.wall_time);
+        assert!(!counts.contains_key("ERROR"), "{}", run.name);
+    }
+    let reference: LimboResults = gunzip_json("/work/shared/limbo/results/rustls-webpki.json.gz");
+    let reference: HashMap<_, _> = reference.results.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let webpki = results.get("rustls-webpki").unwrap();
+    let mut disagreements = 0;
+    for (case, verdict) in limbo.testcases.iter().zip(&webpki.verdicts) {
+        let theirs = &reference[&case.id];
+        if theirs.actual_result != outcome(verdict) {
+            disagreements += 1;
+            println!(
+                "  {} expected {}: ours {verdict:?}, limbo's {} {:?}",
+                case.id, case.expected_result, theirs.actual_result, theirs.context
+            );
+        }
+    }
+    println!("rustls-webpki vs limbo's rustls-webpki harness: {disagreements} disagreements");
+
+    // Runner overhead, informally: one validator sequentially on this thread vs through the runner.
+    for validator in in_process_validators() {
+        let started = std::time::Instant::now();
+        let direct: Vec<_> = inputs.iter().map(|input| validator.validate(input)).collect();
+        let sequential = started.elapsed();
+        let started = std::time::Instant::now();
+        let run = run_all(&[validator.clone()], &inputs, &RunOptions::default());
+        println!(
+            "{:24} sequential {sequential:?}, runner {:?}",
+            validator.name(),
+            started.elapsed()
+        );
+        assert_eq!(run.runs[0].verdicts, direct);
+    }
+}

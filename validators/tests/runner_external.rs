@@ -1,0 +1,227 @@
+//! The runner keeps going when a validator panics or hangs, keeps results in input order, and
+//! drives external limbo harnesses: a real one (the system `openssl verify` behind a small
+//! script) and broken ones (crash, garbage, hang, missing answers).
+
+mod fixtures;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchorsmith_validators::external::ExternalHarness;
+use anchorsmith_validators::runner::{run_all, RunOptions};
+use anchorsmith_validators::webpki_validator::RustlsWebpki;
+use anchorsmith_validators::{
+    in_process_validators, RejectKind, ValidationInput, Validator, Verdict,
+};
+use fixtures::*;
+
+/// Three real cases with known outcomes: accept, expired leaf, wrong name.
+fn cases() -> Vec<ValidationInput> {
+    let good = build(&Topology::default());
+    let expired = build(&Topology {
+        leaf_validity: (at(2023, 1, 1), at(2024, 1, 1)),
+        ..Topology::default()
+    });
+    vec![
+        input("good", &good, LEAF_NAME, mid_2025()),
+        input("expired", &expired, LEAF_NAME, mid_2025()),
+        input("wrong-name", &good, "other.anchorsmith.test", mid_2025()),
+    ]
+}
+
+fn labels(verdicts: &[Verdict]) -> Vec<String> {
+    verdicts.iter().map(Verdict::label).collect()
+}
+
+/// Test-only validator that panics on the second case (it tests the runner, not a verdict).
+struct Panicking;
+impl Validator for Panicking {
+    fn name(&self) -> &str {
+        "panicking"
+    }
+    fn version(&self) -> String {
+        "test".into()
+    }
+    fn validate(&self, input: &ValidationInput) -> Verdict {
+        if input.id == "expired" {
+            panic!("boom on {}", input.id);
+        }
+        RustlsWebpki.validate(input)
+    }
+}
+
+/// Test-only validator that never returns on the first case.
+struct Hanging;
+impl Validator for Hanging {
+    fn name(&self) -> &str {
+        "hanging"
+    }
+    fn version(&self) -> String {
+        "test".into()
+    }
+    fn validate(&self, input: &ValidationInput) -> Verdict {
+        if input.id == "good" {
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        RustlsWebpki.validate(input)
+    }
+}
+
+#[test]
+fn panics_and_hangs_become_errors_and_the_run_goes_on() {
+    let inputs = cases();
+    let mut validators: Vec<Arc<dyn Validator>> = vec![Arc::new(Panicking), Arc::new(Hanging)];
+    validators.extend(in_process_validators());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(AtomicUsize::new(0));
+    let options = RunOptions {
+        per_case_timeout: Duration::from_millis(500),
+        progress: Some({
+            let (calls, last) = (Arc::clone(&calls), Arc::clone(&last));
+            Arc::new(move |done, total| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                last.fetch_max(done, Ordering::Relaxed);
+                assert_eq!(total, 6 * 3);
+            })
+        }),
+    };
+    let results = run_all(&validators, &inputs, &options);
+    let names: Vec<_> = results.runs.iter().map(|run| run.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["panicking", "hanging", "rustls-webpki", "openssl", "openssl-partial-chain", "openssl-strict"]
+    );
+
+    let panicking = &results.runs[0].verdicts;
+    assert_eq!(labels(panicking), ["accept", "error", "reject:name-mismatch"]);
+    assert_eq!(
+        panicking[1],
+        Verdict::Error { detail: "panic: boom on expired".into() }
+    );
+    let hanging = &results.runs[1].verdicts;
+    assert_eq!(labels(hanging), ["error", "reject:expired", "reject:name-mismatch"]);
+    assert_eq!(hanging[0], Verdict::Error { detail: "timeout after 0.5s".into() });
+
+    for run in &results.runs[2..] {
+        assert_eq!(
+            labels(&run.verdicts),
+            ["accept", "reject:expired", "reject:name-mismatch"],
+            "{}",
+            run.name
+        );
+    }
+    assert_eq!(calls.load(Ordering::Relaxed), 18);
+    assert_eq!(last.load(Ordering::Relaxed), 18);
+}
+
+#[test]
+fn results_follow_input_order_whatever_the_scheduling() {
+    let base = cases();
+    // Many cases so rayon really interleaves them.
+    let inputs: Vec<ValidationInput> = (0..60)
+        .map(|i| {
+            let mut case = base[i % 3].clone();
+            case.id = format!("{}-{i}", case.id);
+            case
+        })
+        .collect();
+    let validators = in_process_validators();
+    let first = run_all(&validators, &inputs, &RunOptions::default());
+    let second = run_all(&validators, &inputs, &RunOptions::default());
+    for (a, b) in first.runs.iter().zip(&second.runs) {
+        assert_eq!(a.verdicts, b.verdicts);
+        let sequential: Vec<_> = inputs
+            .iter()
+            .map(|case| validators.iter().find(|v| v.name() == a.name).unwrap().validate(case))
+            .collect();
+        assert_eq!(a.verdicts, sequential, "{}", a.name);
+    }
+}
+
+fn harness_command() -> String {
+    format!(
+        "python3 {}/tests/harness/openssl_verify_harness.py",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn external_openssl_cli_harness_gives_real_verdicts() {
+    let harness = ExternalHarness::parse(&format!("openssl-cli={}", harness_command())).unwrap();
+    assert_eq!(harness.version(), harness_command());
+    let verdicts = harness.validate_batch(&cases());
+    assert_eq!(
+        labels(&verdicts),
+        ["accept", "reject:expired", "reject:name-mismatch"],
+        "{verdicts:?}"
+    );
+    match &verdicts[1] {
+        Verdict::Reject { detail, .. } => assert!(detail.contains("error 10 at 0 depth"), "{detail}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(harness.version().starts_with("openssl-cli OpenSSL 3"), "{}", harness.version());
+}
+
+#[test]
+fn a_crashing_harness_is_an_error_for_its_cases() {
+    let harness = ExternalHarness::new("crash", "cat > /dev/null; echo garbage; exit 1");
+    for verdict in harness.validate_batch(&cases()) {
+        match verdict {
+            Verdict::Error { detail } => assert!(detail.starts_with("exit status 1"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let garbage = ExternalHarness::new("garbage", "cat > /dev/null; echo garbage");
+    for verdict in garbage.validate_batch(&cases()) {
+        match verdict {
+            Verdict::Error { detail } => assert!(detail.contains("unparsable"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let killed = ExternalHarness::new("killed", "kill -SEGV $$");
+    for verdict in killed.validate_batch(&cases()) {
+        match verdict {
+            Verdict::Error { detail } => assert!(detail.contains("signal 11"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_harness_that_forgets_a_case_errs_only_there() {
+    let command = r#"cat > /dev/null; echo '{"version":1,"harness":"partial 1.0","results":[{"id":"good","actual_result":"SUCCESS","context":null},{"id":"expired","actual_result":"SKIPPED","context":"no time travel"}]}'"#;
+    let harness = ExternalHarness::new("partial", command);
+    let verdicts = harness.validate_batch(&cases());
+    assert_eq!(labels(&verdicts), ["accept", "skip", "error"]);
+    assert_eq!(verdicts[1], Verdict::Skip { reason: "no time travel".into() });
+    assert_eq!(harness.version(), "partial 1.0");
+}
+
+#[test]
+fn a_hanging_harness_is_killed_and_the_run_goes_on() {
+    // The sleep runs in a child of sh: killing only sh would leave it holding the pipes.
+    let hanging = ExternalHarness::new("hang", "sleep 600; echo never")
+        .with_per_case_timeout(Duration::from_millis(300));
+    let validators: Vec<Arc<dyn Validator>> = vec![Arc::new(hanging), Arc::new(RustlsWebpki)];
+    let results = run_all(&validators, &cases(), &RunOptions::default());
+    for verdict in &results.runs[0].verdicts {
+        match verdict {
+            Verdict::Error { detail } => {
+                assert!(detail.starts_with("timeout after"), "{detail}");
+                assert!(detail.contains("process group killed"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        labels(&results.runs[1].verdicts),
+        ["accept", "reject:expired", "reject:name-mismatch"]
+    );
+    assert!(matches!(
+        &results.runs[1].verdicts[1],
+        Verdict::Reject { kind: RejectKind::Expired, .. }
+    ));
+}
