@@ -24,7 +24,9 @@ fn locked_version(lock: &str, package: &str) -> Option<String> {
     while let Some(line) = lines.next() {
         if line.trim() == name_line {
             let version_line = lines.next()?.trim();
-            let version = version_line.strip_prefix("version = \"")?.strip_suffix('"')?;
+            let version = version_line
+                .strip_prefix("version = \"")?
+                .strip_suffix('"')?;
             return Some(version.to_string());
         }
     }

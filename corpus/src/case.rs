@@ -161,7 +161,14 @@ mod tests {
     #[test]
     fn ids_are_derived_from_components() {
         assert_eq!(
-            case_id("root-expiry-long-short", "long-chain", "old-new", "at-2021-10-01", &[], false),
+            case_id(
+                "root-expiry-long-short",
+                "long-chain",
+                "old-new",
+                "at-2021-10-01",
+                &[],
+                false
+            ),
             "root-expiry-long-short::long-chain::store-old-new::at-2021-10-01"
         );
         let cache = vec!["le-x3-by-dst".to_string(), "r3".to_string()];
@@ -171,7 +178,9 @@ mod tests {
 
     #[test]
     fn limbo_pattern_requires_a_letter_first_and_two_characters() {
-        assert!(is_limbo_id("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01"));
+        assert!(is_limbo_id(
+            "leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01"
+        ));
         assert!(!is_limbo_id("x::2021-10-01"));
         assert!(!is_limbo_id("x::a_b"));
         assert!(!is_limbo_id("x::a"));

@@ -76,7 +76,11 @@ pub enum CorpusError {
 }
 
 impl CorpusError {
-    pub fn invalid(location: Location, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        location: Location,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         CorpusError::Invalid {
             location,
             field: field.into(),

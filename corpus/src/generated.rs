@@ -16,12 +16,18 @@ pub const GENERATED_DIR: &str = "generated";
 pub fn render_generated(corpus: &Corpus) -> BTreeMap<PathBuf, Vec<u8>> {
     let root = PathBuf::from(GENERATED_DIR);
     let mut files = BTreeMap::new();
-    files.insert(root.join("corpus.limbo.json"), export::limbo_json(corpus).into_bytes());
+    files.insert(
+        root.join("corpus.limbo.json"),
+        export::limbo_json(corpus).into_bytes(),
+    );
     files.insert(root.join("CASES.md"), cases_markdown(corpus).into_bytes());
     for scenario in &corpus.scenarios {
         let dir = root.join(&scenario.name);
         for id in &scenario.pki.order {
-            files.insert(dir.join(format!("{id}.pem")), scenario.pki.pem(id).as_bytes().to_vec());
+            files.insert(
+                dir.join(format!("{id}.pem")),
+                scenario.pki.pem(id).as_bytes().to_vec(),
+            );
         }
         let mut manifest = scenario.pki.manifest_json.clone();
         if !manifest.ends_with('\n') {
@@ -65,7 +71,11 @@ included); anchors are (name, key) pairs whose own validity is not checked.\n\n\
             "| `{}` | {} | {} | {} | {} ({}) | {} | {} |\n",
             case.id,
             cell(&case.served_chain.join(" → ")),
-            cell(&format!("{} = {{{}}}", case.store, case.trust_store.join(", "))),
+            cell(&format!(
+                "{} = {{{}}}",
+                case.store,
+                case.trust_store.join(", ")
+            )),
             cell(&cache),
             case.time,
             time,
@@ -95,13 +105,23 @@ impl Drift {
 
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "the committed corpus (corpus/{GENERATED_DIR}/) is out of date:")?;
-        for (label, paths) in [("stale", &self.stale), ("missing", &self.missing), ("extra", &self.extra)] {
+        writeln!(
+            f,
+            "the committed corpus (corpus/{GENERATED_DIR}/) is out of date:"
+        )?;
+        for (label, paths) in [
+            ("stale", &self.stale),
+            ("missing", &self.missing),
+            ("extra", &self.extra),
+        ] {
             for path in paths {
                 writeln!(f, "  {label}: {}", path.display())?;
             }
         }
-        write!(f, "run `cargo xtask corpus --bless` to regenerate it, then review and commit the changes")
+        write!(
+            f,
+            "run `cargo xtask corpus --bless` to regenerate it, then review and commit the changes"
+        )
     }
 }
 
@@ -128,7 +148,10 @@ fn files_on_disk(corpus_dir: &Path) -> BTreeSet<PathBuf> {
 }
 
 /// Compares `rendered` with the files under `corpus_dir`.
-pub fn check_generated(corpus_dir: &Path, rendered: &BTreeMap<PathBuf, Vec<u8>>) -> Result<(), Drift> {
+pub fn check_generated(
+    corpus_dir: &Path,
+    rendered: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Result<(), Drift> {
     let mut drift = Drift::default();
     for (path, bytes) in rendered {
         match std::fs::read(corpus_dir.join(path)) {
@@ -150,7 +173,10 @@ pub fn check_generated(corpus_dir: &Path, rendered: &BTreeMap<PathBuf, Vec<u8>>)
 
 /// Writes `rendered` under `corpus_dir` (each file via a temporary file and a rename, so no file
 /// is ever half-written), removes files that are no longer rendered, and returns what changed.
-pub fn write_generated(corpus_dir: &Path, rendered: &BTreeMap<PathBuf, Vec<u8>>) -> std::io::Result<Drift> {
+pub fn write_generated(
+    corpus_dir: &Path,
+    rendered: &BTreeMap<PathBuf, Vec<u8>>,
+) -> std::io::Result<Drift> {
     let changes = match check_generated(corpus_dir, rendered) {
         Ok(()) => return Ok(Drift::default()),
         Err(drift) => drift,
@@ -195,7 +221,10 @@ mod tests {
         let drift = check_generated(dir.path(), &rendered).unwrap_err();
         assert_eq!(drift.stale, vec![PathBuf::from("generated/a.txt")]);
         assert_eq!(drift.missing, vec![PathBuf::from("generated/s/b.txt")]);
-        assert_eq!(drift.extra, vec![PathBuf::from("generated/old-scenario/x.pem")]);
+        assert_eq!(
+            drift.extra,
+            vec![PathBuf::from("generated/old-scenario/x.pem")]
+        );
         assert!(drift.to_string().contains("cargo xtask corpus --bless"));
 
         let written = write_generated(dir.path(), &rendered).unwrap();

@@ -74,10 +74,10 @@ impl LoadOptions {
 /// `<corpus_dir>/../../shared/seeds`.
 pub fn default_seeds_dir(corpus_dir: &Path) -> PathBuf {
     let absolute = std::path::absolute(corpus_dir).unwrap_or_else(|_| corpus_dir.to_path_buf());
-    absolute
-        .parent()
-        .and_then(Path::parent)
-        .map_or_else(|| PathBuf::from("../shared/seeds"), |root| root.join("shared").join("seeds"))
+    absolute.parent().and_then(Path::parent).map_or_else(
+        || PathBuf::from("../shared/seeds"),
+        |root| root.join("shared").join("seeds"),
+    )
 }
 
 /// Loads the corpus at `corpus_dir` with the default [`LoadOptions`].

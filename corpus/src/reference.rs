@@ -50,9 +50,15 @@ impl CertFacts {
 
     fn valid_at(&self, time: OffsetDateTime) -> Result<(), String> {
         if time < self.not_before {
-            Err(format!("{} is not yet valid (notBefore {})", self.id, self.not_before))
+            Err(format!(
+                "{} is not yet valid (notBefore {})",
+                self.id, self.not_before
+            ))
         } else if time > self.not_after {
-            Err(format!("{} has expired (notAfter {})", self.id, self.not_after))
+            Err(format!(
+                "{} has expired (notAfter {})",
+                self.id, self.not_after
+            ))
         } else {
             Ok(())
         }
@@ -64,7 +70,10 @@ impl CertFacts {
             Usage::ClientAuth => "client-auth",
         };
         self.ext_key_usage.is_empty()
-            || self.ext_key_usage.iter().any(|eku| eku == wanted || eku == "any")
+            || self
+                .ext_key_usage
+                .iter()
+                .any(|eku| eku == wanted || eku == "any")
     }
 
     fn names_dns(&self, dns_name: &str) -> bool {
@@ -86,8 +95,12 @@ impl CertFacts {
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum ReferenceVerdict {
     /// The path found, from the peer to the anchor, as certificate ids.
-    Accept { path: Vec<String> },
-    Reject { reason: String },
+    Accept {
+        path: Vec<String>,
+    },
+    Reject {
+        reason: String,
+    },
 }
 
 impl ReferenceVerdict {
@@ -254,7 +267,10 @@ fn check_intermediate(
         }
     }
     if !candidate.allows_usage(input.usage) {
-        return Err(format!("{}'s extendedKeyUsage excludes {:?}", candidate.id, input.usage));
+        return Err(format!(
+            "{}'s extendedKeyUsage excludes {:?}",
+            candidate.id, input.usage
+        ));
     }
     Ok(())
 }
@@ -315,20 +331,37 @@ mod tests {
 
     #[test]
     fn long_chain_reaches_the_old_root_through_the_cross_sign() {
-        let v = verdict(&["int", "new-by-old"], &["old"], datetime!(2021-09-29 0:00 UTC));
+        let v = verdict(
+            &["int", "new-by-old"],
+            &["old"],
+            datetime!(2021-09-29 0:00 UTC),
+        );
         assert_eq!(
             v,
             ReferenceVerdict::Accept {
-                path: vec!["leaf".into(), "int".into(), "new-by-old".into(), "old".into()]
+                path: vec![
+                    "leaf".into(),
+                    "int".into(),
+                    "new-by-old".into(),
+                    "old".into()
+                ]
             }
         );
     }
 
     #[test]
     fn an_expired_anchor_is_not_checked_but_an_expired_cross_sign_is() {
-        let after_root = verdict(&["int", "new-by-old"], &["old"], datetime!(2021-10-01 0:00 UTC));
+        let after_root = verdict(
+            &["int", "new-by-old"],
+            &["old"],
+            datetime!(2021-10-01 0:00 UTC),
+        );
         assert!(after_root.is_accept(), "{after_root:?}");
-        let after_cross = verdict(&["int", "new-by-old"], &["old"], datetime!(2024-10-01 0:00 UTC));
+        let after_cross = verdict(
+            &["int", "new-by-old"],
+            &["old"],
+            datetime!(2024-10-01 0:00 UTC),
+        );
         assert!(
             matches!(&after_cross, ReferenceVerdict::Reject { reason } if reason.contains("new-by-old has expired")),
             "{after_cross:?}"

@@ -9,31 +9,19 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use anchorsmith_validators::runner::RunResults;
 use anchorsmith_validators::Verdict;
 
-/// A documented outcome: what a seed says a client did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Accept,
-    Reject,
-}
+use crate::spec::Outcome;
+use crate::Corpus;
 
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Accept => "accept",
-            Outcome::Reject => "reject",
-        }
-    }
-
-    /// Whether a real verdict has this outcome; `None` when the verdict is a skip or an error,
-    /// which neither confirms nor contradicts a document.
-    pub fn matches(self, verdict: &Verdict) -> Option<bool> {
-        match verdict {
-            Verdict::Accept { .. } => Some(self == Outcome::Accept),
-            Verdict::Reject { .. } => Some(self == Outcome::Reject),
-            Verdict::Skip { .. } | Verdict::Error { .. } => None,
-        }
+/// Whether a real verdict has the documented outcome; `None` when the verdict is a skip or an
+/// error, which neither confirms nor contradicts a document.
+pub fn outcome_matches(documented: Outcome, verdict: &Verdict) -> Option<bool> {
+    match verdict {
+        Verdict::Accept { .. } => Some(documented == Outcome::Accept),
+        Verdict::Reject { .. } => Some(documented == Outcome::Reject),
+        Verdict::Skip { .. } | Verdict::Error { .. } => None,
     }
 }
 
@@ -75,17 +63,191 @@ pub struct CaseRow {
 pub struct RunReport {
     pub columns: Vec<ValidatorColumn>,
     pub rows: Vec<CaseRow>,
+    /// Questions answered first in the matrix and the HTML page (`corpus/questions.toml`).
+    pub questions: Vec<Question>,
+}
+
+/// A question the report answers from the verdicts of the named cases.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub text: String,
+    pub cases: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuestionsFile {
+    question: Vec<Question>,
+}
+
+/// Reads `questions.toml`. Errors name the file, the line and column, and the field; a case id
+/// that is not in the corpus is an error too, so a renamed case cannot silently drop an answer.
+pub fn load_questions(path: &std::path::Path, corpus: &Corpus) -> Result<Vec<Question>, String> {
+    let source =
+        std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    let file: QuestionsFile = toml::from_str(&source).map_err(|error| {
+        let (line, column) = error
+            .span()
+            .map(|span| line_column(&source, span.start))
+            .unwrap_or((1, 1));
+        format!("{}:{line}:{column}: {}", path.display(), error.message())
+    })?;
+    for (index, question) in file.question.iter().enumerate() {
+        if let Some(unknown) = question.cases.iter().find(|id| corpus.case(id).is_none()) {
+            let offset = source.find(unknown.as_str()).unwrap_or(0);
+            let (line, column) = line_column(&source, offset);
+            return Err(format!(
+                "{}:{line}:{column}: field `question[{index}].cases`: unknown case id `{unknown}`",
+                path.display()
+            ));
+        }
+    }
+    Ok(file.question)
+}
+
+fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |newline| before.len() - newline - 1)
+        + 1;
+    (line, column)
+}
+
+/// The answers as markdown: per question, the named cases and every validator's verdict.
+fn render_questions_md(report: &RunReport) -> String {
+    let mut text = String::new();
+    if report.questions.is_empty() {
+        return text;
+    }
+    text.push_str("\n## Questions this run answers\n");
+    let names: Vec<&str> = report
+        .columns
+        .iter()
+        .map(|column| column.name.as_str())
+        .collect();
+    for question in &report.questions {
+        writeln!(text, "\n**{}**\n", question.text).unwrap();
+        writeln!(text, "| case | {} |", names.join(" | ")).unwrap();
+        writeln!(text, "|---|{}", "---|".repeat(names.len())).unwrap();
+        for id in &question.cases {
+            if let Some(row) = report.rows.iter().find(|row| &row.id == id) {
+                let cells: Vec<String> = row.verdicts.iter().map(cell).collect();
+                writeln!(text, "| `{}` | {} |", id, cells.join(" | ")).unwrap();
+            }
+        }
+    }
+    text
+}
+
+impl RunReport {
+    /// Joins the corpus (expectations, clients, reference verdicts) with the real verdicts.
+    /// `results` must come from running `corpus.cases` in order.
+    pub fn new(corpus: &Corpus, results: &RunResults) -> RunReport {
+        let cases: Vec<&crate::Case> = corpus.cases.iter().collect();
+        RunReport::new_for(&cases, &corpus.clients, results)
+    }
+
+    /// As [`RunReport::new`], for a selection of cases (`results` ran exactly these, in order).
+    pub fn new_for(
+        cases: &[&crate::Case],
+        clients: &BTreeMap<String, crate::Client>,
+        results: &RunResults,
+    ) -> RunReport {
+        let columns = results
+            .runs
+            .iter()
+            .map(|run| ValidatorColumn {
+                name: run.name.clone(),
+                version: run.version.clone(),
+                profile: run.profile.clone(),
+            })
+            .collect();
+        let rows = cases
+            .iter()
+            .enumerate()
+            .map(|(index, case)| CaseRow {
+                id: case.id.clone(),
+                scenario: case.scenario.clone(),
+                summary: case_summary(case),
+                reference: match &case.reference {
+                    crate::ReferenceVerdict::Accept { path } => {
+                        (Outcome::Accept, format!("path: {}", path.join(" → ")))
+                    }
+                    crate::ReferenceVerdict::Reject { reason } => (Outcome::Reject, reason.clone()),
+                },
+                expectations: case
+                    .expectations
+                    .iter()
+                    .map(|expectation| ExpectationView {
+                        client: expectation.client.clone(),
+                        outcome: expectation.outcome,
+                        seed_file: expectation.seed_file.clone(),
+                        quote: expectation.quote.clone(),
+                        engines: clients
+                            .get(&expectation.client)
+                            .map(|client| client.engines.clone())
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+                verdicts: results
+                    .runs
+                    .iter()
+                    .map(|run| run.verdicts[index].clone())
+                    .collect(),
+            })
+            .collect();
+        RunReport {
+            columns,
+            rows,
+            questions: Vec::new(),
+        }
+    }
+}
+
+/// One line a person reads: what was served, trusted, cached, and when.
+fn case_summary(case: &crate::Case) -> String {
+    let list = |ids: &[String]| {
+        if ids.is_empty() {
+            "—".to_string()
+        } else {
+            ids.join(", ")
+        }
+    };
+    format!(
+        "served: {}; trust store: {}; cache: {}; AIA fetch: {}; at {}; name {}",
+        case.served_chain.join(" → "),
+        list(&case.trust_store),
+        list(&case.cache),
+        if case.aia { "allowed" } else { "no" },
+        case.validation_time
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        case.dns_name
+    )
 }
 
 /// Why a case is listed in `differences.md`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DifferenceReason {
     /// At least one validator accepts and at least one rejects.
-    ValidatorsDisagree { accepting: Vec<String>, rejecting: Vec<String> },
+    ValidatorsDisagree {
+        accepting: Vec<String>,
+        rejecting: Vec<String>,
+    },
     /// All validators reject, but not for the same normalized reason.
     RejectKindsDiffer { kinds: Vec<(String, String)> },
     /// A validator that embodies a documented client does not do what the document reports.
-    ContradictsDocument { validator: String, client: String, documented: Outcome, actual: String, seed_file: String, quote: String },
+    ContradictsDocument {
+        validator: String,
+        client: String,
+        documented: Outcome,
+        actual: String,
+        seed_file: String,
+        quote: String,
+    },
     /// A validator crashed, hung or failed to run the case.
     ValidatorError { validator: String, detail: String },
 }
@@ -112,11 +274,25 @@ pub fn differences<'a>(report: &'a RunReport) -> Vec<CaseDifferences<'a>> {
 
 fn row_differences(columns: &[ValidatorColumn], row: &CaseRow) -> Vec<DifferenceReason> {
     let mut reasons = Vec::new();
-    let named = || columns.iter().map(|column| column.name.clone()).zip(row.verdicts.iter());
-    let accepting: Vec<String> = named().filter(|(_, v)| matches!(v, Verdict::Accept { .. })).map(|(n, _)| n).collect();
-    let rejecting: Vec<String> = named().filter(|(_, v)| matches!(v, Verdict::Reject { .. })).map(|(n, _)| n).collect();
+    let named = || {
+        columns
+            .iter()
+            .map(|column| column.name.clone())
+            .zip(row.verdicts.iter())
+    };
+    let accepting: Vec<String> = named()
+        .filter(|(_, v)| matches!(v, Verdict::Accept { .. }))
+        .map(|(n, _)| n)
+        .collect();
+    let rejecting: Vec<String> = named()
+        .filter(|(_, v)| matches!(v, Verdict::Reject { .. }))
+        .map(|(n, _)| n)
+        .collect();
     if !accepting.is_empty() && !rejecting.is_empty() {
-        reasons.push(DifferenceReason::ValidatorsDisagree { accepting, rejecting });
+        reasons.push(DifferenceReason::ValidatorsDisagree {
+            accepting,
+            rejecting,
+        });
     } else if accepting.is_empty() && rejecting.len() > 1 {
         let kinds: Vec<(String, String)> = named()
             .filter_map(|(name, verdict)| match verdict {
@@ -134,7 +310,7 @@ fn row_differences(columns: &[ValidatorColumn], row: &CaseRow) -> Vec<Difference
             if !expectation.engines.contains(&name) {
                 continue;
             }
-            if expectation.outcome.matches(verdict) == Some(false) {
+            if outcome_matches(expectation.outcome, verdict) == Some(false) {
                 reasons.push(DifferenceReason::ContradictsDocument {
                     validator: name,
                     client: expectation.client.clone(),
@@ -148,7 +324,10 @@ fn row_differences(columns: &[ValidatorColumn], row: &CaseRow) -> Vec<Difference
     }
     for (name, verdict) in named() {
         if let Verdict::Error { detail } = verdict {
-            reasons.push(DifferenceReason::ValidatorError { validator: name, detail: detail.clone() });
+            reasons.push(DifferenceReason::ValidatorError {
+                validator: name,
+                detail: detail.clone(),
+            });
         }
     }
     reasons
@@ -164,7 +343,9 @@ pub struct ExpectationScore {
 }
 
 /// Per validator (column order): counts of verdict labels and the expectation score.
-pub fn validator_totals(report: &RunReport) -> Vec<(BTreeMap<&'static str, usize>, ExpectationScore)> {
+pub fn validator_totals(
+    report: &RunReport,
+) -> Vec<(BTreeMap<&'static str, usize>, ExpectationScore)> {
     (0..report.columns.len())
         .map(|column| {
             let mut counts = BTreeMap::new();
@@ -172,8 +353,12 @@ pub fn validator_totals(report: &RunReport) -> Vec<(BTreeMap<&'static str, usize
             for row in &report.rows {
                 let verdict = &row.verdicts[column];
                 *counts.entry(outcome_word(verdict)).or_insert(0) += 1;
-                for expectation in row.expectations.iter().filter(|e| e.engines.contains(&report.columns[column].name)) {
-                    match expectation.outcome.matches(verdict) {
+                for expectation in row
+                    .expectations
+                    .iter()
+                    .filter(|e| e.engines.contains(&report.columns[column].name))
+                {
+                    match outcome_matches(expectation.outcome, verdict) {
                         Some(true) => score.confirmed += 1,
                         Some(false) => score.contradicted += 1,
                         None => score.undecided += 1,
@@ -203,11 +388,22 @@ fn cell(verdict: &Verdict) -> String {
 /// between machines (no versions, no timings, no native messages).
 pub fn render_snapshot(report: &RunReport) -> String {
     let mut text = String::new();
-    let names: Vec<&str> = report.columns.iter().map(|column| column.name.as_str()).collect();
+    let names: Vec<&str> = report
+        .columns
+        .iter()
+        .map(|column| column.name.as_str())
+        .collect();
     writeln!(text, "# case | reference | {}", names.join(" | ")).unwrap();
     for row in &report.rows {
         let cells: Vec<String> = row.verdicts.iter().map(cell).collect();
-        writeln!(text, "{} | {} | {}", row.id, row.reference.0.as_str(), cells.join(" | ")).unwrap();
+        writeln!(
+            text,
+            "{} | {} | {}",
+            row.id,
+            row.reference.0.as_str(),
+            cells.join(" | ")
+        )
+        .unwrap();
     }
     text
 }
@@ -218,7 +414,14 @@ fn documented_summary(row: &CaseRow) -> String {
     }
     row.expectations
         .iter()
-        .map(|expectation| format!("{}: {} ({})", expectation.client, expectation.outcome.as_str(), short_seed(&expectation.seed_file)))
+        .map(|expectation| {
+            format!(
+                "{}: {} ({})",
+                expectation.client,
+                expectation.outcome.as_str(),
+                short_seed(&expectation.seed_file)
+            )
+        })
         .collect::<Vec<_>>()
         .join("<br>")
 }
@@ -230,7 +433,11 @@ fn short_seed(seed_file: &str) -> String {
 
 fn header_lines(report: &RunReport, text: &mut String) {
     for column in &report.columns {
-        let profile = if column.profile.is_empty() { String::new() } else { format!(" — {}", column.profile) };
+        let profile = if column.profile.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", column.profile)
+        };
         writeln!(text, "- `{}`: {}{}", column.name, column.version, profile).unwrap();
     }
 }
@@ -244,29 +451,50 @@ pub fn render_matrix_md(report: &RunReport) -> String {
 `documented` lists what the seed documents report for a client behaviour; ✗ marks a verdict that \
 contradicts a documented expectation its validator embodies.\n",
     );
+    text.push_str(&render_questions_md(report));
     let mut current_scenario = "";
     for row in &report.rows {
         if row.scenario != current_scenario {
             current_scenario = &row.scenario;
             writeln!(text, "\n## {}\n", row.scenario).unwrap();
-            let names: Vec<&str> = report.columns.iter().map(|column| column.name.as_str()).collect();
-            writeln!(text, "| case | reference | {} | documented |", names.join(" | ")).unwrap();
+            let names: Vec<&str> = report
+                .columns
+                .iter()
+                .map(|column| column.name.as_str())
+                .collect();
+            writeln!(
+                text,
+                "| case | reference | {} | documented |",
+                names.join(" | ")
+            )
+            .unwrap();
             writeln!(text, "|---|---|{}---|", "---|".repeat(names.len())).unwrap();
         }
-        let short_id = row.id.strip_prefix(&format!("{}::", row.scenario)).unwrap_or(&row.id);
+        let short_id = row
+            .id
+            .strip_prefix(&format!("{}::", row.scenario))
+            .unwrap_or(&row.id);
         let cells: Vec<String> = report
             .columns
             .iter()
             .zip(&row.verdicts)
             .map(|(column, verdict)| {
-                let contradicted = row
-                    .expectations
-                    .iter()
-                    .any(|e| e.engines.contains(&column.name) && e.outcome.matches(verdict) == Some(false));
+                let contradicted = row.expectations.iter().any(|e| {
+                    e.engines.contains(&column.name)
+                        && outcome_matches(e.outcome, verdict) == Some(false)
+                });
                 format!("{}{}", cell(verdict), if contradicted { " ✗" } else { "" })
             })
             .collect();
-        writeln!(text, "| `{}` | {} | {} | {} |", short_id, row.reference.0.as_str(), cells.join(" | "), documented_summary(row)).unwrap();
+        writeln!(
+            text,
+            "| `{}` | {} | {} | {} |",
+            short_id,
+            row.reference.0.as_str(),
+            cells.join(" | "),
+            documented_summary(row)
+        )
+        .unwrap();
     }
     text
 }
@@ -291,7 +519,9 @@ fn describe_reason(reason: &DifferenceReason) -> String {
 fn verdict_detail(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Accept { chain_built } if chain_built.is_empty() => "accept".into(),
-        Verdict::Accept { chain_built } => format!("accept, chain built: {}", chain_built.join(" → ")),
+        Verdict::Accept { chain_built } => {
+            format!("accept, chain built: {}", chain_built.join(" → "))
+        }
         Verdict::Reject { kind, detail } => format!("reject ({}): {}", kind.as_str(), detail),
         Verdict::Skip { reason } => format!("skip: {reason}"),
         Verdict::Error { detail } => format!("error: {detail}"),
@@ -316,7 +546,13 @@ pub fn render_differences_md(report: &RunReport) -> String {
         for reason in &difference.reasons {
             writeln!(text, "- {}", describe_reason(reason)).unwrap();
         }
-        writeln!(text, "- reference (graph): {} — {}", row.reference.0.as_str(), row.reference.1).unwrap();
+        writeln!(
+            text,
+            "- reference (graph): {} — {}",
+            row.reference.0.as_str(),
+            row.reference.1
+        )
+        .unwrap();
         text.push('\n');
         for (column, verdict) in report.columns.iter().zip(&row.verdicts) {
             writeln!(text, "  - `{}`: {}", column.name, verdict_detail(verdict)).unwrap();
@@ -329,7 +565,13 @@ pub fn render_differences_md(report: &RunReport) -> String {
 /// The table printed at the end of `cargo xtask corpus`.
 pub fn render_summary_table(report: &RunReport) -> String {
     let totals = validator_totals(report);
-    let width = report.columns.iter().map(|column| column.name.len()).max().unwrap_or(9).max(9);
+    let width = report
+        .columns
+        .iter()
+        .map(|column| column.name.len())
+        .max()
+        .unwrap_or(9)
+        .max(9);
     let mut text = String::new();
     writeln!(
         text,
@@ -347,17 +589,29 @@ pub fn render_summary_table(report: &RunReport) -> String {
             count("reject"),
             count("skip"),
             count("error"),
-            format!("{} / {} / {}", score.confirmed, score.contradicted, score.undecided)
+            format!(
+                "{} / {} / {}",
+                score.confirmed, score.contradicted, score.undecided
+            )
         )
         .unwrap();
     }
     let differences = differences(report);
-    writeln!(text, "{} cases, {} with differences (see differences.md)", report.rows.len(), differences.len()).unwrap();
+    writeln!(
+        text,
+        "{} cases, {} with differences (see differences.md)",
+        report.rows.len(),
+        differences.len()
+    )
+    .unwrap();
     text
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn css_class(verdict: &Verdict) -> &'static str {
@@ -384,7 +638,14 @@ pre{background:#f8f8f8;padding:1em}\n</style></head><body>\n<h1>anchorsmith corp
     );
     html.push_str("<h2>Validators</h2><ul>");
     for column in &report.columns {
-        write!(html, "<li><code>{}</code>: {} {}</li>", escape(&column.name), escape(&column.version), escape(&column.profile)).unwrap();
+        write!(
+            html,
+            "<li><code>{}</code>: {} {}</li>",
+            escape(&column.name),
+            escape(&column.version),
+            escape(&column.profile)
+        )
+        .unwrap();
     }
     html.push_str("</ul>\n<h2>Summary</h2>\n<pre>");
     html.push_str(&escape(&render_summary_table(report)));
@@ -392,6 +653,37 @@ pre{background:#f8f8f8;padding:1em}\n</style></head><body>\n<h1>anchorsmith corp
         "</pre>\n<p>Green accepts, red rejects, grey skipped, yellow failed to run. A thick red frame marks a verdict \
 that contradicts a documented expectation its validator embodies. Hover a cell for the native message.</p>\n",
     );
+    for question in &report.questions {
+        write!(
+            html,
+            "<h3>{}</h3>\n<table><tr><th>case</th>",
+            escape(&question.text)
+        )
+        .unwrap();
+        for column in &report.columns {
+            write!(html, "<th>{}</th>", escape(&column.name)).unwrap();
+        }
+        html.push_str("</tr>\n");
+        for row in report
+            .rows
+            .iter()
+            .filter(|row| question.cases.contains(&row.id))
+        {
+            write!(html, "<tr><td><code>{}</code></td>", escape(&row.id)).unwrap();
+            for verdict in &row.verdicts {
+                write!(
+                    html,
+                    "<td class=\"{}\" title=\"{}\">{}</td>",
+                    css_class(verdict),
+                    escape(&verdict_detail(verdict)),
+                    escape(&cell(verdict))
+                )
+                .unwrap();
+            }
+            html.push_str("</tr>\n");
+        }
+        html.push_str("</table>\n");
+    }
     let mut current_scenario = "";
     for row in &report.rows {
         if row.scenario != current_scenario {
@@ -399,26 +691,40 @@ that contradicts a documented expectation its validator embodies. Hover a cell f
                 html.push_str("</table>\n");
             }
             current_scenario = &row.scenario;
-            write!(html, "<h2>{}</h2>\n<table><tr><th>case</th><th>reference</th>", escape(&row.scenario)).unwrap();
+            write!(
+                html,
+                "<h2>{}</h2>\n<table><tr><th>case</th><th>reference</th>",
+                escape(&row.scenario)
+            )
+            .unwrap();
             for column in &report.columns {
                 write!(html, "<th>{}</th>", escape(&column.name)).unwrap();
             }
             html.push_str("<th>documented</th></tr>\n");
         }
-        let short_id = row.id.strip_prefix(&format!("{}::", row.scenario)).unwrap_or(&row.id);
+        let short_id = row
+            .id
+            .strip_prefix(&format!("{}::", row.scenario))
+            .unwrap_or(&row.id);
         write!(
             html,
             "<tr><td title=\"{}\"><code>{}</code></td><td class=\"{}\" title=\"{}\">{}</td>",
             escape(&row.summary),
             escape(short_id),
-            if row.reference.0 == Outcome::Accept { "acc" } else { "rej" },
+            if row.reference.0 == Outcome::Accept {
+                "acc"
+            } else {
+                "rej"
+            },
             escape(&row.reference.1),
             row.reference.0.as_str()
         )
         .unwrap();
         for (column, verdict) in report.columns.iter().zip(&row.verdicts) {
-            let contradicted =
-                row.expectations.iter().any(|e| e.engines.contains(&column.name) && e.outcome.matches(verdict) == Some(false));
+            let contradicted = row.expectations.iter().any(|e| {
+                e.engines.contains(&column.name)
+                    && outcome_matches(e.outcome, verdict) == Some(false)
+            });
             write!(
                 html,
                 "<td class=\"{}{}\" title=\"{}\">{}</td>",
@@ -448,7 +754,13 @@ that contradicts a documented expectation its validator embodies. Hover a cell f
     }
     html.push_str("<h2>Differences</h2>\n");
     for difference in differences(report) {
-        write!(html, "<h3><code>{}</code></h3><p>{}</p><ul>", escape(&difference.row.id), escape(&difference.row.summary)).unwrap();
+        write!(
+            html,
+            "<h3><code>{}</code></h3><p>{}</p><ul>",
+            escape(&difference.row.id),
+            escape(&difference.row.summary)
+        )
+        .unwrap();
         for reason in &difference.reasons {
             write!(html, "<li>{}</li>", escape(&describe_reason(reason))).unwrap();
         }
@@ -464,16 +776,29 @@ mod tests {
     use anchorsmith_validators::RejectKind;
 
     fn reject(kind: RejectKind) -> Verdict {
-        Verdict::Reject { kind, detail: "native".into() }
+        Verdict::Reject {
+            kind,
+            detail: "native".into(),
+        }
     }
 
     fn accept() -> Verdict {
-        Verdict::Accept { chain_built: vec![] }
+        Verdict::Accept {
+            chain_built: vec![],
+        }
     }
 
     fn report(verdicts: Vec<Verdict>, expectations: Vec<ExpectationView>) -> RunReport {
         RunReport {
-            columns: ["a", "b"].iter().map(|n| ValidatorColumn { name: n.to_string(), version: "1".into(), profile: String::new() }).collect(),
+            columns: ["a", "b"]
+                .iter()
+                .map(|n| ValidatorColumn {
+                    name: n.to_string(),
+                    version: "1".into(),
+                    profile: String::new(),
+                })
+                .collect(),
+            questions: vec![],
             rows: vec![CaseRow {
                 id: "s::c".into(),
                 scenario: "s".into(),
@@ -502,36 +827,68 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(
             found[0].reasons,
-            vec![DifferenceReason::ValidatorsDisagree { accepting: vec!["a".into()], rejecting: vec!["b".into()] }]
+            vec![DifferenceReason::ValidatorsDisagree {
+                accepting: vec!["a".into()],
+                rejecting: vec!["b".into()]
+            }]
         );
     }
 
     #[test]
     fn agreement_is_not_a_difference() {
-        let report = report(vec![reject(RejectKind::Expired), reject(RejectKind::Expired)], vec![]);
+        let report = report(
+            vec![reject(RejectKind::Expired), reject(RejectKind::Expired)],
+            vec![],
+        );
         assert!(differences(&report).is_empty());
     }
 
     #[test]
     fn contradiction_only_counts_for_embodying_engines() {
-        let report = report(vec![reject(RejectKind::UnknownIssuer), reject(RejectKind::UnknownIssuer)], vec![expectation(Outcome::Accept, &["b"])]);
+        let report = report(
+            vec![
+                reject(RejectKind::UnknownIssuer),
+                reject(RejectKind::UnknownIssuer),
+            ],
+            vec![expectation(Outcome::Accept, &["b"])],
+        );
         let found = differences(&report);
         assert_eq!(found[0].reasons.len(), 1);
-        assert!(matches!(&found[0].reasons[0], DifferenceReason::ContradictsDocument { validator, .. } if validator == "b"));
+        assert!(
+            matches!(&found[0].reasons[0], DifferenceReason::ContradictsDocument { validator, .. } if validator == "b")
+        );
         let totals = validator_totals(&report);
         assert_eq!(totals[0].1, ExpectationScore::default());
-        assert_eq!(totals[1].1, ExpectationScore { confirmed: 0, contradicted: 1, undecided: 0 });
+        assert_eq!(
+            totals[1].1,
+            ExpectationScore {
+                confirmed: 0,
+                contradicted: 1,
+                undecided: 0
+            }
+        );
     }
 
     #[test]
     fn snapshot_has_no_native_detail() {
         let report = report(vec![accept(), reject(RejectKind::Expired)], vec![]);
-        assert_eq!(render_snapshot(&report), "# case | reference | a | b\ns::c | accept | accept | reject:expired\n");
+        assert_eq!(
+            render_snapshot(&report),
+            "# case | reference | a | b\ns::c | accept | accept | reject:expired\n"
+        );
     }
 
     #[test]
     fn html_escapes_and_marks_contradictions() {
-        let mut report = report(vec![accept(), Verdict::Error { detail: "<boom>".into() }], vec![expectation(Outcome::Reject, &["a"])]);
+        let mut report = report(
+            vec![
+                accept(),
+                Verdict::Error {
+                    detail: "<boom>".into(),
+                },
+            ],
+            vec![expectation(Outcome::Reject, &["a"])],
+        );
         report.rows[0].summary = "<script>".into();
         let html = render_html(&report);
         assert!(!html.contains("<script>"));

@@ -83,7 +83,12 @@ impl Source<'_> {
         Location::at(self.path, self.text, span.start)
     }
 
-    fn invalid(&self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> CorpusError {
+    fn invalid(
+        &self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> CorpusError {
         CorpusError::invalid(self.at(span), field, message)
     }
 
@@ -131,12 +136,21 @@ pub(crate) fn resolve_scenario(
         }
     })?;
 
-    check_seed_file(&source, seeds, &file.scenario.seed_file, "scenario.seed_file")?;
+    check_seed_file(
+        &source,
+        seeds,
+        &file.scenario.seed_file,
+        "scenario.seed_file",
+    )?;
     check_named_id_lists(&source, &topology, "chains", &file.chains)?;
     check_named_id_lists(&source, &topology, "stores", &file.stores)?;
     for (chain, ids) in &file.chains {
         if ids.get_ref().is_empty() {
-            return Err(source.invalid(ids.span(), format!("chains.{chain}"), "a chain needs at least the peer certificate"));
+            return Err(source.invalid(
+                ids.span(),
+                format!("chains.{chain}"),
+                "a chain needs at least the peer certificate",
+            ));
         }
     }
     let times = resolve_times(&source, &topology, &file)?;
@@ -233,7 +247,9 @@ fn resolve_times(
         check_name(source, "times", name)?;
         let instant = topology
             .resolve_instant(expression.get_ref())
-            .map_err(|message| source.invalid(expression.span(), format!("times.{name}"), message))?;
+            .map_err(|message| {
+                source.invalid(expression.span(), format!("times.{name}"), message)
+            })?;
         times.insert(name.clone(), (expression.get_ref().clone(), instant));
     }
     Ok(times)
@@ -291,18 +307,40 @@ fn expand_cases(
             }
         }
         if block.aia.iter().any(|aia| *aia) && file.aia_repository.is_empty() {
-            return Err(source.invalid(block_span.clone(), field("aia"), "aia = true needs an [aia_repository] table"));
+            return Err(source.invalid(
+                block_span.clone(),
+                field("aia"),
+                "aia = true needs an [aia_repository] table",
+            ));
         }
         for chain in &block.chains {
             for store in &block.stores {
                 for time in &block.times {
                     for cache in &block.caches {
                         for aia in &block.aia {
-                            let cache: Vec<String> = cache.get_ref().iter().map(|id| id.get_ref().clone()).collect();
-                            let id = case_id(scenario, chain.get_ref(), store.get_ref(), time.get_ref(), &cache, *aia);
+                            let cache: Vec<String> = cache
+                                .get_ref()
+                                .iter()
+                                .map(|id| id.get_ref().clone())
+                                .collect();
+                            let id = case_id(
+                                scenario,
+                                chain.get_ref(),
+                                store.get_ref(),
+                                time.get_ref(),
+                                &cache,
+                                *aia,
+                            );
                             if let Some(previous) = first_seen.get(&id) {
                                 let previous = source.at(previous.clone());
-                                return Err(source.invalid(block_span.clone(), format!("cases[{block_index}]"), format!("duplicate case id {id} (first produced at line {})", previous.line)));
+                                return Err(source.invalid(
+                                    block_span.clone(),
+                                    format!("cases[{block_index}]"),
+                                    format!(
+                                        "duplicate case id {id} (first produced at line {})",
+                                        previous.line
+                                    ),
+                                ));
                             }
                             first_seen.insert(id.clone(), block_span.clone());
                             skeletons.push(CaseSkeleton {
@@ -338,7 +376,11 @@ fn selector_text(spec: &ExpectationSpec) -> String {
         parts.push(format!("time={}", time.get_ref()));
     }
     if let Some(cache) = &spec.cache {
-        let ids: Vec<&str> = cache.get_ref().iter().map(|id| id.get_ref().as_str()).collect();
+        let ids: Vec<&str> = cache
+            .get_ref()
+            .iter()
+            .map(|id| id.get_ref().as_str())
+            .collect();
         parts.push(format!("cache=[{}]", ids.join(",")));
     }
     if let Some(aia) = spec.aia {
@@ -352,11 +394,20 @@ fn selector_text(spec: &ExpectationSpec) -> String {
 }
 
 fn selects(spec: &ExpectationSpec, case: &CaseSkeleton) -> bool {
-    spec.chain.as_ref().is_none_or(|c| *c.get_ref() == case.chain)
-        && spec.store.as_ref().is_none_or(|s| *s.get_ref() == case.store)
+    spec.chain
+        .as_ref()
+        .is_none_or(|c| *c.get_ref() == case.chain)
+        && spec
+            .store
+            .as_ref()
+            .is_none_or(|s| *s.get_ref() == case.store)
         && spec.time.as_ref().is_none_or(|t| *t.get_ref() == case.time)
         && spec.cache.as_ref().is_none_or(|cache| {
-            cache.get_ref().iter().map(|id| id.get_ref()).eq(case.cache.iter())
+            cache
+                .get_ref()
+                .iter()
+                .map(|id| id.get_ref())
+                .eq(case.cache.iter())
         })
         && spec.aia.is_none_or(|aia| aia == case.aia)
 }
@@ -388,7 +439,12 @@ fn resolve_expectations(
                 format!(
                     "unknown client {:?} (known: {})",
                     spec.client.get_ref(),
-                    clients.clients.keys().cloned().collect::<Vec<_>>().join(", ")
+                    clients
+                        .clients
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -410,7 +466,11 @@ fn resolve_expectations(
             .map(|case| case.id.clone())
             .collect();
         if case_ids.is_empty() {
-            return Err(source.invalid(spanned.span(), format!("expectations[{index}]"), format!("selects no case ({})", selector_text(spec))));
+            return Err(source.invalid(
+                spanned.span(),
+                format!("expectations[{index}]"),
+                format!("selects no case ({})", selector_text(spec)),
+            ));
         }
         records.push(ExpectationRecord {
             expectation: Expectation {
@@ -454,14 +514,25 @@ fn reference_for(
 }
 
 /// The prose of a case's limbo description.
-fn export_description(resolved: &ResolvedScenario, case: &CaseSkeleton, expectations: &[Expectation]) -> String {
+fn export_description(
+    resolved: &ResolvedScenario,
+    case: &CaseSkeleton,
+    expectations: &[Expectation],
+) -> String {
     let header = &resolved.file.scenario;
-    let mut text = format!("**{}** (anchorsmith corpus, scenario `{}`)\n\n", header.title, resolved.name);
+    let mut text = format!(
+        "**{}** (anchorsmith corpus, scenario `{}`)\n\n",
+        header.title, resolved.name
+    );
     text.push_str(header.description.trim());
     text.push_str("\n\n```text\n");
     text.push_str(header.diagram.trim_matches('\n'));
     text.push_str("\n```\n\n");
-    text.push_str(&format!("Seed document: `{}`. {}\n\n", header.seed_file.get_ref(), header.why_it_matters));
+    text.push_str(&format!(
+        "Seed document: `{}`. {}\n\n",
+        header.seed_file.get_ref(),
+        header.why_it_matters
+    ));
     if !case.cache.is_empty() || case.aia {
         let mut state = Vec::new();
         if !case.cache.is_empty() {
@@ -484,22 +555,37 @@ fn export_description(resolved: &ResolvedScenario, case: &CaseSkeleton, expectat
                 Outcome::Accept => "accepts",
                 Outcome::Reject => "rejects",
             };
-            text.push_str(&format!("- client `{}` {verb} ({}): \"{}\"\n", e.client, e.seed_file, e.quote));
+            text.push_str(&format!(
+                "- client `{}` {verb} ({}): \"{}\"\n",
+                e.client, e.seed_file, e.quote
+            ));
         }
     }
     text
 }
 
 /// Builds the scenario and its cases from a resolved scenario and its generated PKI.
-pub(crate) fn build_scenario(resolved: ResolvedScenario, pki: ScenarioPki) -> (Scenario, Vec<Case>) {
+pub(crate) fn build_scenario(
+    resolved: ResolvedScenario,
+    pki: ScenarioPki,
+) -> (Scenario, Vec<Case>) {
     let pki = Arc::new(pki);
     let certs = facts_from_topology(&resolved.topology);
-    let ids = |lists: &BTreeMap<String, Spanned<Vec<Spanned<String>>>>| -> BTreeMap<String, Vec<String>> {
-        lists
-            .iter()
-            .map(|(name, ids)| (name.clone(), ids.get_ref().iter().map(|id| id.get_ref().clone()).collect()))
-            .collect()
-    };
+    let ids =
+        |lists: &BTreeMap<String, Spanned<Vec<Spanned<String>>>>| -> BTreeMap<String, Vec<String>> {
+            lists
+                .iter()
+                .map(|(name, ids)| {
+                    (
+                        name.clone(),
+                        ids.get_ref()
+                            .iter()
+                            .map(|id| id.get_ref().clone())
+                            .collect(),
+                    )
+                })
+                .collect()
+        };
     let chains = ids(&resolved.file.chains);
     let stores = ids(&resolved.file.stores);
     let aia_repository: BTreeMap<String, String> = resolved
@@ -532,12 +618,22 @@ pub(crate) fn build_scenario(resolved: ResolvedScenario, pki: ScenarioPki) -> (S
                 cache: case.cache.clone(),
                 aia: case.aia,
                 reference: reference_for(&certs, &served_chain, &trust_store, &aia_ids, case, true),
-                plain_reference: reference_for(&certs, &served_chain, &trust_store, &aia_ids, case, false),
+                plain_reference: reference_for(
+                    &certs,
+                    &served_chain,
+                    &trust_store,
+                    &aia_ids,
+                    case,
+                    false,
+                ),
                 export_description: export_description(&resolved, case, &expectations),
                 served_chain,
                 trust_store,
                 aia_repository: if case.aia {
-                    aia_repository.iter().map(|(u, i)| (u.clone(), i.clone())).collect()
+                    aia_repository
+                        .iter()
+                        .map(|(u, i)| (u.clone(), i.clone()))
+                        .collect()
                 } else {
                     Vec::new()
                 },

@@ -30,7 +30,11 @@ impl Seeds {
                 })?
                 .path();
             if path.is_file() {
-                let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                let name = path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
                 normalised.insert(name, normalise_whitespace(&read_to_string(&path)?));
             }
         }

@@ -100,7 +100,10 @@ fn load_with(edit: impl Fn(&str) -> String) -> Result<anchorsmith_corpus::Corpus
     write(&root.join("seeds/000_test.txt"), SEED);
     write(&root.join("corpus/clients.toml"), CLIENTS);
     write(&root.join("corpus/scenarios/tiny/topology.toml"), TOPOLOGY);
-    write(&root.join("corpus/scenarios/tiny/scenario.toml"), &edit(SCENARIO));
+    write(
+        &root.join("corpus/scenarios/tiny/scenario.toml"),
+        &edit(SCENARIO),
+    );
     let options = LoadOptions {
         seeds_dir: root.join("seeds"),
         key_cache_dir: None,
@@ -117,7 +120,10 @@ fn expect_error(from: &str, to: &str, line: usize, field: &str) -> String {
         message.contains(&format!("scenario.toml:{line}:")),
         "expected line {line}: {message}"
     );
-    assert!(message.contains(&format!("field `{field}`")), "expected field {field}: {message}");
+    assert!(
+        message.contains(&format!("field `{field}`")),
+        "expected field {field}: {message}"
+    );
     assert!(error.is_bad_input());
     message
 }
@@ -129,53 +135,98 @@ fn the_tiny_corpus_loads() {
     let case = corpus.case("tiny::full::store-root::at-after").unwrap();
     assert_eq!(case.expectations.len(), 1);
     assert!(case.reference.is_accept(), "anchor expiry is not checked");
-    let cached = corpus.case("tiny::leaf-only::store-root::at-before::cache-int").unwrap();
+    let cached = corpus
+        .case("tiny::leaf-only::store-root::at-before::cache-int")
+        .unwrap();
     assert!(cached.reference.is_accept());
     assert!(!cached.plain_reference.is_accept());
 }
 
 #[test]
 fn unknown_chain_in_cases() {
-    let message = expect_error(r#"chains = ["full", "leaf-only"]"#, r#"chains = ["full", "leaf-onyl"]"#, 20, "cases[0].chains");
+    let message = expect_error(
+        r#"chains = ["full", "leaf-only"]"#,
+        r#"chains = ["full", "leaf-onyl"]"#,
+        20,
+        "cases[0].chains",
+    );
     assert!(message.contains("unknown chain \"leaf-onyl\""), "{message}");
 }
 
 #[test]
 fn unknown_certificate_id_in_a_chain() {
-    let message = expect_error(r#"full = ["leaf", "int"]"#, r#"full = ["leaf", "intermediate"]"#, 9, "chains.full[1]");
-    assert!(message.contains("unknown certificate id \"intermediate\""), "{message}");
+    let message = expect_error(
+        r#"full = ["leaf", "int"]"#,
+        r#"full = ["leaf", "intermediate"]"#,
+        9,
+        "chains.full[1]",
+    );
+    assert!(
+        message.contains("unknown certificate id \"intermediate\""),
+        "{message}"
+    );
 }
 
 #[test]
 fn unknown_certificate_id_in_a_cache() {
-    expect_error(r#"caches = [[], ["int"]]"#, r#"caches = [[], ["nope"]]"#, 23, "cases[0].caches[1][0]");
+    expect_error(
+        r#"caches = [[], ["int"]]"#,
+        r#"caches = [[], ["nope"]]"#,
+        23,
+        "cases[0].caches[1][0]",
+    );
 }
 
 #[test]
 fn unknown_time_expression() {
-    expect_error(r#"at-after = "expiry + 1d""#, r#"at-after = "expiri + 1d""#, 17, "times.at-after");
+    expect_error(
+        r#"at-after = "expiry + 1d""#,
+        r#"at-after = "expiri + 1d""#,
+        17,
+        "times.at-after",
+    );
 }
 
 #[test]
 fn unknown_client() {
-    expect_error(r#"client = "path-builder""#, r#"client = "android""#, 31, "expectations[0].client");
+    expect_error(
+        r#"client = "path-builder""#,
+        r#"client = "android""#,
+        30,
+        "expectations[0].client",
+    );
 }
 
 #[test]
 fn unknown_seed_file() {
-    expect_error(r#"seed_file = "000_test.txt""#, r#"seed_file = "999.txt""#, 2, "scenario.seed_file");
+    expect_error(
+        r#"seed_file = "000_test.txt""#,
+        r#"seed_file = "999.txt""#,
+        2,
+        "scenario.seed_file",
+    );
 }
 
 #[test]
 fn quote_not_in_the_seed() {
     // Straight quotes instead of the seed's curly ones: not verbatim.
-    let message = expect_error("fails after “expiry”.", "fails after \\\"expiry\\\".", 33, "expectations[0].quote");
+    let message = expect_error(
+        "fails after “expiry”.",
+        "fails after \\\"expiry\\\".",
+        32,
+        "expectations[0].quote",
+    );
     assert!(message.contains("000_test.txt"), "{message}");
 }
 
 #[test]
 fn expectation_selecting_no_case() {
-    let message = expect_error(r#"time = "at-after""#, "time = \"at-after\"\naia = true", 28, "expectations[0]");
+    let message = expect_error(
+        r#"time = "at-after""#,
+        "time = \"at-after\"\naia = true",
+        27,
+        "expectations[0]",
+    );
     assert!(message.contains("selects no case"), "{message}");
 }
 
@@ -183,13 +234,17 @@ fn expectation_selecting_no_case() {
 fn duplicate_case_ids() {
     let duplicate = "usage = \"server-auth\"\n\n[[cases]]\nchains = [\"full\"]\nstores = [\"root\"]\ntimes = [\"at-before\"]\ndns_name = \"x.test\"\nusage = \"server-auth\"";
     let message = expect_error("usage = \"server-auth\"", duplicate, 27, "cases[1]");
-    assert!(message.contains("duplicate case id tiny::full::store-root::at-before"), "{message}");
+    assert!(
+        message.contains("duplicate case id tiny::full::store-root::at-before"),
+        "{message}"
+    );
 }
 
 #[test]
 fn malformed_toml_and_unknown_fields_name_the_line() {
-    let error = load_with(|text| text.replacen("outcome = \"reject\"", "outcome = \"maybe\"", 1)).unwrap_err();
-    assert!(error.to_string().contains("scenario.toml:32:"), "{error}");
+    let error = load_with(|text| text.replacen("outcome = \"reject\"", "outcome = \"maybe\"", 1))
+        .unwrap_err();
+    assert!(error.to_string().contains("scenario.toml:31:"), "{error}");
     let error = load_with(|text| text.replacen("dns_name =", "dns-name =", 1)).unwrap_err();
     assert!(error.to_string().contains("dns-name"), "{error}");
     let error = load_with(|text| text.replacen("[stores]", "[stores", 1)).unwrap_err();

@@ -32,8 +32,14 @@ fn every_quote_occurs_verbatim_in_its_seed_file() {
     for (scenario, record) in corpus().expectations() {
         let e = &record.expectation;
         let path = shared_dir().join("seeds").join(&e.seed_file);
-        let seed = std::fs::read_to_string(&path)
-            .unwrap_or_else(|err| panic!("{}: {} cites {}: {err}", scenario.name, e.client, path.display()));
+        let seed = std::fs::read_to_string(&path).unwrap_or_else(|err| {
+            panic!(
+                "{}: {} cites {}: {err}",
+                scenario.name,
+                e.client,
+                path.display()
+            )
+        });
         assert!(
             normalise(&seed).contains(&normalise(&e.quote)),
             "{}: quote not in {}: {}",
@@ -51,11 +57,22 @@ fn corpus_has_at_least_60_cases_and_25_expectations_over_all_seeds() {
     let corpus = corpus();
     assert!(corpus.cases.len() >= 60, "{} cases", corpus.cases.len());
     let expectations: Vec<_> = corpus.expectations().collect();
-    assert!(expectations.len() >= 25, "{} expectations", expectations.len());
-    let mut seeds: Vec<&str> = expectations.iter().map(|(_, r)| r.expectation.seed_file.as_str()).collect();
+    assert!(
+        expectations.len() >= 25,
+        "{} expectations",
+        expectations.len()
+    );
+    let mut seeds: Vec<&str> = expectations
+        .iter()
+        .map(|(_, r)| r.expectation.seed_file.as_str())
+        .collect();
     seeds.sort();
     seeds.dedup();
-    assert_eq!(seeds.len(), 5, "every seed document backs at least one expectation: {seeds:?}");
+    assert_eq!(
+        seeds.len(),
+        5,
+        "every seed document backs at least one expectation: {seeds:?}"
+    );
     for (_, record) in &expectations {
         assert!(!record.case_ids.is_empty());
     }
@@ -67,9 +84,15 @@ fn case_ids_are_unique_and_match_limbos_pattern() {
     for id in &ids {
         for component in id.split("::") {
             let mut chars = component.chars();
-            assert!(chars.next().is_some_and(|c| c.is_ascii_alphabetic()), "{id}");
+            assert!(
+                chars.next().is_some_and(|c| c.is_ascii_alphabetic()),
+                "{id}"
+            );
             assert!(component.len() >= 2, "{id}");
-            assert!(chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'), "{id}");
+            assert!(
+                chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'),
+                "{id}"
+            );
         }
     }
     let total = ids.len();
@@ -88,7 +111,12 @@ fn clients_name_known_engines_and_every_expectation_names_a_client() {
     }
     for case in &corpus.cases {
         for e in &case.expectations {
-            assert!(corpus.clients.contains_key(&e.client), "{}: {}", case.id, e.client);
+            assert!(
+                corpus.clients.contains_key(&e.client),
+                "{}: {}",
+                case.id,
+                e.client
+            );
         }
     }
 }
@@ -103,11 +131,18 @@ fn export_conforms_to_the_limbo_schema() {
         serde_json::from_str(&anchorsmith_corpus::export::limbo_json(corpus())).unwrap();
     let violations = anchorsmith_corpus::export::schema_violations(&schema, &export).unwrap();
     assert!(violations.is_empty(), "{violations:#?}");
-    assert_eq!(export["testcases"].as_array().unwrap().len(), corpus().cases.len());
+    assert_eq!(
+        export["testcases"].as_array().unwrap().len(),
+        corpus().cases.len()
+    );
     // The schema must really be applied: a broken id is caught.
     let mut broken = export.clone();
     broken["testcases"][0]["id"] = serde_json::json!("9-starts-with-a-digit");
-    assert!(!anchorsmith_corpus::export::schema_violations(&schema, &broken).unwrap().is_empty());
+    assert!(
+        !anchorsmith_corpus::export::schema_violations(&schema, &broken)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -118,7 +153,10 @@ fn committed_generated_corpus_is_fresh() {
 }
 
 fn reference(id: &str) -> &'static ReferenceVerdict {
-    &corpus().case(id).unwrap_or_else(|| panic!("no case {id}")).reference
+    &corpus()
+        .case(id)
+        .unwrap_or_else(|| panic!("no case {id}"))
+        .reference
 }
 
 #[test]
@@ -133,17 +171,38 @@ fn reference_verdicts_follow_the_graph() {
     // The anchor's own expiry is not checked (RFC 5280 §6.1 / webpki)...
     accept("root-expiry-long-short::long-chain::store-old::at-2021-10-01");
     // ...but the cross-sign's is.
-    reject("root-expiry-long-short::long-chain::store-old::at-2024-10-01", "isrg-x1-by-dst has expired");
-    reject("root-expiry-long-short::short-chain::store-old::at-2021-09-29", "no issuer of r3");
-    reject("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01", "no issuer of leaf");
-    reject("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01::cache-le-x1-by-dst", "no issuer of leaf");
+    reject(
+        "root-expiry-long-short::long-chain::store-old::at-2024-10-01",
+        "isrg-x1-by-dst has expired",
+    );
+    reject(
+        "root-expiry-long-short::short-chain::store-old::at-2021-09-29",
+        "no issuer of r3",
+    );
+    reject(
+        "leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01",
+        "no issuer of leaf",
+    );
+    reject(
+        "leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01::cache-le-x1-by-dst",
+        "no issuer of leaf",
+    );
     accept("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01::cache-le-x3-by-dst");
     accept("leaf-only-served::leaf-only::store-browser-2016::at-2016-07-01::aia");
-    reject("same-key-intermediates::x3-leaf-served-x1::store-browser-2016::at-2016-04-06", "no issuer of leaf-by-x3");
+    reject(
+        "same-key-intermediates::x3-leaf-served-x1::store-browser-2016::at-2016-04-06",
+        "no issuer of leaf-by-x3",
+    );
     accept("same-key-intermediates::x3-leaf-served-x1::store-browser-2016::at-2016-04-06::cache-le-x3-by-dst");
     accept("intermediate-pinned-device::x3-chain::store-pinned-x3::at-2020-12-15");
-    reject("intermediate-pinned-device::x3-chain::store-pinned-x3::at-2021-01-03", "leaf-by-x3 has expired");
-    reject("backup-intermediate-switch::r4-chain::store-pinned-r3::at-2021-06-01", "no issuer");
+    reject(
+        "intermediate-pinned-device::x3-chain::store-pinned-x3::at-2021-01-03",
+        "leaf-by-x3 has expired",
+    );
+    reject(
+        "backup-intermediate-switch::r4-chain::store-pinned-r3::at-2021-06-01",
+        "no issuer",
+    );
     accept("hardcoded-root-list::zerossl::store-webrtc-list::at-2020-12-15");
 }
 
@@ -169,19 +228,40 @@ fn plain_view_drops_the_cache_and_its_verdict_is_exported() {
         .unwrap()
         .to_validation_input();
     assert_eq!(aia.aia_repository.len(), 1);
-    assert_eq!(aia.aia_repository[0].0, "http://cert.int-x3.letsencrypt.example/");
+    assert_eq!(
+        aia.aia_repository[0].0,
+        "http://cert.int-x3.letsencrypt.example/"
+    );
 }
 
 #[test]
 fn served_chain_order_and_der_come_from_the_generated_pki() {
-    let case = corpus().case("root-expiry-long-short::long-chain::store-old-new::at-2021-10-01").unwrap();
+    let case = corpus()
+        .case("root-expiry-long-short::long-chain::store-old-new::at-2021-10-01")
+        .unwrap();
     assert_eq!(case.served_chain, ["leaf", "r3", "isrg-x1-by-dst"]);
     let input = case.to_validation_input();
-    let scenario = corpus().scenarios.iter().find(|s| s.name == case.scenario).unwrap();
+    let scenario = corpus()
+        .scenarios
+        .iter()
+        .find(|s| s.name == case.scenario)
+        .unwrap();
     assert_eq!(input.peer, scenario.pki.der("leaf"));
-    assert_eq!(input.served_chain, vec![scenario.pki.der("r3").to_vec(), scenario.pki.der("isrg-x1-by-dst").to_vec()]);
+    assert_eq!(
+        input.served_chain,
+        vec![
+            scenario.pki.der("r3").to_vec(),
+            scenario.pki.der("isrg-x1-by-dst").to_vec()
+        ]
+    );
     assert_eq!(input.trust_anchors.len(), 2);
-    assert_eq!(input.validation_time.map(anchorsmith_validators::limbo::rfc3339).as_deref(), Some("2021-10-01T14:01:15Z"));
+    assert_eq!(
+        input
+            .validation_time
+            .map(anchorsmith_validators::limbo::rfc3339)
+            .as_deref(),
+        Some("2021-10-01T14:01:15Z")
+    );
 }
 
 #[test]

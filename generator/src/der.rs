@@ -31,7 +31,10 @@ fn push_length(out: &mut Vec<u8>, length: usize) {
         return;
     }
     let bytes = length.to_be_bytes();
-    let significant = &bytes[bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len() - 1)..];
+    let significant = &bytes[bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len() - 1)..];
     out.push(0x80 | significant.len() as u8);
     out.extend_from_slice(significant);
 }
@@ -65,7 +68,10 @@ fn push_base128(out: &mut Vec<u8>, mut value: u64) {
 /// A non-negative INTEGER (minimal two's-complement encoding).
 pub(crate) fn unsigned_integer(value: u64) -> Vec<u8> {
     let bytes = value.to_be_bytes();
-    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len() - 1);
+    let start = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len() - 1);
     let mut content = Vec::with_capacity(9);
     if bytes[start] & 0x80 != 0 {
         content.push(0);
@@ -126,14 +132,20 @@ pub(crate) fn read_tlv(input: &[u8]) -> Result<(Element<'_>, &[u8]), &'static st
         if count == 0 || count > 4 || rest.len() < count {
             return Err("unsupported DER length");
         }
-        let length = rest[..count].iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        let length = rest[..count]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
         (length, 2 + count)
     };
     let total = header_len + length;
     if input.len() < total {
         return Err("truncated DER: content shorter than its length");
     }
-    let element = Element { tag, encoded: &input[..total], content: &input[header_len..total] };
+    let element = Element {
+        tag,
+        encoded: &input[..total],
+        content: &input[header_len..total],
+    };
     Ok((element, &input[total..]))
 }
 
@@ -158,10 +170,14 @@ pub(crate) fn replace_tbs_signature_algorithm(
     if tbs_element.tag != tag::SEQUENCE || !rest.is_empty() {
         return Err("TBSCertificate is not one SEQUENCE");
     }
-    let mut fields: Vec<Vec<u8>> =
-        read_all(tbs_element.content)?.iter().map(|e| e.encoded.to_vec()).collect();
+    let mut fields: Vec<Vec<u8>> = read_all(tbs_element.content)?
+        .iter()
+        .map(|e| e.encoded.to_vec())
+        .collect();
     // version [0] EXPLICIT, serialNumber, signature: rcgen always writes the version.
-    let signature_field = fields.get_mut(2).ok_or("TBSCertificate has too few fields")?;
+    let signature_field = fields
+        .get_mut(2)
+        .ok_or("TBSCertificate has too few fields")?;
     *signature_field = algorithm_identifier.to_vec();
     Ok(sequence(&fields))
 }
@@ -212,7 +228,11 @@ mod tests {
 
     #[test]
     fn reads_back_what_it_writes() {
-        let encoded = sequence(&[boolean(true), unsigned_integer(300), octet_string(&[9; 200])]);
+        let encoded = sequence(&[
+            boolean(true),
+            unsigned_integer(300),
+            octet_string(&[9; 200]),
+        ]);
         let (outer, rest) = read_tlv(&encoded).unwrap();
         assert!(rest.is_empty());
         let fields = read_all(outer.content).unwrap();

@@ -68,11 +68,23 @@ pub(crate) fn encode_all(cert: &CertSpec, key_ids: &KeyIdentifiers) -> Vec<Exten
     let mut out = Vec::new();
     if let Some(ku) = &extensions.key_usage {
         let bits: Vec<u8> = ku.usages.iter().map(|usage| *usage as u8).collect();
-        out.push(Extension { oid: KEY_USAGE, critical: ku.critical, value: der::named_bit_string(&bits) });
+        out.push(Extension {
+            oid: KEY_USAGE,
+            critical: ku.critical,
+            value: der::named_bit_string(&bits),
+        });
     }
     if let Some(eku) = &extensions.ext_key_usage {
-        let purposes: Vec<Vec<u8>> = eku.usages.iter().map(|usage| der::oid(usage.oid())).collect();
-        out.push(Extension { oid: EXT_KEY_USAGE, critical: eku.critical, value: der::sequence(&purposes) });
+        let purposes: Vec<Vec<u8>> = eku
+            .usages
+            .iter()
+            .map(|usage| der::oid(usage.oid()))
+            .collect();
+        out.push(Extension {
+            oid: EXT_KEY_USAGE,
+            critical: eku.critical,
+            value: der::sequence(&purposes),
+        });
     }
     if let Some(bc) = &extensions.basic_constraints {
         // cA DEFAULT FALSE: DER omits a default value.
@@ -83,24 +95,53 @@ pub(crate) fn encode_all(cert: &CertSpec, key_ids: &KeyIdentifiers) -> Vec<Exten
         if let Some(path_len) = bc.path_len {
             fields.push(der::unsigned_integer(path_len.into()));
         }
-        out.push(Extension { oid: BASIC_CONSTRAINTS, critical: bc.critical, value: der::sequence(&fields) });
+        out.push(Extension {
+            oid: BASIC_CONSTRAINTS,
+            critical: bc.critical,
+            value: der::sequence(&fields),
+        });
     }
     if let Some(ski) = &key_ids.subject {
-        out.push(Extension { oid: SUBJECT_KEY_IDENTIFIER, critical: false, value: der::octet_string(ski) });
+        out.push(Extension {
+            oid: SUBJECT_KEY_IDENTIFIER,
+            critical: false,
+            value: der::octet_string(ski),
+        });
     }
     if let Some(aki) = &key_ids.authority {
         // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING, ... }
         let value = der::sequence(&[der::tlv(0x80, aki)]);
-        out.push(Extension { oid: AUTHORITY_KEY_IDENTIFIER, critical: false, value });
+        out.push(Extension {
+            oid: AUTHORITY_KEY_IDENTIFIER,
+            critical: false,
+            value,
+        });
     }
     if let Some(url) = &extensions.aia_ca_issuers {
-        let access_description = der::sequence(&[der::oid(CA_ISSUERS), der::tlv(URI, url.as_bytes())]);
-        out.push(Extension { oid: AUTHORITY_INFO_ACCESS, critical: false, value: der::sequence(&[access_description]) });
+        let access_description =
+            der::sequence(&[der::oid(CA_ISSUERS), der::tlv(URI, url.as_bytes())]);
+        out.push(Extension {
+            oid: AUTHORITY_INFO_ACCESS,
+            critical: false,
+            value: der::sequence(&[access_description]),
+        });
     }
     if let Some(san) = &extensions.subject_alt_name {
-        let mut names: Vec<Vec<u8>> = san.dns.iter().map(|dns| der::tlv(DNS_NAME, dns.as_bytes())).collect();
-        names.extend(san.ip.iter().map(|ip| der::tlv(IP_ADDRESS, &ip_octets(*ip))));
-        out.push(Extension { oid: SUBJECT_ALT_NAME, critical: san.critical, value: der::sequence(&names) });
+        let mut names: Vec<Vec<u8>> = san
+            .dns
+            .iter()
+            .map(|dns| der::tlv(DNS_NAME, dns.as_bytes()))
+            .collect();
+        names.extend(
+            san.ip
+                .iter()
+                .map(|ip| der::tlv(IP_ADDRESS, &ip_octets(*ip))),
+        );
+        out.push(Extension {
+            oid: SUBJECT_ALT_NAME,
+            critical: san.critical,
+            value: der::sequence(&names),
+        });
     }
     if let Some(nc) = &extensions.name_constraints {
         let mut fields = Vec::new();
@@ -112,14 +153,21 @@ pub(crate) fn encode_all(cert: &CertSpec, key_ids: &KeyIdentifiers) -> Vec<Exten
         if !excluded.is_empty() {
             fields.push(der::tlv(0xa1, &excluded.concat()));
         }
-        out.push(Extension { oid: NAME_CONSTRAINTS, critical: nc.critical, value: der::sequence(&fields) });
+        out.push(Extension {
+            oid: NAME_CONSTRAINTS,
+            critical: nc.critical,
+            value: der::sequence(&fields),
+        });
     }
     out
 }
 
 /// GeneralSubtree ::= SEQUENCE { base GeneralName } (minimum 0 and no maximum, as RFC 5280 requires).
 fn general_subtrees(dns: &[String], ip: &[IpSubnet]) -> Vec<Vec<u8>> {
-    let mut subtrees: Vec<Vec<u8>> = dns.iter().map(|name| der::sequence(&[der::tlv(DNS_NAME, name.as_bytes())])).collect();
+    let mut subtrees: Vec<Vec<u8>> = dns
+        .iter()
+        .map(|name| der::sequence(&[der::tlv(DNS_NAME, name.as_bytes())]))
+        .collect();
     subtrees.extend(ip.iter().map(|subnet| {
         let mut address_and_mask = ip_octets(subnet.address);
         address_and_mask.extend(prefix_mask(subnet.prefix, address_and_mask.len()));

@@ -91,7 +91,9 @@ impl Pki {
 
     /// `manifest.json`: pretty-printed, keys in a fixed order, trailing newline.
     pub fn manifest_json(&self) -> String {
-        let manifest = Manifest { certificates: self.certs.iter().map(ManifestEntry::from).collect() };
+        let manifest = Manifest {
+            certificates: self.certs.iter().map(ManifestEntry::from).collect(),
+        };
         let mut json = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
         json.push('\n');
         json
@@ -145,7 +147,9 @@ impl<'a> From<&'a GeneratedCert> for ManifestEntry<'a> {
 }
 
 fn rfc3339(instant: OffsetDateTime) -> String {
-    instant.format(&Rfc3339).expect("UTC instants within certificate range format as RFC 3339")
+    instant
+        .format(&Rfc3339)
+        .expect("UTC instants within certificate range format as RFC 3339")
 }
 
 /// Generate every certificate of `topology`. Same topology + seed → same bytes.
@@ -178,12 +182,18 @@ fn derive_keys(
     used.sort_unstable();
     used.dedup();
     // Slowest first, so the two cores do not end with one RSA-4096 keygen running alone.
-    used.sort_by_key(|(label, algorithm)| (std::cmp::Reverse(*algorithm == KeyAlgorithm::Rsa4096), *label));
+    used.sort_by_key(|(label, algorithm)| {
+        (
+            std::cmp::Reverse(*algorithm == KeyAlgorithm::Rsa4096),
+            *label,
+        )
+    });
     let cache_dir = options.key_cache_dir.as_deref();
     let derived: Vec<(String, KeyMaterial)> = used
         .par_iter()
         .map(|(label, algorithm)| {
-            keys::load_or_derive(seed, label, *algorithm, cache_dir).map(|key| (label.to_string(), key))
+            keys::load_or_derive(seed, label, *algorithm, cache_dir)
+                .map(|key| (label.to_string(), key))
         })
         .collect::<Result<_, _>>()?;
     Ok(derived.into_iter().collect())
@@ -209,7 +219,9 @@ impl rcgen::PublicKeyData for RcgenKey<'_> {
 impl rcgen::SigningKey for RcgenKey<'_> {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
         let (_, natural) = rcgen_algorithm(self.key.algorithm, self.algorithm);
-        self.key.sign(natural, message).map_err(|_| rcgen::Error::RemoteKeyError)
+        self.key
+            .sign(natural, message)
+            .map_err(|_| rcgen::Error::RemoteKeyError)
     }
 }
 
@@ -223,16 +235,29 @@ fn rcgen_algorithm(
         (KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa4096, SignatureAlgorithm::RsaSha384) => {
             (&rcgen::PKCS_RSA_SHA384, SignatureAlgorithm::RsaSha384)
         }
-        (KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa4096, _) => (&rcgen::PKCS_RSA_SHA256, SignatureAlgorithm::RsaSha256),
-        (KeyAlgorithm::EcdsaP256, _) => (&rcgen::PKCS_ECDSA_P256_SHA256, SignatureAlgorithm::EcdsaSha256),
-        (KeyAlgorithm::EcdsaP384, _) => (&rcgen::PKCS_ECDSA_P384_SHA384, SignatureAlgorithm::EcdsaSha384),
+        (KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa4096, _) => {
+            (&rcgen::PKCS_RSA_SHA256, SignatureAlgorithm::RsaSha256)
+        }
+        (KeyAlgorithm::EcdsaP256, _) => (
+            &rcgen::PKCS_ECDSA_P256_SHA256,
+            SignatureAlgorithm::EcdsaSha256,
+        ),
+        (KeyAlgorithm::EcdsaP384, _) => (
+            &rcgen::PKCS_ECDSA_P384_SHA384,
+            SignatureAlgorithm::EcdsaSha384,
+        ),
         (KeyAlgorithm::Ed25519, _) => (&rcgen::PKCS_ED25519, SignatureAlgorithm::Ed25519),
     }
 }
 
 /// The DER AlgorithmIdentifier of a signature algorithm.
 fn algorithm_identifier(algorithm: SignatureAlgorithm) -> Vec<u8> {
-    let rsa = |last: u64| der::sequence(&[der::oid(&[1, 2, 840, 113549, 1, 1, last]), der::tlv(der::tag::NULL, &[])]);
+    let rsa = |last: u64| {
+        der::sequence(&[
+            der::oid(&[1, 2, 840, 113549, 1, 1, last]),
+            der::tlv(der::tag::NULL, &[]),
+        ])
+    };
     match algorithm {
         SignatureAlgorithm::RsaSha1 => rsa(5),
         SignatureAlgorithm::RsaSha256 => rsa(11),
@@ -251,12 +276,21 @@ fn rcgen_name(name: &Name) -> Result<rcgen::DistinguishedName, String> {
             // X.520 requires PrintableString for countryName.
             NameAttribute::Country => (
                 rcgen::DnType::CountryName,
-                rcgen::DnValue::PrintableString(value.as_str().try_into().map_err(|_| format!("country {value:?}"))?),
+                rcgen::DnValue::PrintableString(
+                    value
+                        .as_str()
+                        .try_into()
+                        .map_err(|_| format!("country {value:?}"))?,
+                ),
             ),
-            NameAttribute::StateOrProvince => (rcgen::DnType::StateOrProvinceName, value.as_str().into()),
+            NameAttribute::StateOrProvince => {
+                (rcgen::DnType::StateOrProvinceName, value.as_str().into())
+            }
             NameAttribute::Locality => (rcgen::DnType::LocalityName, value.as_str().into()),
             NameAttribute::Organization => (rcgen::DnType::OrganizationName, value.as_str().into()),
-            NameAttribute::OrganizationalUnit => (rcgen::DnType::OrganizationalUnitName, value.as_str().into()),
+            NameAttribute::OrganizationalUnit => {
+                (rcgen::DnType::OrganizationalUnitName, value.as_str().into())
+            }
             NameAttribute::CommonName => (rcgen::DnType::CommonName, value.as_str().into()),
         };
         dn.push(kind, value);
@@ -269,10 +303,18 @@ fn generate_one(
     issuer: &CertSpec,
     keys: &BTreeMap<String, KeyMaterial>,
 ) -> Result<GeneratedCert, GenerateError> {
-    let failure = |message: String| GenerateError::Certificate { id: cert.id.clone(), message };
+    let failure = |message: String| GenerateError::Certificate {
+        id: cert.id.clone(),
+        message,
+    };
     let subject_key = &keys[&cert.key_label];
     let issuer_key = &keys[&issuer.key_label];
-    let key_ids = extensions::key_identifiers(cert, &subject_key.key_identifier(), issuer, &issuer_key.key_identifier());
+    let key_ids = extensions::key_identifiers(
+        cert,
+        &subject_key.key_identifier(),
+        issuer,
+        &issuer_key.key_identifier(),
+    );
 
     let mut params = rcgen::CertificateParams::default();
     params.not_before = cert.not_before;
@@ -282,7 +324,8 @@ fn generate_one(
     params.custom_extensions = extensions::encode_all(cert, &key_ids)
         .into_iter()
         .map(|extension| {
-            let mut custom = rcgen::CustomExtension::from_oid_content(extension.oid, extension.value);
+            let mut custom =
+                rcgen::CustomExtension::from_oid_content(extension.oid, extension.value);
             custom.set_criticality(extension.critical);
             custom
         })
@@ -290,13 +333,22 @@ fn generate_one(
 
     let mut issuer_params = rcgen::CertificateParams::default();
     issuer_params.distinguished_name = rcgen_name(&issuer.subject).map_err(failure)?;
-    let signer = RcgenKey { key: issuer_key, algorithm: cert.signature_algorithm };
+    let signer = RcgenKey {
+        key: issuer_key,
+        algorithm: cert.signature_algorithm,
+    };
     let rcgen_issuer = rcgen::Issuer::new(issuer_params, signer);
     // The subject's SPKI depends only on its key type, so any algorithm of that key will do.
-    let subject_public = RcgenKey { key: subject_key, algorithm: natural_algorithm(subject_key.algorithm) };
-    let built = params.signed_by(&subject_public, &rcgen_issuer).map_err(|e| failure(e.to_string()))?;
+    let subject_public = RcgenKey {
+        key: subject_key,
+        algorithm: natural_algorithm(subject_key.algorithm),
+    };
+    let built = params
+        .signed_by(&subject_public, &rcgen_issuer)
+        .map_err(|e| failure(e.to_string()))?;
     let mut der_bytes = built.der().to_vec();
-    if rcgen_algorithm(issuer_key.algorithm, cert.signature_algorithm).1 != cert.signature_algorithm {
+    if rcgen_algorithm(issuer_key.algorithm, cert.signature_algorithm).1 != cert.signature_algorithm
+    {
         der_bytes = resign(&der_bytes, issuer_key, cert.signature_algorithm).map_err(failure)?;
     }
 
@@ -334,12 +386,20 @@ fn natural_algorithm(key: KeyAlgorithm) -> SignatureAlgorithm {
 
 /// Rebuild a certificate under `algorithm`: swap the TBS AlgorithmIdentifier, sign the new TBS,
 /// and assemble `Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signatureValue }`.
-fn resign(certificate: &[u8], issuer_key: &KeyMaterial, algorithm: SignatureAlgorithm) -> Result<Vec<u8>, String> {
+fn resign(
+    certificate: &[u8],
+    issuer_key: &KeyMaterial,
+    algorithm: SignatureAlgorithm,
+) -> Result<Vec<u8>, String> {
     let algorithm_id = algorithm_identifier(algorithm);
     let tbs = der::certificate_tbs(certificate)?;
     let tbs = der::replace_tbs_signature_algorithm(&tbs, &algorithm_id)?;
     let signature = issuer_key.sign(algorithm, &tbs)?;
-    Ok(der::sequence(&[tbs, algorithm_id, der::bit_string_bytes(&signature)]))
+    Ok(der::sequence(&[
+        tbs,
+        algorithm_id,
+        der::bit_string_bytes(&signature),
+    ]))
 }
 
 /// `<workspace>/target/anchorsmith-keys`, or `$CARGO_TARGET_DIR/anchorsmith-keys`.
@@ -366,7 +426,13 @@ mod tests {
             hex::encode(algorithm_identifier(SignatureAlgorithm::RsaSha1)),
             "300d06092a864886f70d0101050500"
         );
-        assert_eq!(hex::encode(algorithm_identifier(SignatureAlgorithm::EcdsaSha256)), "300a06082a8648ce3d040302");
-        assert_eq!(hex::encode(algorithm_identifier(SignatureAlgorithm::Ed25519)), "300506032b6570");
+        assert_eq!(
+            hex::encode(algorithm_identifier(SignatureAlgorithm::EcdsaSha256)),
+            "300a06082a8648ce3d040302"
+        );
+        assert_eq!(
+            hex::encode(algorithm_identifier(SignatureAlgorithm::Ed25519)),
+            "300506032b6570"
+        );
     }
 }

@@ -29,7 +29,9 @@ pub(crate) fn resolve(
     instants: &BTreeMap<String, OffsetDateTime>,
 ) -> Result<OffsetDateTime, String> {
     let mut tokens = expr.split_whitespace();
-    let base = tokens.next().ok_or_else(|| "empty instant expression".to_string())?;
+    let base = tokens
+        .next()
+        .ok_or_else(|| "empty instant expression".to_string())?;
     let mut value = resolve_base(base, instants)?;
     while let Some(operator) = tokens.next() {
         let sign = match operator {
@@ -42,9 +44,9 @@ pub(crate) fn resolve(
                 ))
             }
         };
-        let amount = tokens
-            .next()
-            .ok_or_else(|| format!("{expr:?} ends with `{operator}`: an amount like 1d must follow"))?;
+        let amount = tokens.next().ok_or_else(|| {
+            format!("{expr:?} ends with `{operator}`: an amount like 1d must follow")
+        })?;
         let offset = parse_offset(amount)?;
         value = value
             .checked_add(offset * sign)
@@ -79,7 +81,9 @@ fn resolve_base(
 fn parse_offset(amount: &str) -> Result<Duration, String> {
     let unit_char = amount.chars().last().unwrap_or(' ');
     let Some(&(_, seconds_per_unit)) = UNITS.iter().find(|(unit, _)| *unit == unit_char) else {
-        return Err(format!("offset {amount:?} needs a unit: one of s, m, h, d, w, y"));
+        return Err(format!(
+            "offset {amount:?} needs a unit: one of s, m, h, d, w, y"
+        ));
     };
     let digits = &amount[..amount.len() - 1];
     let count: i64 = digits
@@ -105,13 +109,22 @@ mod tests {
     #[test]
     fn resolves_literals_names_and_offsets() {
         let known = instants();
-        assert_eq!(resolve("2000-01-01T00:00:00Z", &known).unwrap(), datetime!(2000-01-01 0:00 UTC));
-        assert_eq!(resolve("dst-expiry", &known).unwrap(), datetime!(2021-09-30 14:01:15 UTC));
+        assert_eq!(
+            resolve("2000-01-01T00:00:00Z", &known).unwrap(),
+            datetime!(2000-01-01 0:00 UTC)
+        );
+        assert_eq!(
+            resolve("dst-expiry", &known).unwrap(),
+            datetime!(2021-09-30 14:01:15 UTC)
+        );
         assert_eq!(
             resolve("dst-expiry + 1d - 2h", &known).unwrap(),
             datetime!(2021-10-01 12:01:15 UTC)
         );
-        assert_eq!(resolve("dst-expiry - 1s", &known).unwrap(), datetime!(2021-09-30 14:01:14 UTC));
+        assert_eq!(
+            resolve("dst-expiry - 1s", &known).unwrap(),
+            datetime!(2021-09-30 14:01:14 UTC)
+        );
         assert_eq!(
             resolve("2000-01-01T00:00:00Z + 1y", &known).unwrap(),
             datetime!(2000-12-31 0:00 UTC)
@@ -130,12 +143,24 @@ mod tests {
     #[test]
     fn rejects_unknown_names_and_bad_offsets() {
         let known = instants();
-        assert!(resolve("r9-expiry", &known).unwrap_err().contains("unknown instant name \"r9-expiry\""));
-        assert!(resolve("dst-expiry+1d", &known).unwrap_err().contains("spaces"));
-        assert!(resolve("dst-expiry + 1x", &known).unwrap_err().contains("unit"));
-        assert!(resolve("dst-expiry + d", &known).unwrap_err().contains("whole number"));
-        assert!(resolve("dst-expiry +", &known).unwrap_err().contains("amount"));
-        assert!(resolve("dst-expiry * 2d", &known).unwrap_err().contains("expected `+` or `-`"));
+        assert!(resolve("r9-expiry", &known)
+            .unwrap_err()
+            .contains("unknown instant name \"r9-expiry\""));
+        assert!(resolve("dst-expiry+1d", &known)
+            .unwrap_err()
+            .contains("spaces"));
+        assert!(resolve("dst-expiry + 1x", &known)
+            .unwrap_err()
+            .contains("unit"));
+        assert!(resolve("dst-expiry + d", &known)
+            .unwrap_err()
+            .contains("whole number"));
+        assert!(resolve("dst-expiry +", &known)
+            .unwrap_err()
+            .contains("amount"));
+        assert!(resolve("dst-expiry * 2d", &known)
+            .unwrap_err()
+            .contains("expected `+` or `-`"));
         assert!(resolve("", &known).is_err());
     }
 }

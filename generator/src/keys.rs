@@ -26,7 +26,11 @@ pub enum KeyError {
         source: std::io::Error,
     },
     #[error("key {label:?} ({algorithm}): {message}")]
-    Key { label: String, algorithm: KeyAlgorithm, message: String },
+    Key {
+        label: String,
+        algorithm: KeyAlgorithm,
+        message: String,
+    },
 }
 
 enum Secret {
@@ -48,19 +52,36 @@ pub struct KeyMaterial {
 impl std::fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print private key material.
-        f.debug_struct("KeyMaterial").field("algorithm", &self.algorithm).finish_non_exhaustive()
+        f.debug_struct("KeyMaterial")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
     }
 }
 
 impl KeyMaterial {
     /// Derive the key for (seed, label, algorithm). Pure and deterministic.
-    pub fn derive(seed: &str, label: &str, algorithm: KeyAlgorithm) -> Result<KeyMaterial, KeyError> {
+    pub fn derive(
+        seed: &str,
+        label: &str,
+        algorithm: KeyAlgorithm,
+    ) -> Result<KeyMaterial, KeyError> {
         let mut rng = ChaCha20Rng::from_seed(derivation_seed(seed, label, algorithm));
-        let key_error = |message: String| KeyError::Key { label: label.to_string(), algorithm, message };
+        let key_error = |message: String| KeyError::Key {
+            label: label.to_string(),
+            algorithm,
+            message,
+        };
         let secret = match algorithm {
             KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa4096 => {
-                let bits = if algorithm == KeyAlgorithm::Rsa2048 { 2048 } else { 4096 };
-                Secret::Rsa(Box::new(rsa::RsaPrivateKey::new(&mut rng, bits).map_err(|e| key_error(e.to_string()))?))
+                let bits = if algorithm == KeyAlgorithm::Rsa2048 {
+                    2048
+                } else {
+                    4096
+                };
+                Secret::Rsa(Box::new(
+                    rsa::RsaPrivateKey::new(&mut rng, bits)
+                        .map_err(|e| key_error(e.to_string()))?,
+                ))
             }
             KeyAlgorithm::EcdsaP256 => Secret::P256(p256::ecdsa::SigningKey::random(&mut rng)),
             KeyAlgorithm::EcdsaP384 => Secret::P384(p384::ecdsa::SigningKey::random(&mut rng)),
@@ -78,21 +99,25 @@ impl KeyMaterial {
         let secret = match algorithm {
             KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa4096 => {
                 let key = rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| e.to_string())?;
-                let expected_bits = if algorithm == KeyAlgorithm::Rsa2048 { 2048 } else { 4096 };
+                let expected_bits = if algorithm == KeyAlgorithm::Rsa2048 {
+                    2048
+                } else {
+                    4096
+                };
                 if rsa::traits::PublicKeyParts::size(&key) * 8 != expected_bits {
                     return Err(format!("cached RSA key is not {expected_bits} bits"));
                 }
                 Secret::Rsa(Box::new(key))
             }
-            KeyAlgorithm::EcdsaP256 => {
-                Secret::P256(p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|e| e.to_string())?)
-            }
-            KeyAlgorithm::EcdsaP384 => {
-                Secret::P384(p384::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|e| e.to_string())?)
-            }
-            KeyAlgorithm::Ed25519 => {
-                Secret::Ed25519(ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(|e| e.to_string())?)
-            }
+            KeyAlgorithm::EcdsaP256 => Secret::P256(
+                p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|e| e.to_string())?,
+            ),
+            KeyAlgorithm::EcdsaP384 => Secret::P384(
+                p384::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|e| e.to_string())?,
+            ),
+            KeyAlgorithm::Ed25519 => Secret::Ed25519(
+                ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(|e| e.to_string())?,
+            ),
         };
         Self::from_secret(algorithm, secret)
     }
@@ -100,23 +125,50 @@ impl KeyMaterial {
     fn from_secret(algorithm: KeyAlgorithm, secret: Secret) -> Result<KeyMaterial, String> {
         let (public_key, pkcs8_der) = match &secret {
             Secret::Rsa(key) => (
-                key.to_public_key().to_pkcs1_der().map_err(|e| e.to_string())?.as_bytes().to_vec(),
-                key.to_pkcs8_der().map_err(|e| e.to_string())?.as_bytes().to_vec(),
+                key.to_public_key()
+                    .to_pkcs1_der()
+                    .map_err(|e| e.to_string())?
+                    .as_bytes()
+                    .to_vec(),
+                key.to_pkcs8_der()
+                    .map_err(|e| e.to_string())?
+                    .as_bytes()
+                    .to_vec(),
             ),
             Secret::P256(key) => (
-                key.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
-                key.to_pkcs8_der().map_err(|e| e.to_string())?.as_bytes().to_vec(),
+                key.verifying_key()
+                    .to_encoded_point(false)
+                    .as_bytes()
+                    .to_vec(),
+                key.to_pkcs8_der()
+                    .map_err(|e| e.to_string())?
+                    .as_bytes()
+                    .to_vec(),
             ),
             Secret::P384(key) => (
-                key.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
-                key.to_pkcs8_der().map_err(|e| e.to_string())?.as_bytes().to_vec(),
+                key.verifying_key()
+                    .to_encoded_point(false)
+                    .as_bytes()
+                    .to_vec(),
+                key.to_pkcs8_der()
+                    .map_err(|e| e.to_string())?
+                    .as_bytes()
+                    .to_vec(),
             ),
             Secret::Ed25519(key) => (
                 key.verifying_key().to_bytes().to_vec(),
-                key.to_pkcs8_der().map_err(|e| e.to_string())?.as_bytes().to_vec(),
+                key.to_pkcs8_der()
+                    .map_err(|e| e.to_string())?
+                    .as_bytes()
+                    .to_vec(),
             ),
         };
-        Ok(KeyMaterial { algorithm, secret, public_key, pkcs8_der })
+        Ok(KeyMaterial {
+            algorithm,
+            secret,
+            public_key,
+            pkcs8_der,
+        })
     }
 
     /// The private key as PKCS#8 PEM.
@@ -137,7 +189,10 @@ impl KeyMaterial {
         use rsa::Pkcs1v15Sign;
         match (&self.secret, algorithm) {
             (Secret::Rsa(key), SignatureAlgorithm::RsaSha1) => key
-                .sign(Pkcs1v15Sign::new::<sha1::Sha1>(), &sha1::Sha1::digest(message))
+                .sign(
+                    Pkcs1v15Sign::new::<sha1::Sha1>(),
+                    &sha1::Sha1::digest(message),
+                )
                 .map_err(|e| e.to_string()),
             (Secret::Rsa(key), SignatureAlgorithm::RsaSha256) => key
                 .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message))
@@ -145,18 +200,31 @@ impl KeyMaterial {
             (Secret::Rsa(key), SignatureAlgorithm::RsaSha384) => key
                 .sign(Pkcs1v15Sign::new::<Sha384>(), &Sha384::digest(message))
                 .map_err(|e| e.to_string()),
-            (Secret::P256(key), SignatureAlgorithm::EcdsaSha256 | SignatureAlgorithm::EcdsaSha384) => {
+            (
+                Secret::P256(key),
+                SignatureAlgorithm::EcdsaSha256 | SignatureAlgorithm::EcdsaSha384,
+            ) => {
                 let digest = ecdsa_digest(algorithm, message);
-                let signature: p256::ecdsa::Signature = key.sign_prehash(&digest).map_err(|e| e.to_string())?;
+                let signature: p256::ecdsa::Signature =
+                    key.sign_prehash(&digest).map_err(|e| e.to_string())?;
                 Ok(signature.to_der().as_bytes().to_vec())
             }
-            (Secret::P384(key), SignatureAlgorithm::EcdsaSha256 | SignatureAlgorithm::EcdsaSha384) => {
+            (
+                Secret::P384(key),
+                SignatureAlgorithm::EcdsaSha256 | SignatureAlgorithm::EcdsaSha384,
+            ) => {
                 let digest = ecdsa_digest(algorithm, message);
-                let signature: p384::ecdsa::Signature = key.sign_prehash(&digest).map_err(|e| e.to_string())?;
+                let signature: p384::ecdsa::Signature =
+                    key.sign_prehash(&digest).map_err(|e| e.to_string())?;
                 Ok(signature.to_der().as_bytes().to_vec())
             }
-            (Secret::Ed25519(key), SignatureAlgorithm::Ed25519) => Ok(key.sign(message).to_bytes().to_vec()),
-            (_, algorithm) => Err(format!("a {} key cannot sign {algorithm:?}", self.algorithm)),
+            (Secret::Ed25519(key), SignatureAlgorithm::Ed25519) => {
+                Ok(key.sign(message).to_bytes().to_vec())
+            }
+            (_, algorithm) => Err(format!(
+                "a {} key cannot sign {algorithm:?}",
+                self.algorithm
+            )),
         }
     }
 }
@@ -171,7 +239,10 @@ fn ecdsa_digest(algorithm: SignatureAlgorithm, message: &[u8]) -> Vec<u8> {
 
 pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
     // LF line endings on every platform: output bytes must not depend on the machine.
-    pem::encode_config(&pem::Pem::new(label, der.to_vec()), pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF))
+    pem::encode_config(
+        &pem::Pem::new(label, der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
 fn length_prefixed(hasher: &mut Sha256, bytes: &[u8]) {
@@ -213,7 +284,8 @@ pub fn load_or_derive(
         return Ok(cached);
     }
     let key = KeyMaterial::derive(seed, label, algorithm)?;
-    write_cached(cache_dir, &path, &key.pkcs8_pem()).map_err(|source| KeyError::Cache { path, source })?;
+    write_cached(cache_dir, &path, &key.pkcs8_pem())
+        .map_err(|source| KeyError::Cache { path, source })?;
     Ok(key)
 }
 
@@ -232,7 +304,9 @@ fn read_cached(path: &Path, algorithm: KeyAlgorithm) -> Option<KeyMaterial> {
 fn write_cached(cache_dir: &Path, path: &Path, pem_text: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(cache_dir)?;
     // NamedTempFile creates the file with mode 0600 on Unix.
-    let mut file = tempfile::Builder::new().prefix(".key-").tempfile_in(cache_dir)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".key-")
+        .tempfile_in(cache_dir)?;
     file.write_all(pem_text.as_bytes())?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|error| error.error)?;
@@ -257,7 +331,11 @@ mod tests {
 
     #[test]
     fn signatures_are_deterministic() {
-        for algorithm in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384, KeyAlgorithm::Ed25519] {
+        for algorithm in [
+            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::EcdsaP384,
+            KeyAlgorithm::Ed25519,
+        ] {
             let key = KeyMaterial::derive("s", "k", algorithm).unwrap();
             let signature_algorithm = match algorithm {
                 KeyAlgorithm::EcdsaP384 => SignatureAlgorithm::EcdsaSha384,
@@ -274,15 +352,28 @@ mod tests {
     fn rsa_cache_round_trips_with_mode_0600() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let derived = load_or_derive("cache-test", "r", KeyAlgorithm::Rsa2048, Some(dir.path())).unwrap();
-        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
-        assert_eq!(files.len(), 1, "exactly one cache file, no temporary left behind");
-        assert_eq!(std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777, 0o600);
-        let cached = load_or_derive("cache-test", "r", KeyAlgorithm::Rsa2048, Some(dir.path())).unwrap();
+        let derived =
+            load_or_derive("cache-test", "r", KeyAlgorithm::Rsa2048, Some(dir.path())).unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(
+            files.len(),
+            1,
+            "exactly one cache file, no temporary left behind"
+        );
+        assert_eq!(
+            std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let cached =
+            load_or_derive("cache-test", "r", KeyAlgorithm::Rsa2048, Some(dir.path())).unwrap();
         assert_eq!(derived.public_key, cached.public_key);
         // A corrupt cache file is replaced, not trusted.
         std::fs::write(&files[0], "garbage").unwrap();
-        let repaired = load_or_derive("cache-test", "r", KeyAlgorithm::Rsa2048, Some(dir.path())).unwrap();
+        let repaired =
+            load_or_derive("cache-test", "r", KeyAlgorithm::Rsa2048, Some(dir.path())).unwrap();
         assert_eq!(derived.public_key, repaired.public_key);
         let pkcs8 = KeyMaterial::from_pkcs8_der(KeyAlgorithm::Rsa2048, &derived.pkcs8_der).unwrap();
         assert_eq!(pkcs8.public_key, derived.public_key);

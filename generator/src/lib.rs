@@ -12,12 +12,15 @@ mod name;
 mod output;
 mod topology;
 
-pub use generate::{default_key_cache_dir, generate, GenerateError, GenerateOptions, GeneratedCert, Pki};
+pub use generate::{
+    default_key_cache_dir, generate, GenerateError, GenerateOptions, GeneratedCert, Pki,
+};
 pub use keys::KeyError;
 pub use name::{Name, NameAttribute};
 pub use output::{write_output, OutputError};
 pub use topology::{
-    load_topology, parse_topology, BasicConstraints, CertSpec, ExtKeyUsageExtension, ExtendedKeyUsage,
-    Extensions, IpSubnet, KeyAlgorithm, KeyIdentifier, KeyUsage, KeyUsageExtension, NameConstraints,
-    SignatureAlgorithm, SignatureHash, SubjectAltName, Topology, TopologyError, DEFAULT_SEED,
+    load_topology, parse_topology, BasicConstraints, CertSpec, ExtKeyUsageExtension,
+    ExtendedKeyUsage, Extensions, IpSubnet, KeyAlgorithm, KeyIdentifier, KeyUsage,
+    KeyUsageExtension, NameConstraints, SignatureAlgorithm, SignatureHash, SubjectAltName,
+    Topology, TopologyError, DEFAULT_SEED,
 };

@@ -46,7 +46,11 @@ pub(crate) fn field_at(source: &str, offset: usize) -> String {
             // A line that opens an inline table without closing it (`ku = { usages = [`)
             // continues on the next lines: remember the inner key too.
             let opens_table = trimmed.contains('{') && !trimmed.contains('}');
-            last_key = if opens_table { key_path_in_line(line, line.trim_end().len()) } else { Some(key) };
+            last_key = if opens_table {
+                key_path_in_line(line, line.trim_end().len())
+            } else {
+                Some(key)
+            };
         }
         line_start = line_end;
     }
@@ -64,7 +68,10 @@ fn join(table: &str, key: Option<&str>) -> String {
 /// `[[cert]]` → (true, "cert"); `[cert.extensions]` → (false, "cert.extensions").
 fn parse_header(trimmed: &str) -> Option<(bool, String)> {
     let without_comment = trimmed.split('#').next().unwrap_or("").trim();
-    if let Some(inner) = without_comment.strip_prefix("[[").and_then(|s| s.strip_suffix("]]")) {
+    if let Some(inner) = without_comment
+        .strip_prefix("[[")
+        .and_then(|s| s.strip_suffix("]]"))
+    {
         return Some((true, normalise_key(inner)));
     }
     let inner = without_comment.strip_prefix('[')?.strip_suffix(']')?;
@@ -83,7 +90,10 @@ fn qualify_table(is_array: bool, name: &str, cert_count: &mut usize) -> String {
 }
 
 fn normalise_key(raw: &str) -> String {
-    raw.split('.').map(|part| part.trim().trim_matches('"').trim_matches('\'')).collect::<Vec<_>>().join(".")
+    raw.split('.')
+        .map(|part| part.trim().trim_matches('"').trim_matches('\''))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// `key = ...` at the start of a line.
@@ -93,7 +103,10 @@ fn leading_key(trimmed: &str) -> Option<String> {
     }
     let (key, _) = trimmed.split_once('=')?;
     let key = normalise_key(key);
-    let valid = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.\" ".contains(c));
+    let valid = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.\" ".contains(c));
     valid.then_some(key)
 }
 
@@ -203,10 +216,22 @@ mod tests {
         assert_eq!(field_at(SOURCE, offset_of("\"b\"")), "cert[1].id");
         assert_eq!(field_at(SOURCE, offset_of("zz")), "cert[1].subject.zz");
         assert_eq!(field_at(SOURCE, offset_of("\"q\"")), "cert[1].subject.zz");
-        assert_eq!(field_at(SOURCE, offset_of("\"bogus\"")), "cert[1].extensions.key_usage.usages");
-        assert_eq!(field_at(SOURCE, offset_of("[cert.extensions]")), "cert[1].extensions");
+        assert_eq!(
+            field_at(SOURCE, offset_of("\"bogus\"")),
+            "cert[1].extensions.key_usage.usages"
+        );
+        assert_eq!(
+            field_at(SOURCE, offset_of("[cert.extensions]")),
+            "cert[1].extensions"
+        );
         let inline = "[[cert]]\nku = { usages = [\"a\", \"b\"], critical = x }\n";
-        assert_eq!(field_at(inline, inline.find("\"b\"").unwrap()), "cert[0].ku.usages");
-        assert_eq!(field_at(inline, inline.find("x }").unwrap()), "cert[0].ku.critical");
+        assert_eq!(
+            field_at(inline, inline.find("\"b\"").unwrap()),
+            "cert[0].ku.usages"
+        );
+        assert_eq!(
+            field_at(inline, inline.find("x }").unwrap()),
+            "cert[0].ku.critical"
+        );
     }
 }

@@ -50,11 +50,15 @@ impl NameAttribute {
     }
 
     fn from_short_name(name: &str) -> Option<Self> {
-        Self::TABLE_ORDER.into_iter().find(|attribute| attribute.short_name().eq_ignore_ascii_case(name))
+        Self::TABLE_ORDER
+            .into_iter()
+            .find(|attribute| attribute.short_name().eq_ignore_ascii_case(name))
     }
 
     pub(crate) fn from_table_key(key: &str) -> Option<Self> {
-        Self::TABLE_ORDER.into_iter().find(|attribute| attribute.table_key() == key)
+        Self::TABLE_ORDER
+            .into_iter()
+            .find(|attribute| attribute.table_key() == key)
     }
 }
 
@@ -67,7 +71,10 @@ pub struct Name {
 impl Name {
     /// The value of one attribute, if present.
     pub fn get(&self, attribute: NameAttribute) -> Option<&str> {
-        self.attributes.iter().find(|(a, _)| *a == attribute).map(|(_, v)| v.as_str())
+        self.attributes
+            .iter()
+            .find(|(a, _)| *a == attribute)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Parse an RFC 4514 string such as `CN=R3 (test),O=anchorsmith test PKI,C=US`.
@@ -85,7 +92,10 @@ impl Name {
                 .split_once('=')
                 .ok_or_else(|| format!("{:?} is not TYPE=value", component.raw))?;
             let attribute = NameAttribute::from_short_name(kind.trim()).ok_or_else(|| {
-                format!("unknown attribute type {:?} (known: CN, O, OU, C, L, ST)", kind.trim())
+                format!(
+                    "unknown attribute type {:?} (known: CN, O, OU, C, L, ST)",
+                    kind.trim()
+                )
             })?;
             attributes.push((attribute, unescape(value)?));
         }
@@ -99,13 +109,21 @@ impl Name {
     /// Reject what rcgen cannot encode and what X.509 forbids.
     pub(crate) fn check(&self) -> Result<(), String> {
         for (index, (attribute, value)) in self.attributes.iter().enumerate() {
-            if self.attributes[..index].iter().any(|(seen, _)| seen == attribute) {
-                return Err(format!("attribute {} appears twice", attribute.short_name()));
+            if self.attributes[..index]
+                .iter()
+                .any(|(seen, _)| seen == attribute)
+            {
+                return Err(format!(
+                    "attribute {} appears twice",
+                    attribute.short_name()
+                ));
             }
             if value.is_empty() {
                 return Err(format!("attribute {} is empty", attribute.short_name()));
             }
-            if *attribute == NameAttribute::Country && !(value.len() == 2 && value.chars().all(|c| c.is_ascii_alphabetic())) {
+            if *attribute == NameAttribute::Country
+                && !(value.len() == 2 && value.chars().all(|c| c.is_ascii_alphabetic()))
+            {
                 return Err(format!("country {value:?} must be two letters"));
             }
         }
@@ -137,17 +155,25 @@ struct Component {
 /// Split on an unescaped separator, keeping escapes in place for [`unescape`].
 fn split_unescaped(text: &str, separator: char) -> Result<Vec<Component>, String> {
     let mut components = Vec::new();
-    let mut current = Component { raw: String::new(), contains_unescaped_plus: false };
+    let mut current = Component {
+        raw: String::new(),
+        contains_unescaped_plus: false,
+    };
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         if c == '\\' {
-            let escaped = chars.next().ok_or_else(|| format!("{text:?} ends with a lone backslash"))?;
+            let escaped = chars
+                .next()
+                .ok_or_else(|| format!("{text:?} ends with a lone backslash"))?;
             current.raw.push(c);
             current.raw.push(escaped);
         } else if c == separator {
             components.push(std::mem::replace(
                 &mut current,
-                Component { raw: String::new(), contains_unescaped_plus: false },
+                Component {
+                    raw: String::new(),
+                    contains_unescaped_plus: false,
+                },
             ));
         } else {
             if c == '+' {
@@ -174,7 +200,10 @@ fn unescape(value: &str) -> Result<String, String> {
             continue;
         }
         let first = chars.next().ok_or("value ends with a lone backslash")?;
-        match (first.to_digit(16), chars.peek().and_then(|c| c.to_digit(16))) {
+        match (
+            first.to_digit(16),
+            chars.peek().and_then(|c| c.to_digit(16)),
+        ) {
             (Some(high), Some(low)) => {
                 chars.next();
                 bytes.push((high * 16 + low) as u8);
@@ -209,10 +238,20 @@ mod tests {
 
     #[test]
     fn rfc4514_string_round_trips_in_reverse_der_order() {
-        let name = Name::parse_rfc4514("CN=ISRG Root X1 (test),O=anchorsmith test PKI,C=US").unwrap();
-        assert_eq!(name.attributes[0], (NameAttribute::Country, "US".to_string()));
-        assert_eq!(name.attributes[2], (NameAttribute::CommonName, "ISRG Root X1 (test)".to_string()));
-        assert_eq!(name.to_rfc4514(), "CN=ISRG Root X1 (test),O=anchorsmith test PKI,C=US");
+        let name =
+            Name::parse_rfc4514("CN=ISRG Root X1 (test),O=anchorsmith test PKI,C=US").unwrap();
+        assert_eq!(
+            name.attributes[0],
+            (NameAttribute::Country, "US".to_string())
+        );
+        assert_eq!(
+            name.attributes[2],
+            (NameAttribute::CommonName, "ISRG Root X1 (test)".to_string())
+        );
+        assert_eq!(
+            name.to_rfc4514(),
+            "CN=ISRG Root X1 (test),O=anchorsmith test PKI,C=US"
+        );
     }
 
     #[test]
@@ -225,10 +264,20 @@ mod tests {
 
     #[test]
     fn rejects_bad_names() {
-        assert!(Name::parse_rfc4514("CN=a,CN=b").unwrap_err().contains("twice"));
-        assert!(Name::parse_rfc4514("XX=a").unwrap_err().contains("unknown attribute type"));
-        assert!(Name::parse_rfc4514("CN=a+O=b").unwrap_err().contains("multi-valued"));
-        assert!(Name::parse_rfc4514("C=USA").unwrap_err().contains("two letters"));
-        assert!(Name::parse_rfc4514("CN").unwrap_err().contains("TYPE=value"));
+        assert!(Name::parse_rfc4514("CN=a,CN=b")
+            .unwrap_err()
+            .contains("twice"));
+        assert!(Name::parse_rfc4514("XX=a")
+            .unwrap_err()
+            .contains("unknown attribute type"));
+        assert!(Name::parse_rfc4514("CN=a+O=b")
+            .unwrap_err()
+            .contains("multi-valued"));
+        assert!(Name::parse_rfc4514("C=USA")
+            .unwrap_err()
+            .contains("two letters"));
+        assert!(Name::parse_rfc4514("CN")
+            .unwrap_err()
+            .contains("TYPE=value"));
     }
 }

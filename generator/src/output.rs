@@ -22,14 +22,24 @@ pub enum OutputError {
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io { path: path.to_path_buf(), source }
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Write `pki` to `out_dir`. Refuses an existing `out_dir` unless `replace_existing`.
-pub fn write_output(pki: &Pki, out_dir: &Path, emit_keys: bool, replace_existing: bool) -> Result<(), OutputError> {
+pub fn write_output(
+    pki: &Pki,
+    out_dir: &Path,
+    emit_keys: bool,
+    replace_existing: bool,
+) -> Result<(), OutputError> {
     let exists = out_dir.symlink_metadata().is_ok();
     if exists && !replace_existing {
-        return Err(OutputError::Exists { path: out_dir.to_path_buf() });
+        return Err(OutputError::Exists {
+            path: out_dir.to_path_buf(),
+        });
     }
     let parent = match out_dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -37,21 +47,31 @@ pub fn write_output(pki: &Pki, out_dir: &Path, emit_keys: bool, replace_existing
     };
     fs::create_dir_all(&parent).map_err(io_error(&parent))?;
     // Same directory as the destination, so the final rename stays on one filesystem.
-    let staging = tempfile::Builder::new().prefix(".anchorsmith-out-").tempdir_in(&parent).map_err(io_error(&parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".anchorsmith-out-")
+        .tempdir_in(&parent)
+        .map_err(io_error(&parent))?;
     write_files(pki, staging.path(), emit_keys)?;
     // Keys inside: keep the directory private (tempdir's 0700); otherwise make it readable.
     let mode = if emit_keys { 0o700 } else { 0o755 };
-    fs::set_permissions(staging.path(), fs::Permissions::from_mode(mode)).map_err(io_error(staging.path()))?;
+    fs::set_permissions(staging.path(), fs::Permissions::from_mode(mode))
+        .map_err(io_error(staging.path()))?;
 
     if exists {
         // Move the old directory aside first: rename cannot replace a non-empty directory.
-        let retired = tempfile::Builder::new().prefix(".anchorsmith-old-").tempdir_in(&parent).map_err(io_error(&parent))?;
+        let retired = tempfile::Builder::new()
+            .prefix(".anchorsmith-old-")
+            .tempdir_in(&parent)
+            .map_err(io_error(&parent))?;
         let retired_path = retired.path().join("old");
         fs::rename(out_dir, &retired_path).map_err(io_error(out_dir))?;
         if let Err(source) = fs::rename(staging.path(), out_dir) {
             // Put the previous output back rather than leave nothing.
             let _ = fs::rename(&retired_path, out_dir);
-            return Err(OutputError::Io { path: out_dir.to_path_buf(), source });
+            return Err(OutputError::Io {
+                path: out_dir.to_path_buf(),
+                source,
+            });
         }
         let _ = staging.keep();
         drop(retired); // removes the old output
@@ -64,13 +84,25 @@ pub fn write_output(pki: &Pki, out_dir: &Path, emit_keys: bool, replace_existing
 
 fn write_files(pki: &Pki, dir: &Path, emit_keys: bool) -> Result<(), OutputError> {
     for cert in &pki.certs {
-        write_file(&dir.join(format!("{}.pem", cert.id)), cert.pem.as_bytes(), 0o644)?;
+        write_file(
+            &dir.join(format!("{}.pem", cert.id)),
+            cert.pem.as_bytes(),
+            0o644,
+        )?;
         write_file(&dir.join(format!("{}.der", cert.id)), &cert.der, 0o644)?;
         if emit_keys {
-            write_file(&dir.join(format!("{}.key.pem", cert.id)), cert.private_key_pkcs8_pem.as_bytes(), 0o600)?;
+            write_file(
+                &dir.join(format!("{}.key.pem", cert.id)),
+                cert.private_key_pkcs8_pem.as_bytes(),
+                0o600,
+            )?;
         }
     }
-    write_file(&dir.join("manifest.json"), pki.manifest_json().as_bytes(), 0o644)
+    write_file(
+        &dir.join("manifest.json"),
+        pki.manifest_json().as_bytes(),
+        0o644,
+    )
 }
 
 /// Create with the final mode from the start, so a key is never readable by others even briefly.

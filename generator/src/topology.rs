@@ -237,24 +237,39 @@ impl CertSpec {
 
     /// basicConstraints cA is present and true.
     pub fn is_ca(&self) -> bool {
-        self.extensions.basic_constraints.as_ref().is_some_and(|bc| bc.ca)
+        self.extensions
+            .basic_constraints
+            .as_ref()
+            .is_some_and(|bc| bc.ca)
     }
 
     pub fn path_len(&self) -> Option<u32> {
-        self.extensions.basic_constraints.as_ref().and_then(|bc| bc.path_len)
+        self.extensions
+            .basic_constraints
+            .as_ref()
+            .and_then(|bc| bc.path_len)
     }
 
     pub fn san_dns(&self) -> &[String] {
-        self.extensions.subject_alt_name.as_ref().map_or(&[], |san| &san.dns)
+        self.extensions
+            .subject_alt_name
+            .as_ref()
+            .map_or(&[], |san| &san.dns)
     }
 
     pub fn san_ip(&self) -> &[IpAddr] {
-        self.extensions.subject_alt_name.as_ref().map_or(&[], |san| &san.ip)
+        self.extensions
+            .subject_alt_name
+            .as_ref()
+            .map_or(&[], |san| &san.ip)
     }
 
     /// The EKU purposes; `None` when the extension is absent (which means "any" to verifiers).
     pub fn ext_key_usages(&self) -> Option<&[ExtendedKeyUsage]> {
-        self.extensions.ext_key_usage.as_ref().map(|eku| eku.usages.as_slice())
+        self.extensions
+            .ext_key_usage
+            .as_ref()
+            .map(|eku| eku.usages.as_slice())
     }
 
     /// The serial as lowercase hex.
@@ -314,8 +329,10 @@ impl Topology {
 
 /// Read and validate a topology file.
 pub fn load_topology(path: &Path) -> Result<Topology, TopologyError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|source| TopologyError::Read { file: path.to_path_buf(), source })?;
+    let source = std::fs::read_to_string(path).map_err(|source| TopologyError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
     parse_topology(&source, path)
 }
 
@@ -432,7 +449,12 @@ struct PartialCert {
 }
 
 impl Context<'_> {
-    fn error(&self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> TopologyError {
+    fn error(
+        &self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> TopologyError {
         let (line, column) = line_column(self.source, span.start);
         TopologyError::Invalid {
             file: self.origin.to_path_buf(),
@@ -448,8 +470,15 @@ impl Context<'_> {
         let message = error.message().trim().to_string();
         let mut field = field_at(self.source, span.start);
         // serde reports a missing field at the table that lacks it: name the field itself.
-        if let Some(missing) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
-            field = if field.is_empty() { missing.to_string() } else { format!("{field}.{missing}") };
+        if let Some(missing) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            field = if field.is_empty() {
+                missing.to_string()
+            } else {
+                format!("{field}.{missing}")
+            };
         }
         if field.is_empty() {
             field = "(document)".to_string();
@@ -466,8 +495,11 @@ impl Context<'_> {
             None => DEFAULT_SEED.to_string(),
         };
         let instants = self.instants(raw.instants)?;
-        let keys: BTreeMap<String, KeyAlgorithm> =
-            raw.keys.into_iter().map(|(label, algorithm)| (label, algorithm.into_inner())).collect();
+        let keys: BTreeMap<String, KeyAlgorithm> = raw
+            .keys
+            .into_iter()
+            .map(|(label, algorithm)| (label, algorithm.into_inner()))
+            .collect();
         let ids = self.collect_ids(&raw.cert)?;
         let partial: Vec<PartialCert> = raw
             .cert
@@ -476,7 +508,13 @@ impl Context<'_> {
             .map(|(index, cert)| self.first_pass(index, cert, &instants, &keys))
             .collect::<Result<_, _>>()?;
         let certs = self.resolve_issuers(partial, &ids)?;
-        Ok(Topology { origin: self.origin.to_path_buf(), seed, instants, keys, certs })
+        Ok(Topology {
+            origin: self.origin.to_path_buf(),
+            seed,
+            instants,
+            keys,
+            certs,
+        })
     }
 
     fn instants(
@@ -487,7 +525,11 @@ impl Context<'_> {
         for (name, value) in raw {
             let field = format!("instants.{name}");
             if !is_identifier(&name) {
-                return Err(self.error(value.span(), field, "instant names use only A-Z a-z 0-9 . _ -"));
+                return Err(self.error(
+                    value.span(),
+                    field,
+                    "instant names use only A-Z a-z 0-9 . _ -",
+                ));
             }
             let text = match value.get_ref() {
                 toml::Value::Datetime(datetime) => datetime.to_string(),
@@ -518,10 +560,18 @@ impl Context<'_> {
             let id = cert.id.get_ref();
             let field = format!("cert[{index}].id");
             if !is_identifier(id) {
-                return Err(self.error(cert.id.span(), field, format!("id {id:?} must match [A-Za-z0-9._-]+")));
+                return Err(self.error(
+                    cert.id.span(),
+                    field,
+                    format!("id {id:?} must match [A-Za-z0-9._-]+"),
+                ));
             }
             if id == "self" {
-                return Err(self.error(cert.id.span(), field, "\"self\" is reserved for self-signed issuers"));
+                return Err(self.error(
+                    cert.id.span(),
+                    field,
+                    "\"self\" is reserved for self-signed issuers",
+                ));
             }
             if let Some(first) = ids.insert(id.clone(), index) {
                 return Err(self.error(
@@ -548,10 +598,14 @@ impl Context<'_> {
             self.error(
                 raw.key.span(),
                 format!("{prefix}.key"),
-                format!("unknown key label {key_label:?} (known: {})", join_or_none(keys.keys().map(String::as_str))),
+                format!(
+                    "unknown key label {key_label:?} (known: {})",
+                    join_or_none(keys.keys().map(String::as_str))
+                ),
             )
         })?;
-        let not_before = self.instant(&raw.not_before, &format!("{prefix}.not_before"), instants)?;
+        let not_before =
+            self.instant(&raw.not_before, &format!("{prefix}.not_before"), instants)?;
         let not_after = self.instant(&raw.not_after, &format!("{prefix}.not_after"), instants)?;
         if not_after < not_before {
             return Err(self.error(
@@ -562,7 +616,11 @@ impl Context<'_> {
         }
         let serial = self.serial(&raw.serial, &format!("{prefix}.serial"))?;
         let subject_is_empty = subject.attributes.is_empty();
-        let extensions = self.extensions(raw.extensions, &format!("{prefix}.extensions"), subject_is_empty)?;
+        let extensions = self.extensions(
+            raw.extensions,
+            &format!("{prefix}.extensions"),
+            subject_is_empty,
+        )?;
         let spec = CertSpec {
             id: raw.id.into_inner(),
             subject,
@@ -594,14 +652,18 @@ impl Context<'_> {
                         return Err(self.error(
                             value.span(),
                             format!("{field}.{key}"),
-                            format!("unknown subject attribute {key:?} (known: cn, o, ou, c, l, st)"),
+                            format!(
+                                "unknown subject attribute {key:?} (known: cn, o, ou, c, l, st)"
+                            ),
                         ));
                     }
                 }
                 for attribute in NameAttribute::TABLE_ORDER {
                     match table.get(attribute.table_key()) {
                         None => {}
-                        Some(toml::Value::String(text)) => attributes.push((attribute, text.clone())),
+                        Some(toml::Value::String(text)) => {
+                            attributes.push((attribute, text.clone()))
+                        }
                         Some(_) => {
                             return Err(self.error(
                                 value.span(),
@@ -614,7 +676,9 @@ impl Context<'_> {
                 let name = Name { attributes };
                 name.check().map(|()| name)
             }
-            _ => Err("subject is a table { cn = .., o = .. } or a DN string \"CN=..,O=..\"".to_string()),
+            _ => Err(
+                "subject is a table { cn = .., o = .. } or a DN string \"CN=..,O=..\"".to_string(),
+            ),
         };
         name.map_err(|message| self.error(value.span(), field, message))
     }
@@ -636,25 +700,48 @@ impl Context<'_> {
                 ))
             }
         };
-        instant::resolve(&expression, instants).map_err(|message| self.error(value.span(), field, message))
+        instant::resolve(&expression, instants)
+            .map_err(|message| self.error(value.span(), field, message))
     }
 
     fn serial(&self, value: &Spanned<String>, field: &str) -> Result<Vec<u8>, TopologyError> {
         let text = value.get_ref().trim_start_matches("0x");
-        let padded = if text.len() % 2 == 1 { format!("0{text}") } else { text.to_string() };
+        let padded = if text.len() % 2 == 1 {
+            format!("0{text}")
+        } else {
+            text.to_string()
+        };
         let bytes = hex::decode(&padded)
             .ok()
             .filter(|bytes| !bytes.is_empty())
-            .ok_or_else(|| self.error(value.span(), field, format!("serial {:?} is not a hex string", value.get_ref())))?;
-        let first_significant = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len() - 1);
+            .ok_or_else(|| {
+                self.error(
+                    value.span(),
+                    field,
+                    format!("serial {:?} is not a hex string", value.get_ref()),
+                )
+            })?;
+        let first_significant = bytes
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(bytes.len() - 1);
         let serial = bytes[first_significant..].to_vec();
         if serial.len() > 20 {
-            return Err(self.error(value.span(), field, "RFC 5280 limits serial numbers to 20 octets"));
+            return Err(self.error(
+                value.span(),
+                field,
+                "RFC 5280 limits serial numbers to 20 octets",
+            ));
         }
         Ok(serial)
     }
 
-    fn extensions(&self, raw: RawExtensions, field: &str, subject_is_empty: bool) -> Result<Extensions, TopologyError> {
+    fn extensions(
+        &self,
+        raw: RawExtensions,
+        field: &str,
+        subject_is_empty: bool,
+    ) -> Result<Extensions, TopologyError> {
         let basic_constraints = match raw.basic_constraints {
             None => None,
             Some(bc) => {
@@ -679,9 +766,10 @@ impl Context<'_> {
             // RFC 5280 4.2.1.3: CAs SHOULD mark it critical.
             critical: ku.critical.unwrap_or(is_ca),
         });
-        let ext_key_usage = raw
-            .ext_key_usage
-            .map(|eku| ExtKeyUsageExtension { usages: dedup(eku.usages), critical: eku.critical.unwrap_or(false) });
+        let ext_key_usage = raw.ext_key_usage.map(|eku| ExtKeyUsageExtension {
+            usages: dedup(eku.usages),
+            critical: eku.critical.unwrap_or(false),
+        });
         let subject_alt_name = match raw.subject_alt_name {
             None => None,
             Some(san) => Some(SubjectAltName {
@@ -706,10 +794,22 @@ impl Context<'_> {
         let name_constraints = match raw.name_constraints {
             None => None,
             Some(nc) => Some(NameConstraints {
-                permitted_dns: self.dns_names(&nc.permitted_dns, &format!("{field}.name_constraints.permitted_dns"))?,
-                excluded_dns: self.dns_names(&nc.excluded_dns, &format!("{field}.name_constraints.excluded_dns"))?,
-                permitted_ip: self.subnets(&nc.permitted_ip, &format!("{field}.name_constraints.permitted_ip"))?,
-                excluded_ip: self.subnets(&nc.excluded_ip, &format!("{field}.name_constraints.excluded_ip"))?,
+                permitted_dns: self.dns_names(
+                    &nc.permitted_dns,
+                    &format!("{field}.name_constraints.permitted_dns"),
+                )?,
+                excluded_dns: self.dns_names(
+                    &nc.excluded_dns,
+                    &format!("{field}.name_constraints.excluded_dns"),
+                )?,
+                permitted_ip: self.subnets(
+                    &nc.permitted_ip,
+                    &format!("{field}.name_constraints.permitted_ip"),
+                )?,
+                excluded_ip: self.subnets(
+                    &nc.excluded_ip,
+                    &format!("{field}.name_constraints.excluded_ip"),
+                )?,
                 // RFC 5280 4.2.1.10: conforming CAs MUST mark it critical.
                 critical: nc.critical.unwrap_or(true),
             }),
@@ -733,29 +833,45 @@ impl Context<'_> {
             key_usage,
             ext_key_usage,
             subject_alt_name,
-            subject_key_identifier: self
-                .key_identifier(raw.subject_key_identifier.as_ref(), &format!("{field}.subject_key_identifier"))?,
-            authority_key_identifier: self
-                .key_identifier(raw.authority_key_identifier.as_ref(), &format!("{field}.authority_key_identifier"))?,
+            subject_key_identifier: self.key_identifier(
+                raw.subject_key_identifier.as_ref(),
+                &format!("{field}.subject_key_identifier"),
+            )?,
+            authority_key_identifier: self.key_identifier(
+                raw.authority_key_identifier.as_ref(),
+                &format!("{field}.authority_key_identifier"),
+            )?,
             aia_ca_issuers,
             name_constraints,
         })
     }
 
-    fn dns_names(&self, names: &[Spanned<String>], field: &str) -> Result<Vec<String>, TopologyError> {
+    fn dns_names(
+        &self,
+        names: &[Spanned<String>],
+        field: &str,
+    ) -> Result<Vec<String>, TopologyError> {
         names
             .iter()
             .map(|name| {
                 let text = name.get_ref();
                 if text.is_empty() || !text.is_ascii() || text.contains(char::is_whitespace) {
-                    return Err(self.error(name.span(), field, format!("{text:?} is not an ASCII DNS name")));
+                    return Err(self.error(
+                        name.span(),
+                        field,
+                        format!("{text:?} is not an ASCII DNS name"),
+                    ));
                 }
                 Ok(text.clone())
             })
             .collect()
     }
 
-    fn subnets(&self, subnets: &[Spanned<String>], field: &str) -> Result<Vec<IpSubnet>, TopologyError> {
+    fn subnets(
+        &self,
+        subnets: &[Spanned<String>],
+        field: &str,
+    ) -> Result<Vec<IpSubnet>, TopologyError> {
         subnets
             .iter()
             .map(|subnet| {
@@ -763,14 +879,21 @@ impl Context<'_> {
                     self.error(
                         subnet.span(),
                         field,
-                        format!("{:?} is not a CIDR subnet such as 10.0.0.0/8 or fd00::/8", subnet.get_ref()),
+                        format!(
+                            "{:?} is not a CIDR subnet such as 10.0.0.0/8 or fd00::/8",
+                            subnet.get_ref()
+                        ),
                     )
                 })
             })
             .collect()
     }
 
-    fn key_identifier(&self, value: Option<&Spanned<String>>, field: &str) -> Result<KeyIdentifier, TopologyError> {
+    fn key_identifier(
+        &self,
+        value: Option<&Spanned<String>>,
+        field: &str,
+    ) -> Result<KeyIdentifier, TopologyError> {
         let Some(value) = value else {
             return Ok(KeyIdentifier::Derived);
         };
@@ -782,7 +905,11 @@ impl Context<'_> {
                 .filter(|bytes| !bytes.is_empty())
                 .map(KeyIdentifier::Explicit)
                 .ok_or_else(|| {
-                    self.error(value.span(), field, format!("{text:?} is not \"derived\", \"omit\" or hex bytes"))
+                    self.error(
+                        value.span(),
+                        field,
+                        format!("{text:?} is not \"derived\", \"omit\" or hex bytes"),
+                    )
                 }),
         }
     }
@@ -800,7 +927,10 @@ impl Context<'_> {
                 index
             } else {
                 *ids.get(&cert.issuer_written).ok_or_else(|| {
-                    let known_cas = partial.iter().filter(|c| c.spec.is_ca()).map(|c| c.spec.id.as_str());
+                    let known_cas = partial
+                        .iter()
+                        .filter(|c| c.spec.is_ca())
+                        .map(|c| c.spec.id.as_str());
                     self.error(
                         cert.issuer_span.clone(),
                         &field,
@@ -830,13 +960,17 @@ impl Context<'_> {
                 return Err(self.error(
                     partial[index].issuer_span.clone(),
                     format!("cert[{index}].issuer"),
-                    format!("issuance cycle with no self-signed root: {}", names.join(" → ")),
+                    format!(
+                        "issuance cycle with no self-signed root: {}",
+                        names.join(" → ")
+                    ),
                 ));
             }
         }
         for index in 0..partial.len() {
             let issuer_algorithm = partial[issuer_index[index]].spec.key_algorithm;
-            let algorithm = self.signature_algorithm(index, partial[index].hash.as_ref(), issuer_algorithm)?;
+            let algorithm =
+                self.signature_algorithm(index, partial[index].hash.as_ref(), issuer_algorithm)?;
             let issuer_id = partial[issuer_index[index]].spec.id.clone();
             let cert = &mut partial[index].spec;
             cert.signature_algorithm = algorithm;
@@ -854,8 +988,12 @@ impl Context<'_> {
     ) -> Result<SignatureAlgorithm, TopologyError> {
         let requested = hash.map(|hash| *hash.get_ref());
         let algorithm = match (issuer_key, requested) {
-            (key, None | Some(SignatureHash::Sha256)) if key.is_rsa() => Some(SignatureAlgorithm::RsaSha256),
-            (key, Some(SignatureHash::Sha384)) if key.is_rsa() => Some(SignatureAlgorithm::RsaSha384),
+            (key, None | Some(SignatureHash::Sha256)) if key.is_rsa() => {
+                Some(SignatureAlgorithm::RsaSha256)
+            }
+            (key, Some(SignatureHash::Sha384)) if key.is_rsa() => {
+                Some(SignatureAlgorithm::RsaSha384)
+            }
             (key, Some(SignatureHash::Sha1)) if key.is_rsa() => Some(SignatureAlgorithm::RsaSha1),
             (KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384, Some(SignatureHash::Sha256)) => {
                 Some(SignatureAlgorithm::EcdsaSha256)
@@ -872,14 +1010,19 @@ impl Context<'_> {
             let hash = hash.expect("only an explicit hash can be refused");
             let message = match (issuer_key, hash.get_ref()) {
                 (KeyAlgorithm::Ed25519, _) => {
-                    "the issuer key is ed25519, which has no separate hash: remove signature_hash".to_string()
+                    "the issuer key is ed25519, which has no separate hash: remove signature_hash"
+                        .to_string()
                 }
                 (key, SignatureHash::Sha1) => {
                     format!("sha1 needs an RSA issuer key, but the issuer key is {key}")
                 }
                 (key, other) => format!("{other:?} is not supported with an issuer key of {key}"),
             };
-            self.error(hash.span(), format!("cert[{index}].signature_hash"), message)
+            self.error(
+                hash.span(),
+                format!("cert[{index}].signature_hash"),
+                message,
+            )
         })
     }
 }
@@ -917,7 +1060,10 @@ fn parse_subnet(text: &str) -> Option<IpSubnet> {
 }
 
 fn is_identifier(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {

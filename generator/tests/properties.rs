@@ -27,7 +27,8 @@ const KEYS: &[(&str, &str)] = &[
 
 fn key_cache() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir")).path()
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
 }
 
 struct Chooser(ChaCha20Rng);
@@ -54,7 +55,9 @@ struct CaInfo {
 /// intermediates, and leaves under random CAs.
 fn random_topology(depth: usize, seed: u64) -> String {
     let mut choose = Chooser(ChaCha20Rng::seed_from_u64(seed));
-    let mut toml = String::from("seed = \"anchorsmith-proptest\"\n\n[instants]\nepoch = 2024-03-01T12:00:00Z\n\n[keys]\n");
+    let mut toml = String::from(
+        "seed = \"anchorsmith-proptest\"\n\n[instants]\nepoch = 2024-03-01T12:00:00Z\n\n[keys]\n",
+    );
     for (label, algorithm) in KEYS {
         writeln!(toml, "{label} = \"{algorithm}\"").unwrap();
     }
@@ -64,8 +67,22 @@ fn random_topology(depth: usize, seed: u64) -> String {
     let root_count = 1 + choose.below(2);
     levels.push(Vec::new());
     for index in 0..root_count {
-        let ca = CaInfo { id: format!("root-{index}"), subject: format!("CN=Root {index} (test),O=anchorsmith test PKI,C=US"), key: choose.below(KEYS.len()) };
-        write_cert(&mut toml, &mut choose, &ca.id, &ca.subject, ca.key, "self", None, true, &mut serial);
+        let ca = CaInfo {
+            id: format!("root-{index}"),
+            subject: format!("CN=Root {index} (test),O=anchorsmith test PKI,C=US"),
+            key: choose.below(KEYS.len()),
+        };
+        write_cert(
+            &mut toml,
+            &mut choose,
+            &ca.id,
+            &ca.subject,
+            ca.key,
+            "self",
+            None,
+            true,
+            &mut serial,
+        );
         levels[0].push(cas.len());
         cas.push(ca);
     }
@@ -73,15 +90,45 @@ fn random_topology(depth: usize, seed: u64) -> String {
         levels.push(Vec::new());
         for index in 0..1 + choose.below(2) {
             let issuer = *choose.pick(&levels[level - 1]);
-            let ca = CaInfo { id: format!("ca-{level}-{index}"), subject: format!("CN=CA {level}.{index} (test),O=anchorsmith test PKI"), key: choose.below(KEYS.len()) };
+            let ca = CaInfo {
+                id: format!("ca-{level}-{index}"),
+                subject: format!("CN=CA {level}.{index} (test),O=anchorsmith test PKI"),
+                key: choose.below(KEYS.len()),
+            };
             let issuer_id = cas[issuer].id.clone();
-            write_cert(&mut toml, &mut choose, &ca.id, &ca.subject, ca.key, &issuer_id, Some(KEYS[cas[issuer].key].1), true, &mut serial);
+            write_cert(
+                &mut toml,
+                &mut choose,
+                &ca.id,
+                &ca.subject,
+                ca.key,
+                &issuer_id,
+                Some(KEYS[cas[issuer].key].1),
+                true,
+                &mut serial,
+            );
             // A cross-sign: same subject and key, another issuer from the level above or a root.
             if choose.chance(40) {
-                let other = *choose.pick(&levels[level - 1].iter().chain(levels[0].iter()).copied().collect::<Vec<_>>());
+                let other = *choose.pick(
+                    &levels[level - 1]
+                        .iter()
+                        .chain(levels[0].iter())
+                        .copied()
+                        .collect::<Vec<_>>(),
+                );
                 let other_id = cas[other].id.clone();
                 let cross_id = format!("{}-by-{}", ca.id, other_id);
-                write_cert(&mut toml, &mut choose, &cross_id, &ca.subject, ca.key, &other_id, Some(KEYS[cas[other].key].1), true, &mut serial);
+                write_cert(
+                    &mut toml,
+                    &mut choose,
+                    &cross_id,
+                    &ca.subject,
+                    ca.key,
+                    &other_id,
+                    Some(KEYS[cas[other].key].1),
+                    true,
+                    &mut serial,
+                );
             }
             levels[level].push(cas.len());
             cas.push(ca);
@@ -91,13 +138,20 @@ fn random_topology(depth: usize, seed: u64) -> String {
         let issuer = choose.below(cas.len());
         let subject = format!("CN=leaf{index}.example.test");
         let issuer_id = cas[issuer].id.clone();
-        write_cert(&mut toml, &mut choose, &format!("leaf-{index}"), &subject, choose_key(&mut choose), &issuer_id, Some(KEYS[cas[issuer].key].1), false, &mut serial);
+        let key = choose.below(KEYS.len());
+        write_cert(
+            &mut toml,
+            &mut choose,
+            &format!("leaf-{index}"),
+            &subject,
+            key,
+            &issuer_id,
+            Some(KEYS[cas[issuer].key].1),
+            false,
+            &mut serial,
+        );
     }
     toml
-}
-
-fn choose_key(choose: &mut Chooser) -> usize {
-    choose.below(KEYS.len())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -114,8 +168,20 @@ fn write_cert(
 ) {
     *serial += 1 + choose.below(1000) as u32;
     let issuer_algorithm = issuer_algorithm.unwrap_or(KEYS[key].1);
-    writeln!(toml, "\n[[cert]]\nid = \"{id}\"\nsubject = \"{subject}\"\nkey = \"{}\"\nissuer = \"{issuer}\"", KEYS[key].0).unwrap();
-    writeln!(toml, "not_before = \"epoch - {}d\"\nnot_after = \"epoch + {}d + {}h\"", choose.below(4000), choose.below(4000), choose.below(24)).unwrap();
+    writeln!(
+        toml,
+        "\n[[cert]]\nid = \"{id}\"\nsubject = \"{subject}\"\nkey = \"{}\"\nissuer = \"{issuer}\"",
+        KEYS[key].0
+    )
+    .unwrap();
+    writeln!(
+        toml,
+        "not_before = \"epoch - {}d\"\nnot_after = \"epoch + {}d + {}h\"",
+        choose.below(4000),
+        choose.below(4000),
+        choose.below(24)
+    )
+    .unwrap();
     writeln!(toml, "serial = \"{:x}\"", serial).unwrap();
     let hashes: &[&str] = match issuer_algorithm {
         "rsa-2048" | "rsa-4096" => &["", "sha256", "sha384", "sha1"],
@@ -128,18 +194,50 @@ fn write_cert(
     }
     toml.push_str("[cert.extensions]\n");
     if is_ca {
-        let path_len = if choose.chance(50) { format!(", path_len = {}", choose.below(4)) } else { String::new() };
+        let path_len = if choose.chance(50) {
+            format!(", path_len = {}", choose.below(4))
+        } else {
+            String::new()
+        };
         writeln!(toml, "basic_constraints = {{ ca = true{path_len} }}").unwrap();
-        writeln!(toml, "key_usage = {{ usages = [\"key-cert-sign\", \"crl-sign\"{}] }}", if choose.chance(30) { ", \"digital-signature\"" } else { "" }).unwrap();
+        writeln!(
+            toml,
+            "key_usage = {{ usages = [\"key-cert-sign\", \"crl-sign\"{}] }}",
+            if choose.chance(30) {
+                ", \"digital-signature\""
+            } else {
+                ""
+            }
+        )
+        .unwrap();
         if choose.chance(30) {
             writeln!(toml, "name_constraints = {{ permitted_dns = [\"example.test\"], excluded_ip = [\"10.0.0.0/8\", \"fd00::/8\"], critical = {} }}", choose.chance(80)).unwrap();
         }
     } else {
         if choose.chance(80) {
-            writeln!(toml, "basic_constraints = {{ ca = false, critical = {} }}", choose.chance(50)).unwrap();
+            writeln!(
+                toml,
+                "basic_constraints = {{ ca = false, critical = {} }}",
+                choose.chance(50)
+            )
+            .unwrap();
         }
-        writeln!(toml, "key_usage = {{ usages = [\"digital-signature\"{}], critical = true }}", if choose.chance(50) { ", \"key-encipherment\"" } else { "" }).unwrap();
-        let usages = choose.pick(&["\"server-auth\"", "\"server-auth\", \"client-auth\"", "\"any\"", "\"code-signing\", \"time-stamping\", \"ocsp-signing\", \"email-protection\""]);
+        writeln!(
+            toml,
+            "key_usage = {{ usages = [\"digital-signature\"{}], critical = true }}",
+            if choose.chance(50) {
+                ", \"key-encipherment\""
+            } else {
+                ""
+            }
+        )
+        .unwrap();
+        let usages = choose.pick(&[
+            "\"server-auth\"",
+            "\"server-auth\", \"client-auth\"",
+            "\"any\"",
+            "\"code-signing\", \"time-stamping\", \"ocsp-signing\", \"email-protection\"",
+        ]);
         writeln!(toml, "ext_key_usage = {{ usages = [{usages}] }}").unwrap();
         writeln!(toml, "subject_alt_name = {{ dns = [\"{id}.example.test\"], ip = [\"192.0.2.{}\", \"2001:db8::{}\"] }}", choose.below(255), choose.below(255)).unwrap();
     }
@@ -150,7 +248,11 @@ fn write_cert(
         toml.push_str("authority_key_identifier = \"omit\"\n");
     }
     if choose.chance(40) {
-        writeln!(toml, "aia_ca_issuers = \"http://{issuer}.example.test/ca.der\"").unwrap();
+        writeln!(
+            toml,
+            "aia_ca_issuers = \"http://{issuer}.example.test/ca.der\""
+        )
+        .unwrap();
     }
 }
 

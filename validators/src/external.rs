@@ -239,7 +239,12 @@ pub fn kind_from_context(context: &str) -> RejectKind {
     let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
     if has(&["not yet valid", "notvalidyet", "not_yet_valid"]) {
         RejectKind::NotYetValid
-    } else if has(&["has expired", "certexpired", "certificate expired", "cert_has_expired"]) {
+    } else if has(&[
+        "has expired",
+        "certexpired",
+        "certificate expired",
+        "cert_has_expired",
+    ]) {
         RejectKind::Expired
     } else if has(&[
         "unable to get local issuer",
@@ -249,14 +254,22 @@ pub fn kind_from_context(context: &str) -> RejectKind {
         "self-signed certificate in certificate chain",
     ]) {
         RejectKind::UnknownIssuer
-    } else if has(&["hostname mismatch", "certnotvalidforname", "subject name validation failed"])
-    {
+    } else if has(&[
+        "hostname mismatch",
+        "certnotvalidforname",
+        "subject name validation failed",
+    ]) {
         RejectKind::NameMismatch
     } else if has(&["signature failure", "invalidsignatureforpublickey"]) {
         RejectKind::BadSignature
     } else if has(&["path length", "pathlenconstraint"]) {
         RejectKind::PathTooLong
-    } else if has(&["name constraint", "nameconstraintviolation", "permitted subtree", "excluded subtree"]) {
+    } else if has(&[
+        "name constraint",
+        "nameconstraintviolation",
+        "permitted subtree",
+        "excluded subtree",
+    ]) {
         RejectKind::ConstraintViolation
     } else {
         RejectKind::Other
@@ -334,7 +347,10 @@ mod tests {
         assert_eq!(harness.name, "go");
         assert_eq!(harness.command, "/opt/harness --flag=x");
         let error = ExternalHarness::parse("no-equals").unwrap_err();
-        assert!(error.to_string().starts_with("--validator-cmd `no-equals`"), "{error}");
+        assert!(
+            error.to_string().starts_with("--validator-cmd `no-equals`"),
+            "{error}"
+        );
         assert!(ExternalHarness::parse("=cmd").is_err());
         assert!(ExternalHarness::parse("x=  ").is_err());
         assert!(ExternalHarness::parse("a/b=cmd").is_err());
@@ -349,7 +365,9 @@ mod tests {
         };
         assert_eq!(
             verdict_from_result(&result("SUCCESS", None)),
-            Verdict::Accept { chain_built: vec![] }
+            Verdict::Accept {
+                chain_built: vec![]
+            }
         );
         assert_eq!(
             verdict_from_result(&result("FAILURE", Some("certificate has expired"))).label(),
@@ -359,7 +377,10 @@ mod tests {
             verdict_from_result(&result("FAILURE", Some("BadDer"))).label(),
             "reject:other"
         );
-        assert_eq!(verdict_from_result(&result("SKIPPED", None)).label(), "skip");
+        assert_eq!(
+            verdict_from_result(&result("SKIPPED", None)).label(),
+            "skip"
+        );
         assert_eq!(verdict_from_result(&result("MAYBE", None)).label(), "error");
     }
 }

@@ -140,7 +140,10 @@ impl Testcase {
         let mut features = self.features.clone();
         // limbo's `expected_peer_names` (CLIENT cases) names what the peer must present; with a
         // single entry it means the same as `expected_peer_name`.
-        let peer_name_source = match (&self.expected_peer_name, self.expected_peer_names.as_slice()) {
+        let peer_name_source = match (
+            &self.expected_peer_name,
+            self.expected_peer_names.as_slice(),
+        ) {
             (Some(name), []) => Some(("expected_peer_name".to_string(), name)),
             (None, [only]) => Some(("expected_peer_names[0]".to_string(), only)),
             (None, []) => None,
@@ -291,13 +294,20 @@ mod conversion_tests {
     fn every_core_case_converts_and_round_trips() {
         for case in core_suite().testcases {
             let input = case.to_input().unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(input.peer, pem_der(&case.peer_certificate, "CERTIFICATE").unwrap());
+            assert_eq!(
+                input.peer,
+                pem_der(&case.peer_certificate, "CERTIFICATE").unwrap()
+            );
             let back = testcase_from_input(&input, &case.expected_result, &case.description);
             let again = back.to_input().unwrap();
             assert_eq!(again.trust_anchors, input.trust_anchors, "{}", case.id);
             assert_eq!(again.served_chain, input.served_chain, "{}", case.id);
             assert_eq!(again.validation_time, input.validation_time, "{}", case.id);
-            assert_eq!(again.expected_peer_name, input.expected_peer_name, "{}", case.id);
+            assert_eq!(
+                again.expected_peer_name, input.expected_peer_name,
+                "{}",
+                case.id
+            );
             assert_eq!(again.usage, input.usage, "{}", case.id);
             assert_eq!(again.crls, input.crls, "{}", case.id);
         }
@@ -307,14 +317,21 @@ mod conversion_tests {
     fn client_case_takes_its_single_peer_name_and_flags_multiple() {
         let suite = core_suite();
         let find = |id: &str| suite.testcases.iter().find(|c| c.id == id).unwrap();
-        let single = find("rfc5280::nc::nc-permits-email-exact").to_input().unwrap();
+        let single = find("rfc5280::nc::nc-permits-email-exact")
+            .to_input()
+            .unwrap();
         assert_eq!(single.usage, Usage::ClientAuth);
         assert_eq!(
             single.expected_peer_name,
             Some(PeerName::Rfc822("foo@example.com".into()))
         );
-        let multiple = find("rfc5280::nc::nc-permits-invalid-email-san").to_input().unwrap();
-        assert!(multiple.features.iter().any(|f| f == FEATURE_MULTIPLE_PEER_NAMES));
+        let multiple = find("rfc5280::nc::nc-permits-invalid-email-san")
+            .to_input()
+            .unwrap();
+        assert!(multiple
+            .features
+            .iter()
+            .any(|f| f == FEATURE_MULTIPLE_PEER_NAMES));
     }
 
     #[test]

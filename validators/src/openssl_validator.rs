@@ -102,7 +102,11 @@ impl Validator for OpenSslValidator {
 
 /// Why this adapter cannot honour the case, if it cannot (as limbo's OpenSSL harness does).
 fn unsupported(input: &ValidationInput) -> Option<String> {
-    if input.features.iter().any(|f| f == FEATURE_MULTIPLE_PEER_NAMES) {
+    if input
+        .features
+        .iter()
+        .any(|f| f == FEATURE_MULTIPLE_PEER_NAMES)
+    {
         return Some("several expected peer names: OpenSSL checks one".into());
     }
     if !input.signature_algorithms.is_empty() {
@@ -142,7 +146,10 @@ fn verify(
         match X509::from_der(der) {
             Ok(cert) => untrusted.push(cert)?,
             Err(error) => {
-                return Ok(parse_failure(&format!("untrusted certificate {index}"), &error))
+                return Ok(parse_failure(
+                    &format!("untrusted certificate {index}"),
+                    &error,
+                ))
             }
         }
     }
@@ -212,7 +219,11 @@ fn built_chain(context: &X509StoreContextRef) -> Vec<String> {
         .map(|chain| {
             chain
                 .iter()
-                .map(|cert| cert.to_der().map(|der| subject_label(&der)).unwrap_or_default())
+                .map(|cert| {
+                    cert.to_der()
+                        .map(|der| subject_label(&der))
+                        .unwrap_or_default()
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -248,14 +259,14 @@ fn parse_failure(what: &str, error: &openssl::error::ErrorStack) -> Verdict {
 /// Maps an `X509_V_ERR_*` code to our normalized kind.
 pub fn reject_kind(code: i32) -> RejectKind {
     match code {
-        10 => RejectKind::Expired,       // X509_V_ERR_CERT_HAS_EXPIRED
-        9 => RejectKind::NotYetValid,    // X509_V_ERR_CERT_NOT_YET_VALID
+        10 => RejectKind::Expired,    // X509_V_ERR_CERT_HAS_EXPIRED
+        9 => RejectKind::NotYetValid, // X509_V_ERR_CERT_NOT_YET_VALID
         2 | 18 | 19 | 20 | 21 => RejectKind::UnknownIssuer, // issuer not found / self-signed not trusted
         4 | 6 | 7 => RejectKind::BadSignature, // cannot decrypt/decode, signature failure
-        62..=64 => RejectKind::NameMismatch, // hostname, e-mail, IP mismatch
+        62..=64 => RejectKind::NameMismatch,   // hostname, e-mail, IP mismatch
         24 | 47 | 48 | 49 | 51 | 53 => RejectKind::ConstraintViolation, // invalid CA, name constraints
         22 | 25 => RejectKind::PathTooLong, // chain too long, path length exceeded
-        26 | 28 => RejectKind::Usage,     // invalid purpose, rejected
+        26 | 28 => RejectKind::Usage,       // invalid purpose, rejected
         _ => RejectKind::Other,
     }
 }
@@ -284,7 +295,10 @@ mod tests {
     #[test]
     fn names_and_versions() {
         let names: Vec<_> = OpenSslProfile::ALL.iter().map(|p| p.name()).collect();
-        assert_eq!(names, ["openssl", "openssl-partial-chain", "openssl-strict"]);
+        assert_eq!(
+            names,
+            ["openssl", "openssl-partial-chain", "openssl-strict"]
+        );
         assert!(OpenSslValidator::new(OpenSslProfile::Default)
             .version()
             .starts_with("OpenSSL 3"));

@@ -228,7 +228,9 @@ fn run_with_deadline(job: Job, expected: usize, timeout: Duration) -> Vec<Verdic
         }
         // The helper stays stuck in the job; dropping our ends lets it exit if it ever returns.
         Err(RecvTimeoutError::Timeout) => errors(format!("timeout after {}", seconds(timeout))),
-        Err(RecvTimeoutError::Disconnected) => errors("validation thread ended unexpectedly".into()),
+        Err(RecvTimeoutError::Disconnected) => {
+            errors("validation thread ended unexpectedly".into())
+        }
     }
 }
 
@@ -276,9 +278,10 @@ pub fn to_limbo_results_with_profile<S: AsRef<str>>(
         .map(|(id, verdict)| {
             let (actual_result, context) = match verdict {
                 Verdict::Accept { chain_built } if chain_built.is_empty() => ("SUCCESS", None),
-                Verdict::Accept { chain_built } => {
-                    ("SUCCESS", Some(format!("chain: {}", chain_built.join(" -> "))))
-                }
+                Verdict::Accept { chain_built } => (
+                    "SUCCESS",
+                    Some(format!("chain: {}", chain_built.join(" -> "))),
+                ),
                 Verdict::Reject { kind, detail } => {
                     ("FAILURE", Some(format!("{}: {detail}", kind.as_str())))
                 }
@@ -312,14 +315,28 @@ mod tests {
     #[test]
     fn limbo_results_carry_kind_detail_and_profile() {
         let verdicts = vec![
-            Verdict::Accept { chain_built: vec!["leaf".into(), "root".into()] },
-            Verdict::Reject { kind: RejectKind::Expired, detail: "error 10".into() },
-            Verdict::Skip { reason: "no".into() },
-            Verdict::Error { detail: "timeout after 1s".into() },
+            Verdict::Accept {
+                chain_built: vec!["leaf".into(), "root".into()],
+            },
+            Verdict::Reject {
+                kind: RejectKind::Expired,
+                detail: "error 10".into(),
+            },
+            Verdict::Skip {
+                reason: "no".into(),
+            },
+            Verdict::Error {
+                detail: "timeout after 1s".into(),
+            },
         ];
         let ids = ["a", "b", "c", "d"];
-        let results = to_limbo_results_with_profile("openssl", "X509_V_FLAG_PARTIAL_CHAIN", &ids, &verdicts);
-        let outcomes: Vec<_> = results.results.iter().map(|r| r.actual_result.as_str()).collect();
+        let results =
+            to_limbo_results_with_profile("openssl", "X509_V_FLAG_PARTIAL_CHAIN", &ids, &verdicts);
+        let outcomes: Vec<_> = results
+            .results
+            .iter()
+            .map(|r| r.actual_result.as_str())
+            .collect();
         assert_eq!(outcomes, ["SUCCESS", "FAILURE", "SKIPPED", "SKIPPED"]);
         assert_eq!(
             results.results[1].context.as_deref(),

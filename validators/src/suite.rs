@@ -21,13 +21,26 @@ use crate::{ValidationInput, Verdict};
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
     #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}:{column}: {message}")]
-    Parse { path: PathBuf, line: usize, column: usize, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{path}: unsupported limbo version {version} (only version 1 exists)")]
     Version { path: PathBuf, version: u32 },
     #[error("{path}: testcase `{id}`: field `{field}`: {message}")]
-    Field { path: PathBuf, id: String, field: &'static str, message: String },
+    Field {
+        path: PathBuf,
+        id: String,
+        field: &'static str,
+        message: String,
+    },
 }
 
 /// Which suite to run: the two shipped with the project or any limbo file.
@@ -62,11 +75,16 @@ impl SuiteSpec {
 /// The bytes of a file, gunzipped when it is gzip (by magic number, so a misnamed file still
 /// works).
 pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>, SuiteError> {
-    let read_error = |source| SuiteError::Read { path: path.to_path_buf(), source };
+    let read_error = |source| SuiteError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let raw = std::fs::read(path).map_err(read_error)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut decoded = Vec::with_capacity(raw.len() * 6);
-        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut decoded).map_err(read_error)?;
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut decoded)
+            .map_err(read_error)?;
         Ok(decoded)
     } else {
         Ok(raw)
@@ -78,7 +96,12 @@ fn parse_error(path: &Path, error: &serde_json::Error, context: Option<String>) 
         Some(context) => format!("{context}: {error}"),
         None => error.to_string(),
     };
-    SuiteError::Parse { path: path.to_path_buf(), line: error.line(), column: error.column(), message }
+    SuiteError::Parse {
+        path: path.to_path_buf(),
+        line: error.line(),
+        column: error.column(),
+        message,
+    }
 }
 
 /// Parse a limbo testcase file from bytes. On a type error, the failing testcase is located (its
@@ -89,7 +112,10 @@ pub fn parse_limbo(path: &Path, bytes: &[u8]) -> Result<Limbo, SuiteError> {
         parse_error(path, &error, context)
     })?;
     if limbo.version != 1 {
-        return Err(SuiteError::Version { path: path.to_path_buf(), version: limbo.version });
+        return Err(SuiteError::Version {
+            path: path.to_path_buf(),
+            version: limbo.version,
+        });
     }
     for testcase in &limbo.testcases {
         Expected::parse(&testcase.expected_result).map_err(|message| SuiteError::Field {
@@ -108,10 +134,15 @@ fn locate_bad_testcase(bytes: &[u8]) -> Option<String> {
     let document: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     let testcases = document.get("testcases")?.as_array()?;
     testcases.iter().enumerate().find_map(|(index, testcase)| {
-        serde_json::from_value::<Testcase>(testcase.clone()).err().map(|_| {
-            let id = testcase.get("id").and_then(|id| id.as_str()).unwrap_or("<no id>");
-            format!("testcases[{index}] (id `{id}`)")
-        })
+        serde_json::from_value::<Testcase>(testcase.clone())
+            .err()
+            .map(|_| {
+                let id = testcase
+                    .get("id")
+                    .and_then(|id| id.as_str())
+                    .unwrap_or("<no id>");
+                format!("testcases[{index}] (id `{id}`)")
+            })
     })
 }
 
@@ -123,9 +154,13 @@ pub fn load_limbo(path: &Path) -> Result<Limbo, SuiteError> {
 /// Read and parse a limbo harness results file (`.json` or `.json.gz`).
 pub fn load_results(path: &Path) -> Result<LimboResults, SuiteError> {
     let bytes = read_maybe_gzipped(path)?;
-    let results: LimboResults = serde_json::from_slice(&bytes).map_err(|error| parse_error(path, &error, None))?;
+    let results: LimboResults =
+        serde_json::from_slice(&bytes).map_err(|error| parse_error(path, &error, None))?;
     if results.version != 1 {
-        return Err(SuiteError::Version { path: path.to_path_buf(), version: results.version });
+        return Err(SuiteError::Version {
+            path: path.to_path_buf(),
+            version: results.version,
+        });
     }
     Ok(results)
 }
@@ -220,7 +255,11 @@ impl PreparedSuite {
                 conversion_error,
             });
         }
-        PreparedSuite { path: path.to_path_buf(), cases, inputs }
+        PreparedSuite {
+            path: path.to_path_buf(),
+            cases,
+            inputs,
+        }
     }
 
     /// Spread the verdicts the runner gave for [`Self::inputs`] over all cases, giving an Error
@@ -230,10 +269,12 @@ impl PreparedSuite {
         self.cases
             .iter()
             .map(|case| match &case.conversion_error {
-                Some(detail) => Verdict::Error { detail: detail.clone() },
-                None => input_verdicts
-                    .next()
-                    .unwrap_or_else(|| Verdict::Error { detail: "runner returned no verdict".into() }),
+                Some(detail) => Verdict::Error {
+                    detail: detail.clone(),
+                },
+                None => input_verdicts.next().unwrap_or_else(|| Verdict::Error {
+                    detail: "runner returned no verdict".into(),
+                }),
             })
             .collect()
     }
@@ -244,7 +285,12 @@ impl PreparedSuite {
 
     /// One validator's verdicts for every case as a limbo results file; `harness` is the
     /// validator's name and version, the profile goes into every context.
-    pub fn limbo_results(&self, harness: &str, profile: &str, verdicts: &[Verdict]) -> LimboResults {
+    pub fn limbo_results(
+        &self,
+        harness: &str,
+        profile: &str,
+        verdicts: &[Verdict],
+    ) -> LimboResults {
         to_limbo_results_with_profile(harness, profile, &self.ids(), verdicts)
     }
 }
@@ -273,7 +319,8 @@ impl Outcome {
 
 pub fn classify(expected: Expected, verdict: &Verdict) -> Outcome {
     match (verdict, expected) {
-        (Verdict::Accept { .. }, Expected::Success) | (Verdict::Reject { .. }, Expected::Failure) => Outcome::Match,
+        (Verdict::Accept { .. }, Expected::Success)
+        | (Verdict::Reject { .. }, Expected::Failure) => Outcome::Match,
         (Verdict::Accept { .. }, Expected::Failure) => Outcome::UnexpectedSuccess,
         (Verdict::Reject { .. }, Expected::Success) => Outcome::UnexpectedFailure,
         (Verdict::Skip { .. }, _) => Outcome::Skipped,
@@ -303,7 +350,11 @@ impl Tally {
     }
 
     pub fn total(&self) -> usize {
-        self.matches + self.unexpected_success + self.unexpected_failure + self.skipped + self.errors
+        self.matches
+            + self.unexpected_success
+            + self.unexpected_failure
+            + self.skipped
+            + self.errors
     }
 
     pub fn merge(&mut self, other: &Tally) {
@@ -319,7 +370,10 @@ impl Tally {
 pub fn tally_by_namespace(cases: &[SuiteCase], verdicts: &[Verdict]) -> BTreeMap<String, Tally> {
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for (case, verdict) in cases.iter().zip(verdicts) {
-        tallies.entry(case.namespace.clone()).or_default().add(classify(case.expected, verdict));
+        tallies
+            .entry(case.namespace.clone())
+            .or_default()
+            .add(classify(case.expected, verdict));
     }
     tallies
 }
@@ -343,7 +397,12 @@ pub fn render_agreement_table(per_validator: &[(String, BTreeMap<String, Tally>)
         .chain(["namespace".len(), "TOTAL".len()])
         .max()
         .unwrap_or(0);
-    let validator_width = per_validator.iter().map(|(name, _)| name.len()).chain(["validator".len()]).max().unwrap_or(0);
+    let validator_width = per_validator
+        .iter()
+        .map(|(name, _)| name.len())
+        .chain(["validator".len()])
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     let header = format!(
         "{:<vw$}  {:<nw$}  {:>6}  {:>6}  {:>13}  {:>13}  {:>7}  {:>6}",
@@ -362,7 +421,10 @@ pub fn render_agreement_table(per_validator: &[(String, BTreeMap<String, Tally>)
     let _ = writeln!(out, "{}", "-".repeat(header.len()));
     for (name, tallies) in per_validator {
         let total_row = total(tallies);
-        let rows = tallies.iter().map(|(namespace, tally)| (namespace.as_str(), tally)).chain([("TOTAL", &total_row)]);
+        let rows = tallies
+            .iter()
+            .map(|(namespace, tally)| (namespace.as_str(), tally))
+            .chain([("TOTAL", &total_row)]);
         for (namespace, tally) in rows {
             let _ = writeln!(
                 out,
@@ -460,7 +522,11 @@ pub fn profile_caveat(ours: &ValidatorVerdicts, theirs_harness: &str) -> Option<
     if !theirs_harness.to_ascii_lowercase().contains("openssl") {
         return None;
     }
-    let our_profile = if ours.profile.is_empty() { "no flags" } else { ours.profile };
+    let our_profile = if ours.profile.is_empty() {
+        "no flags"
+    } else {
+        ours.profile
+    };
     Some(format!(
         "`{theirs_harness}` is limbo's OpenSSL harness, which runs with X509_V_FLAG_X509_STRICT and \
          X509_V_FLAG_PARTIAL_CHAIN together; `{}` runs with {our_profile}. None of our profiles is \
@@ -470,9 +536,17 @@ pub fn profile_caveat(ours: &ValidatorVerdicts, theirs_harness: &str) -> Option<
 }
 
 /// Compare our verdicts (aligned with `cases`) with another harness's results, case by case.
-pub fn compare(cases: &[SuiteCase], ours: &ValidatorVerdicts, theirs: &LimboResults, theirs_file: &Path) -> Comparison {
-    let their_results: HashMap<&str, &LimboResult> =
-        theirs.results.iter().map(|result| (result.id.as_str(), result)).collect();
+pub fn compare(
+    cases: &[SuiteCase],
+    ours: &ValidatorVerdicts,
+    theirs: &LimboResults,
+    theirs_file: &Path,
+) -> Comparison {
+    let their_results: HashMap<&str, &LimboResult> = theirs
+        .results
+        .iter()
+        .map(|result| (result.id.as_str(), result))
+        .collect();
     let mut agree = 0;
     let mut disagreements = Vec::new();
     let mut by_pair: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -480,7 +554,9 @@ pub fn compare(cases: &[SuiteCase], ours: &ValidatorVerdicts, theirs: &LimboResu
         let ours_actual = actual_result(verdict);
         let their_result = their_results.get(case.id.as_str());
         let theirs_actual = their_result.map_or("MISSING", |result| result.actual_result.as_str());
-        *by_pair.entry((ours_actual.to_string(), theirs_actual.to_string())).or_default() += 1;
+        *by_pair
+            .entry((ours_actual.to_string(), theirs_actual.to_string()))
+            .or_default() += 1;
         if ours_actual == theirs_actual {
             agree += 1;
         } else {
@@ -494,8 +570,13 @@ pub fn compare(cases: &[SuiteCase], ours: &ValidatorVerdicts, theirs: &LimboResu
             });
         }
     }
-    let our_ids: std::collections::HashSet<&str> = cases.iter().map(|case| case.id.as_str()).collect();
-    let extra_in_theirs = theirs.results.iter().filter(|result| !our_ids.contains(result.id.as_str())).count();
+    let our_ids: std::collections::HashSet<&str> =
+        cases.iter().map(|case| case.id.as_str()).collect();
+    let extra_in_theirs = theirs
+        .results
+        .iter()
+        .filter(|result| !our_ids.contains(result.id.as_str()))
+        .count();
     Comparison {
         ours: ours.name.to_string(),
         theirs: theirs.harness.clone(),
@@ -525,9 +606,16 @@ pub fn render_comparison_summary(comparisons: &[Comparison]) -> String {
             comparison.theirs,
             comparison.agree,
             comparison.disagree(),
-            if pairs.is_empty() { String::new() } else { format!(" (ours/theirs: {})", pairs.join(", ")) },
+            if pairs.is_empty() {
+                String::new()
+            } else {
+                format!(" (ours/theirs: {})", pairs.join(", "))
+            },
             if comparison.extra_in_theirs > 0 {
-                format!("; {} of their ids are not in this suite", comparison.extra_in_theirs)
+                format!(
+                    "; {} of their ids are not in this suite",
+                    comparison.extra_in_theirs
+                )
             } else {
                 String::new()
             },
@@ -561,7 +649,10 @@ pub fn render_compare_markdown(suite_name: &str, comparisons: &[Comparison]) -> 
         if comparison.disagreements.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "| id | expected | ours | our context | theirs | their context |");
+        let _ = writeln!(
+            out,
+            "| id | expected | ours | our context | theirs | their context |"
+        );
         let _ = writeln!(out, "|---|---|---|---|---|---|");
         for row in &comparison.disagreements {
             let _ = writeln!(
@@ -598,7 +689,11 @@ pub fn reason(verdict: &Verdict) -> String {
 /// message kept.
 pub fn native_head(detail: &str) -> String {
     let detail = drop_depth_and_subject(detail);
-    let cut = ["(", "{", ";", "\n"].iter().filter_map(|marker| detail.find(marker)).min().unwrap_or(detail.len());
+    let cut = ["(", "{", ";", "\n"]
+        .iter()
+        .filter_map(|marker| detail.find(marker))
+        .min()
+        .unwrap_or(detail.len());
     let head = detail[..cut].trim();
     let head = if head.is_empty() { detail.trim() } else { head };
     head.chars().take(120).collect()
@@ -607,9 +702,14 @@ pub fn native_head(detail: &str) -> String {
 /// `error 47 at depth 0 (a.example): permitted subtree violation` →
 /// `error 47: permitted subtree violation`.
 fn drop_depth_and_subject(detail: &str) -> std::borrow::Cow<'_, str> {
-    let Some(at_depth) = detail.find(" at depth ") else { return detail.into() };
+    let Some(at_depth) = detail.find(" at depth ") else {
+        return detail.into();
+    };
     let tail = &detail[at_depth..];
-    match tail.rfind("): ").or_else(|| tail.find(": ").map(|colon| colon.saturating_sub(1))) {
+    match tail
+        .rfind("): ")
+        .or_else(|| tail.find(": ").map(|colon| colon.saturating_sub(1)))
+    {
         Some(end) => format!("{}: {}", &detail[..at_depth], &tail[end + 3..]).into(),
         None => detail[..at_depth].to_string().into(),
     }
@@ -630,19 +730,34 @@ pub fn group_differences(cases: &[SuiteCase], verdicts: &[Verdict]) -> Vec<Diffe
     for (case, verdict) in cases.iter().zip(verdicts) {
         let outcome = classify(case.expected, verdict);
         if outcome != Outcome::Match {
-            groups.entry((outcome, reason(verdict))).or_default().push(case.id.clone());
+            groups
+                .entry((outcome, reason(verdict)))
+                .or_default()
+                .push(case.id.clone());
         }
     }
-    let mut groups: Vec<DifferenceGroup> =
-        groups.into_iter().map(|((outcome, reason), ids)| DifferenceGroup { outcome, reason, ids }).collect();
+    let mut groups: Vec<DifferenceGroup> = groups
+        .into_iter()
+        .map(|((outcome, reason), ids)| DifferenceGroup {
+            outcome,
+            reason,
+            ids,
+        })
+        .collect();
     groups.sort_by(|a, b| {
-        a.outcome.cmp(&b.outcome).then(b.ids.len().cmp(&a.ids.len())).then_with(|| a.reason.cmp(&b.reason))
+        a.outcome
+            .cmp(&b.outcome)
+            .then(b.ids.len().cmp(&a.ids.len()))
+            .then_with(|| a.reason.cmp(&b.reason))
     });
     groups
 }
 
 /// `differences.md`: per validator, its unexpected results grouped by reason.
-pub fn render_differences_markdown(suite_name: &str, per_validator: &[(String, Vec<DifferenceGroup>)]) -> String {
+pub fn render_differences_markdown(
+    suite_name: &str,
+    per_validator: &[(String, Vec<DifferenceGroup>)],
+) -> String {
     let mut out = format!("# limbo differences: {suite_name}\n\n");
     out.push_str(
         "Every case whose result is not the expected one (unexpected SUCCESS or FAILURE, SKIPPED, or \
@@ -650,9 +765,19 @@ pub fn render_differences_markdown(suite_name: &str, per_validator: &[(String, V
     );
     for (name, groups) in per_validator {
         let count: usize = groups.iter().map(|group| group.ids.len()).sum();
-        let _ = writeln!(out, "## {name}\n\n{count} unexpected results in {} groups.\n", groups.len());
+        let _ = writeln!(
+            out,
+            "## {name}\n\n{count} unexpected results in {} groups.\n",
+            groups.len()
+        );
         for group in groups {
-            let _ = writeln!(out, "### {} — {} ({})\n", group.outcome.label(), group.reason, group.ids.len());
+            let _ = writeln!(
+                out,
+                "### {} — {} ({})\n",
+                group.outcome.label(),
+                group.reason,
+                group.ids.len()
+            );
             for id in &group.ids {
                 let _ = writeln!(out, "- `{id}`");
             }
@@ -668,20 +793,33 @@ mod tests {
     use crate::RejectKind;
 
     fn case(id: &str, expected: Expected) -> SuiteCase {
-        SuiteCase { id: id.into(), namespace: namespace(id).into(), expected, conversion_error: None }
+        SuiteCase {
+            id: id.into(),
+            namespace: namespace(id).into(),
+            expected,
+            conversion_error: None,
+        }
     }
 
     fn accept() -> Verdict {
-        Verdict::Accept { chain_built: vec![] }
+        Verdict::Accept {
+            chain_built: vec![],
+        }
     }
 
     fn reject(kind: RejectKind, detail: &str) -> Verdict {
-        Verdict::Reject { kind, detail: detail.into() }
+        Verdict::Reject {
+            kind,
+            detail: detail.into(),
+        }
     }
 
     #[test]
     fn namespace_is_everything_before_the_last_separator() {
-        assert_eq!(namespace("bettertls::pathbuilding::x"), "bettertls::pathbuilding");
+        assert_eq!(
+            namespace("bettertls::pathbuilding::x"),
+            "bettertls::pathbuilding"
+        );
         assert_eq!(namespace("rfc5280::ee-critical-aia-invalid"), "rfc5280");
         assert_eq!(namespace("a::b::c::d"), "a::b::c");
         assert_eq!(namespace("lonely"), "(none)");
@@ -690,11 +828,26 @@ mod tests {
     #[test]
     fn classify_covers_every_combination() {
         assert_eq!(classify(Expected::Success, &accept()), Outcome::Match);
-        assert_eq!(classify(Expected::Failure, &reject(RejectKind::Expired, "")), Outcome::Match);
-        assert_eq!(classify(Expected::Failure, &accept()), Outcome::UnexpectedSuccess);
-        assert_eq!(classify(Expected::Success, &reject(RejectKind::Other, "")), Outcome::UnexpectedFailure);
-        assert_eq!(classify(Expected::Success, &Verdict::Skip { reason: "x".into() }), Outcome::Skipped);
-        assert_eq!(classify(Expected::Failure, &Verdict::Error { detail: "x".into() }), Outcome::Error);
+        assert_eq!(
+            classify(Expected::Failure, &reject(RejectKind::Expired, "")),
+            Outcome::Match
+        );
+        assert_eq!(
+            classify(Expected::Failure, &accept()),
+            Outcome::UnexpectedSuccess
+        );
+        assert_eq!(
+            classify(Expected::Success, &reject(RejectKind::Other, "")),
+            Outcome::UnexpectedFailure
+        );
+        assert_eq!(
+            classify(Expected::Success, &Verdict::Skip { reason: "x".into() }),
+            Outcome::Skipped
+        );
+        assert_eq!(
+            classify(Expected::Failure, &Verdict::Error { detail: "x".into() }),
+            Outcome::Error
+        );
     }
 
     #[test]
@@ -709,12 +862,28 @@ mod tests {
             accept(),
             accept(),
             reject(RejectKind::UnknownIssuer, "UnknownIssuer"),
-            Verdict::Error { detail: "timeout after 10s".into() },
+            Verdict::Error {
+                detail: "timeout after 10s".into(),
+            },
         ];
         let tallies = tally_by_namespace(&cases, &verdicts);
         assert_eq!(tallies.keys().collect::<Vec<_>>(), ["a", "b::c"]);
-        assert_eq!(tallies["a"], Tally { matches: 1, unexpected_success: 1, ..Tally::default() });
-        assert_eq!(tallies["b::c"], Tally { matches: 1, errors: 1, ..Tally::default() });
+        assert_eq!(
+            tallies["a"],
+            Tally {
+                matches: 1,
+                unexpected_success: 1,
+                ..Tally::default()
+            }
+        );
+        assert_eq!(
+            tallies["b::c"],
+            Tally {
+                matches: 1,
+                errors: 1,
+                ..Tally::default()
+            }
+        );
         assert_eq!(total(&tallies).total(), 4);
         let table = render_agreement_table(&[("webpki".into(), tallies)]);
         assert!(table.contains("TOTAL"), "{table}");
@@ -725,7 +894,8 @@ mod tests {
 
     #[test]
     fn unconverted_cases_get_error_verdicts_in_place() {
-        let limbo: Limbo = serde_json::from_str(&limbo_json(&["x::ok", "x::bad", "x::ok2"])).unwrap();
+        let limbo: Limbo =
+            serde_json::from_str(&limbo_json(&["x::ok", "x::bad", "x::ok2"])).unwrap();
         let suite = PreparedSuite::prepare_with(Path::new("t.json"), &limbo, |testcase| {
             if testcase.id == "x::bad" {
                 Err("bad PEM")
@@ -734,7 +904,8 @@ mod tests {
             }
         });
         assert_eq!(suite.inputs.len(), 2);
-        let verdicts = suite.verdicts_for_all_cases(vec![accept(), reject(RejectKind::Other, "no")]);
+        let verdicts =
+            suite.verdicts_for_all_cases(vec![accept(), reject(RejectKind::Other, "no")]);
         assert_eq!(verdicts[0], accept());
         assert!(matches!(&verdicts[1], Verdict::Error { detail } if detail.contains("bad PEM")));
         assert_eq!(verdicts[2], reject(RejectKind::Other, "no"));
@@ -748,33 +919,73 @@ mod tests {
             case("n::c", Expected::Failure),
             case("n::d", Expected::Failure),
         ];
-        let verdicts = vec![accept(), accept(), reject(RejectKind::Expired, "CertExpired"), Verdict::Error { detail: "x".into() }];
+        let verdicts = vec![
+            accept(),
+            accept(),
+            reject(RejectKind::Expired, "CertExpired"),
+            Verdict::Error { detail: "x".into() },
+        ];
         let theirs = LimboResults {
             version: 1,
             harness: "openssl-3.0.19".into(),
             results: vec![
-                LimboResult { id: "n::a".into(), actual_result: "SUCCESS".into(), context: None },
-                LimboResult { id: "n::b".into(), actual_result: "FAILURE".into(), context: Some("bad".into()) },
-                LimboResult { id: "n::d".into(), actual_result: "FAILURE".into(), context: None },
-                LimboResult { id: "other::z".into(), actual_result: "FAILURE".into(), context: None },
+                LimboResult {
+                    id: "n::a".into(),
+                    actual_result: "SUCCESS".into(),
+                    context: None,
+                },
+                LimboResult {
+                    id: "n::b".into(),
+                    actual_result: "FAILURE".into(),
+                    context: Some("bad".into()),
+                },
+                LimboResult {
+                    id: "n::d".into(),
+                    actual_result: "FAILURE".into(),
+                    context: None,
+                },
+                LimboResult {
+                    id: "other::z".into(),
+                    actual_result: "FAILURE".into(),
+                    context: None,
+                },
             ],
         };
-        let ours = ValidatorVerdicts { name: "openssl", profile: "", verdicts: &verdicts };
+        let ours = ValidatorVerdicts {
+            name: "openssl",
+            profile: "",
+            verdicts: &verdicts,
+        };
         let comparison = compare(&cases, &ours, &theirs, Path::new("r.json"));
         assert_eq!(comparison.agree, 1);
-        let ids: Vec<&str> = comparison.disagreements.iter().map(|row| row.id.as_str()).collect();
+        let ids: Vec<&str> = comparison
+            .disagreements
+            .iter()
+            .map(|row| row.id.as_str())
+            .collect();
         assert_eq!(ids, ["n::b", "n::c", "n::d"]);
         assert_eq!(comparison.disagreements[1].theirs, "MISSING");
         assert_eq!(comparison.disagreements[2].ours, "ERROR");
         assert_eq!(comparison.extra_in_theirs, 1);
-        assert!(comparison.caveat.as_deref().unwrap().contains("PARTIAL_CHAIN"));
+        assert!(comparison
+            .caveat
+            .as_deref()
+            .unwrap()
+            .contains("PARTIAL_CHAIN"));
         let markdown = render_compare_markdown("t", &[comparison]);
-        assert!(markdown.contains("| n::b | FAILURE | SUCCESS |  | FAILURE | bad |"), "{markdown}");
+        assert!(
+            markdown.contains("| n::b | FAILURE | SUCCESS |  | FAILURE | bad |"),
+            "{markdown}"
+        );
     }
 
     #[test]
     fn no_caveat_against_other_libraries() {
-        let ours = ValidatorVerdicts { name: "rustls-webpki", profile: "", verdicts: &[] };
+        let ours = ValidatorVerdicts {
+            name: "rustls-webpki",
+            profile: "",
+            verdicts: &[],
+        };
         assert_eq!(profile_caveat(&ours, "rustls-webpki"), None);
     }
 
@@ -790,17 +1001,26 @@ mod tests {
         ];
         let verdicts = vec![
             reject(RejectKind::UnknownIssuer, "UnknownIssuer"),
-            reject(RejectKind::NameMismatch, "CertNotValidForName(InvalidCertificateForName { a: 1 })"),
+            reject(
+                RejectKind::NameMismatch,
+                "CertNotValidForName(InvalidCertificateForName { a: 1 })",
+            ),
             reject(RejectKind::UnknownIssuer, "UnknownIssuer"),
             accept(),
-            Verdict::Skip { reason: "CRLs unsupported".into() },
+            Verdict::Skip {
+                reason: "CRLs unsupported".into(),
+            },
             reject(RejectKind::Other, "x"),
         ];
         let groups = group_differences(&cases, &verdicts);
         assert_eq!(
             groups,
             vec![
-                DifferenceGroup { outcome: Outcome::UnexpectedSuccess, reason: "accepted".into(), ids: vec!["n::d".into()] },
+                DifferenceGroup {
+                    outcome: Outcome::UnexpectedSuccess,
+                    reason: "accepted".into(),
+                    ids: vec!["n::d".into()]
+                },
                 DifferenceGroup {
                     outcome: Outcome::UnexpectedFailure,
                     reason: "unknown-issuer: UnknownIssuer".into(),
@@ -811,11 +1031,18 @@ mod tests {
                     reason: "name-mismatch: CertNotValidForName".into(),
                     ids: vec!["n::b".into()]
                 },
-                DifferenceGroup { outcome: Outcome::Skipped, reason: "skip: CRLs unsupported".into(), ids: vec!["n::e".into()] },
+                DifferenceGroup {
+                    outcome: Outcome::Skipped,
+                    reason: "skip: CRLs unsupported".into(),
+                    ids: vec!["n::e".into()]
+                },
             ]
         );
         let markdown = render_differences_markdown("t", &[("webpki".into(), groups)]);
-        assert!(markdown.contains("### unexpected FAILURE — unknown-issuer: UnknownIssuer (2)"), "{markdown}");
+        assert!(
+            markdown.contains("### unexpected FAILURE — unknown-issuer: UnknownIssuer (2)"),
+            "{markdown}"
+        );
     }
 
     #[test]
@@ -823,21 +1050,36 @@ mod tests {
         let mut bad = limbo_json(&["x::one", "x::two"]);
         // Break the second testcase's validation_kind type.
         let second = bad.rfind("\"validation_kind\": \"SERVER\"").unwrap();
-        bad.replace_range(second..second + "\"validation_kind\": \"SERVER\"".len(), "\"validation_kind\": 5");
-        let error = parse_limbo(Path::new("suite.json"), bad.as_bytes()).unwrap_err().to_string();
+        bad.replace_range(
+            second..second + "\"validation_kind\": \"SERVER\"".len(),
+            "\"validation_kind\": 5",
+        );
+        let error = parse_limbo(Path::new("suite.json"), bad.as_bytes())
+            .unwrap_err()
+            .to_string();
         assert!(error.starts_with("suite.json:"), "{error}");
         assert!(error.contains("testcases[1] (id `x::two`)"), "{error}");
-        let missing = parse_limbo(Path::new("m.json"), br#"{"version":1,"testcases":[{"id":"a::b"}]}"#).unwrap_err();
+        let missing = parse_limbo(
+            Path::new("m.json"),
+            br#"{"version":1,"testcases":[{"id":"a::b"}]}"#,
+        )
+        .unwrap_err();
         assert!(missing.to_string().contains("missing field"), "{missing}");
-        let version = parse_limbo(Path::new("v.json"), br#"{"version":2,"testcases":[]}"#).unwrap_err();
+        let version =
+            parse_limbo(Path::new("v.json"), br#"{"version":2,"testcases":[]}"#).unwrap_err();
         assert!(matches!(version, SuiteError::Version { version: 2, .. }));
     }
 
     #[test]
     fn bad_expected_result_names_the_field() {
         let json = limbo_json(&["x::one"]).replace("\"SUCCESS\"", "\"MAYBE\"");
-        let error = parse_limbo(Path::new("e.json"), json.as_bytes()).unwrap_err().to_string();
-        assert!(error.contains("`x::one`") && error.contains("expected_result"), "{error}");
+        let error = parse_limbo(Path::new("e.json"), json.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`x::one`") && error.contains("expected_result"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -853,26 +1095,43 @@ mod tests {
         std::fs::write(&gzipped, encoder.finish().unwrap()).unwrap();
         assert_eq!(load_limbo(&plain).unwrap().testcases[0].id, "x::one");
         assert_eq!(load_limbo(&gzipped).unwrap().testcases[0].id, "x::one");
-        let missing = load_limbo(&dir.path().join("nope.json")).unwrap_err().to_string();
+        let missing = load_limbo(&dir.path().join("nope.json"))
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("nope.json: cannot read"), "{missing}");
     }
 
     #[test]
     fn suite_spec_resolves_shipped_suites() {
         let root = Path::new("/w/main");
-        assert_eq!(SuiteSpec::parse("core").resolve(root), Path::new("/w/main/../shared/limbo/limbo-core.json"));
-        assert_eq!(SuiteSpec::parse("full").resolve(root), Path::new("/w/main/../shared/limbo/limbo-full.json.gz"));
-        assert_eq!(SuiteSpec::parse("x/y.json").resolve(root), Path::new("x/y.json"));
+        assert_eq!(
+            SuiteSpec::parse("core").resolve(root),
+            Path::new("/w/main/../shared/limbo/limbo-core.json")
+        );
+        assert_eq!(
+            SuiteSpec::parse("full").resolve(root),
+            Path::new("/w/main/../shared/limbo/limbo-full.json.gz")
+        );
+        assert_eq!(
+            SuiteSpec::parse("x/y.json").resolve(root),
+            Path::new("x/y.json")
+        );
     }
 
     #[test]
     fn native_head_cuts_case_specific_tails() {
-        assert_eq!(native_head("CertNotValidForName(InvalidCertificateForName { x })"), "CertNotValidForName");
+        assert_eq!(
+            native_head("CertNotValidForName(InvalidCertificateForName { x })"),
+            "CertNotValidForName"
+        );
         assert_eq!(
             native_head("error 47 at depth 0 (a.example (x)): permitted subtree violation"),
             "error 47: permitted subtree violation"
         );
-        assert_eq!(native_head("error 10 at depth 1: certificate has expired"), "error 10: certificate has expired");
+        assert_eq!(
+            native_head("error 10 at depth 1: certificate has expired"),
+            "error 10: certificate has expired"
+        );
         assert_eq!(native_head("UnknownIssuer"), "UnknownIssuer");
     }
 
@@ -888,7 +1147,10 @@ mod tests {
                 )
             })
             .collect();
-        format!("{{\"version\": 1, \"testcases\": [\n{}\n]}}", testcases.join(",\n"))
+        format!(
+            "{{\"version\": 1, \"testcases\": [\n{}\n]}}",
+            testcases.join(",\n")
+        )
     }
 
     fn dummy_input(id: &str) -> ValidationInput {

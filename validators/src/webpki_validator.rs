@@ -54,7 +54,11 @@ fn unsupported(input: &ValidationInput) -> Option<String> {
     if !depth_within_own_limit || input.features.iter().any(|f| f == "max-chain-depth") {
         return Some("max-chain-depth testcases are not supported by this API".into());
     }
-    if input.features.iter().any(|f| f == FEATURE_MULTIPLE_PEER_NAMES) {
+    if input
+        .features
+        .iter()
+        .any(|f| f == FEATURE_MULTIPLE_PEER_NAMES)
+    {
         return Some("several expected peer names: webpki checks one server name".into());
     }
     match (&input.expected_peer_name, input.usage) {
@@ -91,7 +95,8 @@ fn unsupported(input: &ValidationInput) -> Option<String> {
 /// Runs rustls-webpki; `Ok` is the built chain as labels, `Err` a Reject (or Skip/Error).
 fn verify(input: &ValidationInput) -> Result<Vec<String>, Verdict> {
     let peer_der = CertificateDer::from(input.peer.as_slice());
-    let peer = EndEntityCert::try_from(&peer_der).map_err(|e| reject_with("peer certificate", &e))?;
+    let peer =
+        EndEntityCert::try_from(&peer_der).map_err(|e| reject_with("peer certificate", &e))?;
 
     // An anchor webpki cannot parse is ignored, as a rustls RootCertStore built with
     // `add_parsable_certificates` would.
@@ -116,11 +121,12 @@ fn verify(input: &ValidationInput) -> Result<Vec<String>, Verdict> {
         .map(|der| CertificateDer::from(der.as_slice()))
         .collect();
 
-    let time = unix_time(input.validation_time.unwrap_or_else(SystemTime::now)).ok_or_else(|| {
-        Verdict::Error {
-            detail: "validation time before 1970 cannot be given to webpki".into(),
-        }
-    })?;
+    let time =
+        unix_time(input.validation_time.unwrap_or_else(SystemTime::now)).ok_or_else(|| {
+            Verdict::Error {
+                detail: "validation time before 1970 cannot be given to webpki".into(),
+            }
+        })?;
 
     let mut crls = Vec::with_capacity(input.crls.len());
     for (index, der) in input.crls.iter().enumerate() {
@@ -238,7 +244,10 @@ mod tests {
 
     #[test]
     fn error_mapping_follows_the_kinds() {
-        assert_eq!(reject_kind(&WebpkiError::UnknownIssuer), RejectKind::UnknownIssuer);
+        assert_eq!(
+            reject_kind(&WebpkiError::UnknownIssuer),
+            RejectKind::UnknownIssuer
+        );
         assert_eq!(
             reject_kind(&WebpkiError::PathLenConstraintViolated),
             RejectKind::PathTooLong

@@ -53,11 +53,19 @@ fn all_reject_an_expired_leaf_as_expired() {
     let case = input("expired-leaf", &pki, LEAF_NAME, mid_2025());
     for validator in in_process_validators() {
         let verdict = validator.validate(&case);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::Expired), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::Expired),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
     match openssl(OpenSslProfile::Default).validate(&case) {
         Verdict::Reject { detail, .. } => {
-            assert!(detail.starts_with("error 10 at depth 0 (leaf.anchorsmith.test)"), "{detail}")
+            assert!(
+                detail.starts_with("error 10 at depth 0 (leaf.anchorsmith.test)"),
+                "{detail}"
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -69,7 +77,12 @@ fn not_yet_valid_leaf() {
     let case = input("early", &pki, LEAF_NAME, at(2024, 6, 1));
     for validator in in_process_validators() {
         let verdict = validator.validate(&case);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::NotYetValid), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::NotYetValid),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
 }
 
@@ -82,10 +95,18 @@ fn expired_anchor_splits_webpki_and_openssl() {
         ..Topology::default()
     });
     let case = input("expired-anchor", &pki, LEAF_NAME, mid_2025());
-    assert!(matches!(RustlsWebpki.validate(&case), Verdict::Accept { .. }));
+    assert!(matches!(
+        RustlsWebpki.validate(&case),
+        Verdict::Accept { .. }
+    ));
     for profile in OpenSslProfile::ALL {
         let verdict = openssl(profile).validate(&case);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::Expired), "{}: {verdict:?}", profile.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::Expired),
+            "{}: {verdict:?}",
+            profile.name()
+        );
         if let Verdict::Reject { detail, .. } = verdict {
             assert!(detail.contains("at depth 2 (Test Root CA)"), "{detail}");
         }
@@ -98,13 +119,23 @@ fn wrong_name_is_a_name_mismatch() {
     let case = input("wrong-name", &pki, "other.anchorsmith.test", mid_2025());
     for validator in in_process_validators() {
         let verdict = validator.validate(&case);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::NameMismatch), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::NameMismatch),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
     let mut by_ip = input("wrong-ip", &pki, LEAF_NAME, mid_2025());
     by_ip.expected_peer_name = Some(PeerName::Ip("192.0.2.1".parse().unwrap()));
     for validator in in_process_validators() {
         let verdict = validator.validate(&by_ip);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::NameMismatch), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::NameMismatch),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
 }
 
@@ -119,19 +150,33 @@ fn unknown_issuer_when_the_anchor_is_someone_else() {
     case.trust_anchors = vec![stranger.root.clone()];
     for validator in in_process_validators() {
         let verdict = validator.validate(&case);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::UnknownIssuer), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::UnknownIssuer),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
     // Without the served intermediate, even the right anchor cannot be reached.
     let mut missing = input("missing-intermediate", &pki, LEAF_NAME, mid_2025());
     missing.served_chain.clear();
     for validator in in_process_validators() {
         let verdict = validator.validate(&missing);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::UnknownIssuer), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::UnknownIssuer),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
     // ...but a client that cached it builds the chain.
     missing.cached = vec![pki.intermediate.clone()];
     for validator in in_process_validators() {
-        assert!(matches!(validator.validate(&missing), Verdict::Accept { .. }), "{}", validator.name());
+        assert!(
+            matches!(validator.validate(&missing), Verdict::Accept { .. }),
+            "{}",
+            validator.name()
+        );
     }
 }
 
@@ -151,7 +196,12 @@ fn same_name_other_key_anchor() {
         } else {
             RejectKind::UnknownIssuer
         };
-        assert_eq!(reject_kind(&verdict), Some(expected), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(expected),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
 }
 
@@ -165,13 +215,24 @@ fn strict_profile_requires_an_authority_key_identifier() {
     });
     let case = input("no-aki", &pki, LEAF_NAME, mid_2025());
     match openssl(OpenSslProfile::Strict).validate(&case) {
-        Verdict::Reject { kind: RejectKind::Other, detail } => {
+        Verdict::Reject {
+            kind: RejectKind::Other,
+            detail,
+        } => {
             assert!(detail.starts_with("error 85 at depth 0"), "{detail}")
         }
         other => panic!("{other:?}"),
     }
-    for validator in [&RustlsWebpki as &dyn Validator, &openssl(OpenSslProfile::Default), &openssl(OpenSslProfile::PartialChain)] {
-        assert!(matches!(validator.validate(&case), Verdict::Accept { .. }), "{}", validator.name());
+    for validator in [
+        &RustlsWebpki as &dyn Validator,
+        &openssl(OpenSslProfile::Default),
+        &openssl(OpenSslProfile::PartialChain),
+    ] {
+        assert!(
+            matches!(validator.validate(&case), Verdict::Accept { .. }),
+            "{}",
+            validator.name()
+        );
     }
 }
 
@@ -186,7 +247,12 @@ fn same_key_different_subject_does_not_chain() {
     let case = input("same-key-other-subject", &pki, LEAF_NAME, mid_2025());
     for validator in in_process_validators() {
         let verdict = validator.validate(&case);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::UnknownIssuer), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::UnknownIssuer),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
     match openssl(OpenSslProfile::Default).validate(&case) {
         Verdict::Reject { detail, .. } => assert!(detail.starts_with("error 20 "), "{detail}"),
@@ -209,8 +275,15 @@ fn partial_chain_trusts_an_intermediate_anchor() {
         }
     );
     let verdict = openssl(OpenSslProfile::Default).validate(&case);
-    assert_eq!(reject_kind(&verdict), Some(RejectKind::UnknownIssuer), "{verdict:?}");
-    assert!(matches!(RustlsWebpki.validate(&case), Verdict::Accept { .. }));
+    assert_eq!(
+        reject_kind(&verdict),
+        Some(RejectKind::UnknownIssuer),
+        "{verdict:?}"
+    );
+    assert!(matches!(
+        RustlsWebpki.validate(&case),
+        Verdict::Accept { .. }
+    ));
 }
 
 #[test]
@@ -218,21 +291,38 @@ fn what_an_adapter_cannot_honour_is_skipped() {
     let pki = build(&Topology::default());
     let mut depth = input("depth", &pki, LEAF_NAME, mid_2025());
     depth.max_chain_depth = Some(1);
-    assert!(matches!(RustlsWebpki.validate(&depth), Verdict::Skip { .. }));
+    assert!(matches!(
+        RustlsWebpki.validate(&depth),
+        Verdict::Skip { .. }
+    ));
     // OpenSSL honours a maximum depth: 1 allows leaf + intermediate + root.
-    assert!(matches!(openssl(OpenSslProfile::Default).validate(&depth), Verdict::Accept { .. }));
+    assert!(matches!(
+        openssl(OpenSslProfile::Default).validate(&depth),
+        Verdict::Accept { .. }
+    ));
     depth.max_chain_depth = Some(0);
     let verdict = openssl(OpenSslProfile::Default).validate(&depth);
-    assert_eq!(reject_kind(&verdict), Some(RejectKind::PathTooLong), "{verdict:?}");
+    assert_eq!(
+        reject_kind(&verdict),
+        Some(RejectKind::PathTooLong),
+        "{verdict:?}"
+    );
 
     let mut client_with_name = input("client-name", &pki, LEAF_NAME, mid_2025());
     client_with_name.usage = Usage::ClientAuth;
-    assert!(matches!(RustlsWebpki.validate(&client_with_name), Verdict::Skip { .. }));
+    assert!(matches!(
+        RustlsWebpki.validate(&client_with_name),
+        Verdict::Skip { .. }
+    ));
 
     let mut key_usage = input("key-usage", &pki, LEAF_NAME, mid_2025());
     key_usage.key_usage = vec!["digitalSignature".into()];
     for validator in in_process_validators() {
-        assert!(matches!(validator.validate(&key_usage), Verdict::Skip { .. }), "{}", validator.name());
+        assert!(
+            matches!(validator.validate(&key_usage), Verdict::Skip { .. }),
+            "{}",
+            validator.name()
+        );
     }
 }
 
@@ -244,7 +334,12 @@ fn server_leaf_is_not_a_client_certificate() {
     case.expected_peer_name = None;
     for validator in in_process_validators() {
         let verdict = validator.validate(&case);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::Usage), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::Usage),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
 }
 
@@ -255,7 +350,12 @@ fn garbage_peer_is_a_rejection_not_a_crash() {
     case.peer = b"not a certificate".to_vec();
     for validator in in_process_validators() {
         let verdict = validator.validate(&case);
-        assert_eq!(reject_kind(&verdict), Some(RejectKind::Other), "{}: {verdict:?}", validator.name());
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::Other),
+            "{}: {verdict:?}",
+            validator.name()
+        );
     }
 }
 
@@ -265,11 +365,17 @@ fn garbage_peer_is_a_rejection_not_a_crash() {
 fn limbo_core_sanity() {
     let text = std::fs::read_to_string("/work/shared/limbo/limbo-core.json").unwrap();
     let limbo: Limbo = serde_json::from_str(&text).unwrap();
-    let inputs: Vec<_> = limbo.testcases.iter().map(|case| case.to_input().unwrap()).collect();
+    let inputs: Vec<_> = limbo
+        .testcases
+        .iter()
+        .map(|case| case.to_input().unwrap())
+        .collect();
     let options = anchorsmith_validators::runner::RunOptions::default();
-    let results = anchorsmith_validators::runner::run_all(&in_process_validators(), &inputs, &options);
+    let results =
+        anchorsmith_validators::runner::run_all(&in_process_validators(), &inputs, &options);
     for run in &results.runs {
-        let (mut matched, mut unexpected_success, mut unexpected_failure, mut skipped) = (0, 0, 0, 0);
+        let (mut matched, mut unexpected_success, mut unexpected_failure, mut skipped) =
+            (0, 0, 0, 0);
         for (case, verdict) in limbo.testcases.iter().zip(&run.verdicts) {
             let expected_success = case.expected_result == "SUCCESS";
             match verdict {
@@ -289,7 +395,11 @@ fn limbo_core_sanity() {
             run.wall_time,
             run.version
         );
-        assert!(matched * 2 > inputs.len(), "{}: only {matched} match", run.name);
+        assert!(
+            matched * 2 > inputs.len(),
+            "{}: only {matched} match",
+            run.name
+        );
     }
 }
 
@@ -306,7 +416,11 @@ mod lets_encrypt {
         pem::parse(text).unwrap().into_contents()
     }
 
-    fn r3_case(anchors: &[&str], served: &[&str], time: time::OffsetDateTime) -> anchorsmith_validators::ValidationInput {
+    fn r3_case(
+        anchors: &[&str],
+        served: &[&str],
+        time: time::OffsetDateTime,
+    ) -> anchorsmith_validators::ValidationInput {
         anchorsmith_validators::ValidationInput {
             id: "le::r3".into(),
             trust_anchors: anchors.iter().map(|f| der(f)).collect(),
@@ -332,13 +446,18 @@ mod lets_encrypt {
         for profile in OpenSslProfile::ALL {
             assert_eq!(
                 openssl(profile).validate(&case),
-                Verdict::Accept { chain_built: vec!["R3".into(), "ISRG Root X1".into()] },
+                Verdict::Accept {
+                    chain_built: vec!["R3".into(), "ISRG Root X1".into()]
+                },
                 "{}",
                 profile.name()
             );
         }
         match RustlsWebpki.validate(&case) {
-            Verdict::Reject { kind: RejectKind::ConstraintViolation, detail } => {
+            Verdict::Reject {
+                kind: RejectKind::ConstraintViolation,
+                detail,
+            } => {
                 assert!(detail.contains("CaUsedAsEndEntity"), "{detail}")
             }
             other => panic!("{other:?}"),
@@ -353,15 +472,27 @@ mod lets_encrypt {
         let served = ["isrg-root-x1-by-dst-x3.pem"];
         let only_old = r3_case(&["dst-root-ca-x3.pem"], &served, at(2021, 10, 15));
         match openssl(OpenSslProfile::Default).validate(&only_old) {
-            Verdict::Reject { kind: RejectKind::Expired, detail } => {
-                assert!(detail.starts_with("error 10 at depth 2 (DST Root CA X3)"), "{detail}")
+            Verdict::Reject {
+                kind: RejectKind::Expired,
+                detail,
+            } => {
+                assert!(
+                    detail.starts_with("error 10 at depth 2 (DST Root CA X3)"),
+                    "{detail}"
+                )
             }
             other => panic!("{other:?}"),
         }
-        let both = r3_case(&["dst-root-ca-x3.pem", "isrg-root-x1.pem"], &served, at(2021, 10, 15));
+        let both = r3_case(
+            &["dst-root-ca-x3.pem", "isrg-root-x1.pem"],
+            &served,
+            at(2021, 10, 15),
+        );
         assert_eq!(
             openssl(OpenSslProfile::Default).validate(&both),
-            Verdict::Accept { chain_built: vec!["R3".into(), "ISRG Root X1".into()] }
+            Verdict::Accept {
+                chain_built: vec!["R3".into(), "ISRG Root X1".into()]
+            }
         );
     }
 }

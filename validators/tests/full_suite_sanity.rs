@@ -30,10 +30,19 @@ fn outcome(verdict: &Verdict) -> &'static str {
 #[ignore = "full suite: run with --ignored"]
 fn full_suite_against_expected_and_reference() {
     let limbo: Limbo = gunzip_json("/work/shared/limbo/limbo-full.json.gz");
-    let inputs: Vec<_> = limbo.testcases.iter().map(|c| c.to_input().unwrap()).collect();
+    let inputs: Vec<_> = limbo
+        .testcases
+        .iter()
+        .map(|c| c.to_input().unwrap())
+        .collect();
     let started = std::time::Instant::now();
     let results = run_all(&in_process_validators(), &inputs, &RunOptions::default());
-    println!("{} cases x {} validators in {:?}", inputs.len(), results.runs.len(), started.elapsed());
+    println!(
+        "{} cases x {} validators in {:?}",
+        inputs.len(),
+        results.runs.len(),
+        started.elapsed()
+    );
     for run in &results.runs {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for (case, verdict) in limbo.testcases.iter().zip(&run.verdicts) {
@@ -49,7 +58,11 @@ fn full_suite_against_expected_and_reference() {
         assert!(!counts.contains_key("ERROR"), "{}", run.name);
     }
     let reference: LimboResults = gunzip_json("/work/shared/limbo/results/rustls-webpki.json.gz");
-    let reference: HashMap<_, _> = reference.results.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let reference: HashMap<_, _> = reference
+        .results
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
     let webpki = results.get("rustls-webpki").unwrap();
     let mut disagreements = 0;
     for (case, verdict) in limbo.testcases.iter().zip(&webpki.verdicts) {
@@ -67,10 +80,17 @@ fn full_suite_against_expected_and_reference() {
     // Runner overhead, informally: one validator sequentially on this thread vs through the runner.
     for validator in in_process_validators() {
         let started = std::time::Instant::now();
-        let direct: Vec<_> = inputs.iter().map(|input| validator.validate(input)).collect();
+        let direct: Vec<_> = inputs
+            .iter()
+            .map(|input| validator.validate(input))
+            .collect();
         let sequential = started.elapsed();
         let started = std::time::Instant::now();
-        let run = run_all(&[validator.clone()], &inputs, &RunOptions::default());
+        let run = run_all(
+            std::slice::from_ref(&validator),
+            &inputs,
+            &RunOptions::default(),
+        );
         println!(
             "{:24} sequential {sequential:?}, runner {:?}",
             validator.name(),

@@ -10,12 +10,23 @@ use anchorsmith_validators::suite::{self, PreparedSuite, SuiteSpec};
 use anchorsmith_validators::Verdict;
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn run_in_process(suite: &PreparedSuite) -> Vec<(String, Vec<Verdict>)> {
-    let results = run_all(&in_process_validators(), &suite.inputs, &RunOptions::default());
-    results.runs.into_iter().map(|run| (run.name, suite.verdicts_for_all_cases(run.verdicts))).collect()
+    let results = run_all(
+        &in_process_validators(),
+        &suite.inputs,
+        &RunOptions::default(),
+    );
+    results
+        .runs
+        .into_iter()
+        .map(|run| (run.name, suite.verdicts_for_all_cases(run.verdicts)))
+        .collect()
 }
 
 #[test]
@@ -23,13 +34,31 @@ fn core_agreement_table() {
     let path = SuiteSpec::Core.resolve(&workspace_root());
     let suite = suite::load_suite(&path).unwrap();
     assert_eq!(suite.cases.len(), 208);
-    assert!(suite.cases.iter().all(|case| case.conversion_error.is_none()));
+    assert!(suite
+        .cases
+        .iter()
+        .all(|case| case.conversion_error.is_none()));
     let runs = run_in_process(&suite);
-    let tallies: Vec<_> =
-        runs.iter().map(|(name, verdicts)| (name.clone(), suite::tally_by_namespace(&suite.cases, verdicts))).collect();
+    let tallies: Vec<_> = runs
+        .iter()
+        .map(|(name, verdicts)| {
+            (
+                name.clone(),
+                suite::tally_by_namespace(&suite.cases, verdicts),
+            )
+        })
+        .collect();
     for (name, per_namespace) in &tallies {
-        assert_eq!(suite::total(per_namespace).total(), 208, "{name}: every case counted once");
-        assert_eq!(suite::total(per_namespace).errors, 0, "{name}: no validator errors on core");
+        assert_eq!(
+            suite::total(per_namespace).total(),
+            208,
+            "{name}: every case counted once"
+        );
+        assert_eq!(
+            suite::total(per_namespace).errors,
+            0,
+            "{name}: no validator errors on core"
+        );
     }
     insta::assert_snapshot!("core_agreement", suite::render_agreement_table(&tallies));
 }
@@ -64,7 +93,10 @@ fn schema_minimal_file_gives_the_same_verdicts() {
     let mut document: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let removed_before = document.to_string().len();
     strip_defaults(&mut document);
-    assert!(document.to_string().len() < removed_before, "the test must actually remove fields");
+    assert!(
+        document.to_string().len() < removed_before,
+        "the test must actually remove fields"
+    );
 
     let minimal = serde_json::to_vec(&document).unwrap();
     let original = suite::parse_limbo(&path, &bytes).unwrap();
@@ -79,13 +111,26 @@ fn an_unconvertible_testcase_is_an_error_for_every_validator_and_the_run_goes_on
     let path = SuiteSpec::Core.resolve(&workspace_root());
     let mut limbo = suite::load_limbo(&path).unwrap();
     limbo.testcases.truncate(3);
-    limbo.testcases[1].peer_certificate = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".into();
+    limbo.testcases[1].peer_certificate =
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".into();
     let suite = PreparedSuite::prepare(&path, &limbo);
     assert_eq!(suite.inputs.len(), 2);
     for (name, verdicts) in run_in_process(&suite) {
         assert_eq!(verdicts.len(), 3, "{name}");
-        assert!(matches!(&verdicts[1], Verdict::Error { detail } if detail.contains("peer_certificate")), "{name}: {:?}", verdicts[1]);
-        assert!(!matches!(verdicts[0], Verdict::Error { .. }), "{name}: {:?}", verdicts[0]);
-        assert!(!matches!(verdicts[2], Verdict::Error { .. }), "{name}: {:?}", verdicts[2]);
+        assert!(
+            matches!(&verdicts[1], Verdict::Error { detail } if detail.contains("peer_certificate")),
+            "{name}: {:?}",
+            verdicts[1]
+        );
+        assert!(
+            !matches!(verdicts[0], Verdict::Error { .. }),
+            "{name}: {:?}",
+            verdicts[0]
+        );
+        assert!(
+            !matches!(verdicts[2], Verdict::Error { .. }),
+            "{name}: {:?}",
+            verdicts[2]
+        );
     }
 }

@@ -11,7 +11,10 @@ use anchorsmith_validators::runner::{run_all, RunOptions};
 use anchorsmith_validators::suite::{self, SuiteSpec, ValidatorVerdicts};
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 #[test]
@@ -19,21 +22,53 @@ fn full_agreement_table() {
     let root = workspace_root();
     let suite = suite::load_suite(&SuiteSpec::Full.resolve(&root)).unwrap();
     assert_eq!(suite.cases.len(), 9780);
-    let results = run_all(&in_process_validators(), &suite.inputs, &RunOptions::default());
-    let runs: Vec<_> =
-        results.runs.into_iter().map(|run| { let verdicts = suite.verdicts_for_all_cases(run.verdicts.clone()); (run, verdicts) }).collect();
+    let results = run_all(
+        &in_process_validators(),
+        &suite.inputs,
+        &RunOptions::default(),
+    );
+    let runs: Vec<_> = results
+        .runs
+        .into_iter()
+        .map(|run| {
+            let verdicts = suite.verdicts_for_all_cases(run.verdicts.clone());
+            (run, verdicts)
+        })
+        .collect();
 
-    let tallies: Vec<_> =
-        runs.iter().map(|(run, verdicts)| (run.name.clone(), suite::tally_by_namespace(&suite.cases, verdicts))).collect();
+    let tallies: Vec<_> = runs
+        .iter()
+        .map(|(run, verdicts)| {
+            (
+                run.name.clone(),
+                suite::tally_by_namespace(&suite.cases, verdicts),
+            )
+        })
+        .collect();
     let mut snapshot = suite::render_agreement_table(&tallies);
 
     let references = root.join("..").join("shared").join("limbo").join("results");
     let mut comparisons = Vec::new();
-    for (file, our_prefix) in [("rustls-webpki.json.gz", "rustls-webpki"), ("openssl-3.0.json.gz", "openssl")] {
+    for (file, our_prefix) in [
+        ("rustls-webpki.json.gz", "rustls-webpki"),
+        ("openssl-3.0.json.gz", "openssl"),
+    ] {
         let theirs = suite::load_results(&references.join(file)).unwrap();
-        for (run, verdicts) in runs.iter().filter(|(run, _)| run.name.starts_with(our_prefix)) {
-            let ours = ValidatorVerdicts { name: &run.name, profile: &run.profile, verdicts };
-            comparisons.push(suite::compare(&suite.cases, &ours, &theirs, Path::new(file)));
+        for (run, verdicts) in runs
+            .iter()
+            .filter(|(run, _)| run.name.starts_with(our_prefix))
+        {
+            let ours = ValidatorVerdicts {
+                name: &run.name,
+                profile: &run.profile,
+                verdicts,
+            };
+            comparisons.push(suite::compare(
+                &suite.cases,
+                &ours,
+                &theirs,
+                Path::new(file),
+            ));
         }
     }
     snapshot.push('\n');

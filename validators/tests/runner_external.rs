@@ -92,18 +92,38 @@ fn panics_and_hangs_become_errors_and_the_run_goes_on() {
     let names: Vec<_> = results.runs.iter().map(|run| run.name.as_str()).collect();
     assert_eq!(
         names,
-        ["panicking", "hanging", "rustls-webpki", "openssl", "openssl-partial-chain", "openssl-strict"]
+        [
+            "panicking",
+            "hanging",
+            "rustls-webpki",
+            "openssl",
+            "openssl-partial-chain",
+            "openssl-strict"
+        ]
     );
 
     let panicking = &results.runs[0].verdicts;
-    assert_eq!(labels(panicking), ["accept", "error", "reject:name-mismatch"]);
+    assert_eq!(
+        labels(panicking),
+        ["accept", "error", "reject:name-mismatch"]
+    );
     assert_eq!(
         panicking[1],
-        Verdict::Error { detail: "panic: boom on expired".into() }
+        Verdict::Error {
+            detail: "panic: boom on expired".into()
+        }
     );
     let hanging = &results.runs[1].verdicts;
-    assert_eq!(labels(hanging), ["error", "reject:expired", "reject:name-mismatch"]);
-    assert_eq!(hanging[0], Verdict::Error { detail: "timeout after 0.5s".into() });
+    assert_eq!(
+        labels(hanging),
+        ["error", "reject:expired", "reject:name-mismatch"]
+    );
+    assert_eq!(
+        hanging[0],
+        Verdict::Error {
+            detail: "timeout after 0.5s".into()
+        }
+    );
 
     for run in &results.runs[2..] {
         assert_eq!(
@@ -135,7 +155,13 @@ fn results_follow_input_order_whatever_the_scheduling() {
         assert_eq!(a.verdicts, b.verdicts);
         let sequential: Vec<_> = inputs
             .iter()
-            .map(|case| validators.iter().find(|v| v.name() == a.name).unwrap().validate(case))
+            .map(|case| {
+                validators
+                    .iter()
+                    .find(|v| v.name() == a.name)
+                    .unwrap()
+                    .validate(case)
+            })
             .collect();
         assert_eq!(a.verdicts, sequential, "{}", a.name);
     }
@@ -159,10 +185,16 @@ fn external_openssl_cli_harness_gives_real_verdicts() {
         "{verdicts:?}"
     );
     match &verdicts[1] {
-        Verdict::Reject { detail, .. } => assert!(detail.contains("error 10 at 0 depth"), "{detail}"),
+        Verdict::Reject { detail, .. } => {
+            assert!(detail.contains("error 10 at 0 depth"), "{detail}")
+        }
         other => panic!("{other:?}"),
     }
-    assert!(harness.version().starts_with("openssl-cli OpenSSL 3"), "{}", harness.version());
+    assert!(
+        harness.version().starts_with("openssl-cli OpenSSL 3"),
+        "{}",
+        harness.version()
+    );
 }
 
 #[test]
@@ -196,7 +228,12 @@ fn a_harness_that_forgets_a_case_errs_only_there() {
     let harness = ExternalHarness::new("partial", command);
     let verdicts = harness.validate_batch(&cases());
     assert_eq!(labels(&verdicts), ["accept", "skip", "error"]);
-    assert_eq!(verdicts[1], Verdict::Skip { reason: "no time travel".into() });
+    assert_eq!(
+        verdicts[1],
+        Verdict::Skip {
+            reason: "no time travel".into()
+        }
+    );
     assert_eq!(harness.version(), "partial 1.0");
 }
 
@@ -222,6 +259,9 @@ fn a_hanging_harness_is_killed_and_the_run_goes_on() {
     );
     assert!(matches!(
         &results.runs[1].verdicts[1],
-        Verdict::Reject { kind: RejectKind::Expired, .. }
+        Verdict::Reject {
+            kind: RejectKind::Expired,
+            ..
+        }
     ));
 }

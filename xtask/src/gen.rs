@@ -15,7 +15,10 @@ use crate::{BadInput, GenArgs};
 pub fn run(args: GenArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let topology = load_topology(&args.topology).map_err(|error| BadInput(error.into()))?;
-    let options = GenerateOptions { seed_override: args.seed, key_cache_dir: Some(default_key_cache_dir()) };
+    let options = GenerateOptions {
+        seed_override: args.seed,
+        key_cache_dir: Some(default_key_cache_dir()),
+    };
     let pki = generate(&topology, &options)?;
     write_output(&pki, &args.out, args.emit_keys, args.force).map_err(|error| match error {
         OutputError::Exists { .. } => anyhow::Error::new(BadInput(error.into())),
@@ -25,7 +28,11 @@ pub fn run(args: GenArgs) -> anyhow::Result<()> {
         "{} certificates written to {}{} in {:.2} s",
         pki.certs.len(),
         args.out.display(),
-        if args.emit_keys { " (with private keys, mode 0600)" } else { "" },
+        if args.emit_keys {
+            " (with private keys, mode 0600)"
+        } else {
+            ""
+        },
         started.elapsed().as_secs_f64()
     );
     Ok(())

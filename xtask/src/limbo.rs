@@ -33,12 +33,20 @@ pub fn run(args: LimboArgs) -> anyhow::Result<()> {
     let timeout = Duration::from_secs(args.timeout.max(1));
     let validators = select_validators(&args.validator_cmd, &args.validators, timeout)?;
 
-    let unconvertible = suite.cases.iter().filter(|case| case.conversion_error.is_some()).count();
+    let unconvertible = suite
+        .cases
+        .iter()
+        .filter(|case| case.conversion_error.is_some())
+        .count();
     eprintln!(
         "limbo {}: {} testcases ({unconvertible} not convertible), validators: {}",
         suite_path.display(),
         suite.cases.len(),
-        validators.iter().map(|validator| validator.name().to_string()).collect::<Vec<_>>().join(", ")
+        validators
+            .iter()
+            .map(|validator| validator.name().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let completed = run_suite(&suite, &validators, timeout);
     let outputs = render_outputs(&args.suite, &suite, &completed, &references);
@@ -47,7 +55,12 @@ pub fn run(args: LimboArgs) -> anyhow::Result<()> {
     print!("{}", outputs.agreement_table);
     println!();
     for CompletedRun { run, .. } in &completed {
-        println!("{:<24} {:>8.2} s  {}", run.name, run.wall_time.as_secs_f64(), run.version);
+        println!(
+            "{:<24} {:>8.2} s  {}",
+            run.name,
+            run.wall_time.as_secs_f64(),
+            run.version
+        );
     }
     if !outputs.comparison_summary.is_empty() {
         println!();
@@ -61,7 +74,9 @@ fn load_references(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, LimboResul
     files
         .iter()
         .map(|path| {
-            suite::load_results(path).map(|results| (path.clone(), results)).map_err(|error| BadInput(error.into()).into())
+            suite::load_results(path)
+                .map(|results| (path.clone(), results))
+                .map_err(|error| BadInput(error.into()).into())
         })
         .collect()
 }
@@ -78,9 +93,20 @@ fn select_validators(
         let harness = ExternalHarness::parse(spec).map_err(|error| BadInput(error.into()))?;
         available.push(Arc::new(harness.with_per_case_timeout(timeout)));
     }
-    let names: Vec<String> = available.iter().map(|validator| validator.name().to_string()).collect();
-    if let Some(duplicate) = names.iter().enumerate().find(|(index, name)| names[..*index].contains(name)) {
-        return Err(BadInput(anyhow::anyhow!("--validator-cmd: validator name `{}` is already taken", duplicate.1)).into());
+    let names: Vec<String> = available
+        .iter()
+        .map(|validator| validator.name().to_string())
+        .collect();
+    if let Some(duplicate) = names
+        .iter()
+        .enumerate()
+        .find(|(index, name)| names[..*index].contains(name))
+    {
+        return Err(BadInput(anyhow::anyhow!(
+            "--validator-cmd: validator name `{}` is already taken",
+            duplicate.1
+        ))
+        .into());
     }
     if let Some(unknown) = wanted.iter().find(|name| !names.contains(name)) {
         return Err(BadInput(anyhow::anyhow!(
@@ -89,19 +115,30 @@ fn select_validators(
         ))
         .into());
     }
-    Ok(available.into_iter().filter(|validator| wanted.is_empty() || wanted.iter().any(|name| name == validator.name())).collect())
+    Ok(available
+        .into_iter()
+        .filter(|validator| wanted.is_empty() || wanted.iter().any(|name| name == validator.name()))
+        .collect())
 }
 
-fn run_suite(suite: &PreparedSuite, validators: &[Arc<dyn Validator>], timeout: Duration) -> Vec<CompletedRun> {
+fn run_suite(
+    suite: &PreparedSuite,
+    validators: &[Arc<dyn Validator>],
+    timeout: Duration,
+) -> Vec<CompletedRun> {
     let total = (validators.len() * suite.inputs.len()) as u64;
     let bar = indicatif::ProgressBar::new(total).with_style(
-        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} validations ({per_sec})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} validations ({per_sec})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let progress_bar = bar.clone();
     let options = RunOptions {
         per_case_timeout: timeout,
-        progress: Some(Arc::new(move |done, _total| progress_bar.set_position(done as u64))),
+        progress: Some(Arc::new(move |done, _total| {
+            progress_bar.set_position(done as u64)
+        })),
     };
     let results = run_all(validators, &suite.inputs, &options);
     bar.finish_and_clear();
@@ -131,7 +168,12 @@ fn render_outputs(
 ) -> Outputs {
     let tallies: Vec<_> = completed
         .iter()
-        .map(|done| (done.run.name.clone(), suite::tally_by_namespace(&suite.cases, &done.verdicts)))
+        .map(|done| {
+            (
+                done.run.name.clone(),
+                suite::tally_by_namespace(&suite.cases, &done.verdicts),
+            )
+        })
         .collect();
     let agreement_table = suite::render_agreement_table(&tallies);
     let mut files = Vec::new();
@@ -139,27 +181,49 @@ fn render_outputs(
         let harness = format!("{} {}", done.run.name, done.run.version);
         let results = suite.limbo_results(&harness, &done.run.profile, &done.verdicts);
         let json = serde_json::to_string_pretty(&results).expect("limbo results serialize") + "\n";
-        files.push((Path::new("results").join(format!("{}.json", done.run.name)), json));
+        files.push((
+            Path::new("results").join(format!("{}.json", done.run.name)),
+            json,
+        ));
     }
     let groups: Vec<_> = completed
         .iter()
-        .map(|done| (done.run.name.clone(), suite::group_differences(&suite.cases, &done.verdicts)))
+        .map(|done| {
+            (
+                done.run.name.clone(),
+                suite::group_differences(&suite.cases, &done.verdicts),
+            )
+        })
         .collect();
-    files.push(("differences.md".into(), suite::render_differences_markdown(suite_name, &groups)));
+    files.push((
+        "differences.md".into(),
+        suite::render_differences_markdown(suite_name, &groups),
+    ));
     files.push(("agreement.txt".into(), agreement_table.clone()));
 
     let mut comparisons = Vec::new();
     for done in completed {
-        let ours = ValidatorVerdicts { name: &done.run.name, profile: &done.run.profile, verdicts: &done.verdicts };
+        let ours = ValidatorVerdicts {
+            name: &done.run.name,
+            profile: &done.run.profile,
+            verdicts: &done.verdicts,
+        };
         for (path, theirs) in references {
             comparisons.push(suite::compare(&suite.cases, &ours, theirs, path));
         }
     }
     let comparison_summary = suite::render_comparison_summary(&comparisons);
     if !references.is_empty() {
-        files.push(("compare.md".into(), suite::render_compare_markdown(suite_name, &comparisons)));
+        files.push((
+            "compare.md".into(),
+            suite::render_compare_markdown(suite_name, &comparisons),
+        ));
     }
-    Outputs { agreement_table, comparison_summary, files }
+    Outputs {
+        agreement_table,
+        comparison_summary,
+        files,
+    }
 }
 
 /// Each file goes to a temporary file beside its destination and is renamed into place, so a
@@ -168,14 +232,18 @@ fn write_outputs(out: &Path, outputs: &Outputs) -> anyhow::Result<()> {
     for (relative, contents) in &outputs.files {
         let destination = out.join(relative);
         let directory = destination.parent().unwrap_or(out);
-        std::fs::create_dir_all(directory).with_context(|| format!("creating {}", directory.display()))?;
+        std::fs::create_dir_all(directory)
+            .with_context(|| format!("creating {}", directory.display()))?;
         let mut temporary = tempfile::NamedTempFile::new_in(directory)
             .with_context(|| format!("creating a temporary file in {}", directory.display()))?;
         std::io::Write::write_all(&mut temporary, contents.as_bytes())
             .with_context(|| format!("writing {}", destination.display()))?;
         // Temporary files are created 0600; these are reports, not keys.
-        make_world_readable(temporary.as_file()).with_context(|| format!("chmod {}", destination.display()))?;
-        temporary.persist(&destination).with_context(|| format!("renaming into {}", destination.display()))?;
+        make_world_readable(temporary.as_file())
+            .with_context(|| format!("chmod {}", destination.display()))?;
+        temporary
+            .persist(&destination)
+            .with_context(|| format!("renaming into {}", destination.display()))?;
     }
     Ok(())
 }
@@ -197,21 +265,29 @@ mod tests {
 
     #[test]
     fn unknown_validator_name_is_bad_input() {
-        let error = select_validators(&[], &["nope".into()], Duration::from_secs(1)).err().unwrap();
+        let error = select_validators(&[], &["nope".into()], Duration::from_secs(1))
+            .err()
+            .unwrap();
         assert!(error.downcast_ref::<BadInput>().is_some());
         assert!(error.to_string().contains("nope"), "{error}");
     }
 
     #[test]
     fn filter_keeps_only_the_named_validators() {
-        let validators = select_validators(&[], &["openssl-strict".into()], Duration::from_secs(1)).unwrap();
-        let names: Vec<&str> = validators.iter().map(|validator| validator.name()).collect();
+        let validators =
+            select_validators(&[], &["openssl-strict".into()], Duration::from_secs(1)).unwrap();
+        let names: Vec<&str> = validators
+            .iter()
+            .map(|validator| validator.name())
+            .collect();
         assert_eq!(names, ["openssl-strict"]);
     }
 
     #[test]
     fn external_name_clash_is_bad_input() {
-        let error = select_validators(&["openssl=true".into()], &[], Duration::from_secs(1)).err().unwrap();
+        let error = select_validators(&["openssl=true".into()], &[], Duration::from_secs(1))
+            .err()
+            .unwrap();
         assert!(error.downcast_ref::<BadInput>().is_some(), "{error}");
     }
 
@@ -221,11 +297,19 @@ mod tests {
         let outputs = Outputs {
             agreement_table: String::new(),
             comparison_summary: String::new(),
-            files: vec![("results/a.json".into(), "{}\n".into()), ("differences.md".into(), "# d\n".into())],
+            files: vec![
+                ("results/a.json".into(), "{}\n".into()),
+                ("differences.md".into(), "# d\n".into()),
+            ],
         };
         write_outputs(directory.path(), &outputs).unwrap();
-        assert_eq!(std::fs::read_to_string(directory.path().join("results/a.json")).unwrap(), "{}\n");
-        let leftovers: Vec<_> = std::fs::read_dir(directory.path().join("results")).unwrap().collect();
+        assert_eq!(
+            std::fs::read_to_string(directory.path().join("results/a.json")).unwrap(),
+            "{}\n"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(directory.path().join("results"))
+            .unwrap()
+            .collect();
         assert_eq!(leftovers.len(), 1, "no temporary files left behind");
     }
 }

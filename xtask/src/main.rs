@@ -11,6 +11,7 @@ mod bench;
 mod corpus;
 mod gen;
 mod limbo;
+mod shared;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,19 +38,25 @@ enum Command {
     ///
     /// The topology language is documented in generator/README.md. The same file and seed
     /// give the same bytes on every machine. Bad input exits 2 and writes nothing.
-    #[command(after_help = "Example:\n  cargo xtask gen corpus/scenarios/root-expiry-long-short/topology.toml --out /tmp/pki")]
+    #[command(
+        after_help = "Example:\n  cargo xtask gen corpus/scenarios/root-expiry-long-short/topology.toml --out /tmp/pki"
+    )]
     Gen(GenArgs),
     /// Build the corpus, run every case through every validator, and report.
     ///
     /// Writes results/<validator>.json (limbo results format), matrix.md, differences.md and
     /// report.html to --out, and prints a summary table. `--check` only regenerates the committed
     /// corpus (corpus/generated/) and fails if it drifted.
-    #[command(after_help = "Examples:\n  cargo xtask corpus\n  cargo xtask corpus --check\n  \
-cargo xtask corpus --validator-cmd go=/opt/limbo/harness/gocryptox509/harness")]
+    #[command(
+        after_help = "Examples:\n  cargo xtask corpus\n  cargo xtask corpus --check\n  \
+cargo xtask corpus --validator-cmd go=/opt/limbo/harness/gocryptox509/harness"
+    )]
     Corpus(CorpusArgs),
     /// Run an x509-limbo suite through every validator and count agreement per namespace.
-    #[command(after_help = "Examples:\n  cargo xtask limbo --suite core\n  cargo xtask limbo --suite full\n  \
-cargo xtask limbo --suite full --compare ../shared/limbo/results/rustls-webpki.json.gz")]
+    #[command(
+        after_help = "Examples:\n  cargo xtask limbo --suite core\n  cargo xtask limbo --suite full\n  \
+cargo xtask limbo --suite full --compare ../shared/limbo/results/rustls-webpki.json.gz"
+    )]
     Limbo(LimboArgs),
     /// Benchmarks (always a release build; figures are ratios measured in the same run).
     Bench(BenchArgs),
@@ -171,5 +178,8 @@ fn main() -> ExitCode {
 
 /// The workspace root, so commands work from any directory (`cargo xtask` runs from anywhere).
 pub fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }

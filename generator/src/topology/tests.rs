@@ -50,9 +50,18 @@ fn invalid(source: &str) -> (usize, usize, String, String) {
     let error = parse(source).expect_err("topology should be rejected");
     let display = error.to_string();
     match error {
-        TopologyError::Invalid { file, line, column, field, message } => {
+        TopologyError::Invalid {
+            file,
+            line,
+            column,
+            field,
+            message,
+        } => {
             assert_eq!(file, Path::new(ORIGIN));
-            assert_eq!(display, format!("{ORIGIN}:{line}:{column}: field `{field}`: {message}"));
+            assert_eq!(
+                display,
+                format!("{ORIGIN}:{line}:{column}: field `{field}`: {message}")
+            );
             (line, column, field, message)
         }
         other => panic!("expected Invalid, got {other:?}"),
@@ -61,7 +70,11 @@ fn invalid(source: &str) -> (usize, usize, String, String) {
 
 /// `VALID` with one substring replaced (which must occur exactly once).
 fn valid_with(from: &str, to: &str) -> String {
-    assert_eq!(VALID.matches(from).count(), 1, "{from:?} must occur once in VALID");
+    assert_eq!(
+        VALID.matches(from).count(),
+        1,
+        "{from:?} must occur once in VALID"
+    );
     VALID.replace(from, to)
 }
 
@@ -79,7 +92,10 @@ fn valid_topology_resolves_everything() {
     assert!(root.self_signed && root.is_ca());
     assert_eq!(root.issuer_id, "root");
     assert_eq!(root.path_len(), Some(1));
-    assert_eq!(root.subject_dn(), "CN=Root (test),O=anchorsmith test PKI,C=US");
+    assert_eq!(
+        root.subject_dn(),
+        "CN=Root (test),O=anchorsmith test PKI,C=US"
+    );
     assert_eq!(root.signature_algorithm, SignatureAlgorithm::EcdsaSha256);
     // Defaults: basicConstraints and keyUsage critical on a CA.
     assert!(root.extensions.basic_constraints.as_ref().unwrap().critical);
@@ -90,10 +106,16 @@ fn valid_topology_resolves_everything() {
     assert!(!leaf.extensions.basic_constraints.as_ref().unwrap().critical);
     assert_eq!(leaf.san_dns(), ["leaf.test"]);
     assert_eq!(leaf.san_ip().len(), 2);
-    assert_eq!(leaf.ext_key_usages(), Some(&[ExtendedKeyUsage::ServerAuth][..]));
+    assert_eq!(
+        leaf.ext_key_usages(),
+        Some(&[ExtendedKeyUsage::ServerAuth][..])
+    );
     assert_eq!(leaf.serial, vec![0x0a]);
     assert_eq!(leaf.not_after - leaf.not_before, time::Duration::days(90));
-    assert_eq!(topology.resolve_instant("epoch + 1d").unwrap(), time::macros::datetime!(2021-01-02 0:00 UTC));
+    assert_eq!(
+        topology.resolve_instant("epoch + 1d").unwrap(),
+        time::macros::datetime!(2021-01-02 0:00 UTC)
+    );
 }
 
 #[test]
@@ -116,7 +138,10 @@ fn unknown_field() {
 
 #[test]
 fn unknown_field_inside_inline_table() {
-    let source = valid_with("basic_constraints = { ca = false }", "basic_constraints = { ca = false, pathlen = 0 }");
+    let source = valid_with(
+        "basic_constraints = { ca = false }",
+        "basic_constraints = { ca = false, pathlen = 0 }",
+    );
     let (line, column, field, _) = invalid(&source);
     assert_eq!((line, column), position_of(&source, "pathlen"));
     assert_eq!(field, "cert[1].extensions.basic_constraints.pathlen");
@@ -136,7 +161,10 @@ fn unknown_key_label() {
     let (line, column, field, message) = invalid(&source);
     assert_eq!((line, column), position_of(&source, "\"leaf9\""));
     assert_eq!(field, "cert[1].key");
-    assert!(message.contains("unknown key label \"leaf9\" (known: leaf, root, rsa-root)"), "{message}");
+    assert!(
+        message.contains("unknown key label \"leaf9\" (known: leaf, root, rsa-root)"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -152,10 +180,16 @@ fn unknown_issuer() {
 fn duplicate_id() {
     let source = valid_with("id = \"leaf\"", "id = \"root\"");
     let (line, column, field, message) = invalid(&source);
-    assert_eq!(line, position_of(&source, "id = \"root\"\nsubject = \"CN").0);
+    assert_eq!(
+        line,
+        position_of(&source, "id = \"root\"\nsubject = \"CN").0
+    );
     assert_eq!(column, 6);
     assert_eq!(field, "cert[1].id");
-    assert!(message.contains("duplicate id \"root\" (first declared by cert[0])"), "{message}");
+    assert!(
+        message.contains("duplicate id \"root\" (first declared by cert[0])"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -180,14 +214,22 @@ fn issuer_without_basic_constraints_is_not_a_ca() {
 
 #[test]
 fn issuance_cycle_without_root() {
-    let source = valid_with("issuer = \"self\"", "issuer = \"leaf-ca\"").replace(
-        "basic_constraints = { ca = false }",
-        "basic_constraints = { ca = true }",
-    ).replace("id = \"leaf\"", "id = \"leaf-ca\"");
+    let source = valid_with("issuer = \"self\"", "issuer = \"leaf-ca\"")
+        .replace(
+            "basic_constraints = { ca = false }",
+            "basic_constraints = { ca = true }",
+        )
+        .replace("id = \"leaf\"", "id = \"leaf-ca\"");
     let (line, column, field, message) = invalid(&source);
-    assert_eq!((line, column), position_of(&source, "\"leaf-ca\"\nnot_before"));
+    assert_eq!(
+        (line, column),
+        position_of(&source, "\"leaf-ca\"\nnot_before")
+    );
     assert_eq!(field, "cert[0].issuer");
-    assert!(message.contains("issuance cycle with no self-signed root: root → leaf-ca → root"), "{message}");
+    assert!(
+        message.contains("issuance cycle with no self-signed root: root → leaf-ca → root"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -205,12 +247,18 @@ fn unknown_algorithm() {
     let (line, column, field, message) = invalid(&source);
     assert_eq!((line, column), position_of(&source, "\"rsa-1024\""));
     assert_eq!(field, "keys.leaf");
-    assert!(message.contains("rsa-1024") && message.contains("rsa-2048"), "{message}");
+    assert!(
+        message.contains("rsa-1024") && message.contains("rsa-2048"),
+        "{message}"
+    );
 }
 
 #[test]
 fn unknown_hash() {
-    let source = valid_with("serial = \"0a\"", "serial = \"0a\"\nsignature_hash = \"sha512\"");
+    let source = valid_with(
+        "serial = \"0a\"",
+        "serial = \"0a\"\nsignature_hash = \"sha512\"",
+    );
     let (line, column, field, message) = invalid(&source);
     assert_eq!((line, column), position_of(&source, "\"sha512\""));
     assert_eq!(field, "cert[1].signature_hash");
@@ -219,14 +267,27 @@ fn unknown_hash() {
 
 #[test]
 fn sha1_needs_an_rsa_issuer() {
-    let source = valid_with("serial = \"0a\"", "serial = \"0a\"\nsignature_hash = \"sha1\"");
+    let source = valid_with(
+        "serial = \"0a\"",
+        "serial = \"0a\"\nsignature_hash = \"sha1\"",
+    );
     let (line, column, field, message) = invalid(&source);
     assert_eq!((line, column), position_of(&source, "\"sha1\""));
     assert_eq!(field, "cert[1].signature_hash");
-    assert_eq!(message, "sha1 needs an RSA issuer key, but the issuer key is ecdsa-p256");
+    assert_eq!(
+        message,
+        "sha1 needs an RSA issuer key, but the issuer key is ecdsa-p256"
+    );
     // With an RSA issuer it is accepted.
     let rsa = source.replace("key = \"root\"", "key = \"rsa-root\"");
-    assert_eq!(parse(&rsa).unwrap().cert("leaf").unwrap().signature_algorithm, SignatureAlgorithm::RsaSha1);
+    assert_eq!(
+        parse(&rsa)
+            .unwrap()
+            .cert("leaf")
+            .unwrap()
+            .signature_algorithm,
+        SignatureAlgorithm::RsaSha1
+    );
 }
 
 #[test]
@@ -235,15 +296,30 @@ fn unknown_instant_name() {
     let (line, column, field, message) = invalid(&source);
     assert_eq!((line, column), position_of(&source, "\"epoc + 1d\""));
     assert_eq!(field, "cert[1].not_before");
-    assert!(message.contains("unknown instant name \"epoc\"") && message.contains("known: epoch"), "{message}");
+    assert!(
+        message.contains("unknown instant name \"epoc\"") && message.contains("known: epoch"),
+        "{message}"
+    );
 }
 
 #[test]
 fn unknown_extension_values() {
     let cases = [
-        ("\"crl-sign\"", "\"crl-signing\"", "cert[0].extensions.key_usage.usages"),
-        ("\"server-auth\"", "\"serverAuth\"", "cert[1].extensions.ext_key_usage.usages"),
-        ("\"::1\"", "\"::1::2\"", "cert[1].extensions.subject_alt_name.ip"),
+        (
+            "\"crl-sign\"",
+            "\"crl-signing\"",
+            "cert[0].extensions.key_usage.usages",
+        ),
+        (
+            "\"server-auth\"",
+            "\"serverAuth\"",
+            "cert[1].extensions.ext_key_usage.usages",
+        ),
+        (
+            "\"::1\"",
+            "\"::1::2\"",
+            "cert[1].extensions.subject_alt_name.ip",
+        ),
     ];
     for (from, to, expected_field) in cases {
         let source = valid_with(from, to);
@@ -251,25 +327,40 @@ fn unknown_extension_values() {
         assert_eq!((line, column), position_of(&source, to), "{to}");
         assert_eq!(field, expected_field, "{to}");
     }
-    let source = valid_with("ext_key_usage", "subject_key_identifier = \"derive\"\next_key_usage");
+    let source = valid_with(
+        "ext_key_usage",
+        "subject_key_identifier = \"derive\"\next_key_usage",
+    );
     let (_, _, field, message) = invalid(&source);
     assert_eq!(field, "cert[1].extensions.subject_key_identifier");
-    assert!(message.contains("\"derived\", \"omit\" or hex bytes"), "{message}");
-    let source = valid_with("ext_key_usage", "name_constraints = { permitted_ip = [\"10.0.0.0\"] }\next_key_usage");
+    assert!(
+        message.contains("\"derived\", \"omit\" or hex bytes"),
+        "{message}"
+    );
+    let source = valid_with(
+        "ext_key_usage",
+        "name_constraints = { permitted_ip = [\"10.0.0.0\"] }\next_key_usage",
+    );
     let (_, _, field, _) = invalid(&source);
     assert_eq!(field, "cert[1].extensions.name_constraints.permitted_ip");
 }
 
 #[test]
 fn path_len_needs_a_ca() {
-    let source = valid_with("basic_constraints = { ca = false }", "basic_constraints = { ca = false, path_len = 0 }");
+    let source = valid_with(
+        "basic_constraints = { ca = false }",
+        "basic_constraints = { ca = false, path_len = 0 }",
+    );
     let (_, _, field, _) = invalid(&source);
     assert_eq!(field, "cert[1].extensions.basic_constraints.path_len");
 }
 
 #[test]
 fn bad_subjects_and_serials() {
-    let (_, _, field, message) = invalid(&valid_with("subject = \"CN=leaf.test\"", "subject = \"CN=a,XX=b\""));
+    let (_, _, field, message) = invalid(&valid_with(
+        "subject = \"CN=leaf.test\"",
+        "subject = \"CN=a,XX=b\"",
+    ));
     assert_eq!(field, "cert[1].subject");
     assert!(message.contains("unknown attribute type"), "{message}");
     let (_, _, field, _) = invalid(&valid_with("o = \"anchorsmith test PKI\"", "org = \"x\""));
@@ -281,7 +372,10 @@ fn bad_subjects_and_serials() {
 
 #[test]
 fn bad_instant_declaration() {
-    let (_, _, field, _) = invalid(&valid_with("epoch = 2021-01-01T00:00:00Z", "epoch = 2021-01-01T00:00:00"));
+    let (_, _, field, _) = invalid(&valid_with(
+        "epoch = 2021-01-01T00:00:00Z",
+        "epoch = 2021-01-01T00:00:00",
+    ));
     assert_eq!(field, "instants.epoch");
 }
 
@@ -299,5 +393,10 @@ fn ed25519_issuer_takes_no_hash() {
 #[test]
 fn unreadable_file_names_the_file() {
     let error = load_topology(Path::new("/nonexistent/anchorsmith.toml")).unwrap_err();
-    assert!(error.to_string().starts_with("/nonexistent/anchorsmith.toml: cannot read topology"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("/nonexistent/anchorsmith.toml: cannot read topology"),
+        "{error}"
+    );
 }

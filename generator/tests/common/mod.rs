@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use anchorsmith_generator::{
-    CertSpec, ExtendedKeyUsage, GeneratedCert, KeyIdentifier, KeyUsage, NameAttribute, Pki, SignatureAlgorithm,
-    Topology,
+    CertSpec, ExtendedKeyUsage, GeneratedCert, KeyIdentifier, KeyUsage, NameAttribute, Pki,
+    SignatureAlgorithm, Topology,
 };
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::*;
@@ -43,13 +43,20 @@ fn name_attributes(name: &X509Name<'_>) -> Vec<(String, String)> {
             let attributes: Vec<_> = rdn.iter().collect();
             assert_eq!(attributes.len(), 1, "one attribute per RDN");
             let attribute = attributes[0];
-            (attribute.attr_type().to_id_string(), attribute.as_str().expect("string attribute").to_string())
+            (
+                attribute.attr_type().to_id_string(),
+                attribute.as_str().expect("string attribute").to_string(),
+            )
         })
         .collect()
 }
 
 fn spec_attributes(spec: &CertSpec) -> Vec<(String, String)> {
-    spec.subject.attributes.iter().map(|(a, v)| (attribute_oid(*a).to_string(), v.clone())).collect()
+    spec.subject
+        .attributes
+        .iter()
+        .map(|(a, v)| (attribute_oid(*a).to_string(), v.clone()))
+        .collect()
 }
 
 fn signature_oid(algorithm: SignatureAlgorithm) -> &'static str {
@@ -75,7 +82,11 @@ fn key_usage_set(ku: &x509_parser::extensions::KeyUsage) -> Vec<KeyUsage> {
         (ku.encipher_only(), KeyUsage::EncipherOnly),
         (ku.decipher_only(), KeyUsage::DecipherOnly),
     ];
-    checks.into_iter().filter(|(set, _)| *set).map(|(_, usage)| usage).collect()
+    checks
+        .into_iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, usage)| usage)
+        .collect()
 }
 
 fn eku_set(eku: &x509_parser::extensions::ExtendedKeyUsage<'_>) -> Vec<ExtendedKeyUsage> {
@@ -89,7 +100,11 @@ fn eku_set(eku: &x509_parser::extensions::ExtendedKeyUsage<'_>) -> Vec<ExtendedK
         (eku.ocsp_signing, ExtendedKeyUsage::OcspSigning),
         (eku.any, ExtendedKeyUsage::Any),
     ];
-    checks.into_iter().filter(|(set, _)| *set).map(|(_, usage)| usage).collect()
+    checks
+        .into_iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, usage)| usage)
+        .collect()
 }
 
 fn sorted<T: Ord + Clone>(items: &[T]) -> Vec<T> {
@@ -105,27 +120,70 @@ fn key_usage_order(usage: &KeyUsage) -> u8 {
 /// Every field of `generated` as x509-parser reads it equals what `spec` declares.
 pub fn assert_matches_spec(topology: &Topology, spec: &CertSpec, generated: &GeneratedCert) {
     let id = &spec.id;
-    let (rest, cert) = X509Certificate::from_der(&generated.der).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let (rest, cert) =
+        X509Certificate::from_der(&generated.der).unwrap_or_else(|e| panic!("{id}: {e}"));
     assert!(rest.is_empty(), "{id}: trailing bytes");
     let issuer = topology.cert(&spec.issuer_id).expect("issuer");
 
     assert_eq!(cert.version(), X509Version::V3, "{id}: version");
-    assert_eq!(name_attributes(cert.subject()), spec_attributes(spec), "{id}: subject");
-    assert_eq!(name_attributes(cert.issuer()), spec_attributes(issuer), "{id}: issuer");
-    assert_eq!(cert.tbs_certificate.serial.to_bytes_be(), spec.serial, "{id}: serial");
-    assert_eq!(cert.validity().not_before.to_datetime(), spec.not_before, "{id}: not_before");
-    assert_eq!(cert.validity().not_after.to_datetime(), spec.not_after, "{id}: not_after");
-    assert_eq!(cert.signature_algorithm.algorithm.to_id_string(), signature_oid(spec.signature_algorithm), "{id}: outer signature algorithm");
-    assert_eq!(cert.tbs_certificate.signature.algorithm.to_id_string(), signature_oid(spec.signature_algorithm), "{id}: TBS signature algorithm");
-    assert_eq!(generated.subject, spec.subject_dn(), "{id}: GeneratedCert.subject");
+    assert_eq!(
+        name_attributes(cert.subject()),
+        spec_attributes(spec),
+        "{id}: subject"
+    );
+    assert_eq!(
+        name_attributes(cert.issuer()),
+        spec_attributes(issuer),
+        "{id}: issuer"
+    );
+    assert_eq!(
+        cert.tbs_certificate.serial.to_bytes_be(),
+        spec.serial,
+        "{id}: serial"
+    );
+    assert_eq!(
+        cert.validity().not_before.to_datetime(),
+        spec.not_before,
+        "{id}: not_before"
+    );
+    assert_eq!(
+        cert.validity().not_after.to_datetime(),
+        spec.not_after,
+        "{id}: not_after"
+    );
+    assert_eq!(
+        cert.signature_algorithm.algorithm.to_id_string(),
+        signature_oid(spec.signature_algorithm),
+        "{id}: outer signature algorithm"
+    );
+    assert_eq!(
+        cert.tbs_certificate.signature.algorithm.to_id_string(),
+        signature_oid(spec.signature_algorithm),
+        "{id}: TBS signature algorithm"
+    );
+    assert_eq!(
+        generated.subject,
+        spec.subject_dn(),
+        "{id}: GeneratedCert.subject"
+    );
     assert_eq!(generated.self_signed, spec.self_signed);
 
     let mut seen: HashMap<String, (bool, ParsedExtension<'_>)> = HashMap::new();
     for extension in cert.extensions() {
-        let previous = seen.insert(extension.oid.to_id_string(), (extension.critical, extension.parsed_extension().clone()));
-        assert!(previous.is_none(), "{id}: duplicate extension {}", extension.oid);
+        let previous = seen.insert(
+            extension.oid.to_id_string(),
+            (extension.critical, extension.parsed_extension().clone()),
+        );
         assert!(
-            !matches!(extension.parsed_extension(), ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::ParseError { .. }),
+            previous.is_none(),
+            "{id}: duplicate extension {}",
+            extension.oid
+        );
+        assert!(
+            !matches!(
+                extension.parsed_extension(),
+                ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::ParseError { .. }
+            ),
             "{id}: extension {} did not parse: {:?}",
             extension.oid,
             extension.parsed_extension()
@@ -138,7 +196,11 @@ pub fn assert_matches_spec(topology: &Topology, spec: &CertSpec, generated: &Gen
         (None, None) => {}
         (Some(bc), Some((critical, ParsedExtension::BasicConstraints(parsed)))) => {
             expected_count += 1;
-            assert_eq!((parsed.ca, parsed.path_len_constraint, *critical), (bc.ca, bc.path_len, bc.critical), "{id}: basicConstraints");
+            assert_eq!(
+                (parsed.ca, parsed.path_len_constraint, *critical),
+                (bc.ca, bc.path_len, bc.critical),
+                "{id}: basicConstraints"
+            );
         }
         other => panic!("{id}: basicConstraints mismatch {other:?}"),
     }
@@ -157,8 +219,18 @@ pub fn assert_matches_spec(topology: &Topology, spec: &CertSpec, generated: &Gen
         (None, None) => {}
         (Some(eku), Some((critical, ParsedExtension::ExtendedKeyUsage(parsed)))) => {
             expected_count += 1;
-            let declared: Vec<String> = sorted(&eku.usages.iter().map(|u| format!("{u:?}")).collect::<Vec<_>>());
-            let found: Vec<String> = sorted(&eku_set(parsed).iter().map(|u| format!("{u:?}")).collect::<Vec<_>>());
+            let declared: Vec<String> = sorted(
+                &eku.usages
+                    .iter()
+                    .map(|u| format!("{u:?}"))
+                    .collect::<Vec<_>>(),
+            );
+            let found: Vec<String> = sorted(
+                &eku_set(parsed)
+                    .iter()
+                    .map(|u| format!("{u:?}"))
+                    .collect::<Vec<_>>(),
+            );
             assert_eq!(found, declared, "{id}: extKeyUsage");
             assert_eq!(*critical, eku.critical, "{id}: extKeyUsage critical");
         }
@@ -198,7 +270,10 @@ pub fn assert_matches_spec(topology: &Topology, spec: &CertSpec, generated: &Gen
             expected_count += 1;
             assert_eq!(parsed.0, expected.as_slice(), "{id}: SKI");
             assert!(!critical, "{id}: SKI must not be critical");
-            assert_eq!(generated.subject_key_identifier.as_deref(), Some(expected.as_slice()));
+            assert_eq!(
+                generated.subject_key_identifier.as_deref(),
+                Some(expected.as_slice())
+            );
         }
         other => panic!("{id}: SKI mismatch {other:?}"),
     }
@@ -211,7 +286,9 @@ pub fn assert_matches_spec(topology: &Topology, spec: &CertSpec, generated: &Gen
             if let KeyIdentifier::Explicit(bytes) = declared {
                 assert_eq!(key_id, bytes.as_slice(), "{id}: explicit AKI");
             }
-            assert!(parsed.authority_cert_issuer.is_none() && parsed.authority_cert_serial.is_none());
+            assert!(
+                parsed.authority_cert_issuer.is_none() && parsed.authority_cert_serial.is_none()
+            );
             assert_eq!(generated.authority_key_identifier.as_deref(), Some(key_id));
         }
         other => panic!("{id}: AKI mismatch {other:?}"),
@@ -222,8 +299,15 @@ pub fn assert_matches_spec(topology: &Topology, spec: &CertSpec, generated: &Gen
             expected_count += 1;
             assert!(!critical);
             assert_eq!(parsed.accessdescs.len(), 1);
-            assert_eq!(parsed.accessdescs[0].access_method.to_id_string(), "1.3.6.1.5.5.7.48.2");
-            assert_eq!(parsed.accessdescs[0].access_location, GeneralName::URI(url), "{id}: AIA");
+            assert_eq!(
+                parsed.accessdescs[0].access_method.to_id_string(),
+                "1.3.6.1.5.5.7.48.2"
+            );
+            assert_eq!(
+                parsed.accessdescs[0].access_location,
+                GeneralName::URI(url),
+                "{id}: AIA"
+            );
         }
         other => panic!("{id}: AIA mismatch {other:?}"),
     }
@@ -243,31 +327,45 @@ pub fn assert_matches_spec(topology: &Topology, spec: &CertSpec, generated: &Gen
                     })
                     .collect()
             };
-            let expected = |dns: &[String], ip: &[anchorsmith_generator::IpSubnet]| -> Vec<String> {
-                let mut out: Vec<String> = dns.iter().map(|d| format!("dns:{d}")).collect();
-                out.extend(ip.iter().map(|subnet| {
-                    let address = match subnet.address {
-                        IpAddr::V4(v4) => v4.octets().to_vec(),
-                        IpAddr::V6(v6) => v6.octets().to_vec(),
-                    };
-                    let bits = address.len() * 8;
-                    let mask: Vec<u8> = (0..address.len())
-                        .map(|i| {
-                            let set = (subnet.prefix as usize).saturating_sub(i * 8).min(8);
-                            (0xffu16 << (8 - set)) as u8
-                        })
-                        .collect();
-                    assert!(bits >= subnet.prefix as usize);
-                    format!("ip:{}{}", hex::encode(address), hex::encode(mask))
-                }));
-                out
-            };
-            assert_eq!(render(&parsed.permitted_subtrees), expected(&nc.permitted_dns, &nc.permitted_ip), "{id}: permitted");
-            assert_eq!(render(&parsed.excluded_subtrees), expected(&nc.excluded_dns, &nc.excluded_ip), "{id}: excluded");
+            let expected =
+                |dns: &[String], ip: &[anchorsmith_generator::IpSubnet]| -> Vec<String> {
+                    let mut out: Vec<String> = dns.iter().map(|d| format!("dns:{d}")).collect();
+                    out.extend(ip.iter().map(|subnet| {
+                        let address = match subnet.address {
+                            IpAddr::V4(v4) => v4.octets().to_vec(),
+                            IpAddr::V6(v6) => v6.octets().to_vec(),
+                        };
+                        let bits = address.len() * 8;
+                        let mask: Vec<u8> = (0..address.len())
+                            .map(|i| {
+                                let set = (subnet.prefix as usize).saturating_sub(i * 8).min(8);
+                                (0xffu16 << (8 - set)) as u8
+                            })
+                            .collect();
+                        assert!(bits >= subnet.prefix as usize);
+                        format!("ip:{}{}", hex::encode(address), hex::encode(mask))
+                    }));
+                    out
+                };
+            assert_eq!(
+                render(&parsed.permitted_subtrees),
+                expected(&nc.permitted_dns, &nc.permitted_ip),
+                "{id}: permitted"
+            );
+            assert_eq!(
+                render(&parsed.excluded_subtrees),
+                expected(&nc.excluded_dns, &nc.excluded_ip),
+                "{id}: excluded"
+            );
         }
         other => panic!("{id}: nameConstraints mismatch {other:?}"),
     }
-    assert_eq!(seen.len(), expected_count, "{id}: unexpected extra extensions {:?}", seen.keys().collect::<Vec<_>>());
+    assert_eq!(
+        seen.len(),
+        expected_count,
+        "{id}: unexpected extra extensions {:?}",
+        seen.keys().collect::<Vec<_>>()
+    );
 }
 
 fn ip_from_bytes(bytes: &[u8]) -> IpAddr {
@@ -280,10 +378,16 @@ fn ip_from_bytes(bytes: &[u8]) -> IpAddr {
 
 /// OpenSSL (not our code) verifies the signature of `cert` under `issuer`'s public key.
 pub fn assert_openssl_verifies(cert: &GeneratedCert, issuer: &GeneratedCert) {
-    let subject = openssl::x509::X509::from_der(&cert.der).unwrap_or_else(|e| panic!("{}: OpenSSL cannot parse: {e}", cert.id));
+    let subject = openssl::x509::X509::from_der(&cert.der)
+        .unwrap_or_else(|e| panic!("{}: OpenSSL cannot parse: {e}", cert.id));
     let issuer_x509 = openssl::x509::X509::from_der(&issuer.der).expect("issuer parses");
     let issuer_key = issuer_x509.public_key().expect("issuer public key");
-    assert!(subject.verify(&issuer_key).expect("OpenSSL verify runs"), "{}: signature does not verify under {}", cert.id, issuer.id);
+    assert!(
+        subject.verify(&issuer_key).expect("OpenSSL verify runs"),
+        "{}: signature does not verify under {}",
+        cert.id,
+        issuer.id
+    );
     // And OpenSSL reads the PEM as the same certificate.
     let from_pem = openssl::x509::X509::from_pem(cert.pem.as_bytes()).expect("PEM parses");
     assert_eq!(from_pem.to_der().unwrap(), cert.der);
@@ -292,7 +396,10 @@ pub fn assert_openssl_verifies(cert: &GeneratedCert, issuer: &GeneratedCert) {
 /// Every certificate matches its spec, verifies under its issuer, and its AKI equals the
 /// issuer's SKI wherever both are present and derived.
 pub fn assert_pki_matches(topology: &Topology, pki: &Pki) {
-    assert_eq!(pki.certs.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), topology.cert_ids().collect::<Vec<_>>());
+    assert_eq!(
+        pki.certs.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        topology.cert_ids().collect::<Vec<_>>()
+    );
     for spec in topology.certs() {
         let generated = pki.get(&spec.id).expect("generated");
         let issuer = pki.get(&spec.issuer_id).expect("issuer generated");
@@ -302,7 +409,11 @@ pub fn assert_pki_matches(topology: &Topology, pki: &Pki) {
         let both_derived = spec.extensions.authority_key_identifier == KeyIdentifier::Derived
             && issuer_spec.extensions.subject_key_identifier != KeyIdentifier::Omit;
         if both_derived {
-            assert_eq!(generated.authority_key_identifier, issuer.subject_key_identifier, "{}: AKI != issuer SKI", spec.id);
+            assert_eq!(
+                generated.authority_key_identifier, issuer.subject_key_identifier,
+                "{}: AKI != issuer SKI",
+                spec.id
+            );
         }
     }
 }
@@ -310,7 +421,10 @@ pub fn assert_pki_matches(topology: &Topology, pki: &Pki) {
 /// SHA-256 over every file of a directory (names and bytes, sorted by name).
 pub fn directory_digest(dir: &Path) -> String {
     use sha2::Digest;
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     let mut hasher = sha2::Sha256::new();
     for path in entries {

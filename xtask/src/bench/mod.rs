@@ -16,7 +16,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         let sh = xshell::Shell::new()?;
         sh.change_dir(crate::project_root());
         let target = format!("{:?}", args.target).to_lowercase();
-        xshell::cmd!(sh, "cargo run --quiet --release --package xtask -- bench {target}").run()?;
+        xshell::cmd!(
+            sh,
+            "cargo run --quiet --release --package xtask -- bench {target}"
+        )
+        .run()?;
         return Ok(());
     }
     match args.target {

@@ -11,7 +11,10 @@ pub struct SpeedFigures {
 
 /// Run `openssl speed -seconds N <algs>` and parse its summary table, e.g. for
 /// `["rsa2048", "ecdsap256"]`. Keys are the algorithm names as given.
-pub fn measure(algorithms: &[&str], seconds: u32) -> anyhow::Result<BTreeMap<String, SpeedFigures>> {
+pub fn measure(
+    algorithms: &[&str],
+    seconds: u32,
+) -> anyhow::Result<BTreeMap<String, SpeedFigures>> {
     let sh = xshell::Shell::new()?;
     let seconds = seconds.to_string();
     let output = xshell::cmd!(sh, "openssl speed -seconds {seconds} {algorithms...}")
@@ -20,7 +23,10 @@ pub fn measure(algorithms: &[&str], seconds: u32) -> anyhow::Result<BTreeMap<Str
         .read()?;
     let figures = parse(&output, algorithms);
     for algorithm in algorithms {
-        anyhow::ensure!(figures.contains_key(*algorithm), "`openssl speed` printed no figures for {algorithm}");
+        anyhow::ensure!(
+            figures.contains_key(*algorithm),
+            "`openssl speed` printed no figures for {algorithm}"
+        );
     }
     Ok(figures)
 }
@@ -35,9 +41,18 @@ fn parse(output: &str, algorithms: &[&str]) -> BTreeMap<String, SpeedFigures> {
         let compact: String = line.split_whitespace().collect::<Vec<_>>().join(" ");
         for algorithm in algorithms {
             if summary_line_matches(&compact, algorithm) {
-                let numbers: Vec<f64> = compact.split(' ').filter_map(|word| word.parse().ok()).collect();
+                let numbers: Vec<f64> = compact
+                    .split(' ')
+                    .filter_map(|word| word.parse().ok())
+                    .collect();
                 if let [.., sign, verify] = numbers[..] {
-                    figures.insert(algorithm.to_string(), SpeedFigures { sign_per_sec: sign, verify_per_sec: verify });
+                    figures.insert(
+                        algorithm.to_string(),
+                        SpeedFigures {
+                            sign_per_sec: sign,
+                            verify_per_sec: verify,
+                        },
+                    );
                 }
             }
         }
@@ -47,7 +62,9 @@ fn parse(output: &str, algorithms: &[&str]) -> BTreeMap<String, SpeedFigures> {
 
 fn summary_line_matches(line: &str, algorithm: &str) -> bool {
     if let Some(bits) = algorithm.strip_prefix("rsa") {
-        return line.starts_with(&format!("rsa {bits} bits ")) && line.contains('s') && !line.contains("keygen");
+        return line.starts_with(&format!("rsa {bits} bits "))
+            && line.contains('s')
+            && !line.contains("keygen");
     }
     if let Some(curve) = algorithm.strip_prefix("ecdsa") {
         return line.contains("bits ecdsa") && line.contains(&format!("(nist{curve})"));

@@ -1,0 +1,112 @@
+//! Pieces the `corpus` and `limbo` commands share: choosing the validators, running them with a
+//! progress bar, and writing report files atomically.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchorsmith_validators::external::ExternalHarness;
+use anchorsmith_validators::runner::{run_all, RunOptions, RunResults};
+use anchorsmith_validators::{in_process_validators, ValidationInput, Validator};
+use anyhow::Context;
+
+use crate::BadInput;
+
+/// The in-process validators plus the external harnesses (`--validator-cmd NAME=COMMAND`),
+/// filtered by `wanted` names (empty = all). An unknown name or a name used twice is bad input.
+pub fn select_validators(
+    commands: &[String],
+    wanted: &[String],
+    timeout: Duration,
+) -> anyhow::Result<Vec<Arc<dyn Validator>>> {
+    let mut available = in_process_validators();
+    for spec in commands {
+        let harness = ExternalHarness::parse(spec).map_err(|error| BadInput(error.into()))?;
+        available.push(Arc::new(harness.with_per_case_timeout(timeout)));
+    }
+    let names: Vec<String> = available
+        .iter()
+        .map(|validator| validator.name().to_string())
+        .collect();
+    if let Some(duplicate) = names
+        .iter()
+        .enumerate()
+        .find(|(index, name)| names[..*index].contains(name))
+    {
+        return Err(BadInput(anyhow::anyhow!(
+            "--validator-cmd: validator name `{}` is already taken",
+            duplicate.1
+        ))
+        .into());
+    }
+    if let Some(unknown) = wanted.iter().find(|name| !names.contains(name)) {
+        return Err(BadInput(anyhow::anyhow!(
+            "--validator `{unknown}`: no such validator (available: {})",
+            names.join(", ")
+        ))
+        .into());
+    }
+    Ok(available
+        .into_iter()
+        .filter(|validator| wanted.is_empty() || wanted.iter().any(|name| name == validator.name()))
+        .collect())
+}
+
+/// Runs every input through every validator with a progress bar on stderr (hidden when stderr
+/// is not a terminal, so CI logs stay readable).
+pub fn run_with_progress(
+    validators: &[Arc<dyn Validator>],
+    inputs: &[ValidationInput],
+    timeout: Duration,
+) -> RunResults {
+    let total = (validators.len() * inputs.len()) as u64;
+    let bar = indicatif::ProgressBar::new(total).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} validations ({per_sec})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress_bar = bar.clone();
+    let options = RunOptions {
+        per_case_timeout: timeout,
+        progress: Some(Arc::new(move |done, _total| {
+            progress_bar.set_position(done as u64)
+        })),
+    };
+    let results = run_all(validators, inputs, &options);
+    bar.finish_and_clear();
+    results
+}
+
+/// Writes each file to a temporary file beside its destination and renames it into place, so a
+/// reader never sees a half-written report.
+pub fn write_files(out: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
+    for (relative, contents) in files {
+        let destination = out.join(relative);
+        let directory = destination.parent().unwrap_or(out);
+        std::fs::create_dir_all(directory)
+            .with_context(|| format!("creating {}", directory.display()))?;
+        let mut temporary = tempfile::NamedTempFile::new_in(directory)
+            .with_context(|| format!("creating a temporary file in {}", directory.display()))?;
+        std::io::Write::write_all(&mut temporary, contents.as_bytes())
+            .with_context(|| format!("writing {}", destination.display()))?;
+        // Temporary files are created 0600; these are reports, not keys.
+        make_world_readable(temporary.as_file())
+            .with_context(|| format!("chmod {}", destination.display()))?;
+        temporary
+            .persist(&destination)
+            .with_context(|| format!("renaming into {}", destination.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_world_readable(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn make_world_readable(_file: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
