@@ -18,6 +18,7 @@ pub mod report;
 pub mod scenario;
 pub mod seeds;
 pub mod spec;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

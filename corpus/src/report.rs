@@ -65,6 +65,19 @@ pub struct RunReport {
     pub rows: Vec<CaseRow>,
     /// Questions answered first in the matrix and the HTML page (`corpus/questions.toml`).
     pub questions: Vec<Question>,
+    /// The scenarios of the rows, for the HTML page's headings, diagrams and timelines.
+    pub scenarios: Vec<ScenarioView>,
+}
+
+/// What the HTML page shows of a scenario above its matrix.
+#[derive(Clone, Debug)]
+pub struct ScenarioView {
+    pub name: String,
+    pub title: String,
+    pub seed_file: String,
+    pub description: String,
+    pub diagram: String,
+    pub timeline_svg: String,
 }
 
 /// A question the report answers from the verdicts of the named cases.
@@ -143,19 +156,9 @@ fn render_questions_md(report: &RunReport) -> String {
 }
 
 impl RunReport {
-    /// Joins the corpus (expectations, clients, reference verdicts) with the real verdicts.
-    /// `results` must come from running `corpus.cases` in order.
-    pub fn new(corpus: &Corpus, results: &RunResults) -> RunReport {
-        let cases: Vec<&crate::Case> = corpus.cases.iter().collect();
-        RunReport::new_for(&cases, &corpus.clients, results)
-    }
-
-    /// As [`RunReport::new`], for a selection of cases (`results` ran exactly these, in order).
-    pub fn new_for(
-        cases: &[&crate::Case],
-        clients: &BTreeMap<String, crate::Client>,
-        results: &RunResults,
-    ) -> RunReport {
+    /// Joins the corpus (scenarios, expectations, clients, reference verdicts) with the real
+    /// verdicts. `results` must come from running exactly `cases`, in order.
+    pub fn new(corpus: &Corpus, cases: &[&crate::Case], results: &RunResults) -> RunReport {
         let columns = results
             .runs
             .iter()
@@ -186,7 +189,8 @@ impl RunReport {
                         outcome: expectation.outcome,
                         seed_file: expectation.seed_file.clone(),
                         quote: expectation.quote.clone(),
-                        engines: clients
+                        engines: corpus
+                            .clients
                             .get(&expectation.client)
                             .map(|client| client.engines.clone())
                             .unwrap_or_default(),
@@ -199,10 +203,24 @@ impl RunReport {
                     .collect(),
             })
             .collect();
+        let scenarios = corpus
+            .scenarios
+            .iter()
+            .filter(|scenario| cases.iter().any(|case| case.scenario == scenario.name))
+            .map(|scenario| ScenarioView {
+                name: scenario.name.clone(),
+                title: scenario.title.clone(),
+                seed_file: scenario.seed_file.clone(),
+                description: scenario.description.clone(),
+                diagram: scenario.diagram.clone(),
+                timeline_svg: crate::timeline::render_svg(scenario),
+            })
+            .collect();
         RunReport {
             columns,
             rows,
             questions: Vec::new(),
+            scenarios,
         }
     }
 }
@@ -799,6 +817,7 @@ mod tests {
                 })
                 .collect(),
             questions: vec![],
+            scenarios: vec![],
             rows: vec![CaseRow {
                 id: "s::c".into(),
                 scenario: "s".into(),

@@ -19,6 +19,7 @@ fn every_verdict_of_every_validator_is_pinned() {
         .map(|case| case.to_validation_input())
         .collect();
     let results = run_all(&in_process_validators(), &inputs, &RunOptions::default());
-    let report = RunReport::new(&corpus, &results);
+    let cases: Vec<_> = corpus.cases.iter().collect();
+    let report = RunReport::new(&corpus, &cases, &results);
     insta::assert_snapshot!("corpus_matrix", render_snapshot(&report));
 }

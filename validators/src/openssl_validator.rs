@@ -16,7 +16,9 @@ use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
 use openssl::x509::{X509PurposeId, X509StoreContext, X509StoreContextRef, X509};
 
 use crate::limbo::FEATURE_MULTIPLE_PEER_NAMES;
-use crate::{subject_label, PeerName, RejectKind, Usage, ValidationInput, Validator, Verdict};
+use crate::{
+    der_fingerprint_label, PeerName, RejectKind, Usage, ValidationInput, Validator, Verdict,
+};
 
 /// The verification flags a client sets; each is one report column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -213,19 +215,24 @@ fn verify(
     })
 }
 
+/// [`crate::subject_label`] for a certificate OpenSSL already parsed: read the CN directly
+/// rather than re-encoding and re-parsing it.
+fn x509_label(cert: &openssl::x509::X509Ref) -> String {
+    cert.subject_name()
+        .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+        .next()
+        .and_then(|entry| entry.data().to_string().ok())
+        .unwrap_or_else(|| {
+            cert.to_der()
+                .map(|der| der_fingerprint_label(&der))
+                .unwrap_or_default()
+        })
+}
+
 fn built_chain(context: &X509StoreContextRef) -> Vec<String> {
     context
         .chain()
-        .map(|chain| {
-            chain
-                .iter()
-                .map(|cert| {
-                    cert.to_der()
-                        .map(|der| subject_label(&der))
-                        .unwrap_or_default()
-                })
-                .collect()
-        })
+        .map(|chain| chain.iter().map(x509_label).collect())
         .unwrap_or_default()
 }
 
@@ -237,8 +244,7 @@ fn rejection(context: &X509StoreContextRef) -> Verdict {
         .chain()
         .and_then(|chain| chain.get(depth as usize))
         .or(context.current_cert())
-        .and_then(|cert| cert.to_der().ok())
-        .map(|der| subject_label(&der))
+        .map(x509_label)
         .unwrap_or_else(|| "?".into());
     Verdict::Reject {
         kind: reject_kind(code),

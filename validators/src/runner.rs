@@ -52,9 +52,11 @@ pub struct ValidatorRun {
 }
 
 impl ValidatorRun {
-    /// This run as a limbo results file, the profile recorded in every context.
+    /// This run as a limbo results file: `harness` is the name and the library version, and the
+    /// profile is recorded in every context.
     pub fn to_limbo_results<S: AsRef<str>>(&self, ids: &[S]) -> LimboResults {
-        to_limbo_results_with_profile(&self.name, &self.profile, ids, &self.verdicts)
+        let harness = format!("{} {}", self.name, self.version);
+        to_limbo_results_with_profile(&harness, &self.profile, ids, &self.verdicts)
     }
 }
 

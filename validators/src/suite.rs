@@ -20,10 +20,11 @@ use crate::{ValidationInput, Verdict};
 /// Why a suite or results file could not be used. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        // Not `source`: the message already carries it, and anyhow would print it twice.
+        error: std::io::Error,
     },
     #[error("{path}:{line}:{column}: {message}")]
     Parse {
@@ -75,9 +76,9 @@ impl SuiteSpec {
 /// The bytes of a file, gunzipped when it is gzip (by magic number, so a misnamed file still
 /// works).
 pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>, SuiteError> {
-    let read_error = |source| SuiteError::Read {
+    let read_error = |error| SuiteError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let raw = std::fs::read(path).map_err(read_error)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
@@ -92,9 +93,13 @@ pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>, SuiteError> {
 }
 
 fn parse_error(path: &Path, error: &serde_json::Error, context: Option<String>) -> SuiteError {
+    // serde appends " at line L column C"; the position is already in our prefix.
+    let full = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let serde_message = full.strip_suffix(&position).unwrap_or(&full);
     let message = match context {
-        Some(context) => format!("{context}: {error}"),
-        None => error.to_string(),
+        Some(context) => format!("{context}: {serde_message}"),
+        None => serde_message.to_string(),
     };
     SuiteError::Parse {
         path: path.to_path_buf(),
@@ -104,11 +109,37 @@ fn parse_error(path: &Path, error: &serde_json::Error, context: Option<String>) 
     }
 }
 
+/// The JSON key whose value holds the position serde stopped at: the last `"key":` before it.
+/// A heuristic (limbo values are PEM, names and enums, which never contain `":`), used only to
+/// name the field in an error message; serde names missing fields itself.
+fn field_at(bytes: &[u8], line: usize, column: usize) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let offset = (line_start + column).min(text.len());
+    let before = text.get(..offset)?;
+    let colon = before.rfind("\":").or_else(|| before.rfind("\" :"))?;
+    let open = before[..colon].rfind('"')?;
+    Some(before[open + 1..colon].to_string())
+}
+
 /// Parse a limbo testcase file from bytes. On a type error, the failing testcase is located (its
 /// index and id) so the message says which testcase and field are wrong, not only where.
 pub fn parse_limbo(path: &Path, bytes: &[u8]) -> Result<Limbo, SuiteError> {
     let limbo: Limbo = serde_json::from_slice(bytes).map_err(|error| {
-        let context = locate_bad_testcase(bytes);
+        let testcase = locate_bad_testcase(bytes);
+        let field = (error.classify() == serde_json::error::Category::Data
+            && !error.to_string().starts_with("missing field"))
+        .then(|| field_at(bytes, error.line(), error.column()))
+        .flatten();
+        let context = match (testcase, field) {
+            (Some(testcase), Some(field)) => Some(format!("{testcase}: field `{field}`")),
+            (testcase, None) => testcase,
+            (None, Some(field)) => Some(format!("field `{field}`")),
+        };
         parse_error(path, &error, context)
     })?;
     if limbo.version != 1 {
@@ -1058,7 +1089,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.starts_with("suite.json:"), "{error}");
-        assert!(error.contains("testcases[1] (id `x::two`)"), "{error}");
+        assert!(
+            error.contains("testcases[1] (id `x::two`): field `validation_kind`: invalid type"),
+            "{error}"
+        );
+        assert!(!error.contains(" at line "), "position given once: {error}");
         let missing = parse_limbo(
             Path::new("m.json"),
             br#"{"version":1,"testcases":[{"id":"a::b"}]}"#,

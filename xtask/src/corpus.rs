@@ -54,7 +54,7 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
         .collect();
     let started = Instant::now();
     let results = run_with_progress(&validators, &inputs, timeout);
-    let mut report = RunReport::new_for(&selected, &corpus.clients, &results);
+    let mut report = RunReport::new(&corpus, &selected, &results);
     report.questions = load_questions(&corpus_dir.join("questions.toml"), &corpus)
         .map_err(|error| BadInput(anyhow::anyhow!(error)))?;
     let files = report_files(&report, &selected, &results);

@@ -11,13 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anchorsmith_validators::external::ExternalHarness;
 use anchorsmith_validators::limbo::LimboResults;
-use anchorsmith_validators::runner::{run_all, RunOptions, ValidatorRun};
+use anchorsmith_validators::runner::ValidatorRun;
 use anchorsmith_validators::suite::{self, PreparedSuite, SuiteSpec, ValidatorVerdicts};
-use anchorsmith_validators::{in_process_validators, Validator, Verdict};
-use anyhow::Context as _;
+use anchorsmith_validators::{Validator, Verdict};
 
+use crate::shared::{run_with_progress, select_validators, write_files};
 use crate::{BadInput, LimboArgs};
 
 /// One validator's run with verdicts for every case of the suite (unconvertible cases included).
@@ -50,7 +49,7 @@ pub fn run(args: LimboArgs) -> anyhow::Result<()> {
     );
     let completed = run_suite(&suite, &validators, timeout);
     let outputs = render_outputs(&args.suite, &suite, &completed, &references);
-    write_outputs(&args.out, &outputs)?;
+    write_files(&args.out, &outputs.files)?;
 
     print!("{}", outputs.agreement_table);
     println!();
@@ -81,67 +80,12 @@ fn load_references(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, LimboResul
         .collect()
 }
 
-/// The in-process validators plus the external harnesses, filtered by `--validator` names. An
-/// unknown name or a name used twice is bad input.
-fn select_validators(
-    commands: &[String],
-    wanted: &[String],
-    timeout: Duration,
-) -> anyhow::Result<Vec<Arc<dyn Validator>>> {
-    let mut available = in_process_validators();
-    for spec in commands {
-        let harness = ExternalHarness::parse(spec).map_err(|error| BadInput(error.into()))?;
-        available.push(Arc::new(harness.with_per_case_timeout(timeout)));
-    }
-    let names: Vec<String> = available
-        .iter()
-        .map(|validator| validator.name().to_string())
-        .collect();
-    if let Some(duplicate) = names
-        .iter()
-        .enumerate()
-        .find(|(index, name)| names[..*index].contains(name))
-    {
-        return Err(BadInput(anyhow::anyhow!(
-            "--validator-cmd: validator name `{}` is already taken",
-            duplicate.1
-        ))
-        .into());
-    }
-    if let Some(unknown) = wanted.iter().find(|name| !names.contains(name)) {
-        return Err(BadInput(anyhow::anyhow!(
-            "--validator `{unknown}`: no such validator (available: {})",
-            names.join(", ")
-        ))
-        .into());
-    }
-    Ok(available
-        .into_iter()
-        .filter(|validator| wanted.is_empty() || wanted.iter().any(|name| name == validator.name()))
-        .collect())
-}
-
 fn run_suite(
     suite: &PreparedSuite,
     validators: &[Arc<dyn Validator>],
     timeout: Duration,
 ) -> Vec<CompletedRun> {
-    let total = (validators.len() * suite.inputs.len()) as u64;
-    let bar = indicatif::ProgressBar::new(total).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} validations ({per_sec})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let progress_bar = bar.clone();
-    let options = RunOptions {
-        per_case_timeout: timeout,
-        progress: Some(Arc::new(move |done, _total| {
-            progress_bar.set_position(done as u64)
-        })),
-    };
-    let results = run_all(validators, &suite.inputs, &options);
-    bar.finish_and_clear();
+    let results = run_with_progress(validators, &suite.inputs, timeout);
     results
         .runs
         .into_iter()
@@ -226,39 +170,6 @@ fn render_outputs(
     }
 }
 
-/// Each file goes to a temporary file beside its destination and is renamed into place, so a
-/// reader never sees a half-written file.
-fn write_outputs(out: &Path, outputs: &Outputs) -> anyhow::Result<()> {
-    for (relative, contents) in &outputs.files {
-        let destination = out.join(relative);
-        let directory = destination.parent().unwrap_or(out);
-        std::fs::create_dir_all(directory)
-            .with_context(|| format!("creating {}", directory.display()))?;
-        let mut temporary = tempfile::NamedTempFile::new_in(directory)
-            .with_context(|| format!("creating a temporary file in {}", directory.display()))?;
-        std::io::Write::write_all(&mut temporary, contents.as_bytes())
-            .with_context(|| format!("writing {}", destination.display()))?;
-        // Temporary files are created 0600; these are reports, not keys.
-        make_world_readable(temporary.as_file())
-            .with_context(|| format!("chmod {}", destination.display()))?;
-        temporary
-            .persist(&destination)
-            .with_context(|| format!("renaming into {}", destination.display()))?;
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn make_world_readable(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn make_world_readable(_file: &std::fs::File) -> std::io::Result<()> {
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,7 +213,7 @@ mod tests {
                 ("differences.md".into(), "# d\n".into()),
             ],
         };
-        write_outputs(directory.path(), &outputs).unwrap();
+        write_files(directory.path(), &outputs.files).unwrap();
         assert_eq!(
             std::fs::read_to_string(directory.path().join("results/a.json")).unwrap(),
             "{}\n"

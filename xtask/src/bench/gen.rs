@@ -78,7 +78,10 @@ pub fn run() -> anyhow::Result<()> {
     let warm_up = warm_started.elapsed();
 
     let mut generate_times = Vec::new();
+    let mut single_thread_times = Vec::new();
     let mut write_times = Vec::new();
+    // Single-threaded, for a like-for-like comparison with `openssl speed` (one thread).
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     for _ in 0..TIMED_RUNS {
         let started = Instant::now();
         let pki = generate(&topology, &options)?;
@@ -87,48 +90,86 @@ pub fn run() -> anyhow::Result<()> {
             pki.manifest_json() == reference.manifest_json(),
             "generation is not deterministic"
         );
+
+        let started = Instant::now();
+        let single = one_thread.install(|| generate(&topology, &options))?;
+        single_thread_times.push(started.elapsed());
+        anyhow::ensure!(
+            single.manifest_json() == reference.manifest_json(),
+            "generation depends on threads"
+        );
+
         let scratch = tempfile::tempdir()?;
         let started = Instant::now();
         write_output(&pki, &scratch.path().join("pki"), false, false)?;
         write_times.push(started.elapsed());
     }
-    let generate_best = *generate_times.iter().min().expect("timed runs");
-    let write_best = *write_times.iter().min().expect("timed runs");
+    let best = |times: &[Duration]| *times.iter().min().expect("timed runs");
+    let (generate_best, single_best, write_best) = (
+        best(&generate_times),
+        best(&single_thread_times),
+        best(&write_times),
+    );
 
     println!("measuring `openssl speed -seconds 3 rsa2048` for reference...");
     let openssl = openssl_speed::measure(&["rsa2048"], 3)?;
     let openssl_sign = openssl["rsa2048"].sign_per_sec;
 
     let per_second = |elapsed: Duration| cert_count as f64 / elapsed.as_secs_f64();
-    let generate_rate = per_second(generate_best);
-    let with_write_rate = per_second(generate_best + write_best);
+    let threads = rayon::current_num_threads();
+    let rows: Vec<(String, String)> = vec![
+        (
+            "parse + validate topology".into(),
+            format!("{:.1} ms", ms(parse_time)),
+        ),
+        (
+            "warm-up generation (loads/derives keys)".into(),
+            format!("{:.1} ms", ms(warm_up)),
+        ),
+        (
+            format!("generate, in memory, {threads} threads"),
+            format!("{:.1} ms", ms(generate_best)),
+        ),
+        (
+            "generate, in memory, 1 thread".into(),
+            format!("{:.1} ms", ms(single_best)),
+        ),
+        (
+            "write_output (PEM, DER, manifest)".into(),
+            format!("{:.1} ms", ms(write_best)),
+        ),
+        (
+            format!("certificates/s, {threads} threads"),
+            format!("{:.0}", per_second(generate_best)),
+        ),
+        (
+            "certificates/s, 1 thread".into(),
+            format!("{:.0}", per_second(single_best)),
+        ),
+        (
+            format!("certificates/s, {threads} threads + write"),
+            format!("{:.0}", per_second(generate_best + write_best)),
+        ),
+        (
+            "openssl speed rsa2048 sign/s (1 thread)".into(),
+            format!("{openssl_sign:.0}"),
+        ),
+        (
+            "ratio 1-thread certificates/s / openssl sign/s".into(),
+            format!("{:.2}", per_second(single_best) / openssl_sign),
+        ),
+    ];
     println!();
-    println!("bench gen: {cert_count} certificates (1 root, {INTERMEDIATES} intermediates, {LEAVES} leaves; RSA-2048 signatures), best of {TIMED_RUNS}");
-    println!("| measure                                   | value          |");
-    println!("|-------------------------------------------|----------------|");
     println!(
-        "| parse + validate topology                 | {:>10.1} ms  |",
-        ms(parse_time)
+        "bench gen: {cert_count} certificates (1 root, {INTERMEDIATES} intermediates, {LEAVES} leaves; \
+         one RSA-2048 signature each), keys cached, best of {TIMED_RUNS}"
     );
-    println!(
-        "| warm-up generation (key cache load/derive) | {:>10.1} ms  |",
-        ms(warm_up)
-    );
-    println!(
-        "| generate, in memory                       | {:>10.1} ms  |",
-        ms(generate_best)
-    );
-    println!(
-        "| write_output (PEM, DER, manifest)         | {:>10.1} ms  |",
-        ms(write_best)
-    );
-    println!("| anchorsmith certificates/s (generate)     | {generate_rate:>12.0}   |");
-    println!("| anchorsmith certificates/s (+ write)      | {with_write_rate:>12.0}   |");
-    println!("| openssl speed rsa2048 sign/s              | {openssl_sign:>12.0}   |");
-    println!(
-        "| ratio generate / openssl sign             | {:>12.2}   |",
-        generate_rate / openssl_sign
-    );
+    let width = rows.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    println!("| {:width$} | {:>12} |", "measure", "value");
+    println!("|{}|{}|", "-".repeat(width + 2), "-".repeat(14));
+    for (name, value) in rows {
+        println!("| {name:width$} | {value:>12} |");
+    }
     Ok(())
 }
 
