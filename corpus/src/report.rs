@@ -709,12 +709,24 @@ that contradicts a documented expectation its validator embodies. Hover a cell f
                 html.push_str("</table>\n");
             }
             current_scenario = &row.scenario;
-            write!(
-                html,
-                "<h2>{}</h2>\n<table><tr><th>case</th><th>reference</th>",
-                escape(&row.scenario)
-            )
-            .unwrap();
+            write!(html, "<h2>{}</h2>\n", escape(&row.scenario)).unwrap();
+            if let Some(scenario) = report
+                .scenarios
+                .iter()
+                .find(|scenario| scenario.name == row.scenario)
+            {
+                write!(
+                    html,
+                    "<p><b>{}</b> (from <code>{}</code>)</p><p>{}</p><pre>{}</pre>\n{}\n",
+                    escape(&scenario.title),
+                    escape(&scenario.seed_file),
+                    escape(&scenario.description),
+                    escape(&scenario.diagram),
+                    scenario.timeline_svg
+                )
+                .unwrap();
+            }
+            html.push_str("<table><tr><th>case</th><th>reference</th>");
             for column in &report.columns {
                 write!(html, "<th>{}</th>", escape(&column.name)).unwrap();
             }

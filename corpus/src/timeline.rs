@@ -15,7 +15,7 @@ use crate::Scenario;
 const LEFT_MARGIN: f64 = 230.0;
 const PLOT_WIDTH: f64 = 620.0;
 const ROW_HEIGHT: f64 = 18.0;
-const TOP_MARGIN: f64 = 22.0;
+const TOP_MARGIN: f64 = 36.0;
 
 /// The window shown: a year around the validation times, widened to include every certificate
 /// that starts or ends close to them, so 35-year roots do not squash the interesting part.
@@ -136,15 +136,27 @@ pub fn render_svg(scenario: &Scenario) -> String {
         }
     }
     let bottom = TOP_MARGIN + ROW_HEIGHT * rows as f64;
-    for (label, (_, instant)) in &scenario.times {
-        let x = x_of(*instant, window);
+    // Labels of validation times that are close together (a day apart, say) go on alternate
+    // lines so they stay readable.
+    let mut times: Vec<(&String, OffsetDateTime)> = scenario
+        .times
+        .iter()
+        .map(|(label, (_, instant))| (label, *instant))
+        .collect();
+    times.sort_by_key(|(_, instant)| *instant);
+    let mut previous_x = f64::NEG_INFINITY;
+    let mut level = 0;
+    for (label, instant) in times {
+        let x = x_of(instant, window);
+        level = if x - previous_x < 80.0 { 1 - level } else { 0 };
+        previous_x = x;
         write!(
             svg,
             "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#c0392b\" stroke-dasharray=\"3,2\"/>\
 <text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#c0392b\" text-anchor=\"middle\">{}</text>\n",
-            TOP_MARGIN - 6.0,
+            TOP_MARGIN - 6.0 - 12.0 * level as f64,
             bottom,
-            TOP_MARGIN - 9.0,
+            TOP_MARGIN - 9.0 - 12.0 * level as f64,
             escape(label)
         )
         .unwrap();
