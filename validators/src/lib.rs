@@ -162,6 +162,32 @@ pub fn in_process_validators() -> Vec<std::sync::Arc<dyn Validator>> {
     ]
 }
 
+/// The limbo constraints no in-process adapter can express: an explicit list of signature
+/// algorithms, a required key usage, or an extended key usage other than the one the usage
+/// implies (both libraries check exactly serverAuth or clientAuth). Such a case is skipped with
+/// this reason, never run without the constraint.
+pub(crate) fn unsupported_constraints(input: &ValidationInput) -> Option<String> {
+    if !input.signature_algorithms.is_empty() {
+        return Some("signature_algorithms not supported by this adapter".into());
+    }
+    if !input.key_usage.is_empty() {
+        return Some("key_usage not supported by this adapter".into());
+    }
+    let usage_eku = match input.usage {
+        Usage::ServerAuth => "serverAuth",
+        Usage::ClientAuth => "clientAuth",
+    };
+    input
+        .extended_key_usage
+        .iter()
+        .find(|eku| eku.as_str() != usage_eku)
+        .map(|other| {
+            format!(
+                "extended_key_usage `{other}` not supported: the adapter checks {usage_eku} only"
+            )
+        })
+}
+
 /// How a certificate appears in `chain_built`: its subject CN, or `sha256:` and the first 16
 /// hex digits of the certificate's SHA-256 when it has no CN or does not parse.
 ///

@@ -111,26 +111,7 @@ fn unsupported(input: &ValidationInput) -> Option<String> {
     {
         return Some("several expected peer names: OpenSSL checks one".into());
     }
-    if !input.signature_algorithms.is_empty() {
-        return Some("signature_algorithms not supported by this adapter".into());
-    }
-    if !input.key_usage.is_empty() {
-        return Some("key_usage not supported by this adapter".into());
-    }
-    let usage_eku = match input.usage {
-        Usage::ServerAuth => "serverAuth",
-        Usage::ClientAuth => "clientAuth",
-    };
-    if let Some(other) = input
-        .extended_key_usage
-        .iter()
-        .find(|eku| eku.as_str() != usage_eku)
-    {
-        return Some(format!(
-            "extended_key_usage `{other}` not supported: the purpose is {usage_eku}"
-        ));
-    }
-    None
+    crate::unsupported_constraints(input)
 }
 
 /// Errors of this type are failures of the API plumbing (a certificate OpenSSL cannot even

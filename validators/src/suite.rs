@@ -196,13 +196,20 @@ pub fn load_results(path: &Path) -> Result<LimboResults, SuiteError> {
     Ok(results)
 }
 
-/// The namespace of a limbo id: everything before the LAST `::`
-/// (`bettertls::pathbuilding::x` → `bettertls::pathbuilding`). An id without `::` is its own
-/// namespace-less case, reported under `(none)`.
+/// The namespace of a limbo id: everything before the last `::`, at most two components
+/// (`bettertls::pathbuilding::x` → `bettertls::pathbuilding`; our corpus's
+/// `root-expiry-long-short::long-chain::store-old::at-2021-10-01` → `root-expiry-long-short::long-chain`).
+/// An id without `::` is reported under `(none)`.
 pub fn namespace(id: &str) -> &str {
-    match id.rfind("::") {
-        Some(end) => &id[..end],
-        None => "(none)",
+    // limbo's ids have at most three components (`rfc5280::aki::case`); ours have more
+    // (`scenario::chain::store-x::at-date`), and a namespace per case would be no grouping at
+    // all. So at most the first two components, which is exactly limbo's rule on limbo's ids.
+    let Some(end) = id.rfind("::") else {
+        return "(none)";
+    };
+    match id.match_indices("::").nth(1) {
+        Some((second, _)) => &id[..second.min(end)],
+        None => &id[..end],
     }
 }
 
@@ -846,13 +853,14 @@ mod tests {
     }
 
     #[test]
-    fn namespace_is_everything_before_the_last_separator() {
+    fn namespace_is_at_most_two_components_before_the_last_separator() {
         assert_eq!(
             namespace("bettertls::pathbuilding::x"),
             "bettertls::pathbuilding"
         );
         assert_eq!(namespace("rfc5280::ee-critical-aia-invalid"), "rfc5280");
-        assert_eq!(namespace("a::b::c::d"), "a::b::c");
+        assert_eq!(namespace("a::b::c::d"), "a::b");
+        assert_eq!(namespace("a::b::c"), "a::b");
         assert_eq!(namespace("lonely"), "(none)");
     }
 

@@ -70,26 +70,7 @@ fn unsupported(input: &ValidationInput) -> Option<String> {
         }
         _ => {}
     }
-    if !input.signature_algorithms.is_empty() {
-        return Some("signature_algorithms not supported by this API".into());
-    }
-    if !input.key_usage.is_empty() {
-        return Some("key_usage not supported by this API".into());
-    }
-    let usage_eku = match input.usage {
-        Usage::ServerAuth => "serverAuth",
-        Usage::ClientAuth => "clientAuth",
-    };
-    if let Some(other) = input
-        .extended_key_usage
-        .iter()
-        .find(|eku| eku.as_str() != usage_eku)
-    {
-        return Some(format!(
-            "extended_key_usage `{other}` not supported: webpki checks {usage_eku} only"
-        ));
-    }
-    None
+    crate::unsupported_constraints(input)
 }
 
 /// Runs rustls-webpki; `Ok` is the built chain as labels, `Err` a Reject (or Skip/Error).
