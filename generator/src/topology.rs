@@ -27,11 +27,12 @@ pub const DEFAULT_SEED: &str = "anchorsmith";
 #[derive(Debug, thiserror::Error)]
 pub enum TopologyError {
     /// The file could not be read at all.
-    #[error("{}: cannot read topology: {source}", file.display())]
+    // The I/O error is part of the message and deliberately not a `source`, so an error chain
+    // (`{:#}`) does not print it twice.
+    #[error("{}: cannot read topology: {io_error}", file.display())]
     Read {
         file: PathBuf,
-        #[source]
-        source: std::io::Error,
+        io_error: std::io::Error,
     },
     /// The file was read but is malformed or impossible.
     #[error("{}:{line}:{column}: field `{field}`: {message}", file.display())]
@@ -329,9 +330,9 @@ impl Topology {
 
 /// Read and validate a topology file.
 pub fn load_topology(path: &Path) -> Result<Topology, TopologyError> {
-    let source = std::fs::read_to_string(path).map_err(|source| TopologyError::Read {
+    let source = std::fs::read_to_string(path).map_err(|io_error| TopologyError::Read {
         file: path.to_path_buf(),
-        source,
+        io_error,
     })?;
     parse_topology(&source, path)
 }
