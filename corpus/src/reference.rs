@@ -12,10 +12,14 @@
 //!   not counted) and, when they carry extendedKeyUsage, include the case's usage;
 //! - the peer must name the DNS name in its SAN (exact, or a left-most `*.` wildcard) and, when
 //!   it carries extendedKeyUsage, include the usage;
-//! - an anchor is a trust-store certificate taken as a (name, key) pair per RFC 5280 §6.1: its
-//!   own validity, CA flag and constraints are NOT checked, exactly like rustls-webpki. Clients
-//!   that do check an anchor's expiry (OpenSSL) therefore differ from the reference on an
-//!   expired root; that difference is what the corpus is for.
+//! - an anchor is a trust-store certificate whose subject and key issue the last certificate; it
+//!   may be an intermediate (x509-limbo's convention, and what seed 004's devices relied on), and
+//!   its CA flag and constraints are not checked, but it must be within its validity at the
+//!   validation time. RFC 5280 §6.1 leaves an anchor's validity to the relying party; x509-limbo
+//!   expects an expired root to fail (`rfc5280::validity::expired-root`) and seed 003 documents
+//!   that, after DST Root CA X3 expired, "only devices that ignore said expiration" still accept
+//!   the long chain. Validators that ignore an anchor's expiry (rustls-webpki) therefore differ
+//!   from the reference on an expired root; that difference is what the corpus is for.
 
 use std::collections::BTreeMap;
 
@@ -203,8 +207,13 @@ fn search(
     for anchor_id in input.trust_store {
         if let Some(anchor) = input.certs.get(anchor_id) {
             if issues(anchor, current) {
-                path.push(anchor.id.clone());
-                return true;
+                match anchor.valid_at(input.validation_time) {
+                    Ok(()) => {
+                        path.push(anchor.id.clone());
+                        return true;
+                    }
+                    Err(problem) => failures.push(format!("trust anchor: {problem}")),
+                }
             }
         }
     }
@@ -350,13 +359,29 @@ mod tests {
     }
 
     #[test]
-    fn an_expired_anchor_is_not_checked_but_an_expired_cross_sign_is() {
+    fn an_expired_anchor_fails_and_so_does_an_expired_cross_sign() {
+        let before_expiry = verdict(
+            &["int", "new-by-old"],
+            &["old"],
+            datetime!(2021-09-29 0:00 UTC),
+        );
+        assert!(before_expiry.is_accept(), "{before_expiry:?}");
         let after_root = verdict(
             &["int", "new-by-old"],
             &["old"],
             datetime!(2021-10-01 0:00 UTC),
         );
-        assert!(after_root.is_accept(), "{after_root:?}");
+        assert!(
+            matches!(&after_root, ReferenceVerdict::Reject { reason } if reason.contains("trust anchor: old has expired")),
+            "{after_root:?}"
+        );
+        // With the new root trusted too, the path stops at the valid anchor.
+        let both = verdict(
+            &["int", "new-by-old"],
+            &["old", "new"],
+            datetime!(2021-10-01 0:00 UTC),
+        );
+        assert!(both.is_accept(), "{both:?}");
         let after_cross = verdict(
             &["int", "new-by-old"],
             &["old"],

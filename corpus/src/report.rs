@@ -465,7 +465,7 @@ pub fn render_matrix_md(report: &RunReport) -> String {
     let mut text = String::from("# Corpus matrix\n\nValidators:\n\n");
     header_lines(report, &mut text);
     text.push_str(
-        "\n`reference` is derived from the topology graph (RFC 5280 path search, anchors as name + key). \
+        "\n`reference` is derived from the topology graph (a path search over the topology; an anchor may be an intermediate but must be within its validity). \
 `documented` lists what the seed documents report for a client behaviour; ✗ marks a verdict that \
 contradicts a documented expectation its validator embodies.\n",
     );

@@ -168,9 +168,12 @@ fn reference_verdicts_follow_the_graph() {
     };
     accept("root-expiry-long-short::long-chain::store-new::at-2021-09-29");
     accept("root-expiry-long-short::long-chain::store-old::at-2021-09-29");
-    // The anchor's own expiry is not checked (RFC 5280 §6.1 / webpki)...
-    accept("root-expiry-long-short::long-chain::store-old::at-2021-10-01");
-    // ...but the cross-sign's is.
+    // An expired anchor fails (limbo's `rfc5280::validity::expired-root`, seed 003)...
+    reject(
+        "root-expiry-long-short::long-chain::store-old::at-2021-10-01",
+        "trust anchor: dst-root has expired",
+    );
+    // ...and so does an expired cross-sign.
     reject(
         "root-expiry-long-short::long-chain::store-old::at-2024-10-01",
         "isrg-x1-by-dst has expired",
@@ -204,6 +207,40 @@ fn reference_verdicts_follow_the_graph() {
         "no issuer",
     );
     accept("hardcoded-root-list::zerossl::store-webrtc-list::at-2020-12-15");
+}
+
+/// The exported `expected_result` is the graph's verdict; it must never contradict what a seed
+/// documents for a plain path builder on the same (plain) view of the case.
+#[test]
+fn exported_results_agree_with_documented_path_builders() {
+    let mut checked = 0;
+    for case in &corpus().cases {
+        if case.needs_client_state() {
+            continue;
+        }
+        for expectation in case
+            .expectations
+            .iter()
+            .filter(|e| e.client == "path-builder")
+        {
+            let documented_accept = expectation.outcome == anchorsmith_corpus::Outcome::Accept;
+            assert_eq!(
+                case.plain_reference.is_accept(),
+                documented_accept,
+                "{}: exported {} but {} documents {:?}: {}",
+                case.id,
+                case.plain_reference.limbo_result(),
+                expectation.seed_file,
+                expectation.outcome,
+                expectation.quote
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 15,
+        "only {checked} path-builder expectations checked"
+    );
 }
 
 #[test]

@@ -24,7 +24,28 @@ pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<OffsetDateTime> {
 }
 
 /// Resolve `expr` against the declared instants.
+/// The instants X.509 can encode: UTCTime and GeneralizedTime have four-digit years. Outside
+/// this range rcgen would panic while encoding, so it is an input error here instead.
+const FIRST_ENCODABLE_YEAR: i32 = 1;
+const LAST_ENCODABLE_YEAR: i32 = 9999;
+
+/// Resolve an instant expression (`"dst-expiry + 1d"`, a name, or an RFC 3339 literal), and
+/// require the result to be encodable in a certificate.
 pub(crate) fn resolve(
+    expr: &str,
+    instants: &BTreeMap<String, OffsetDateTime>,
+) -> Result<OffsetDateTime, String> {
+    let value = resolve_unbounded(expr, instants)?;
+    if !(FIRST_ENCODABLE_YEAR..=LAST_ENCODABLE_YEAR).contains(&value.year()) {
+        return Err(format!(
+            "{expr:?} is year {}: certificates encode years {FIRST_ENCODABLE_YEAR} to {LAST_ENCODABLE_YEAR} only",
+            value.year()
+        ));
+    }
+    Ok(value)
+}
+
+fn resolve_unbounded(
     expr: &str,
     instants: &BTreeMap<String, OffsetDateTime>,
 ) -> Result<OffsetDateTime, String> {
@@ -99,6 +120,14 @@ fn parse_offset(amount: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn instants_outside_four_digit_years_are_errors() {
+        let none = std::collections::BTreeMap::new();
+        let error = super::resolve("0001-01-01T00:00:00Z - 1000y", &none).unwrap_err();
+        assert!(error.contains("years 1 to 9999"), "{error}");
+        assert!(super::resolve("9999-12-31T00:00:00Z", &none).is_ok());
+    }
+
     use super::*;
     use time::macros::datetime;
 

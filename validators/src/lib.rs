@@ -162,6 +162,40 @@ pub fn in_process_validators() -> Vec<std::sync::Arc<dyn Validator>> {
     ]
 }
 
+/// limbo `features` that mark what a case exercises. An adapter lists the ones it honours; a case
+/// with any other feature is skipped with the reason (never run as if the feature were absent).
+/// Pedantic and incompatibility tags only qualify the expected result, so running them is
+/// faithful; `denial-of-service` cases run under the runner's per-case deadline.
+pub(crate) const TAG_FEATURES: [&str; 7] = [
+    "pedantic-public-suffix-wildcard",
+    "pedantic-webpki-subscriber-key",
+    "pedantic-webpki-eku",
+    "pedantic-serial-number",
+    "pedantic-rfc5280",
+    "rfc5280-incompatible-with-webpki",
+    "denial-of-service",
+];
+
+/// The first feature of `input` that is neither a tag nor in `honoured`, as a skip reason.
+pub(crate) fn unhonoured_feature(
+    input: &ValidationInput,
+    adapter: &str,
+    honoured: &[&str],
+) -> Option<String> {
+    input
+        .features
+        .iter()
+        .find(|feature| {
+            !TAG_FEATURES.contains(&feature.as_str()) && !honoured.contains(&feature.as_str())
+        })
+        .map(|feature| match feature.as_str() {
+            "has-policy-constraints" | "has-cert-policies" | "no-cert-policies" => {
+                format!("feature `{feature}`: {adapter} does not process certificate policies here")
+            }
+            other => format!("feature `{other}` is not honoured by {adapter}"),
+        })
+}
+
 /// The limbo constraints no in-process adapter can express: an explicit list of signature
 /// algorithms, a required key usage, or an extended key usage other than the one the usage
 /// implies (both libraries check exactly serverAuth or clientAuth). Such a case is skipped with

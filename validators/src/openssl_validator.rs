@@ -111,6 +111,20 @@ fn unsupported(input: &ValidationInput) -> Option<String> {
     {
         return Some("several expected peer names: OpenSSL checks one".into());
     }
+    // CRLs, depth limits and directoryName constraints are honoured; policy processing
+    // (X509_V_FLAG_POLICY_CHECK) is not enabled in any of the three profiles.
+    if let Some(reason) = crate::unhonoured_feature(
+        input,
+        "OpenSSL",
+        &[
+            "has-crl",
+            "name-constraint-dn",
+            "max-chain-depth",
+            FEATURE_MULTIPLE_PEER_NAMES,
+        ],
+    ) {
+        return Some(reason);
+    }
     crate::unsupported_constraints(input)
 }
 
@@ -245,18 +259,63 @@ fn parse_failure(what: &str, error: &openssl::error::ErrorStack) -> Verdict {
 
 /// Maps an `X509_V_ERR_*` code to our normalized kind.
 pub fn reject_kind(code: i32) -> RejectKind {
+    use openssl_sys as ffi;
     match code {
-        10 => RejectKind::Expired,    // X509_V_ERR_CERT_HAS_EXPIRED
-        9 => RejectKind::NotYetValid, // X509_V_ERR_CERT_NOT_YET_VALID
-        2 | 18 | 19 | 20 | 21 => RejectKind::UnknownIssuer, // issuer not found / self-signed not trusted
-        4 | 6 | 7 => RejectKind::BadSignature, // cannot decrypt/decode, signature failure
-        62..=64 => RejectKind::NameMismatch,   // hostname, e-mail, IP mismatch
-        24 | 47 | 48 | 49 | 51 | 53 => RejectKind::ConstraintViolation, // invalid CA, name constraints
-        22 | 25 => RejectKind::PathTooLong, // chain too long, path length exceeded
-        26 | 28 => RejectKind::Usage,       // invalid purpose, rejected
+        ffi::X509_V_ERR_CERT_HAS_EXPIRED => RejectKind::Expired,
+        ffi::X509_V_ERR_CERT_NOT_YET_VALID => RejectKind::NotYetValid,
+        ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+        | ffi::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+        | ffi::X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+        | ffi::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        | ffi::X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
+        | ffi::X509_V_ERR_CERT_UNTRUSTED
+        | ffi::X509_V_ERR_SUBJECT_ISSUER_MISMATCH
+        | ffi::X509_V_ERR_AKID_SKID_MISMATCH
+        | ffi::X509_V_ERR_AKID_ISSUER_SERIAL_MISMATCH => RejectKind::UnknownIssuer,
+        ffi::X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE
+        | ffi::X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY
+        | ffi::X509_V_ERR_CERT_SIGNATURE_FAILURE
+        | X509_V_ERR_NO_ISSUER_PUBLIC_KEY
+        | ffi::X509_V_ERR_CA_MD_TOO_WEAK
+        | X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM
+        | X509_V_ERR_SIGNATURE_ALGORITHM_MISMATCH
+        | X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY => RejectKind::BadSignature,
+        ffi::X509_V_ERR_HOSTNAME_MISMATCH
+        | ffi::X509_V_ERR_EMAIL_MISMATCH
+        | ffi::X509_V_ERR_IP_ADDRESS_MISMATCH => RejectKind::NameMismatch,
+        ffi::X509_V_ERR_INVALID_CA
+        | ffi::X509_V_ERR_INVALID_NON_CA
+        | ffi::X509_V_ERR_PERMITTED_VIOLATION
+        | ffi::X509_V_ERR_EXCLUDED_VIOLATION
+        | ffi::X509_V_ERR_SUBTREE_MINMAX
+        | ffi::X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE
+        | ffi::X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX
+        | ffi::X509_V_ERR_UNSUPPORTED_NAME_SYNTAX
+        | X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA
+        | X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA
+        | X509_V_ERR_CA_BCONS_NOT_CRITICAL => RejectKind::ConstraintViolation,
+        ffi::X509_V_ERR_CERT_CHAIN_TOO_LONG
+        | ffi::X509_V_ERR_PATH_LENGTH_EXCEEDED
+        | ffi::X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED => RejectKind::PathTooLong,
+        ffi::X509_V_ERR_INVALID_PURPOSE
+        | ffi::X509_V_ERR_CERT_REJECTED
+        | ffi::X509_V_ERR_KEYUSAGE_NO_CERTSIGN
+        | X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE
+        | X509_V_ERR_CA_CERT_MISSING_KEY_USAGE => RejectKind::Usage,
         _ => RejectKind::Other,
     }
 }
+
+// OpenSSL 3.0 codes that openssl-sys does not name (values from <openssl/x509_vfy.h>).
+const X509_V_ERR_NO_ISSUER_PUBLIC_KEY: i32 = 24;
+const X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE: i32 = 39;
+const X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM: i32 = 76;
+const X509_V_ERR_SIGNATURE_ALGORITHM_MISMATCH: i32 = 77;
+const X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY: i32 = 78;
+const X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA: i32 = 80;
+const X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA: i32 = 82;
+const X509_V_ERR_CA_BCONS_NOT_CRITICAL: i32 = 89;
+const X509_V_ERR_CA_CERT_MISSING_KEY_USAGE: i32 = 92;
 
 fn unix_seconds(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
@@ -297,6 +356,9 @@ mod tests {
         assert_eq!(reject_kind(20), RejectKind::UnknownIssuer);
         assert_eq!(reject_kind(62), RejectKind::NameMismatch);
         assert_eq!(reject_kind(25), RejectKind::PathTooLong);
+        // OpenSSL 3 moved "invalid CA" to 79; 24 is "no issuer public key".
+        assert_eq!(reject_kind(79), RejectKind::ConstraintViolation);
+        assert_eq!(reject_kind(24), RejectKind::BadSignature);
         assert_eq!(reject_kind(12345), RejectKind::Other);
     }
 }

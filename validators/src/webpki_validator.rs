@@ -61,6 +61,20 @@ fn unsupported(input: &ValidationInput) -> Option<String> {
     {
         return Some("several expected peer names: webpki checks one server name".into());
     }
+    // webpki checks CRLs; it evaluates directoryName constraints by failing closed (a real,
+    // documented policy, so those cases run); it has no certificate-policy processing.
+    if let Some(reason) = crate::unhonoured_feature(
+        input,
+        "rustls-webpki",
+        &[
+            "has-crl",
+            "name-constraint-dn",
+            "max-chain-depth",
+            FEATURE_MULTIPLE_PEER_NAMES,
+        ],
+    ) {
+        return Some(reason);
+    }
     match (&input.expected_peer_name, input.usage) {
         (Some(PeerName::Rfc822(_)), _) => {
             return Some("webpki cannot check an RFC822 (e-mail) peer name".into())

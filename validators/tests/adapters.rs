@@ -496,3 +496,44 @@ mod lets_encrypt {
         );
     }
 }
+
+/// A certificate that is not a CA (basicConstraints CA:FALSE) signing the leaf: every validator
+/// rejects it, and OpenSSL's code (79, X509_V_ERR_INVALID_CA in OpenSSL 3) must map to a
+/// constraint violation, not to `other`.
+#[test]
+fn a_non_ca_issuer_is_a_constraint_violation() {
+    use rcgen::{IsCa, Issuer, KeyPair};
+    let root_key = KeyPair::generate().unwrap();
+    let root_params = ca_params("Test Root CA", 1, (at(2020, 1, 1), at(2035, 1, 1)));
+    let root = root_params.self_signed(&root_key).unwrap();
+    let root_issuer = Issuer::new(root_params, root_key);
+    let middle_key = KeyPair::generate().unwrap();
+    let mut middle_params = ca_params("Test Intermediate CA", 2, (at(2021, 1, 1), at(2030, 1, 1)));
+    middle_params.is_ca = IsCa::ExplicitNoCa;
+    middle_params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    middle_params.use_authority_key_identifier_extension = true;
+    let middle = middle_params.signed_by(&middle_key, &root_issuer).unwrap();
+    let mut leaf = leaf_params(3, (at(2025, 1, 1), at(2026, 1, 1)));
+    leaf.use_authority_key_identifier_extension = true;
+    let leaf = leaf
+        .signed_by(
+            &KeyPair::generate().unwrap(),
+            &Issuer::new(middle_params, middle_key),
+        )
+        .unwrap();
+    let pki = Pki {
+        root: root.der().to_vec(),
+        intermediate: middle.der().to_vec(),
+        leaf: leaf.der().to_vec(),
+    };
+    let case = input("non-ca-issuer", &pki, LEAF_NAME, mid_2025());
+    for validator in in_process_validators() {
+        let verdict = validator.validate(&case);
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(RejectKind::ConstraintViolation),
+            "{}: {verdict:?}",
+            validator.name()
+        );
+    }
+}
