@@ -268,6 +268,8 @@ pub enum DifferenceReason {
     },
     /// A validator crashed, hung or failed to run the case.
     ValidatorError { validator: String, detail: String },
+    /// A validator skipped a case that others decided.
+    Skipped { validator: String, reason: String },
 }
 
 /// The differences of one case.
@@ -306,6 +308,7 @@ fn row_differences(columns: &[ValidatorColumn], row: &CaseRow) -> Vec<Difference
         .filter(|(_, v)| matches!(v, Verdict::Reject { .. }))
         .map(|(n, _)| n)
         .collect();
+    let others_decided = !accepting.is_empty() || !rejecting.is_empty();
     if !accepting.is_empty() && !rejecting.is_empty() {
         reasons.push(DifferenceReason::ValidatorsDisagree {
             accepting,
@@ -341,6 +344,12 @@ fn row_differences(columns: &[ValidatorColumn], row: &CaseRow) -> Vec<Difference
         }
     }
     for (name, verdict) in named() {
+        if let (Verdict::Skip { reason }, true) = (verdict, others_decided) {
+            reasons.push(DifferenceReason::Skipped {
+                validator: name.clone(),
+                reason: reason.clone(),
+            });
+        }
         if let Verdict::Error { detail } = verdict {
             reasons.push(DifferenceReason::ValidatorError {
                 validator: name,
@@ -531,6 +540,7 @@ fn describe_reason(reason: &DifferenceReason) -> String {
             documented.as_str()
         ),
         DifferenceReason::ValidatorError { validator, detail } => format!("`{validator}` failed: {detail}"),
+        DifferenceReason::Skipped { validator, reason } => format!("`{validator}` skipped it: {reason}"),
     }
 }
 
@@ -861,6 +871,27 @@ mod tests {
             vec![DifferenceReason::ValidatorsDisagree {
                 accepting: vec!["a".into()],
                 rejecting: vec!["b".into()]
+            }]
+        );
+    }
+
+    #[test]
+    fn a_skip_beside_decided_verdicts_is_a_difference() {
+        let report = report(
+            vec![
+                accept(),
+                Verdict::Skip {
+                    reason: "feature".into(),
+                },
+            ],
+            vec![],
+        );
+        let found = differences(&report);
+        assert_eq!(
+            found[0].reasons,
+            vec![DifferenceReason::Skipped {
+                validator: "b".into(),
+                reason: "feature".into()
             }]
         );
     }

@@ -574,6 +574,15 @@ impl Context<'_> {
                     "\"self\" is reserved for self-signed issuers",
                 ));
             }
+            // `<id>.key.pem` is a certificate's private key file: an id `x.key` would make the
+            // certificate file of one collide with the key file of another (`x`).
+            if id.ends_with(".key") {
+                return Err(self.error(
+                    cert.id.span(),
+                    field,
+                    format!("id {id:?} would collide with a key file (ids may not end in .key)"),
+                ));
+            }
             if let Some(first) = ids.insert(id.clone(), index) {
                 return Err(self.error(
                     cert.id.span(),

@@ -196,6 +196,17 @@ pub fn load_results(path: &Path) -> Result<LimboResults, SuiteError> {
     Ok(results)
 }
 
+/// Gives every case whose `validation_time` is null ("now") this fixed time instead. Snapshot
+/// tests use it so that their verdicts cannot change with the day they run on.
+pub fn pin_now(inputs: &mut [ValidationInput], now: std::time::SystemTime) {
+    for input in inputs
+        .iter_mut()
+        .filter(|input| input.validation_time.is_none())
+    {
+        input.validation_time = Some(now);
+    }
+}
+
 /// The namespace of a limbo id: everything before the last `::`, at most two components
 /// (`bettertls::pathbuilding::x` → `bettertls::pathbuilding`; our corpus's
 /// `root-expiry-long-short::long-chain::store-old::at-2021-10-01` → `root-expiry-long-short::long-chain`).

@@ -58,13 +58,14 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
     report.questions = load_questions(&corpus_dir.join("questions.toml"), &corpus)
         .map_err(|error| BadInput(anyhow::anyhow!(error)))?;
     let files = report_files(&report, &selected, &results);
-    write_files(&args.out, &files)?;
+    let out = crate::resolve_out(&args.out);
+    write_files(&out, &files)?;
     println!("\n{}", render_summary_table(&report));
     println!(
         "{} validations in {:.1} s; reports in {}: matrix.md, differences.md, report.html, results/",
         inputs.len() * validators.len(),
         started.elapsed().as_secs_f64(),
-        args.out.display()
+        out.display()
     );
     Ok(())
 }

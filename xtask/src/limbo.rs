@@ -29,7 +29,7 @@ pub fn run(args: LimboArgs) -> anyhow::Result<()> {
     let suite_path = SuiteSpec::parse(&args.suite).resolve(&crate::project_root());
     let suite = suite::load_suite(&suite_path).map_err(|error| BadInput(error.into()))?;
     let references = load_references(&args.compare)?;
-    let timeout = Duration::from_secs(args.timeout.max(1));
+    let timeout = Duration::from_secs(args.timeout);
     let validators = select_validators(&args.validator_cmd, &args.validators, timeout)?;
 
     let unconvertible = suite
@@ -49,7 +49,8 @@ pub fn run(args: LimboArgs) -> anyhow::Result<()> {
     );
     let completed = run_suite(&suite, &validators, timeout);
     let outputs = render_outputs(&args.suite, &suite, &completed, &references);
-    write_files(&args.out, &outputs.files)?;
+    let out = crate::resolve_out(&args.out);
+    write_files(&out, &outputs.files)?;
 
     print!("{}", outputs.agreement_table);
     println!();
@@ -65,7 +66,7 @@ pub fn run(args: LimboArgs) -> anyhow::Result<()> {
         println!();
         print!("{}", outputs.comparison_summary);
     }
-    println!("\nwrote {}", args.out.display());
+    println!("\nwrote {}", out.display());
     Ok(())
 }
 

@@ -85,11 +85,12 @@ pub struct CorpusArgs {
     /// Regenerate corpus/generated/ in memory and fail if the committed files differ.
     #[arg(long)]
     pub check: bool,
-    /// Write the committed corpus (corpus/generated/) instead of checking it; run after editing
-    /// a scenario.
+    /// Only regenerate the committed corpus (corpus/generated/), without running validators. A
+    /// plain `cargo xtask corpus` regenerates it too before the run; `cargo test` fails when it is
+    /// stale.
     #[arg(long, conflicts_with = "check")]
     pub bless: bool,
-    /// Report directory.
+    /// Report directory (a relative path is taken from the project root).
     #[arg(long, default_value = "target/corpus")]
     pub out: PathBuf,
     /// Add an external validator speaking the x509-limbo harness protocol: NAME=COMMAND. The
@@ -100,7 +101,7 @@ pub struct CorpusArgs {
     #[arg(long)]
     pub filter: Option<String>,
     /// Per-case timeout in seconds; a validator that takes longer is recorded as an error.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 }
 
@@ -119,7 +120,8 @@ pub struct LimboArgs {
     /// `core` (208 cases), `full` (9,780 cases, gzipped) or the path of a limbo JSON file (.json or .json.gz).
     #[arg(long, default_value = "core")]
     pub suite: String,
-    /// Output directory for results/<validator>.json and differences.md.
+    /// Output directory for results/<validator>.json and differences.md (a relative path is
+    /// taken from the project root).
     #[arg(long, default_value = "target/limbo")]
     pub out: PathBuf,
     /// Compare our results with other harnesses' limbo results files (.json or .json.gz).
@@ -131,8 +133,8 @@ pub struct LimboArgs {
     /// Only run these validators (by name); default: all available.
     #[arg(long = "validator", value_name = "NAME")]
     pub validators: Vec<String>,
-    /// Per-case timeout in seconds.
-    #[arg(long, default_value_t = 10)]
+    /// Per-case timeout in seconds; a validator that takes longer is recorded as an error.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 }
 
@@ -173,6 +175,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+/// A relative report path is taken from the project root, like `target/`, so the reports land
+/// where README.md says whichever directory `cargo xtask` was started from.
+pub fn resolve_out(path: &std::path::Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        project_root().join(path)
     }
 }
 

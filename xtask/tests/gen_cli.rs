@@ -71,10 +71,39 @@ fn bad_topologies_exit_2_and_write_nothing() {
             "5:8: field `keys.leaf`: unknown variant `ed448`",
         ),
         ("serial = \"02\"", "serial = \"02", "field `cert[1].serial`"),
+        (
+            "id = \"leaf\"",
+            "id = \"root\"",
+            "20:6: field `cert[1].id`: duplicate id \"root\"",
+        ),
+        (
+            "basic_constraints = { ca = true }",
+            "basic_constraints = { ca = false }",
+            "23:10: field `cert[1].issuer`: issuer \"root\" is not a CA",
+        ),
+        (
+            "not_after = \"2024-04-01T00:00:00Z\"",
+            "not_after = \"2023-04-01T00:00:00Z\"",
+            "25:13: field `cert[1].not_after`: not_after (2023-04-01",
+        ),
+        (
+            // The root issued by the leaf, the leaf made a CA: a cycle with no self-signed root.
+            "issuer = \"self\"",
+            "issuer = \"leaf\"",
+            "11:10: field `cert[0].issuer`: issuance cycle with no self-signed root",
+        ),
     ];
     for (index, (from, to, expected)) in cases.iter().enumerate() {
         let topology = dir.path().join(format!("bad-{index}.toml"));
-        std::fs::write(&topology, GOOD.replacen(from, to, 1)).unwrap();
+        let mut text = GOOD.replacen(from, to, 1);
+        if to.contains("issuer = \"leaf\"") {
+            text = text.replacen(
+                "subject_alt_name = { dns = [\"leaf.example.test\"] }",
+                "basic_constraints = { ca = true }",
+                1,
+            );
+        }
+        std::fs::write(&topology, text).unwrap();
         let out = dir.path().join(format!("out-{index}"));
         let output = gen(&topology, &out, &[]);
         let stderr = String::from_utf8_lossy(&output.stderr);

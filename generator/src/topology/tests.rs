@@ -177,6 +177,18 @@ fn unknown_issuer() {
 }
 
 #[test]
+fn id_colliding_with_a_key_file() {
+    let source = valid_with("id = \"leaf\"", "id = \"root.key\"");
+    let (_, column, field, message) = invalid(&source);
+    assert_eq!(column, 6);
+    assert_eq!(field, "cert[1].id");
+    assert!(
+        message.contains("would collide with a key file"),
+        "{message}"
+    );
+}
+
+#[test]
 fn duplicate_id() {
     let source = valid_with("id = \"leaf\"", "id = \"root\"");
     let (line, column, field, message) = invalid(&source);
