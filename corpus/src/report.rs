@@ -379,7 +379,7 @@ pub fn validator_totals(
             let mut score = ExpectationScore::default();
             for row in &report.rows {
                 let verdict = &row.verdicts[column];
-                *counts.entry(outcome_word(verdict)).or_insert(0) += 1;
+                *counts.entry(verdict.outcome()).or_insert(0) += 1;
                 for expectation in row
                     .expectations
                     .iter()
@@ -395,15 +395,6 @@ pub fn validator_totals(
             (counts, score)
         })
         .collect()
-}
-
-fn outcome_word(verdict: &Verdict) -> &'static str {
-    match verdict {
-        Verdict::Accept { .. } => "accept",
-        Verdict::Reject { .. } => "reject",
-        Verdict::Skip { .. } => "skip",
-        Verdict::Error { .. } => "error",
-    }
 }
 
 /// The compact cell text used in the matrix and the snapshot: `accept`, `reject:expired`, ….
@@ -635,7 +626,8 @@ pub fn render_summary_table(report: &RunReport) -> String {
     text
 }
 
-fn escape(text: &str) -> String {
+/// Escapes text for HTML and SVG.
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use time::OffsetDateTime;
 
+use crate::report::escape;
 use crate::Scenario;
 
 const LEFT_MARGIN: f64 = 230.0;
@@ -54,13 +55,6 @@ fn x_of(instant: OffsetDateTime, (start, end): (OffsetDateTime, OffsetDateTime))
     let span = (end - start).as_seconds_f64().max(1.0);
     let offset = (instant - start).as_seconds_f64().clamp(0.0, span);
     LEFT_MARGIN + PLOT_WIDTH * offset / span
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn date(instant: OffsetDateTime) -> String {

@@ -114,6 +114,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The outcome alone: `accept`, `reject`, `skip` or `error`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Verdict::Accept { .. } => "accept",
+            Verdict::Reject { .. } => "reject",
+            Verdict::Skip { .. } => "skip",
+            Verdict::Error { .. } => "error",
+        }
+    }
+
     /// Short label: `accept`, `reject:expired`, `skip`, `error`.
     pub fn label(&self) -> String {
         match self {
