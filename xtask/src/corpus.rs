@@ -19,7 +19,7 @@ use anchorsmith_corpus::{load_corpus, Case, Corpus};
 use anchorsmith_validators::runner::RunResults;
 use anchorsmith_validators::ValidationInput;
 
-use crate::shared::{run_with_progress, select_validators, write_files};
+use crate::shared::{remove_stale, run_with_progress, select_validators, write_files};
 use crate::{project_root, BadInput, CorpusArgs};
 
 pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
@@ -60,6 +60,7 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
     let files = report_files(&report, &selected, &results);
     let out = crate::resolve_out(&args.out);
     write_files(&out, &files)?;
+    remove_stale(&out, "results", &files)?;
     println!("\n{}", render_summary_table(&report));
     println!(
         "{} validations in {:.1} s; reports in {}: matrix.md, differences.md, report.html, results/",

@@ -16,7 +16,7 @@ use anchorsmith_validators::runner::ValidatorRun;
 use anchorsmith_validators::suite::{self, PreparedSuite, SuiteSpec, ValidatorVerdicts};
 use anchorsmith_validators::{Validator, Verdict};
 
-use crate::shared::{run_with_progress, select_validators, write_files};
+use crate::shared::{remove_stale, run_with_progress, select_validators, write_files};
 use crate::{BadInput, LimboArgs};
 
 /// One validator's run with verdicts for every case of the suite (unconvertible cases included).
@@ -51,6 +51,7 @@ pub fn run(args: LimboArgs) -> anyhow::Result<()> {
     let outputs = render_outputs(&args.suite, &suite, &completed, &references);
     let out = crate::resolve_out(&args.out);
     write_files(&out, &outputs.files)?;
+    remove_stale(&out, "results", &outputs.files)?;
 
     print!("{}", outputs.agreement_table);
     println!();

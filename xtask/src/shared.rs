@@ -100,6 +100,27 @@ pub fn write_files(out: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()
     Ok(())
 }
 
+/// Removes the files of `out/<directory>/` that `files` does not write, so results of a
+/// validator left out of this run do not pass for current ones.
+pub fn remove_stale(
+    out: &Path,
+    directory: &str,
+    files: &[(PathBuf, String)],
+) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(out.join(directory)) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let relative = Path::new(directory).join(path.file_name().unwrap_or_default());
+        if path.is_file() && !files.iter().any(|(written, _)| *written == relative) {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("removing stale {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(unix)]
 fn make_world_readable(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
