@@ -21,6 +21,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
+    bin_name = "cargo xtask",
     about = "anchorsmith: a synthetic PKI generator, a validator conformance corpus, and trust bundles",
     long_about = "anchorsmith keeps TLS clients trusting their servers through certificate-authority \
 changes.\n\nStart with `cargo xtask corpus`: it regenerates the corpus of real incidents \
