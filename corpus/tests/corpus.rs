@@ -316,3 +316,27 @@ fn shared_keys_are_the_same_across_scenarios() {
 
 #[allow(dead_code)]
 fn _uses(_: &Path) {}
+
+/// Synthetic CAs say "test" in their names, and every subject is marked as test material, so a
+/// generated certificate can never pass for a real CA's.
+#[test]
+fn every_synthetic_subject_says_test() {
+    for scenario in &corpus().scenarios {
+        for facts in scenario.pki.facts().values() {
+            let subject = facts.subject.to_lowercase();
+            assert!(
+                subject.contains("anchorsmith test pki"),
+                "{}: {}",
+                scenario.name,
+                facts.subject
+            );
+            if facts.is_ca {
+                assert!(
+                    subject.contains("(test)"),
+                    "CA without (test) in its name: {}",
+                    facts.subject
+                );
+            }
+        }
+    }
+}
