@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::{export, Corpus};
@@ -182,7 +181,11 @@ pub fn write_generated(
         Err(drift) => drift,
     };
     for path in changes.stale.iter().chain(&changes.missing) {
-        write_atomically(&corpus_dir.join(path), &rendered[path])?;
+        anchorsmith_generator::write_file_atomically(
+            &corpus_dir.join(path),
+            &rendered[path],
+            0o644,
+        )?;
     }
     for path in &changes.extra {
         std::fs::remove_file(corpus_dir.join(path))?;
@@ -192,16 +195,6 @@ pub fn write_generated(
         }
     }
     Ok(changes)
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
-    temporary.write_all(bytes)?;
-    temporary.as_file().sync_all()?;
-    temporary.persist(path).map_err(|error| error.error)?;
-    Ok(())
 }
 
 #[cfg(test)]

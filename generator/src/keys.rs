@@ -5,7 +5,6 @@
 //! seeds a `ChaCha20Rng`, where `lp(x)` is the 8-byte big-endian length of `x` followed by `x`
 //! (length prefixes keep ("ab","c") and ("a","bc") apart).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rand_chacha::ChaCha20Rng;
@@ -328,8 +327,7 @@ pub fn load_or_derive(
         return Ok(cached);
     }
     let key = KeyMaterial::derive(seed, label, algorithm)?;
-    write_cached(cache_dir, &path, &key.pkcs8_pem())
-        .map_err(|source| KeyError::Cache { path, source })?;
+    write_cached(&path, &key.pkcs8_pem()).map_err(|source| KeyError::Cache { path, source })?;
     Ok(key)
 }
 
@@ -343,18 +341,10 @@ fn read_cached(path: &Path, algorithm: KeyAlgorithm) -> Option<KeyMaterial> {
     KeyMaterial::from_pkcs8_der(algorithm, block.contents()).ok()
 }
 
-/// Write atomically (temporary file in the same directory, then rename) with mode 0600, so a
-/// concurrent reader never sees half a key and other users never see one at all.
-fn write_cached(cache_dir: &Path, path: &Path, pem_text: &str) -> std::io::Result<()> {
-    std::fs::create_dir_all(cache_dir)?;
-    // NamedTempFile creates the file with mode 0600 on Unix.
-    let mut file = tempfile::Builder::new()
-        .prefix(".key-")
-        .tempfile_in(cache_dir)?;
-    file.write_all(pem_text.as_bytes())?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|error| error.error)?;
-    Ok(())
+/// Mode 0600: other users never see a key, and the atomic write means a concurrent reader never
+/// sees half of one.
+fn write_cached(path: &Path, pem_text: &str) -> std::io::Result<()> {
+    crate::atomic::write_file_atomically(path, pem_text.as_bytes(), 0o600)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! documented in `generator/README.md`, included below so its example is also checked as a doc.
 #![doc = include_str!("../README.md")]
 
+mod atomic;
 mod der;
 mod extensions;
 mod generate;
@@ -12,6 +13,7 @@ mod name;
 mod output;
 mod topology;
 
+pub use atomic::write_file_atomically;
 pub use generate::{
     default_key_cache_dir, generate, GenerateError, GenerateOptions, GeneratedCert, Pki,
 };

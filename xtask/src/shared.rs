@@ -78,24 +78,13 @@ pub fn run_with_progress(
     results
 }
 
-/// Writes each file to a temporary file beside its destination and renames it into place, so a
+/// Writes each report file atomically (see `anchorsmith_generator::write_file_atomically`), so a
 /// reader never sees a half-written report.
 pub fn write_files(out: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
     for (relative, contents) in files {
         let destination = out.join(relative);
-        let directory = destination.parent().unwrap_or(out);
-        std::fs::create_dir_all(directory)
-            .with_context(|| format!("creating {}", directory.display()))?;
-        let mut temporary = tempfile::NamedTempFile::new_in(directory)
-            .with_context(|| format!("creating a temporary file in {}", directory.display()))?;
-        std::io::Write::write_all(&mut temporary, contents.as_bytes())
+        anchorsmith_generator::write_file_atomically(&destination, contents.as_bytes(), 0o644)
             .with_context(|| format!("writing {}", destination.display()))?;
-        // Temporary files are created 0600; these are reports, not keys.
-        make_world_readable(temporary.as_file())
-            .with_context(|| format!("chmod {}", destination.display()))?;
-        temporary
-            .persist(&destination)
-            .with_context(|| format!("renaming into {}", destination.display()))?;
     }
     Ok(())
 }
@@ -118,16 +107,5 @@ pub fn remove_stale(
                 .with_context(|| format!("removing stale {}", path.display()))?;
         }
     }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn make_world_readable(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn make_world_readable(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
