@@ -16,10 +16,11 @@ use serde::{Deserialize, Serialize};
 pub type CertDer = Vec<u8>;
 
 /// What a TLS client is checking the peer certificate for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Usage {
     /// A client checking a server (extendedKeyUsage serverAuth): limbo's `SERVER`.
+    #[default]
     ServerAuth,
     /// A server checking a client (clientAuth): limbo's `CLIENT`.
     ClientAuth,
@@ -34,7 +35,8 @@ pub enum PeerName {
 }
 
 /// Everything one validation needs. Built from a limbo testcase (see [`limbo::Testcase::to_input`]).
-#[derive(Clone, Debug)]
+/// `Default` is an empty server-auth case at "now", for building inputs field by field.
+#[derive(Clone, Debug, Default)]
 pub struct ValidationInput {
     /// Stable id, `namespace::case` (limbo's id).
     pub id: String,

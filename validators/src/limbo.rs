@@ -285,8 +285,11 @@ mod conversion_tests {
     use super::*;
 
     fn core_suite() -> Limbo {
-        let text = std::fs::read_to_string("/work/shared/limbo/limbo-core.json")
-            .expect("limbo-core.json is part of the shared material");
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/limbo/limbo-core.json"),
+        )
+        .expect("limbo-core.json is part of the shared material");
         serde_json::from_str(&text).expect("limbo-core.json parses")
     }
 

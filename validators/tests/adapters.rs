@@ -8,7 +8,7 @@ use anchorsmith_validators::limbo::Limbo;
 use anchorsmith_validators::openssl_validator::{OpenSslProfile, OpenSslValidator};
 use anchorsmith_validators::webpki_validator::RustlsWebpki;
 use anchorsmith_validators::{
-    in_process_validators, PeerName, RejectKind, Usage, Validator, Verdict,
+    in_process_validators, PeerName, RejectKind, Usage, ValidationInput, Validator, Verdict,
 };
 use fixtures::*;
 
@@ -363,7 +363,7 @@ fn garbage_peer_is_a_rejection_not_a_crash() {
 /// (not pinned here; the suite tables pin it). Fails on any validator error.
 #[test]
 fn limbo_core_sanity() {
-    let text = std::fs::read_to_string("/work/shared/limbo/limbo-core.json").unwrap();
+    let text = std::fs::read_to_string(shared_dir().join("limbo/limbo-core.json")).unwrap();
     let limbo: Limbo = serde_json::from_str(&text).unwrap();
     let inputs: Vec<_> = limbo
         .testcases
@@ -404,7 +404,7 @@ fn limbo_core_sanity() {
 }
 
 mod lets_encrypt {
-    //! The real Let's Encrypt certificates in /work/shared/fixtures/letsencrypt. There is no
+    //! The real Let's Encrypt certificates in ../shared/fixtures/letsencrypt. There is no
     //! leaf among them, so R3 is the peer: OpenSSL's sslserver purpose accepts a CA certificate
     //! as the peer, webpki refuses it (CaUsedAsEndEntity).
 
@@ -412,31 +412,18 @@ mod lets_encrypt {
 
     fn der(file: &str) -> Vec<u8> {
         let text =
-            std::fs::read_to_string(format!("/work/shared/fixtures/letsencrypt/{file}")).unwrap();
+            std::fs::read_to_string(shared_dir().join("fixtures/letsencrypt").join(file)).unwrap();
         pem::parse(text).unwrap().into_contents()
     }
 
-    fn r3_case(
-        anchors: &[&str],
-        served: &[&str],
-        time: time::OffsetDateTime,
-    ) -> anchorsmith_validators::ValidationInput {
-        anchorsmith_validators::ValidationInput {
+    fn r3_case(anchors: &[&str], served: &[&str], time: time::OffsetDateTime) -> ValidationInput {
+        ValidationInput {
             id: "le::r3".into(),
             trust_anchors: anchors.iter().map(|f| der(f)).collect(),
             served_chain: served.iter().map(|f| der(f)).collect(),
             peer: der("r3.pem"),
-            cached: Vec::new(),
-            aia_repository: Vec::new(),
             validation_time: Some(system_time(time)),
-            expected_peer_name: None,
-            usage: Usage::ServerAuth,
-            extended_key_usage: Vec::new(),
-            key_usage: Vec::new(),
-            signature_algorithms: Vec::new(),
-            max_chain_depth: None,
-            features: Vec::new(),
-            crls: Vec::new(),
+            ..ValidationInput::default()
         }
     }
 

@@ -29,7 +29,10 @@ fn outcome(verdict: &Verdict) -> &'static str {
 #[test]
 #[ignore = "full suite: run with --ignored"]
 fn full_suite_against_expected_and_reference() {
-    let limbo: Limbo = gunzip_json("/work/shared/limbo/limbo-full.json.gz");
+    let limbo: Limbo = gunzip_json(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/limbo/limbo-full.json.gz"
+    ));
     let inputs: Vec<_> = limbo
         .testcases
         .iter()
@@ -57,7 +60,10 @@ fn full_suite_against_expected_and_reference() {
         println!("{:24} {:?} {counts:?}", run.name, run.wall_time);
         assert!(!counts.contains_key("ERROR"), "{}", run.name);
     }
-    let reference: LimboResults = gunzip_json("/work/shared/limbo/results/rustls-webpki.json.gz");
+    let reference: LimboResults = gunzip_json(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/limbo/results/rustls-webpki.json.gz"
+    ));
     let reference: HashMap<_, _> = reference
         .results
         .into_iter()
