@@ -16,6 +16,19 @@ fn openssl(profile: OpenSslProfile) -> OpenSslValidator {
     OpenSslValidator::new(profile)
 }
 
+/// Every in-process validator rejects `case`, for the reason `kind`.
+fn assert_every_validator_rejects(case: &ValidationInput, kind: RejectKind) {
+    for validator in in_process_validators() {
+        let verdict = validator.validate(case);
+        assert_eq!(
+            reject_kind(&verdict),
+            Some(kind),
+            "{}: {verdict:?}",
+            validator.name()
+        );
+    }
+}
+
 fn reject_kind(verdict: &Verdict) -> Option<RejectKind> {
     match verdict {
         Verdict::Reject { kind, .. } => Some(*kind),
@@ -51,15 +64,7 @@ fn all_reject_an_expired_leaf_as_expired() {
         ..Topology::default()
     });
     let case = input("expired-leaf", &pki, LEAF_NAME, mid_2025());
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&case);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::Expired),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&case, RejectKind::Expired);
     match openssl(OpenSslProfile::Default).validate(&case) {
         Verdict::Reject { detail, .. } => {
             assert!(
@@ -75,15 +80,7 @@ fn all_reject_an_expired_leaf_as_expired() {
 fn not_yet_valid_leaf() {
     let pki = build(&Topology::default());
     let case = input("early", &pki, LEAF_NAME, at(2024, 6, 1));
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&case);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::NotYetValid),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&case, RejectKind::NotYetValid);
 }
 
 /// NOTES.md: webpki keeps only subject, SPKI and name constraints of an anchor, so an expired
@@ -117,26 +114,10 @@ fn expired_anchor_splits_webpki_and_openssl() {
 fn wrong_name_is_a_name_mismatch() {
     let pki = build(&Topology::default());
     let case = input("wrong-name", &pki, "other.anchorsmith.test", mid_2025());
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&case);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::NameMismatch),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&case, RejectKind::NameMismatch);
     let mut by_ip = input("wrong-ip", &pki, LEAF_NAME, mid_2025());
     by_ip.expected_peer_name = Some(PeerName::Ip("192.0.2.1".parse().unwrap()));
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&by_ip);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::NameMismatch),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&by_ip, RejectKind::NameMismatch);
 }
 
 #[test]
@@ -148,27 +129,11 @@ fn unknown_issuer_when_the_anchor_is_someone_else() {
     });
     let mut case = input("unknown-issuer", &pki, LEAF_NAME, mid_2025());
     case.trust_anchors = vec![stranger.root.clone()];
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&case);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::UnknownIssuer),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&case, RejectKind::UnknownIssuer);
     // Without the served intermediate, even the right anchor cannot be reached.
     let mut missing = input("missing-intermediate", &pki, LEAF_NAME, mid_2025());
     missing.served_chain.clear();
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&missing);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::UnknownIssuer),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&missing, RejectKind::UnknownIssuer);
     // ...but a client that cached it builds the chain.
     missing.cached = vec![pki.intermediate.clone()];
     for validator in in_process_validators() {
@@ -245,15 +210,7 @@ fn same_key_different_subject_does_not_chain() {
         ..Topology::default()
     });
     let case = input("same-key-other-subject", &pki, LEAF_NAME, mid_2025());
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&case);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::UnknownIssuer),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&case, RejectKind::UnknownIssuer);
     match openssl(OpenSslProfile::Default).validate(&case) {
         Verdict::Reject { detail, .. } => assert!(detail.starts_with("error 20 "), "{detail}"),
         other => panic!("{other:?}"),
@@ -332,15 +289,7 @@ fn server_leaf_is_not_a_client_certificate() {
     let mut case = input("client", &pki, LEAF_NAME, mid_2025());
     case.usage = Usage::ClientAuth;
     case.expected_peer_name = None;
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&case);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::Usage),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&case, RejectKind::Usage);
 }
 
 #[test]
@@ -348,15 +297,7 @@ fn garbage_peer_is_a_rejection_not_a_crash() {
     let pki = build(&Topology::default());
     let mut case = input("garbage", &pki, LEAF_NAME, mid_2025());
     case.peer = b"not a certificate".to_vec();
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&case);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::Other),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&case, RejectKind::Other);
 }
 
 /// Sanity run over limbo's core suite: prints agreement with `expected_result` per validator
@@ -514,13 +455,5 @@ fn a_non_ca_issuer_is_a_constraint_violation() {
         leaf: leaf.der().to_vec(),
     };
     let case = input("non-ca-issuer", &pki, LEAF_NAME, mid_2025());
-    for validator in in_process_validators() {
-        let verdict = validator.validate(&case);
-        assert_eq!(
-            reject_kind(&verdict),
-            Some(RejectKind::ConstraintViolation),
-            "{}: {verdict:?}",
-            validator.name()
-        );
-    }
+    assert_every_validator_rejects(&case, RejectKind::ConstraintViolation);
 }
