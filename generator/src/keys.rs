@@ -138,38 +138,23 @@ impl KeyMaterial {
                     .map_err(|e| e.to_string())?
                     .as_bytes()
                     .to_vec(),
-                key.to_pkcs8_der()
-                    .map_err(|e| e.to_string())?
-                    .as_bytes()
-                    .to_vec(),
+                pkcs8_der(key.as_ref())?,
             ),
             Secret::P256(key) => (
                 key.verifying_key()
                     .to_encoded_point(false)
                     .as_bytes()
                     .to_vec(),
-                key.to_pkcs8_der()
-                    .map_err(|e| e.to_string())?
-                    .as_bytes()
-                    .to_vec(),
+                pkcs8_der(key)?,
             ),
             Secret::P384(key) => (
                 key.verifying_key()
                     .to_encoded_point(false)
                     .as_bytes()
                     .to_vec(),
-                key.to_pkcs8_der()
-                    .map_err(|e| e.to_string())?
-                    .as_bytes()
-                    .to_vec(),
+                pkcs8_der(key)?,
             ),
-            Secret::Ed25519(key) => (
-                key.verifying_key().to_bytes().to_vec(),
-                key.to_pkcs8_der()
-                    .map_err(|e| e.to_string())?
-                    .as_bytes()
-                    .to_vec(),
-            ),
+            Secret::Ed25519(key) => (key.verifying_key().to_bytes().to_vec(), pkcs8_der(key)?),
         };
         let ring_rsa = match secret {
             Secret::Rsa(_) => Some(ring_rsa(&pkcs8_der)?),
@@ -329,6 +314,15 @@ pub fn load_or_derive(
     let key = KeyMaterial::derive(seed, label, algorithm)?;
     write_cached(&path, &key.pkcs8_pem()).map_err(|source| KeyError::Cache { path, source })?;
     Ok(key)
+}
+
+/// Every key type here encodes itself through the same `pkcs8` trait.
+fn pkcs8_der(key: &impl EncodePrivateKey) -> Result<Vec<u8>, String> {
+    Ok(key
+        .to_pkcs8_der()
+        .map_err(|e| e.to_string())?
+        .as_bytes()
+        .to_vec())
 }
 
 /// A cached key, or `None` when missing or unreadable (then it is derived again and replaced).
