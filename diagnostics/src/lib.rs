@@ -276,13 +276,29 @@ pub fn parse_toml<T: DeserializeOwned>(file: &Path, source: &str) -> Result<T, D
     let deserializer = toml::Deserializer::parse(source)
         .map_err(|error| toml_diagnostic(Code::Syntax, file, source, &error))?;
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let field = error.path().to_string();
-        toml_diagnostic(Code::Shape, file, source, error.inner()).field(if field == "." {
-            String::new()
-        } else {
-            field
-        })
+        toml_diagnostic(Code::Shape, file, source, error.inner()).field(field_path(error.path()))
     })
+}
+
+/// The path as `cert[1].key`, without the private segments through which `toml::Spanned`
+/// deserializes its value (`$__serde_spanned_private_value`); empty for the document itself.
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut field = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Map { key } if key.starts_with("$__serde_spanned_private") => {}
+            Segment::Seq { index } => field.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(key);
+            }
+            Segment::Unknown => field.push_str(if field.is_empty() { "?" } else { ".?" }),
+        }
+    }
+    field
 }
 
 /// A `toml` error as a diagnostic with `code`, at the span `toml` reports.
@@ -304,12 +320,7 @@ pub fn toml_diagnostic(
 pub fn parse_json<T: DeserializeOwned>(file: &Path, source: &str) -> Result<T, Diagnostic> {
     let mut deserializer = serde_json::Deserializer::from_str(source);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let field = error.path().to_string();
-        json_diagnostic(file, source, error.inner()).field(if field == "." {
-            String::new()
-        } else {
-            field
-        })
+        json_diagnostic(file, source, error.inner()).field(field_path(error.path()))
     })?;
     // Trailing characters after the document.
     deserializer
@@ -379,6 +390,19 @@ mod tests {
         assert!(rendered.contains("--> topology.toml:9:7"), "{rendered}");
         assert!(rendered.contains("9 | key = \"rsa-1024\""), "{rendered}");
         assert!(rendered.contains("^^^^^^^^^^"), "{rendered}");
+    }
+
+    #[test]
+    fn spanned_values_do_not_show_in_field_paths() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Spanned {
+            cert: Vec<std::collections::BTreeMap<String, toml::Spanned<Key>>>,
+        }
+        let source = "[[cert]]\nkey = \"rsa-2048\"\n[[cert]]\nkey = \"dsa\"\n";
+        let error = parse_toml::<Spanned>(Path::new(FILE), source).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("cert[1].key"));
+        assert_eq!((error.line, error.column), (4, 7));
     }
 
     #[test]
