@@ -5,7 +5,9 @@
 //! calls into the library crates (`generator`, `validators`, `corpus`), where the logic is.
 //!
 //! Exit status: 0 success, 1 failure (including a stale `--check`), 2 bad input (malformed or
-//! impossible topology, unknown names, unreadable files).
+//! impossible topology, unknown names, unreadable files). Bad input that carries a
+//! [`Diagnostic`] is printed as the diagnostic renders: file, line, column, field, and the source
+//! line with a caret under the fault.
 
 mod bench;
 mod corpus;
@@ -16,6 +18,7 @@ mod shared;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anchorsmith_diagnostics::Diagnostic;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -150,6 +153,21 @@ pub struct BenchArgs {
 #[derive(Debug)]
 pub struct BadInput(pub anyhow::Error);
 
+impl BadInput {
+    /// The located diagnostic this input error carries, if any.
+    fn diagnostic(&self) -> Option<&Diagnostic> {
+        self.0
+            .chain()
+            .find_map(|error| error.downcast_ref::<Diagnostic>())
+    }
+}
+
+impl From<Diagnostic> for BadInput {
+    fn from(diagnostic: Diagnostic) -> Self {
+        BadInput(anyhow::Error::new(diagnostic))
+    }
+}
+
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:#}", self.0)
@@ -169,8 +187,14 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            if error.downcast_ref::<BadInput>().is_some() {
+            let bad_input = error.downcast_ref::<BadInput>();
+            // A diagnostic renders whole, as a compiler error: `error[code]: field ..`, then
+            // file:line:column and the source line with a caret under the fault.
+            match bad_input.and_then(BadInput::diagnostic) {
+                Some(diagnostic) => eprintln!("{diagnostic}"),
+                None => eprintln!("error: {error:#}"),
+            }
+            if bad_input.is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE
