@@ -3,7 +3,8 @@
 //! [`parse_topology`].
 //!
 //! Loading has two stages, one module each: `input` is exactly the file's shape (serde with
-//! `deny_unknown_fields`, every value kept with its `toml::Spanned` span), so syntax errors,
+//! `deny_unknown_fields`, each value a later check may refuse kept with its `toml::Spanned`
+//! span), so syntax errors,
 //! unknown fields and unknown enum values (`rsa-1024`, `sha512`, `bogus-usage`) are parse
 //! errors; `resolve` then checks and resolves names (keys, issuers, instants) against the whole
 //! file, where cross-references may point forwards, and builds each [`CertSpec`] whole. Every
