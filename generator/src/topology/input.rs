@@ -43,7 +43,7 @@ pub(super) struct CertInput {
 /// `subject`: an RFC 4514 string, or a table of attributes.
 pub(super) enum SubjectInput {
     Dn(String),
-    Table(SubjectTable),
+    Table(Box<SubjectTable>),
 }
 
 /// The table form of `subject` (its keys are [`NameAttribute::table_key`]). An unknown attribute
@@ -96,7 +96,7 @@ impl<'de> Deserialize<'de> for SubjectInput {
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SubjectInput, A::Error> {
                 SubjectTable::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(SubjectInput::Table)
+                    .map(|table| SubjectInput::Table(Box::new(table)))
             }
         }
 
