@@ -26,11 +26,12 @@ pub enum CorpusError {
     #[error(transparent)]
     Topology(#[from] anchorsmith_generator::TopologyError),
     /// The generator could not build a scenario's PKI.
-    #[error("{}: {source}", topology.display())]
+    // The generator's error is part of the message and deliberately not a `source`, so an error
+    // chain (`{:#}`) does not print it twice.
+    #[error("{}: {error}", topology.display())]
     Generate {
         topology: PathBuf,
-        #[source]
-        source: anchorsmith_generator::GenerateError,
+        error: anchorsmith_generator::GenerateError,
     },
 }
 

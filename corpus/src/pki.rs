@@ -72,10 +72,10 @@ pub fn generate_pki(
         seed_override: None,
         key_cache_dir: key_cache_dir.map(Path::to_path_buf),
     };
-    let pki = anchorsmith_generator::generate(topology, &options).map_err(|source| {
+    let pki = anchorsmith_generator::generate(topology, &options).map_err(|error| {
         CorpusError::Generate {
             topology: topology.origin().to_path_buf(),
-            source,
+            error,
         }
     })?;
     let manifest_json = pki.manifest_json();
