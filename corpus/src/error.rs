@@ -10,11 +10,12 @@ use anchorsmith_diagnostics::{Code, Diagnostic};
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
     /// A file or directory could not be read.
-    #[error("{}: {source}", path.display())]
+    // The I/O error is part of the message and deliberately not a `source`, so an error chain
+    // (`{:#}`) does not print it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// An input file (`clients.toml`, a `scenario.toml`) is malformed or names something that
     /// does not exist.
@@ -64,9 +65,9 @@ pub fn read_to_string(path: &Path) -> Result<String, CorpusError> {
         Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
             Err(Diagnostic::whole_file(Code::Syntax, path, "not UTF-8 text").into())
         }
-        Err(source) => Err(CorpusError::Io {
+        Err(error) => Err(CorpusError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }),
     }
 }

@@ -144,9 +144,9 @@ pub fn load_corpus_with(corpus_dir: &Path, options: &LoadOptions) -> Result<Corp
 
 /// Scenario directories (those holding a `scenario.toml`), sorted by name.
 fn scenario_dirs(scenarios_dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
-    let io_error = |source| CorpusError::Io {
+    let io_error = |error| CorpusError::Io {
         path: scenarios_dir.to_path_buf(),
-        source,
+        error,
     };
     let mut dirs = Vec::new();
     for entry in std::fs::read_dir(scenarios_dir).map_err(io_error)? {
