@@ -12,7 +12,8 @@ use std::fmt::Write as _;
 use anchorsmith_validators::runner::RunResults;
 use anchorsmith_validators::Verdict;
 
-use crate::spec::Outcome;
+// MERGE: helper CR's report names it `ExpectedOutcome`; the alias only keeps this compiling.
+use crate::spec::ExpectedOutcome as Outcome;
 use crate::Corpus;
 
 /// Whether a real verdict has the documented outcome; `None` when the verdict is a skip or an
@@ -418,7 +419,7 @@ pub fn render_snapshot(report: &RunReport) -> String {
             text,
             "{} | {} | {}",
             row.id,
-            row.reference.0.as_str(),
+            row.reference.0,
             cells.join(" | ")
         )
         .unwrap();
@@ -436,7 +437,7 @@ fn documented_summary(row: &CaseRow) -> String {
             format!(
                 "{}: {} ({})",
                 expectation.client,
-                expectation.outcome.as_str(),
+                expectation.outcome,
                 short_seed(&expectation.seed_file)
             )
         })
@@ -508,7 +509,7 @@ contradicts a documented expectation its validator embodies.\n",
             text,
             "| `{}` | {} | {} | {} |",
             short_id,
-            row.reference.0.as_str(),
+            row.reference.0,
             cells.join(" | "),
             documented_summary(row)
         )
@@ -528,7 +529,7 @@ fn describe_reason(reason: &DifferenceReason) -> String {
         ),
         DifferenceReason::ContradictsDocument { validator, client, documented, actual, seed_file, quote } => format!(
             "`{validator}` ({actual}) contradicts the documented `{client}` outcome ({}) — {seed_file}: “{quote}”",
-            documented.as_str()
+            documented
         ),
         DifferenceReason::ValidatorError { validator, detail } => format!("`{validator}` failed: {detail}"),
         DifferenceReason::Skipped { validator, reason } => format!("`{validator}` skipped it: {reason}"),
@@ -568,8 +569,7 @@ pub fn render_differences_md(report: &RunReport) -> String {
         writeln!(
             text,
             "- reference (graph): {} — {}",
-            row.reference.0.as_str(),
-            row.reference.1
+            row.reference.0, row.reference.1
         )
         .unwrap();
         text.push('\n');
@@ -749,7 +749,7 @@ that contradicts a documented expectation its validator embodies. Hover a cell f
                 "rej"
             },
             escape(&row.reference.1),
-            row.reference.0.as_str()
+            row.reference.0
         )
         .unwrap();
         for (column, verdict) in report.columns.iter().zip(&row.verdicts) {
@@ -773,7 +773,7 @@ that contradicts a documented expectation its validator embodies. Hover a cell f
                 html,
                 "{}: <b>{}</b> <span class=\"quote\" title=\"{}\">({})</span><br>",
                 escape(&expectation.client),
-                expectation.outcome.as_str(),
+                expectation.outcome,
                 escape(&expectation.quote),
                 escape(&short_seed(&expectation.seed_file))
             )

@@ -276,13 +276,24 @@ pub fn parse_toml<T: DeserializeOwned>(file: &Path, source: &str) -> Result<T, D
     let deserializer = toml::Deserializer::parse(source)
         .map_err(|error| toml_diagnostic(Code::Syntax, file, source, &error))?;
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let field = error.path().to_string();
-        toml_diagnostic(Code::Shape, file, source, error.inner()).field(if field == "." {
-            String::new()
-        } else {
-            field
-        })
+        let field = field_path(error.path());
+        toml_diagnostic(Code::Shape, file, source, error.inner()).field(field)
     })
+}
+
+/// The path the deserializer walked, as the file spells it: without the private field through
+/// which `toml::Spanned` deserializes its value, and empty at the root.
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    const SPANNED_VALUE: &str = "$__serde_spanned_private_value";
+    let field = path.to_string();
+    if field == "." {
+        return String::new();
+    }
+    field
+        .split('.')
+        .filter(|segment| *segment != SPANNED_VALUE)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// A `toml` error as a diagnostic with `code`, at the span `toml` reports.
@@ -379,6 +390,18 @@ mod tests {
         assert!(rendered.contains("--> topology.toml:9:7"), "{rendered}");
         assert!(rendered.contains("9 | key = \"rsa-1024\""), "{rendered}");
         assert!(rendered.contains("^^^^^^^^^^"), "{rendered}");
+    }
+
+    #[test]
+    fn field_paths_look_through_spanned_values() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Spans {
+            cert: Vec<toml::Spanned<Cert>>,
+        }
+        let source = "[[cert]]\nid = \"a\"\nkey = \"rsa-1024\"\n";
+        let error = parse_toml::<Spans>(Path::new(FILE), source).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("cert[0].key"));
     }
 
     #[test]
