@@ -5,7 +5,8 @@
 //!
 //! The committed export (`corpus/generated/`) changes only with `--bless`, which regenerates it
 //! without running validators; `--check` fails (exit 1) when it is stale, as `cargo test` does,
-//! and a plain run says so. Bad input of any kind exits 2 before any validator runs.
+//! and a plain run says so. `--check` also checks `questions.toml`. Bad input of any kind exits 2
+//! before any validator runs.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,8 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
     if args.check || args.bless {
         let corpus = load(&corpus_dir)?;
         return if args.check {
+            // A renamed case must not leave questions.toml behind unnoticed.
+            load_questions(&corpus_dir.join("questions.toml"), &corpus)?;
             check(&corpus_dir, &corpus)
         } else {
             bless(&corpus_dir, &corpus)

@@ -84,8 +84,8 @@ pub struct GenArgs {
 
 #[derive(clap::Args)]
 pub struct CorpusArgs {
-    /// Regenerate corpus/generated/ in memory and fail (exit 1) if the committed files differ;
-    /// runs no validator. `cargo test` checks the same.
+    /// Regenerate corpus/generated/ in memory and fail (exit 1) if the committed files differ,
+    /// and check corpus/questions.toml; runs no validator. `cargo test` checks the same.
     #[arg(long)]
     pub check: bool,
     /// Rewrite the committed export (corpus/generated/) from the scenarios, without running
