@@ -5,9 +5,44 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Allocation failures are counted, so an isolated case that ran out of its memory limit is
+ * reported as such rather than by whatever error the library made of a NULL from malloc. The
+ * wrappers forward to glibc's own allocator, so memory from either side may be freed by the
+ * other. */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *pointer, size_t size);
+static volatile sig_atomic_t allocation_failures;
+
+void *malloc(size_t size) {
+    void *pointer = __libc_malloc(size);
+    if (!pointer && size)
+        allocation_failures = 1;
+    return pointer;
+}
+
+void *calloc(size_t count, size_t size) {
+    void *pointer = __libc_calloc(count, size);
+    if (!pointer && count && size)
+        allocation_failures = 1;
+    return pointer;
+}
+
+void *realloc(void *old, size_t size) {
+    void *pointer = __libc_realloc(old, size);
+    if (!pointer && size)
+        allocation_failures = 1;
+    return pointer;
+}
 
 void limbo_die(const char *format, ...) {
     va_list args;
@@ -261,7 +296,89 @@ static const char *outcome_name(enum limbo_outcome outcome) {
     return "SKIPPED";
 }
 
-int limbo_main(const char *harness, limbo_evaluate_fn evaluate, void *context) {
+static bool write_all(int fd, const void *data, size_t length) {
+    const char *bytes = data;
+    while (length > 0) {
+        ssize_t written = write(fd, bytes, length);
+        if (written < 0 && errno == EINTR)
+            continue;
+        if (written <= 0)
+            return false;
+        bytes += written;
+        length -= (size_t)written;
+    }
+    return true;
+}
+
+/* The child's report: one byte of outcome, then the context (absent when NULL). */
+static void evaluate_in_child(const struct limbo_testcase *testcase, struct limbo_result *result,
+                              limbo_evaluate_fn evaluate, void *context,
+                              const struct limbo_limits *limits) {
+    int channel[2];
+    if (pipe(channel) != 0)
+        limbo_die("pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t child = fork();
+    if (child < 0)
+        limbo_die("fork: %s", strerror(errno));
+    if (child == 0) {
+        close(channel[0]);
+        struct rlimit memory = {limits->memory_bytes, limits->memory_bytes};
+        struct rlimit cpu = {limits->seconds, limits->seconds};
+        if (setrlimit(RLIMIT_AS, &memory) != 0 || setrlimit(RLIMIT_CPU, &cpu) != 0)
+            _exit(3);
+        alarm(limits->seconds * 2);
+        allocation_failures = 0;
+        evaluate(testcase, result, context);
+        if (allocation_failures)
+            limbo_set(result, LIMBO_SKIPPED,
+                      "resource limit: an allocation failed within the %zu MiB memory limit, so "
+                      "the library's answer is not a verdict",
+                      limits->memory_bytes >> 20);
+        char outcome = (char)('0' + result->outcome);
+        bool ok = write_all(channel[1], &outcome, 1) &&
+                  (!result->context ||
+                   write_all(channel[1], result->context, strlen(result->context)));
+        _exit(ok ? 0 : 4);
+    }
+    close(channel[1]);
+    struct limbo_text report = {0};
+    char buffer[4096];
+    for (;;) {
+        ssize_t got = read(channel[0], buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        limbo_text_add(&report, "%.*s", (int)got, buffer);
+    }
+    close(channel[0]);
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR)
+            limbo_die("waitpid: %s", strerror(errno));
+    char *text = limbo_text_take(&report);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && text[0] >= '0' && text[0] <= '2') {
+        result->outcome = (enum limbo_outcome)(text[0] - '0');
+        result->context = text[1] ? strdup(text + 1) : NULL;
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU) {
+        limbo_set(result, LIMBO_SKIPPED, "resource limit: more than %u s of CPU time",
+                  limits->seconds);
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+        limbo_set(result, LIMBO_SKIPPED, "resource limit: more than %u s of wall time",
+                  limits->seconds * 2);
+    } else if (WIFSIGNALED(status)) {
+        limbo_set(result, LIMBO_SKIPPED, "error: the case's child process died of signal %d (%s)",
+                  WTERMSIG(status), strsignal(WTERMSIG(status)));
+    } else {
+        limbo_set(result, LIMBO_SKIPPED, "error: the case's child process exited with status %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    free(text);
+}
+
+static int run(const char *harness, limbo_evaluate_fn evaluate, void *context,
+               const struct limbo_limits *limits) {
     size_t length;
     char *input = read_stdin(&length);
     cJSON *limbo = cJSON_ParseWithLength(input, length);
@@ -293,6 +410,8 @@ int limbo_main(const char *harness, limbo_evaluate_fn evaluate, void *context) {
         const char *unsupported = limbo_unsupported(&testcase);
         if (unsupported)
             limbo_set(&result, LIMBO_SKIPPED, "%s", unsupported);
+        else if (limits)
+            evaluate_in_child(&testcase, &result, evaluate, context, limits);
         else
             evaluate(&testcase, &result, context);
 
@@ -318,4 +437,13 @@ int limbo_main(const char *harness, limbo_evaluate_fn evaluate, void *context) {
     cJSON_Delete(limbo);
     free(input);
     return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int limbo_main(const char *harness, limbo_evaluate_fn evaluate, void *context) {
+    return run(harness, evaluate, context, NULL);
+}
+
+int limbo_main_isolated(const char *harness, limbo_evaluate_fn evaluate, void *context,
+                        const struct limbo_limits *limits) {
+    return run(harness, evaluate, context, limits);
 }

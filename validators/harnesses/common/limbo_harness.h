@@ -84,4 +84,20 @@ typedef void (*limbo_evaluate_fn)(const struct limbo_testcase *testcase,
  * name and real runtime version, e.g. "gnutls 3.7.9". Returns the exit status. */
 int limbo_main(const char *harness, limbo_evaluate_fn evaluate, void *context);
 
+/* Bounds on one case evaluated in a child process. */
+struct limbo_limits {
+    /* Address space (RLIMIT_AS) of the child. */
+    size_t memory_bytes;
+    /* CPU time (RLIMIT_CPU), and twice that in wall time (alarm), of the child. */
+    unsigned int seconds;
+};
+
+/* As limbo_main, but each case is evaluated in a forked child process within `limits`: for a
+ * library with process-wide state that must not leak from one case into the next, or one that
+ * can exhaust the machine on a pathological case. A case whose child hits a limit or dies is
+ * SKIPPED with the reason ("resource limit: ..." or "error: ..."), because the library gave no
+ * verdict: an allocation that failed under the limit can surface as an unrelated error code. */
+int limbo_main_isolated(const char *harness, limbo_evaluate_fn evaluate, void *context,
+                        const struct limbo_limits *limits);
+
 #endif
