@@ -8,8 +8,9 @@
  *     below use that context's certificate manager (wolfSSL_CTX_GetCertManager);
  *  2. the untrusted certificates, from the last served to the first, are each verified against
  *     the manager (wolfSSL_CertManagerVerifyBuffer); one that verifies and is a CA is loaded into
- *     the manager as the client loads a chain CA; one without a known signer (ASN_NO_SIGNER_E,
- *     ASN_SELF_SIGNED_E) is passed over, as ALT_CERT_CHAINS does; any other error ends the case;
+ *     the manager as the client loads a chain CA; a CA that does not verify is passed over, so
+ *     that another chain may still verify (WOLFSSL_ALT_CERT_CHAINS; the same rule as wolfSSL's
+ *     own Java trust manager); a non-CA that does not verify ends the case;
  *  3. the peer is verified against the manager;
  *  4. then the client's checks on the peer: the expected name (wolfSSL_X509_check_host, or
  *     wolfSSL_X509_check_ip_asc for an IP address) and, when the peer has an Extended Key
@@ -98,20 +99,25 @@ static void evaluate(const struct limbo_testcase *testcase, struct limbo_result 
             free(error);
         }
     }
+    struct limbo_text passed_over = {0};
     for (size_t i = testcase->n_untrusted; i-- > 0;) {
         const char *pem = testcase->untrusted[i];
+        WOLFSSL_X509 *cert = load_pem(pem);
+        bool is_ca = cert && wolfSSL_X509_get_isCA(cert);
+        wolfSSL_X509_free(cert);
         int status = verify_pem(manager, pem);
-        if (status == ASN_NO_SIGNER_E || status == ASN_SELF_SIGNED_E)
-            continue;
         if (status != WOLFSSL_SUCCESS) {
             char *error = describe_error(status);
+            if (is_ca) {
+                limbo_text_add(&passed_over, "; untrusted certificate %zu passed over: %s", i,
+                               error);
+                free(error);
+                continue;
+            }
             limbo_set(result, LIMBO_FAILURE, "untrusted certificate %zu: %s", i, error);
             free(error);
             goto out;
         }
-        WOLFSSL_X509 *cert = load_pem(pem);
-        bool is_ca = cert && wolfSSL_X509_get_isCA(cert);
-        wolfSSL_X509_free(cert);
         if (is_ca && (status = load_ca_pem(manager, pem)) != WOLFSSL_SUCCESS) {
             char *error = describe_error(status);
             limbo_set(result, LIMBO_FAILURE, "untrusted certificate %zu, loaded as chain CA: %s",
@@ -147,14 +153,15 @@ static void evaluate(const struct limbo_testcase *testcase, struct limbo_result 
     }
 
 out:
-    if (refused.len) {
+    if (refused.len || passed_over.len) {
         struct limbo_text text = {0};
-        limbo_text_add(&text, "%s%s", result->context ? result->context : "accepted",
-                       refused.data);
+        limbo_text_add(&text, "%s%s%s", result->context ? result->context : "accepted",
+                       refused.len ? refused.data : "", passed_over.len ? passed_over.data : "");
         free(result->context);
         result->context = limbo_text_take(&text);
     }
     free(refused.data);
+    free(passed_over.data);
     wolfSSL_X509_free(peer);
     wolfSSL_CTX_free(client); /* and its certificate manager */
 }
