@@ -78,6 +78,22 @@ void limbo_set(struct limbo_result *result, enum limbo_outcome outcome, const ch
     result->outcome = outcome;
 }
 
+void limbo_note(struct limbo_result *result, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    char *note = NULL;
+    if (vasprintf(&note, format, args) < 0)
+        limbo_die("out of memory");
+    va_end(args);
+    char *context = NULL;
+    if (asprintf(&context, "%s%s%s", result->context ? result->context : "",
+                 result->context ? "; " : "", note) < 0)
+        limbo_die("out of memory");
+    free(note);
+    free(result->context);
+    result->context = context;
+}
+
 void limbo_text_add(struct limbo_text *text, const char *format, ...) {
     va_list args;
     va_start(args, format);
@@ -153,6 +169,9 @@ static bool parse_rfc3339(const char *text, time_t *out) {
     int consumed = 0;
     if (sscanf(text, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
                &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 || consumed == 0)
+        return false;
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_hour < 0 || tm.tm_min < 0 || tm.tm_sec < 0)
         return false;
     const char *rest = text + consumed;
     if (*rest == '.') {

@@ -54,6 +54,11 @@ struct limbo_result {
 void limbo_set(struct limbo_result *result, enum limbo_outcome outcome, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Adds a printf-formatted note to the context: "<context>; <note>", or "<note>" alone. For what
+ * the library did besides its verdict, e.g. an anchor it could not load and left out. */
+void limbo_note(struct limbo_result *result, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Why no harness here can run this case as asked, or NULL: CLIENT validation, max_chain_depth,
  * key_usage, signature_algorithms, CRLs, an RFC 822 peer name, an EKU other than serverAuth. */
 const char *limbo_unsupported(const struct limbo_testcase *testcase);

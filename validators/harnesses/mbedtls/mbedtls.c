@@ -194,16 +194,11 @@ static void evaluate(const struct limbo_testcase *testcase, struct limbo_result 
         result->outcome = LIMBO_SUCCESS;
         result->context = describe_chain(&chain);
     }
-    if (left_out > 0) {
-        struct limbo_text text = {0};
-        limbo_text_add(&text, "%s (%d of %zu trusted certificates could not be parsed and were "
-                              "left out)",
-                       result->context, left_out, testcase->n_trusted);
-        free(result->context);
-        result->context = limbo_text_take(&text);
-    }
 
 out:
+    if (left_out > 0)
+        limbo_note(result, "%d of %zu trusted certificates left out: not parsed", left_out,
+                   testcase->n_trusted);
     for (int depth = 0; depth < MAX_DEPTH; depth++)
         free(chain.names[depth]);
     mbedtls_x509_crt_free(&trusted);

@@ -4,7 +4,7 @@
  *
  *  1. a fresh client WOLFSSL_CTX loads the anchors (wolfSSL_CTX_load_verify_buffer, the call a
  *     client makes for its CAs); if wolfSSL refuses one, the case goes on with the anchors it
- *     accepted, as with a CA bundle, and the context says which were refused and why. The steps
+ *     accepted, as with a CA bundle, and the context says which were left out and why. The steps
  *     below use that context's certificate manager (wolfSSL_CTX_GetCertManager);
  *  2. the untrusted certificates, from the last served to the first, are each verified against
  *     the manager (wolfSSL_CertManagerVerifyBuffer); one that verifies and is a CA is loaded into
@@ -85,7 +85,7 @@ static void evaluate(const struct limbo_testcase *testcase, struct limbo_result 
     WOLFSSL_CTX *client = wolfSSL_CTX_new(wolfTLS_client_method());
     WOLFSSL_CERT_MANAGER *manager = client ? wolfSSL_CTX_GetCertManager(client) : NULL;
     WOLFSSL_X509 *peer = NULL;
-    struct limbo_text refused = {0};
+    struct limbo_text notes = {0};
     if (!manager)
         limbo_die("wolfSSL_CTX_new failed");
 
@@ -95,11 +95,11 @@ static void evaluate(const struct limbo_testcase *testcase, struct limbo_result 
                                                     (long)strlen(pem), WOLFSSL_FILETYPE_PEM);
         if (status != WOLFSSL_SUCCESS) {
             char *error = describe_error(status);
-            limbo_text_add(&refused, "; trusted certificate %zu refused: %s", i, error);
+            limbo_text_add(&notes, "%strusted certificate %zu left out: %s",
+                           notes.len ? "; " : "", i, error);
             free(error);
         }
     }
-    struct limbo_text passed_over = {0};
     for (size_t i = testcase->n_untrusted; i-- > 0;) {
         const char *pem = testcase->untrusted[i];
         WOLFSSL_X509 *cert = load_pem(pem);
@@ -109,8 +109,8 @@ static void evaluate(const struct limbo_testcase *testcase, struct limbo_result 
         if (status != WOLFSSL_SUCCESS) {
             char *error = describe_error(status);
             if (is_ca) {
-                limbo_text_add(&passed_over, "; untrusted certificate %zu passed over: %s", i,
-                               error);
+                limbo_text_add(&notes, "%suntrusted certificate %zu passed over: %s",
+                               notes.len ? "; " : "", i, error);
                 free(error);
                 continue;
             }
@@ -153,15 +153,9 @@ static void evaluate(const struct limbo_testcase *testcase, struct limbo_result 
     }
 
 out:
-    if (refused.len || passed_over.len) {
-        struct limbo_text text = {0};
-        limbo_text_add(&text, "%s%s%s", result->context ? result->context : "accepted",
-                       refused.len ? refused.data : "", passed_over.len ? passed_over.data : "");
-        free(result->context);
-        result->context = limbo_text_take(&text);
-    }
-    free(refused.data);
-    free(passed_over.data);
+    if (notes.len)
+        limbo_note(result, "%s", notes.data);
+    free(notes.data);
     wolfSSL_X509_free(peer);
     wolfSSL_CTX_free(client); /* and its certificate manager */
 }
