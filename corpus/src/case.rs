@@ -5,27 +5,28 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use anchorsmith_validators::limbo::{testcase_from_input, Testcase};
 use anchorsmith_validators::{PeerName, Usage, ValidationInput};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::pki::ScenarioPki;
 use crate::reference::ReferenceVerdict;
-use crate::spec::Outcome;
+use crate::spec::ExpectedOutcome;
 
-/// A documented expectation attached to a case.
+/// A documented expectation, resolved: its client, outcome and quote, and the cases it selects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Expectation {
     /// A client behaviour from `clients.toml`.
     pub client: String,
-    pub outcome: Outcome,
+    pub outcome: ExpectedOutcome,
     /// File name in the seeds directory.
     pub seed_file: String,
-    /// The sentence the expectation rests on, verbatim.
+    /// The sentence the expectation rests on, verbatim (whitespace normalised).
     pub quote: String,
     /// The selector as written, e.g. `chain=leaf-only cache=[] aia=false`.
     pub selector: String,
+    /// The ids of the cases the selector matches, in case order (never empty).
+    pub case_ids: Vec<String>,
 }
 
 /// One case of the corpus.
@@ -34,8 +35,6 @@ pub struct Case {
     /// `<scenario>::<chain>::store-<store>::<time>[::cache-<ids>][::aia]`.
     pub id: String,
     pub scenario: String,
-    /// The scenario's description.
-    pub description: String,
     pub chain: String,
     pub store: String,
     pub time: String,
@@ -57,8 +56,6 @@ pub struct Case {
     /// export can express.
     pub plain_reference: ReferenceVerdict,
     pub(crate) pki: Arc<ScenarioPki>,
-    /// Prose for the limbo export: scenario, diagram, seed, expectations.
-    pub(crate) export_description: String,
 }
 
 /// The components a case id is derived from.
@@ -132,24 +129,20 @@ impl Case {
         }
     }
 
-    /// The limbo testcase: the plain view (served chain only; limbo has no cache or AIA), with
-    /// the reference verdict on that view as `expected_result`.
-    pub fn to_limbo(&self) -> Testcase {
+    /// The validation input limbo can express: the served chain alone, without the cache and
+    /// the AIA repository (the view [`Case::plain_reference`] judges).
+    pub fn to_plain_validation_input(&self) -> ValidationInput {
         let mut plain = self.to_validation_input();
         plain.cached.clear();
         plain.aia_repository.clear();
-        testcase_from_input(
-            &plain,
-            self.plain_reference.limbo_result(),
-            &self.export_description,
-        )
+        plain
     }
 
     /// Expectations in one line each, for tables and prose.
     pub fn expectation_lines(&self) -> Vec<String> {
         self.expectations
             .iter()
-            .map(|e| format!("{}: {} ({})", e.client, e.outcome.as_str(), e.seed_file))
+            .map(|e| format!("{}: {} ({})", e.client, e.outcome, e.seed_file))
             .collect()
     }
 }

@@ -1,16 +1,82 @@
-//! The limbo export: every case as an x509-limbo testcase (`corpus.limbo.json`), and the check
-//! of that file against limbo's JSON schema (`$defs/Limbo` of `limbo-schema.json`).
+//! The limbo export: every case as an x509-limbo testcase (`corpus.limbo.json`), with a
+//! description written from its scenario, and the check of that file against limbo's JSON schema
+//! (`$defs/Limbo` of `limbo-schema.json`).
 
-use anchorsmith_validators::limbo::Limbo;
+use std::fmt::Write as _;
 
-use crate::Corpus;
+use anchorsmith_validators::limbo::{testcase_from_input, Limbo, Testcase};
+
+use crate::spec::ExpectedOutcome;
+use crate::{Case, Corpus, Scenario};
 
 /// The corpus as one limbo testcase file, cases in corpus order.
 pub fn to_limbo(corpus: &Corpus) -> Limbo {
     Limbo {
         version: 1,
-        testcases: corpus.cases.iter().map(|case| case.to_limbo()).collect(),
+        testcases: corpus
+            .cases
+            .iter()
+            .map(|case| testcase(corpus.scenario_of(case), case))
+            .collect(),
     }
+}
+
+/// The limbo testcase of `case` (of `scenario`): the plain view (served chain only; limbo has no
+/// cache or AIA), with the reference verdict on that view as `expected_result`.
+pub fn testcase(scenario: &Scenario, case: &Case) -> Testcase {
+    testcase_from_input(
+        &case.to_plain_validation_input(),
+        case.plain_reference.limbo_expected_result(),
+        &description(scenario, case),
+    )
+}
+
+/// The prose of a case's limbo description: scenario, diagram, seed, what the plain view leaves
+/// out, and the documented expectations.
+pub fn description(scenario: &Scenario, case: &Case) -> String {
+    let mut text = format!(
+        "**{}** (anchorsmith corpus, scenario `{}`)\n\n{}\n\n```text\n{}\n```\n\n",
+        scenario.title, scenario.name, scenario.description, scenario.diagram
+    );
+    writeln!(
+        text,
+        "Seed document: `{}`. {}\n",
+        scenario.seed_file, scenario.why_it_matters
+    )
+    .unwrap();
+    if case.needs_client_state() {
+        let mut state = Vec::new();
+        if !case.cache.is_empty() {
+            state.push(format!("a client cache holding {}", case.cache.join(", ")));
+        }
+        if case.aia {
+            state.push("AIA caIssuers fetching".to_string());
+        }
+        writeln!(
+            text,
+            "This case needs {}, which limbo cannot express: it is exported as its plain view (the served chain only), and the expected result is the reference verdict on that view.\n",
+            state.join(" and ")
+        )
+        .unwrap();
+    }
+    if case.expectations.is_empty() {
+        text.push_str("Documented expectations: none (the seed is silent on this combination; the expected result is the reference verdict).\n");
+    } else {
+        text.push_str("Documented expectations:\n");
+        for expectation in &case.expectations {
+            let verb = match expectation.outcome {
+                ExpectedOutcome::Accept => "accepts",
+                ExpectedOutcome::Reject => "rejects",
+            };
+            writeln!(
+                text,
+                "- client `{}` {verb} ({}): \"{}\"",
+                expectation.client, expectation.seed_file, expectation.quote
+            )
+            .unwrap();
+        }
+    }
+    text
 }
 
 /// Pretty JSON with a final newline: stable bytes for the committed file.

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::markdown::table_cell;
 use crate::{export, Corpus};
 
 /// The directory, relative to the corpus directory, that holds the generated files.
@@ -37,10 +38,6 @@ pub fn render_generated(corpus: &Corpus) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
 /// One table of every case.
 pub fn cases_markdown(corpus: &Corpus) -> String {
     let mut text = String::from(
@@ -69,17 +66,17 @@ included); an anchor must be within its validity, its CA flag is not checked.\n\
         text.push_str(&format!(
             "| `{}` | {} | {} | {} | {} ({}) | {} | {} |\n",
             case.id,
-            cell(&case.served_chain.join(" → ")),
-            cell(&format!(
+            table_cell(&case.served_chain.join(" → ")),
+            table_cell(&format!(
                 "{} = {{{}}}",
                 case.store,
                 case.trust_store.join(", ")
             )),
-            cell(&cache),
+            table_cell(&cache),
             case.time,
             time,
-            cell(&case.reference.summary()),
-            cell(&expectations),
+            table_cell(&case.reference.summary()),
+            table_cell(&expectations),
         ));
     }
     text

@@ -2,7 +2,7 @@
 //! documented expectations, the limbo export, the differential runner and the reports.
 //!
 //! Layout of a corpus directory (`corpus/`):
-//! - `clients.toml`: the vocabulary of documented client behaviours ([`spec::ClientsFile`]);
+//! - `clients.toml`: the vocabulary of documented client behaviours ([`Client`]);
 //! - `scenarios/<name>/topology.toml` + `scenario.toml`: one incident each ([`Scenario`]);
 //! - `generated/`: the committed export ([`generated`]).
 //!
@@ -12,6 +12,7 @@ pub mod case;
 pub mod error;
 pub mod export;
 pub mod generated;
+pub mod markdown;
 pub mod pki;
 pub mod reference;
 pub mod report;
@@ -26,10 +27,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 pub use case::{Case, Expectation};
-pub use error::{CorpusError, Location};
+pub use error::CorpusError;
 pub use reference::ReferenceVerdict;
-pub use scenario::{ExpectationRecord, Scenario};
-pub use spec::{Client, ClientsFile, Outcome};
+pub use scenario::Scenario;
+pub use spec::{Client, ExpectedOutcome};
 
 /// The loaded corpus: scenarios in name order, the client vocabulary, and every case.
 #[derive(Clone, Debug)]
@@ -44,9 +45,17 @@ impl Corpus {
         self.cases.iter().find(|case| case.id == id)
     }
 
+    /// The scenario a case belongs to.
+    pub fn scenario_of(&self, case: &Case) -> &Scenario {
+        self.scenarios
+            .iter()
+            .find(|scenario| scenario.name == case.scenario)
+            .expect("every case comes from a loaded scenario")
+    }
+
     /// Every declared expectation once (a case may carry several, an expectation may select
     /// several cases), with its scenario.
-    pub fn expectations(&self) -> impl Iterator<Item = (&Scenario, &ExpectationRecord)> {
+    pub fn expectations(&self) -> impl Iterator<Item = (&Scenario, &Expectation)> {
         self.scenarios
             .iter()
             .flat_map(|s| s.expectations.iter().map(move |e| (s, e)))
@@ -59,16 +68,32 @@ pub struct LoadOptions {
     /// The seed documents; default `<corpus_dir>/../../shared/seeds` (`../shared` beside the
     /// checkout, as in CI).
     pub seeds_dir: PathBuf,
-    /// Where the generator may cache keys; `None` generates them every time.
+    /// Where the generator may cache keys; `None` generates them every time. Generating RSA-4096
+    /// keys is the slow part, and every scenario shares one seed, so a key label shared across
+    /// scenarios is one cached key.
     pub key_cache_dir: Option<PathBuf>,
+    /// Names of external validators (`--validator-cmd name=...`) that `clients.toml` may list as
+    /// engines, besides the in-process validators.
+    pub extra_validators: Vec<String>,
 }
 
 impl LoadOptions {
     pub fn for_corpus_dir(corpus_dir: &Path) -> LoadOptions {
         LoadOptions {
             seeds_dir: default_seeds_dir(corpus_dir),
-            key_cache_dir: pki::default_key_cache_dir(corpus_dir),
+            key_cache_dir: Some(anchorsmith_generator::default_key_cache_dir()),
+            extra_validators: Vec::new(),
         }
+    }
+
+    /// The validator names `clients.toml` may list: the in-process validators, then the extra
+    /// ones.
+    pub fn validator_names(&self) -> Vec<String> {
+        anchorsmith_validators::in_process_validators()
+            .iter()
+            .map(|validator| validator.name().to_string())
+            .chain(self.extra_validators.iter().cloned())
+            .collect()
     }
 }
 
@@ -89,7 +114,7 @@ pub fn load_corpus(corpus_dir: &Path) -> Result<Corpus, CorpusError> {
 /// Loads the corpus: parses `clients.toml` and every scenario, checks every name, quote and
 /// selector, generates each topology (in parallel) and expands the cases.
 pub fn load_corpus_with(corpus_dir: &Path, options: &LoadOptions) -> Result<Corpus, CorpusError> {
-    let clients = spec::load_clients(&corpus_dir.join("clients.toml"))?;
+    let clients = spec::load_clients(&corpus_dir.join("clients.toml"), &options.validator_names())?;
     let seeds = seeds::Seeds::load(&options.seeds_dir)?;
     let scenario_dirs = scenario_dirs(&corpus_dir.join("scenarios"))?;
     // Check every scenario before generating any keys: a typo fails fast.
@@ -112,16 +137,16 @@ pub fn load_corpus_with(corpus_dir: &Path, options: &LoadOptions) -> Result<Corp
     }
     Ok(Corpus {
         scenarios,
-        clients: clients.clients,
+        clients,
         cases,
     })
 }
 
 /// Scenario directories (those holding a `scenario.toml`), sorted by name.
 fn scenario_dirs(scenarios_dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
-    let io_error = |source| CorpusError::Io {
+    let io_error = |error| CorpusError::Io {
         path: scenarios_dir.to_path_buf(),
-        source,
+        error,
     };
     let mut dirs = Vec::new();
     for entry in std::fs::read_dir(scenarios_dir).map_err(io_error)? {

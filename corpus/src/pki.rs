@@ -1,23 +1,16 @@
 //! A scenario's generated PKI as the corpus sees it: per certificate, the facts the reference
-//! verdict needs (from the topology) and the bytes validators need (from the generator).
+//! verdict and the timeline need (read once from the topology) and the bytes validators need
+//! (the generator's [`GeneratedCert`]).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anchorsmith_generator::{CertSpec, ExtendedKeyUsage, Topology};
+use anchorsmith_generator::{CertSpec, GeneratedCert, Topology};
 
 use crate::error::CorpusError;
 use crate::reference::CertFacts;
 
-/// One generated certificate.
-#[derive(Clone, Debug)]
-pub struct GeneratedCert {
-    pub facts: CertFacts,
-    pub der: Vec<u8>,
-    pub pem: String,
-}
-
-/// All certificates of one scenario, by id, plus the generator's manifest.
+/// All certificates of one scenario, by id, with their reference facts and the manifest.
 #[derive(Clone, Debug)]
 pub struct ScenarioPki {
     pub certs: BTreeMap<String, GeneratedCert>,
@@ -29,6 +22,7 @@ pub struct ScenarioPki {
 }
 
 impl ScenarioPki {
+    /// The reference facts of every certificate, by id.
     pub fn facts(&self) -> &BTreeMap<String, CertFacts> {
         &self.facts
     }
@@ -42,22 +36,9 @@ impl ScenarioPki {
     }
 }
 
-/// The topology's name for an extended key usage (as in the topology file).
-pub fn eku_name(eku: ExtendedKeyUsage) -> &'static str {
-    match eku {
-        ExtendedKeyUsage::ServerAuth => "server-auth",
-        ExtendedKeyUsage::ClientAuth => "client-auth",
-        ExtendedKeyUsage::CodeSigning => "code-signing",
-        ExtendedKeyUsage::EmailProtection => "email-protection",
-        ExtendedKeyUsage::TimeStamping => "time-stamping",
-        ExtendedKeyUsage::OcspSigning => "ocsp-signing",
-        ExtendedKeyUsage::Any => "any",
-    }
-}
-
 /// The reference facts of every certificate of `topology`, read from the declarations (the
 /// generator encodes exactly these).
-pub fn facts_from_topology(topology: &Topology) -> BTreeMap<String, CertFacts> {
+fn facts_from_topology(topology: &Topology) -> BTreeMap<String, CertFacts> {
     topology
         .certs()
         .iter()
@@ -78,22 +59,11 @@ fn facts_of(topology: &Topology, spec: &CertSpec) -> CertFacts {
         is_ca: spec.is_ca(),
         path_len: spec.path_len(),
         dns_names: spec.san_dns().to_vec(),
-        ext_key_usage: spec
-            .ext_key_usages()
-            .unwrap_or(&[])
-            .iter()
-            .map(|eku| eku_name(*eku).to_string())
-            .collect(),
+        ext_key_usage: spec.ext_key_usages().unwrap_or(&[]).to_vec(),
     }
 }
 
-/// Where keys are cached between runs: generating RSA-4096 keys is the slow part, and every
-/// scenario shares the same seed, so a key label shared across scenarios is one cached key.
-pub fn default_key_cache_dir(_corpus_dir: &Path) -> Option<PathBuf> {
-    Some(anchorsmith_generator::default_key_cache_dir())
-}
-
-/// Generates the PKI of `topology`.
+/// Generates the PKI of `topology` and reads its certificates' facts.
 pub fn generate_pki(
     topology: &Topology,
     key_cache_dir: Option<&Path>,
@@ -103,34 +73,22 @@ pub fn generate_pki(
         key_cache_dir: key_cache_dir.map(Path::to_path_buf),
     };
     let pki = anchorsmith_generator::generate(topology, &options).map_err(|error| {
-        CorpusError::Topology {
-            file: topology.origin().to_path_buf(),
-            message: format!("{}: {error}", topology.origin().display()),
+        CorpusError::Generate {
+            topology: topology.origin().to_path_buf(),
+            error,
         }
     })?;
-    let facts = facts_from_topology(topology);
-    let order: Vec<String> = topology.cert_ids().map(str::to_string).collect();
-    let certs = order
-        .iter()
-        .map(|id| {
-            let generated = pki.get(id).ok_or_else(|| CorpusError::Topology {
-                file: topology.origin().to_path_buf(),
-                message: format!("the generator produced no certificate {id}"),
-            })?;
-            Ok((
-                id.clone(),
-                GeneratedCert {
-                    facts: facts[id].clone(),
-                    der: generated.der.clone(),
-                    pem: generated.pem.clone(),
-                },
-            ))
-        })
-        .collect::<Result<BTreeMap<_, _>, CorpusError>>()?;
+    let manifest_json = pki.manifest_json();
+    let order: Vec<String> = pki.certs.iter().map(|cert| cert.id.clone()).collect();
+    let certs = pki
+        .certs
+        .into_iter()
+        .map(|cert| (cert.id.clone(), cert))
+        .collect();
     Ok(ScenarioPki {
         certs,
         order,
-        manifest_json: pki.manifest_json(),
-        facts,
+        manifest_json,
+        facts: facts_from_topology(topology),
     })
 }

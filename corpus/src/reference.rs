@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use anchorsmith_generator::ExtendedKeyUsage;
 use anchorsmith_validators::Usage;
 
 /// What the reference search needs to know about one certificate.
@@ -43,8 +44,8 @@ pub struct CertFacts {
     pub is_ca: bool,
     pub path_len: Option<u32>,
     pub dns_names: Vec<String>,
-    /// Extended key usages as topology names (`server-auth`, `any`, ...); empty = extension absent.
-    pub ext_key_usage: Vec<String>,
+    /// Extended key usages; empty = extension absent.
+    pub ext_key_usage: Vec<ExtendedKeyUsage>,
 }
 
 impl CertFacts {
@@ -70,14 +71,14 @@ impl CertFacts {
 
     fn allows_usage(&self, usage: Usage) -> bool {
         let wanted = match usage {
-            Usage::ServerAuth => "server-auth",
-            Usage::ClientAuth => "client-auth",
+            Usage::ServerAuth => ExtendedKeyUsage::ServerAuth,
+            Usage::ClientAuth => ExtendedKeyUsage::ClientAuth,
         };
         self.ext_key_usage.is_empty()
             || self
                 .ext_key_usage
                 .iter()
-                .any(|eku| eku == wanted || eku == "any")
+                .any(|eku| *eku == wanted || *eku == ExtendedKeyUsage::Any)
     }
 
     fn names_dns(&self, dns_name: &str) -> bool {
@@ -121,8 +122,10 @@ impl ReferenceVerdict {
         }
     }
 
-    /// Limbo's `expected_result`.
-    pub fn limbo_result(&self) -> &'static str {
+    /// Limbo's `expected_result` for this verdict.
+    // MERGE: returns `anchorsmith_validators::limbo::ExpectedResult` (helper V):
+    // `if self.is_accept() { ExpectedResult::Success } else { ExpectedResult::Failure }`.
+    pub fn limbo_expected_result(&self) -> &'static str {
         if self.is_accept() {
             "SUCCESS"
         } else {
@@ -317,7 +320,7 @@ mod tests {
         let mut leaf = cert("leaf", "CN=leaf", "leaf", ("CN=Int", "int"));
         leaf.is_ca = false;
         leaf.dns_names = vec!["www.example.test".into()];
-        leaf.ext_key_usage = vec!["server-auth".into()];
+        leaf.ext_key_usage = vec![ExtendedKeyUsage::ServerAuth];
         [old, new, cross, int, leaf]
             .into_iter()
             .map(|c| (c.id.clone(), c))

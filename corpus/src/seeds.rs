@@ -17,16 +17,16 @@ pub struct Seeds {
 impl Seeds {
     /// Reads every file of `dir`.
     pub fn load(dir: &Path) -> Result<Seeds, CorpusError> {
-        let entries = std::fs::read_dir(dir).map_err(|source| CorpusError::Io {
+        let entries = std::fs::read_dir(dir).map_err(|error| CorpusError::Io {
             path: dir.to_path_buf(),
-            source,
+            error,
         })?;
         let mut normalised = BTreeMap::new();
         for entry in entries {
             let path = entry
-                .map_err(|source| CorpusError::Io {
+                .map_err(|error| CorpusError::Io {
                     path: dir.to_path_buf(),
-                    source,
+                    error,
                 })?
                 .path();
             if path.is_file() {

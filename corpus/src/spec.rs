@@ -1,16 +1,23 @@
-//! The shape of `scenario.toml` (serde, with source spans) and of `clients.toml`.
+//! The shape of `scenario.toml` and of `clients.toml` (serde), and the loading of the client
+//! vocabulary.
 //!
-//! These types only describe the files; resolving names against the topology, the clients and
-//! the seeds happens in [`crate::scenario`], which turns spans into file:line:column errors.
+//! Every value a later check can reject (a name, a certificate id, a selector, a quote, a seed
+//! file, a time) is kept with its source span (`toml::Spanned`), map keys included, so the check
+//! reports a [`Diagnostic`] at exactly that value. Resolving names against the topology, the
+//! clients and the seeds happens in [`crate::scenario`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use anchorsmith_diagnostics::{Code, Diagnostic};
 use anchorsmith_validators::Usage;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::error::{read_to_string, toml_error, CorpusError};
+use crate::error::{parse_toml_file, CorpusError};
+
+/// A named list of certificate ids (a chain, a store, a cache), each id with its span.
+pub type IdList = Spanned<Vec<Spanned<String>>>;
 
 /// A whole `scenario.toml`.
 #[derive(Debug, Deserialize)]
@@ -19,13 +26,13 @@ pub struct ScenarioFile {
     pub scenario: ScenarioHeader,
     /// Chains exactly as the server sends them: peer first, order and extras kept.
     #[serde(default)]
-    pub chains: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+    pub chains: BTreeMap<Spanned<String>, IdList>,
     /// Trust stores: lists of certificate ids treated as anchors.
     #[serde(default)]
-    pub stores: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+    pub stores: BTreeMap<Spanned<String>, IdList>,
     /// Validation times: instant expressions against the topology's `[instants]`.
     #[serde(default)]
-    pub times: BTreeMap<String, Spanned<String>>,
+    pub times: BTreeMap<Spanned<String>, Spanned<String>>,
     /// What an AIA-fetching client downloads: URL -> certificate id.
     #[serde(default)]
     pub aia_repository: BTreeMap<String, Spanned<String>>,
@@ -55,104 +62,115 @@ pub struct CaseBlock {
     pub times: Vec<Spanned<String>>,
     /// Lists of certificate ids the client already holds; default: one empty cache.
     #[serde(default = "no_cache")]
-    pub caches: Vec<Spanned<Vec<Spanned<String>>>>,
+    pub caches: Vec<IdList>,
     /// Whether the client may fetch AIA caIssuers; default: `[false]`.
     #[serde(default = "no_aia")]
-    pub aia: Vec<bool>,
+    pub aia: Spanned<Vec<bool>>,
     pub dns_name: String,
     pub usage: Usage,
 }
 
-fn no_cache() -> Vec<Spanned<Vec<Spanned<String>>>> {
+fn no_cache() -> Vec<IdList> {
     vec![Spanned::new(0..0, Vec::new())]
 }
 
-fn no_aia() -> Vec<bool> {
-    vec![false]
+fn no_aia() -> Spanned<Vec<bool>> {
+    Spanned::new(0..0, vec![false])
 }
 
-/// The outcome a document reports for a client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// The outcome a seed document reports for a client.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+#[strum(serialize_all = "kebab-case")]
+pub enum ExpectedOutcome {
     Accept,
     Reject,
 }
 
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Accept => "accept",
-            Outcome::Reject => "reject",
-        }
-    }
-}
-
-/// One `[[expectations]]` table. Selector fields left out match any case.
+/// One `[[expectations]]` table as written. Selector fields left out match any case.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectationSpec {
     pub chain: Option<Spanned<String>>,
     pub store: Option<Spanned<String>>,
     pub time: Option<Spanned<String>>,
-    pub cache: Option<Spanned<Vec<Spanned<String>>>>,
+    pub cache: Option<IdList>,
     pub aia: Option<bool>,
     pub client: Spanned<String>,
-    pub outcome: Outcome,
+    pub outcome: ExpectedOutcome,
     /// Defaults to the scenario's seed file.
     pub seed_file: Option<Spanned<String>>,
     /// The sentence the expectation rests on, verbatim from the seed file.
     pub quote: Spanned<String>,
 }
 
-/// `clients.toml`: the vocabulary of documented client behaviours.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// `clients.toml` as written.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ClientsFile {
-    pub clients: BTreeMap<String, Client>,
+struct ClientsFile {
+    clients: BTreeMap<String, ClientSpec>,
 }
 
-/// One documented client behaviour.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// One `[clients.<name>]` table as written.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ClientSpec {
+    description: String,
+    engines: Vec<Spanned<String>>,
+}
+
+/// One documented client behaviour from `clients.toml`.
+#[derive(Clone, Debug, Serialize)]
 pub struct Client {
     pub description: String,
     /// Validators whose verdicts are compared with this client's documented outcomes.
     pub engines: Vec<String>,
 }
 
-/// The validator names `clients.toml` may list (the in-process validators).
-pub const KNOWN_ENGINES: [&str; 4] = [
-    "rustls-webpki",
-    "openssl",
-    "openssl-partial-chain",
-    "openssl-strict",
-];
-
-/// Parses a TOML file into `T`, with positioned errors.
-pub fn parse_file<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(T, String), CorpusError> {
-    let text = read_to_string(path)?;
-    let value = toml::from_str::<T>(&text).map_err(|error| toml_error(path, &text, &error))?;
-    Ok((value, text))
-}
-
-/// Loads `clients.toml` and checks that every engine is a known validator name.
-pub fn load_clients(path: &Path) -> Result<ClientsFile, CorpusError> {
-    let (clients, text): (ClientsFile, String) = parse_file(path)?;
-    for (name, client) in &clients.clients {
-        for engine in &client.engines {
-            if !KNOWN_ENGINES.contains(&engine.as_str()) {
-                let offset = text.find(&format!("\"{engine}\"")).unwrap_or(0);
-                return Err(CorpusError::invalid(
-                    crate::error::Location::at(path, &text, offset),
-                    format!("clients.{name}.engines"),
-                    format!(
-                        "unknown engine {engine:?} (known: {})",
-                        KNOWN_ENGINES.join(", ")
-                    ),
-                ));
+/// Loads `clients.toml` (client name → behaviour) and checks that every engine is one of
+/// `validators`: the in-process validators and any external harness named on the command line.
+pub fn load_clients(
+    path: &Path,
+    validators: &[String],
+) -> Result<BTreeMap<String, Client>, CorpusError> {
+    let (file, text): (ClientsFile, String) = parse_toml_file(path)?;
+    let mut clients = BTreeMap::new();
+    for (name, spec) in file.clients {
+        for (index, engine) in spec.engines.iter().enumerate() {
+            if !validators.contains(engine.get_ref()) {
+                return Err(Diagnostic::at(
+                    Code::UnknownName,
+                    path,
+                    &text,
+                    engine.span(),
+                    format!("unknown engine {:?}", engine.get_ref()),
+                )
+                .field(format!("clients.{name}.engines[{index}]"))
+                .help(format!("known validators: {}", validators.join(", ")))
+                .into());
             }
         }
+        let engines = spec.engines.into_iter().map(Spanned::into_inner).collect();
+        clients.insert(
+            name,
+            Client {
+                description: spec.description,
+                engines,
+            },
+        );
     }
     Ok(clients)
 }
@@ -162,13 +180,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unknown_field_is_reported_with_its_line() {
+    fn unknown_field_is_reported_with_its_line_and_field() {
         let text = "[scenario]\nseed_file = \"x\"\ntitle = \"t\"\ndescription = \"d\"\ndiagram = \"\"\nwhy_it_matters = \"w\"\nbogus = 1\n";
-        let error = toml::from_str::<ScenarioFile>(text).unwrap_err();
-        let error = toml_error(Path::new("s.toml"), text, &error);
-        let message = error.to_string();
-        assert!(message.starts_with("s.toml:7:"), "{message}");
-        assert!(message.contains("bogus"), "{message}");
+        let error = anchorsmith_diagnostics::parse_toml::<ScenarioFile>(Path::new("s.toml"), text)
+            .unwrap_err();
+        assert_eq!(error.code, Code::Shape);
+        assert_eq!(error.line, 7);
+        assert_eq!(error.field.as_deref(), Some("scenario.bogus"));
+        assert!(error.message.contains("bogus"), "{error}");
     }
 
     #[test]
@@ -177,7 +196,43 @@ mod tests {
         let block: CaseBlock = toml::from_str(text).unwrap();
         assert_eq!(block.caches.len(), 1);
         assert!(block.caches[0].get_ref().is_empty());
-        assert_eq!(block.aia, vec![false]);
+        assert_eq!(*block.aia.get_ref(), vec![false]);
         assert_eq!(block.usage, Usage::ServerAuth);
+    }
+
+    #[test]
+    fn table_keys_keep_their_spans() {
+        let text = "[scenario]\nseed_file = \"x\"\ntitle = \"t\"\ndescription = \"d\"\ndiagram = \"\"\nwhy_it_matters = \"w\"\n[chains]\nfull = [\"leaf\"]\n";
+        let file: ScenarioFile = toml::from_str(text).unwrap();
+        let (name, _) = file.chains.iter().next().unwrap();
+        assert_eq!(&text[name.span()], "full");
+        assert!(file.chains.contains_key("full"));
+    }
+
+    #[test]
+    fn expected_outcome_spellings_come_from_one_derive() {
+        assert_eq!(ExpectedOutcome::Accept.to_string(), "accept");
+        assert_eq!(<&str>::from(ExpectedOutcome::Reject), "reject");
+        let parsed: ExpectationSpec =
+            toml::from_str("client = \"c\"\noutcome = \"reject\"\nquote = \"q\"\n").unwrap();
+        assert_eq!(parsed.outcome, ExpectedOutcome::Reject);
+    }
+
+    #[test]
+    fn an_unknown_engine_points_at_the_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clients.toml");
+        let text = "[clients.a]\ndescription = \"d\"\nengines = [\"openssl\", \"go\"]\n";
+        std::fs::write(&path, text).unwrap();
+        let known = vec!["openssl".to_string()];
+        let error = load_clients(&path, &known).unwrap_err();
+        let diagnostic = error.diagnostic().expect("a located error");
+        assert_eq!(diagnostic.code, Code::UnknownName);
+        assert_eq!((diagnostic.line, diagnostic.column), (3, 23));
+        assert_eq!(diagnostic.field.as_deref(), Some("clients.a.engines[1]"));
+        // An external harness named on the command line is a known engine.
+        let known = vec!["openssl".to_string(), "go".to_string()];
+        let clients = load_clients(&path, &known).unwrap();
+        assert_eq!(clients["a"].engines, ["openssl", "go"]);
     }
 }

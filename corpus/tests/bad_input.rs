@@ -1,10 +1,11 @@
-//! Bad scenario input: every error names the file, the line (and column) and the field. Each test
-//! loads a tiny corpus in a temporary directory (P-256 keys, so generation is instant) with one
-//! line changed.
+//! Bad scenario input: every error is a located diagnostic (file, line, column, field, a typed
+//! code, and the source line with a caret under the fault). Each test loads a tiny corpus in a
+//! temporary directory (P-256 keys, so generation is instant) with one line changed.
 
 use std::path::Path;
 
-use anchorsmith_corpus::{load_corpus_with, CorpusError, LoadOptions};
+use anchorsmith_corpus::{load_corpus_with, Corpus, CorpusError, LoadOptions};
+use anchorsmith_diagnostics::{Code, Diagnostic};
 
 const SEED: &str = "The short chain works.\nThe long chain\n   fails after “expiry”.\n";
 
@@ -89,8 +90,9 @@ outcome = "reject"
 quote = "The long chain fails after “expiry”."
 "#;
 
-/// Writes the tiny corpus with `edit` applied to scenario.toml and loads it.
-fn load_with(edit: impl Fn(&str) -> String) -> Result<anchorsmith_corpus::Corpus, CorpusError> {
+/// Writes the tiny corpus with `clients` as clients.toml and `scenario` as scenario.toml, and
+/// loads it, allowing `extra_validators` as engines.
+fn load(clients: &str, scenario: &str, extra_validators: &[&str]) -> Result<Corpus, CorpusError> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let write = |path: &Path, text: &str| {
@@ -98,34 +100,120 @@ fn load_with(edit: impl Fn(&str) -> String) -> Result<anchorsmith_corpus::Corpus
         std::fs::write(path, text).unwrap();
     };
     write(&root.join("seeds/000_test.txt"), SEED);
-    write(&root.join("corpus/clients.toml"), CLIENTS);
+    write(&root.join("corpus/clients.toml"), clients);
     write(&root.join("corpus/scenarios/tiny/topology.toml"), TOPOLOGY);
-    write(
-        &root.join("corpus/scenarios/tiny/scenario.toml"),
-        &edit(SCENARIO),
-    );
+    write(&root.join("corpus/scenarios/tiny/scenario.toml"), scenario);
     let options = LoadOptions {
         seeds_dir: root.join("seeds"),
         key_cache_dir: None,
+        extra_validators: extra_validators
+            .iter()
+            .map(|name| name.to_string())
+            .collect(),
     };
     load_corpus_with(&root.join("corpus"), &options)
 }
 
-/// The error of a load with `from` replaced by `to`; asserts it points at `line` and `field`.
-fn expect_error(from: &str, to: &str, line: usize, field: &str) -> String {
+/// The tiny corpus with `edit` applied to scenario.toml.
+fn load_with(edit: impl Fn(&str) -> String) -> Result<Corpus, CorpusError> {
+    load(CLIENTS, &edit(SCENARIO), &[])
+}
+
+/// Where a diagnostic must point, and what it must say.
+struct Expected<'a> {
+    file: &'a str,
+    code: Code,
+    line: usize,
+    column: usize,
+    field: &'a str,
+    /// The source line the rendering must show (the edited text).
+    source_line: &'a str,
+}
+
+/// Asserts that `error` is a diagnostic as `expected`, rendered with its source line and a
+/// caret under the column, and returns it.
+fn assert_diagnostic(error: CorpusError, expected: &Expected<'_>) -> Diagnostic {
+    assert!(error.is_bad_input(), "{error}");
+    let Some(diagnostic) = error.diagnostic().cloned() else {
+        panic!("not a located diagnostic: {error}");
+    };
+    assert!(
+        diagnostic.file.ends_with(expected.file),
+        "{}",
+        diagnostic.file.display()
+    );
+    assert_eq!(diagnostic.code, expected.code, "{diagnostic}");
+    assert_eq!(
+        (diagnostic.line, diagnostic.column),
+        (expected.line, expected.column),
+        "{diagnostic}"
+    );
+    assert_eq!(
+        diagnostic.field.as_deref(),
+        Some(expected.field),
+        "{diagnostic}"
+    );
+    let rendered = diagnostic.to_string();
+    assert!(
+        rendered.contains(&format!("error[{}]", expected.code)),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains(&format!(
+            "{}:{}:{}",
+            expected.file, expected.line, expected.column
+        )),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains(&format!("field `{}`", expected.field)),
+        "{rendered}"
+    );
+    // The source line, numbered, then a caret line whose first `^` is under the column.
+    let lines: Vec<&str> = rendered.lines().collect();
+    let numbered = format!("{} | {}", expected.line, expected.source_line);
+    let at = lines
+        .iter()
+        .position(|line| line.trim_start() == numbered)
+        .unwrap_or_else(|| panic!("no line `{numbered}` in:\n{rendered}"));
+    let source_start = lines[at].find(" | ").unwrap() + 3;
+    let carets = lines[at + 1];
+    let caret = carets
+        .find('^')
+        .unwrap_or_else(|| panic!("no caret under line {}:\n{rendered}", expected.line));
+    let before_caret = carets[source_start..caret].chars().count();
+    assert_eq!(
+        before_caret + 1,
+        expected.column,
+        "caret not under column {}:\n{rendered}",
+        expected.column
+    );
+    diagnostic
+}
+
+/// The diagnostic of a load with `from` replaced by `to` in scenario.toml.
+fn expect_error(from: &str, to: &str, expected: Expected<'_>) -> Diagnostic {
     assert!(SCENARIO.contains(from), "test edit does not apply: {from}");
     let error = load_with(|text| text.replacen(from, to, 1)).expect_err("must fail");
-    let message = error.to_string();
-    assert!(
-        message.contains(&format!("scenario.toml:{line}:")),
-        "expected line {line}: {message}"
-    );
-    assert!(
-        message.contains(&format!("field `{field}`")),
-        "expected field {field}: {message}"
-    );
-    assert!(error.is_bad_input());
-    message
+    assert_diagnostic(error, &expected)
+}
+
+/// An [`Expected`] in scenario.toml.
+fn at<'a>(
+    code: Code,
+    line: usize,
+    column: usize,
+    field: &'a str,
+    source_line: &'a str,
+) -> Expected<'a> {
+    Expected {
+        file: "scenario.toml",
+        code,
+        line,
+        column,
+        field,
+        source_line,
+    }
 }
 
 #[test]
@@ -134,6 +222,13 @@ fn the_tiny_corpus_loads() {
     assert_eq!(corpus.cases.len(), 8);
     let case = corpus.case("tiny::full::store-root::at-after").unwrap();
     assert_eq!(case.expectations.len(), 1);
+    assert_eq!(
+        case.expectations[0].case_ids,
+        [
+            "tiny::full::store-root::at-after",
+            "tiny::full::store-root::at-after::cache-int"
+        ]
+    );
     assert!(
         !case.reference.is_accept(),
         "an expired anchor fails the reference"
@@ -147,109 +242,189 @@ fn the_tiny_corpus_loads() {
 
 #[test]
 fn unknown_chain_in_cases() {
-    let message = expect_error(
+    let line = r#"chains = ["full", "leaf-onyl"]"#;
+    let diagnostic = expect_error(
         r#"chains = ["full", "leaf-only"]"#,
-        r#"chains = ["full", "leaf-onyl"]"#,
-        20,
-        "cases[0].chains",
+        line,
+        at(Code::UnknownName, 20, 19, "cases[0].chains[1]", line),
     );
-    assert!(message.contains("unknown chain \"leaf-onyl\""), "{message}");
+    assert_eq!(diagnostic.message, "unknown chain \"leaf-onyl\"");
+    assert_eq!(diagnostic.help.as_deref(), Some("known: full, leaf-only"));
 }
 
 #[test]
 fn unknown_certificate_id_in_a_chain() {
-    let message = expect_error(
+    let line = r#"full = ["leaf", "intermediate"]"#;
+    let diagnostic = expect_error(
         r#"full = ["leaf", "int"]"#,
-        r#"full = ["leaf", "intermediate"]"#,
-        9,
-        "chains.full[1]",
+        line,
+        at(Code::UnknownName, 9, 17, "chains.full[1]", line),
     );
-    assert!(
-        message.contains("unknown certificate id \"intermediate\""),
-        "{message}"
+    assert_eq!(
+        diagnostic.message,
+        "unknown certificate id \"intermediate\""
     );
+    assert_eq!(diagnostic.help.as_deref(), Some("known: root, int, leaf"));
 }
 
 #[test]
 fn unknown_certificate_id_in_a_cache() {
+    let line = r#"caches = [[], ["nope"]]"#;
     expect_error(
         r#"caches = [[], ["int"]]"#,
-        r#"caches = [[], ["nope"]]"#,
-        23,
-        "cases[0].caches[1][0]",
+        line,
+        at(Code::UnknownName, 23, 16, "cases[0].caches[1][0]", line),
+    );
+}
+
+#[test]
+fn a_name_that_cannot_be_a_case_id_component_is_located_at_its_key() {
+    let line = r#"9leaf = ["leaf"]"#;
+    let diagnostic = expect_error(
+        r#"leaf-only = ["leaf"]"#,
+        line,
+        at(Code::InvalidValue, 10, 1, "chains.9leaf", line),
+    );
+    assert!(
+        diagnostic.message.contains("case-id components"),
+        "{diagnostic}"
     );
 }
 
 #[test]
 fn unknown_time_expression() {
+    let line = r#"at-after = "expiri + 1d""#;
     expect_error(
         r#"at-after = "expiry + 1d""#,
-        r#"at-after = "expiri + 1d""#,
-        17,
-        "times.at-after",
+        line,
+        at(Code::InvalidValue, 17, 12, "times.at-after", line),
+    );
+}
+
+#[test]
+fn aia_without_a_repository() {
+    let line = "aia = [false, true]";
+    expect_error(
+        "usage = \"server-auth\"",
+        &format!("usage = \"server-auth\"\n{line}"),
+        at(Code::InvalidValue, 26, 7, "cases[0].aia", line),
     );
 }
 
 #[test]
 fn unknown_client() {
+    let line = r#"client = "android""#;
     expect_error(
         r#"client = "path-builder""#,
-        r#"client = "android""#,
-        30,
-        "expectations[0].client",
+        line,
+        at(Code::UnknownName, 30, 10, "expectations[0].client", line),
     );
 }
 
 #[test]
 fn unknown_seed_file() {
-    expect_error(
+    let line = r#"seed_file = "999.txt""#;
+    let diagnostic = expect_error(
         r#"seed_file = "000_test.txt""#,
-        r#"seed_file = "999.txt""#,
-        2,
-        "scenario.seed_file",
+        line,
+        at(Code::UnknownName, 2, 13, "scenario.seed_file", line),
     );
+    assert_eq!(diagnostic.help.as_deref(), Some("known: 000_test.txt"));
 }
 
 #[test]
 fn quote_not_in_the_seed() {
     // Straight quotes instead of the seed's curly ones: not verbatim.
-    let message = expect_error(
-        "fails after “expiry”.",
-        "fails after \\\"expiry\\\".",
-        32,
-        "expectations[0].quote",
+    let line = r#"quote = "The long chain fails after \"expiry\".""#;
+    let diagnostic = expect_error(
+        "quote = \"The long chain fails after “expiry”.\"",
+        line,
+        at(Code::Quote, 32, 9, "expectations[0].quote", line),
     );
-    assert!(message.contains("000_test.txt"), "{message}");
+    assert!(diagnostic.message.contains("000_test.txt"), "{diagnostic}");
 }
 
 #[test]
 fn expectation_selecting_no_case() {
-    let message = expect_error(
+    let diagnostic = expect_error(
         r#"time = "at-after""#,
         "time = \"at-after\"\naia = true",
-        27,
-        "expectations[0]",
+        at(
+            Code::InvalidValue,
+            27,
+            1,
+            "expectations[0]",
+            "[[expectations]]",
+        ),
     );
-    assert!(message.contains("selects no case"), "{message}");
+    assert!(
+        diagnostic.message.contains("selects no case"),
+        "{diagnostic}"
+    );
 }
 
 #[test]
 fn duplicate_case_ids() {
     let duplicate = "usage = \"server-auth\"\n\n[[cases]]\nchains = [\"full\"]\nstores = [\"root\"]\ntimes = [\"at-before\"]\ndns_name = \"x.test\"\nusage = \"server-auth\"";
-    let message = expect_error("usage = \"server-auth\"", duplicate, 27, "cases[1]");
-    assert!(
-        message.contains("duplicate case id tiny::full::store-root::at-before"),
-        "{message}"
+    let diagnostic = expect_error(
+        "usage = \"server-auth\"",
+        duplicate,
+        at(Code::Duplicate, 27, 1, "cases[1]", "[[cases]]"),
+    );
+    assert_eq!(
+        diagnostic.message,
+        "duplicate case id tiny::full::store-root::at-before (first produced at line 19)"
     );
 }
 
 #[test]
-fn malformed_toml_and_unknown_fields_name_the_line() {
-    let error = load_with(|text| text.replacen("outcome = \"reject\"", "outcome = \"maybe\"", 1))
-        .unwrap_err();
-    assert!(error.to_string().contains("scenario.toml:31:"), "{error}");
-    let error = load_with(|text| text.replacen("dns_name =", "dns-name =", 1)).unwrap_err();
-    assert!(error.to_string().contains("dns-name"), "{error}");
+fn malformed_toml_and_unknown_fields_are_located_by_the_parser() {
+    let line = r#"outcome = "maybe""#;
+    expect_error(
+        r#"outcome = "reject""#,
+        line,
+        at(Code::Shape, 31, 11, "expectations[0].outcome", line),
+    );
+    let line = r#"dns-name = "www.example.test""#;
+    let diagnostic = expect_error(
+        r#"dns_name = "www.example.test""#,
+        line,
+        at(Code::Shape, 24, 1, "cases[0].dns-name", line),
+    );
+    assert!(diagnostic.message.contains("dns-name"), "{diagnostic}");
     let error = load_with(|text| text.replacen("[stores]", "[stores", 1)).unwrap_err();
-    assert!(error.to_string().contains("scenario.toml:12:"), "{error}");
+    let diagnostic = error.diagnostic().expect("located");
+    assert_eq!((diagnostic.code, diagnostic.line), (Code::Syntax, 12));
+    assert!(
+        diagnostic.to_string().contains("12 | [stores"),
+        "{diagnostic}"
+    );
+}
+
+#[test]
+fn engines_are_validators_and_an_external_harness_can_be_one() {
+    let clients = CLIENTS.replace(r#""openssl"]"#, r#""openssl", "go"]"#);
+    let error = load(&clients, SCENARIO, &[]).expect_err("go is not known without --validator-cmd");
+    let line = r#"engines = ["rustls-webpki", "openssl", "go"]"#;
+    let expected = Expected {
+        file: "clients.toml",
+        code: Code::UnknownName,
+        line: 4,
+        column: 40,
+        field: "clients.path-builder.engines[2]",
+        source_line: line,
+    };
+    let diagnostic = assert_diagnostic(error, &expected);
+    assert!(
+        diagnostic
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("openssl-strict")),
+        "{diagnostic}"
+    );
+    let corpus = load(&clients, SCENARIO, &["go"]).expect("an external harness is an engine");
+    assert_eq!(
+        corpus.clients["path-builder"].engines,
+        ["rustls-webpki", "openssl", "go"]
+    );
 }

@@ -276,29 +276,24 @@ pub fn parse_toml<T: DeserializeOwned>(file: &Path, source: &str) -> Result<T, D
     let deserializer = toml::Deserializer::parse(source)
         .map_err(|error| toml_diagnostic(Code::Syntax, file, source, &error))?;
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        toml_diagnostic(Code::Shape, file, source, error.inner()).field(field_path(error.path()))
+        let field = field_path(error.path());
+        toml_diagnostic(Code::Shape, file, source, error.inner()).field(field)
     })
 }
 
-/// The path as `cert[1].key`, without the private segments through which `toml::Spanned`
-/// deserializes its value (`$__serde_spanned_private_value`); empty for the document itself.
+/// The path the deserializer walked, as the file spells it: without the private field through
+/// which `toml::Spanned` deserializes its value, and empty at the root.
 fn field_path(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut field = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Map { key } if key.starts_with("$__serde_spanned_private") => {}
-            Segment::Seq { index } => field.push_str(&format!("[{index}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                if !field.is_empty() {
-                    field.push('.');
-                }
-                field.push_str(key);
-            }
-            Segment::Unknown => field.push_str(if field.is_empty() { "?" } else { ".?" }),
-        }
+    const SPANNED_VALUE: &str = "$__serde_spanned_private_value";
+    let field = path.to_string();
+    if field == "." {
+        return String::new();
     }
     field
+        .split('.')
+        .filter(|segment| *segment != SPANNED_VALUE)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// A `toml` error as a diagnostic with `code`, at the span `toml` reports.
@@ -320,7 +315,12 @@ pub fn toml_diagnostic(
 pub fn parse_json<T: DeserializeOwned>(file: &Path, source: &str) -> Result<T, Diagnostic> {
     let mut deserializer = serde_json::Deserializer::from_str(source);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        json_diagnostic(file, source, error.inner()).field(field_path(error.path()))
+        let field = error.path().to_string();
+        json_diagnostic(file, source, error.inner()).field(if field == "." {
+            String::new()
+        } else {
+            field
+        })
     })?;
     // Trailing characters after the document.
     deserializer
@@ -393,16 +393,15 @@ mod tests {
     }
 
     #[test]
-    fn spanned_values_do_not_show_in_field_paths() {
+    fn field_paths_look_through_spanned_values() {
         #[derive(Debug, serde::Deserialize)]
         #[allow(dead_code)]
-        struct Spanned {
-            cert: Vec<std::collections::BTreeMap<String, toml::Spanned<Key>>>,
+        struct Spans {
+            cert: Vec<toml::Spanned<Cert>>,
         }
-        let source = "[[cert]]\nkey = \"rsa-2048\"\n[[cert]]\nkey = \"dsa\"\n";
-        let error = parse_toml::<Spanned>(Path::new(FILE), source).unwrap_err();
-        assert_eq!(error.field.as_deref(), Some("cert[1].key"));
-        assert_eq!((error.line, error.column), (4, 7));
+        let source = "[[cert]]\nid = \"a\"\nkey = \"rsa-1024\"\n";
+        let error = parse_toml::<Spans>(Path::new(FILE), source).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("cert[0].key"));
     }
 
     #[test]

@@ -1,21 +1,23 @@
-//! `cargo xtask corpus`: load the corpus (corpus/scenarios/ + clients.toml), regenerate the
-//! committed export (corpus/generated/), run every case through every validator, and write the
-//! reports (results/<validator>.json, matrix.md, differences.md, report.html) to `--out`.
+//! `cargo xtask corpus`: load and check every input (the scenarios, `clients.toml`,
+//! `questions.toml`, the flags), then run every case through every validator and write the reports
+//! (results/<validator>.json, matrix.md, differences.md, report.html) to `--out`. A plain run
+//! writes nothing else: the source tree, `git status` included, stays as it was.
 //!
-//! `--check` regenerates in memory and fails (exit 1) when the committed files drifted;
-//! `--bless` writes them. Bad scenario input exits 2 with file:line:column and field.
+//! The committed export (`corpus/generated/`) changes only with `--bless`, which regenerates it
+//! without running validators; `--check` fails (exit 1) when it is stale, as `cargo test` does,
+//! and a plain run says so. `--check` also checks `questions.toml`. Bad input of any kind exits 2
+//! before any validator runs.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
 use std::time::{Duration, Instant};
 
 use anchorsmith_corpus::generated::{check_generated, render_generated, write_generated};
 use anchorsmith_corpus::report::{
-    load_questions, render_differences_md, render_html, render_matrix_md, render_summary_table,
-    RunReport,
+    parse_questions, render_differences_md, render_html, render_matrix_md, render_summary_table,
+    Question, RunPlan, RunReport,
 };
-use anchorsmith_corpus::{load_corpus, Case, Corpus};
+use anchorsmith_corpus::{load_corpus_with, Case, Corpus, LoadOptions};
 use anchorsmith_validators::runner::RunResults;
 use anchorsmith_validators::ValidationInput;
 
@@ -24,40 +26,39 @@ use crate::{project_root, BadInput, CorpusArgs};
 
 pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
     let corpus_dir = project_root().join("corpus");
-    let corpus = load(&corpus_dir)?;
-    let rendered = render_generated(&corpus);
-    if args.check {
-        return check(&corpus_dir, &rendered);
+    if args.check || args.bless {
+        let corpus = load(&corpus_dir, Vec::new())?;
+        return if args.check {
+            // A renamed case must not leave questions.toml behind unnoticed.
+            load_questions(&corpus_dir.join("questions.toml"), &corpus)?;
+            check(&corpus_dir, &corpus)
+        } else {
+            bless(&corpus_dir, &corpus)
+        };
     }
-    bless(&corpus_dir, &rendered)?;
-    if args.bless {
-        return Ok(());
-    }
-    print_summary(&corpus);
+    // Every input is read and checked here, before the first validation.
     let timeout = Duration::from_secs(args.timeout);
     let validators = select_validators(&args.validator_cmd, &[], timeout)?;
-    let selected: Vec<&Case> = corpus
-        .cases
+    // clients.toml may name an external harness as an engine.
+    let validator_names: Vec<String> = validators
         .iter()
-        .filter(|case| {
-            args.filter
-                .as_deref()
-                .is_none_or(|text| case.id.contains(text))
-        })
+        .map(|validator| validator.name().to_string())
         .collect();
-    if selected.is_empty() {
-        return Err(BadInput(anyhow::anyhow!("--filter matches no case id")).into());
-    }
+    let corpus = load(&corpus_dir, validator_names)?;
+    let questions = load_questions(&corpus_dir.join("questions.toml"), &corpus)?;
+    let selected = select_cases(&corpus, args.filter.as_deref())?;
+    let plan = RunPlan::new(&corpus, &selected, questions);
+    print_summary(&corpus);
+    note_stale_export(&corpus_dir, &corpus);
+
     let inputs: Vec<ValidationInput> = selected
         .iter()
         .map(|case| case.to_validation_input())
         .collect();
     let started = Instant::now();
     let results = run_with_progress(&validators, &inputs, timeout);
-    let mut report = RunReport::new(&corpus, &selected, &results);
-    report.questions = load_questions(&corpus_dir.join("questions.toml"), &corpus)
-        .map_err(|error| BadInput(anyhow::anyhow!(error)))?;
-    let files = report_files(&report, &selected, &results);
+    let report = RunReport::new(plan, &results);
+    let files = report_files(&report, &results);
     let out = crate::resolve_out(&args.out);
     write_files(&out, &files)?;
     remove_stale(&out, "results", &files)?;
@@ -71,13 +72,50 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Loads the corpus; input errors become [`BadInput`] (exit status 2).
+fn load(corpus_dir: &Path, extra_validators: Vec<String>) -> anyhow::Result<Corpus> {
+    let options = LoadOptions {
+        extra_validators,
+        ..LoadOptions::for_corpus_dir(corpus_dir)
+    };
+    load_corpus_with(corpus_dir, &options).map_err(|error| {
+        if error.is_bad_input() {
+            anyhow::Error::new(BadInput(anyhow::Error::new(error)))
+        } else {
+            anyhow::Error::new(error)
+        }
+    })
+}
+
+/// Reads `questions.toml` and checks its case ids against the whole corpus (a `--filter` may
+/// leave some out of the run; they are then not answered). Errors are bad input.
+fn load_questions(path: &Path, corpus: &Corpus) -> anyhow::Result<Vec<Question>> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|error| BadInput(anyhow::anyhow!("{}: {error}", path.display())))?;
+    let case_ids: BTreeSet<&str> = corpus.cases.iter().map(|case| case.id.as_str()).collect();
+    // Errors name the file as the user knows it, from the project root.
+    let shown = path.strip_prefix(project_root()).unwrap_or(path);
+    parse_questions(shown, &source, &case_ids)
+        .map_err(|diagnostic| BadInput(anyhow::Error::new(diagnostic)).into())
+}
+
+/// The cases whose id contains `filter` (all without one); none is bad input.
+fn select_cases<'a>(corpus: &'a Corpus, filter: Option<&str>) -> anyhow::Result<Vec<&'a Case>> {
+    let selected: Vec<&Case> = corpus
+        .cases
+        .iter()
+        .filter(|case| filter.is_none_or(|text| case.id.contains(text)))
+        .collect();
+    if selected.is_empty() {
+        return Err(BadInput(anyhow::anyhow!("--filter matches no case id")).into());
+    }
+    Ok(selected)
+}
+
 /// Everything written to `--out`, rendered in memory first.
-fn report_files(
-    report: &RunReport,
-    cases: &[&Case],
-    results: &RunResults,
-) -> Vec<(PathBuf, String)> {
-    let ids: Vec<&str> = cases.iter().map(|case| case.id.as_str()).collect();
+fn report_files(report: &RunReport, results: &RunResults) -> Vec<(PathBuf, String)> {
+    // MERGE: helper V keys verdicts by case id; `to_limbo_results` may then need no ids.
+    let ids: Vec<&str> = report.rows.iter().map(|row| row.id.as_str()).collect();
     let mut files: Vec<(PathBuf, String)> = results
         .runs
         .iter()
@@ -96,27 +134,18 @@ fn report_files(
     files
 }
 
-/// Loads the corpus; input errors become [`BadInput`] (exit status 2).
-fn load(corpus_dir: &Path) -> anyhow::Result<Corpus> {
-    load_corpus(corpus_dir).map_err(|error| {
-        if error.is_bad_input() {
-            anyhow::Error::new(BadInput(anyhow::Error::new(error)))
-        } else {
-            anyhow::Error::new(error)
-        }
-    })
-}
-
 /// Fails (exit 1) with the list of stale / missing / extra files when the committed corpus drifted.
-fn check(corpus_dir: &Path, rendered: &BTreeMap<PathBuf, Vec<u8>>) -> anyhow::Result<()> {
-    check_generated(corpus_dir, rendered)?;
+fn check(corpus_dir: &Path, corpus: &Corpus) -> anyhow::Result<()> {
+    let rendered = render_generated(corpus);
+    check_generated(corpus_dir, &rendered)?;
     println!("corpus/generated/ is up to date ({} files)", rendered.len());
     Ok(())
 }
 
 /// Writes the committed corpus and says what changed.
-fn bless(corpus_dir: &Path, rendered: &BTreeMap<PathBuf, Vec<u8>>) -> anyhow::Result<()> {
-    let changes = write_generated(corpus_dir, rendered)?;
+fn bless(corpus_dir: &Path, corpus: &Corpus) -> anyhow::Result<()> {
+    let rendered = render_generated(corpus);
+    let changes = write_generated(corpus_dir, &rendered)?;
     if changes.is_empty() {
         println!("corpus/generated/ is up to date ({} files)", rendered.len());
     } else {
@@ -128,6 +157,20 @@ fn bless(corpus_dir: &Path, rendered: &BTreeMap<PathBuf, Vec<u8>>) -> anyhow::Re
         );
     }
     Ok(())
+}
+
+/// A plain run leaves the committed export alone, but says when it no longer matches the
+/// scenarios, since `cargo test` will then fail.
+fn note_stale_export(corpus_dir: &Path, corpus: &Corpus) {
+    if let Err(drift) = check_generated(corpus_dir, &render_generated(corpus)) {
+        println!(
+            "note: corpus/generated/ is out of date ({} stale, {} missing, {} extra); \
+`cargo xtask corpus --bless` regenerates it",
+            drift.stale.len(),
+            drift.missing.len(),
+            drift.extra.len()
+        );
+    }
 }
 
 fn print_summary(corpus: &Corpus) {

@@ -8,17 +8,13 @@ use std::time::Instant;
 
 use anchorsmith_generator::{
     default_key_cache_dir, generate, load_topology, write_output, GenerateOptions, OutputError,
-    TopologyError,
 };
 
 use crate::{BadInput, GenArgs};
 
 pub fn run(args: GenArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let topology = load_topology(&args.topology).map_err(|error| match error {
-        TopologyError::Invalid(diagnostic) => BadInput::from(diagnostic),
-        unreadable @ TopologyError::Read { .. } => BadInput(unreadable.into()),
-    })?;
+    let topology = load_topology(&args.topology).map_err(|error| BadInput(error.into()))?;
     let options = GenerateOptions {
         seed_override: args.seed,
         key_cache_dir: Some(default_key_cache_dir()),

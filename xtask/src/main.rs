@@ -18,7 +18,9 @@ mod shared;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anchorsmith_corpus::CorpusError;
 use anchorsmith_diagnostics::Diagnostic;
+use anchorsmith_generator::TopologyError;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -27,7 +29,7 @@ use clap::{Parser, Subcommand, ValueEnum};
     bin_name = "cargo xtask",
     about = "anchorsmith: a synthetic PKI generator, a validator conformance corpus, and trust bundles",
     long_about = "anchorsmith keeps TLS clients trusting their servers through certificate-authority \
-changes.\n\nStart with `cargo xtask corpus`: it regenerates the corpus of real incidents \
+changes.\n\nStart with `cargo xtask corpus`: it builds the corpus of real incidents \
 (corpus/scenarios/), runs every case through every real validator, and writes a matrix, the \
 differences and an HTML report to target/corpus/."
 )]
@@ -49,10 +51,11 @@ enum Command {
     /// Build the corpus, run every case through every validator, and report.
     ///
     /// Writes results/<validator>.json (limbo results format), matrix.md, differences.md and
-    /// report.html to --out, and prints a summary table. `--check` only regenerates the committed
-    /// corpus (corpus/generated/) and fails if it drifted.
+    /// report.html to --out, and prints a summary table; nothing else is written. The committed
+    /// export (corpus/generated/) changes only with `--bless`; `--check` fails if it is stale.
     #[command(
         after_help = "Examples:\n  cargo xtask corpus\n  cargo xtask corpus --check\n  \
+cargo xtask corpus --bless\n  \
 cargo xtask corpus --validator-cmd go=/opt/limbo/harness/gocryptox509/harness"
     )]
     Corpus(CorpusArgs),
@@ -86,15 +89,16 @@ pub struct GenArgs {
 
 #[derive(clap::Args)]
 pub struct CorpusArgs {
-    /// Regenerate corpus/generated/ in memory and fail if the committed files differ.
+    /// Regenerate corpus/generated/ in memory and fail (exit 1) if the committed files differ,
+    /// and check corpus/questions.toml; runs no validator. `cargo test` checks the same.
     #[arg(long)]
     pub check: bool,
-    /// Only regenerate the committed corpus (corpus/generated/), without running validators. A
-    /// plain `cargo xtask corpus` regenerates it too before the run; `cargo test` fails when it is
-    /// stale.
+    /// Rewrite the committed export (corpus/generated/) from the scenarios, without running
+    /// validators; the only way that directory changes. Review and commit the result.
     #[arg(long, conflicts_with = "check")]
     pub bless: bool,
-    /// Report directory (a relative path is taken from the project root).
+    /// Report directory (a relative path is taken from the project root); the only place a plain
+    /// run writes.
     #[arg(long, default_value = "target/corpus")]
     pub out: PathBuf,
     /// Add an external validator speaking the x509-limbo harness protocol: NAME=COMMAND. The
@@ -154,17 +158,19 @@ pub struct BenchArgs {
 pub struct BadInput(pub anyhow::Error);
 
 impl BadInput {
-    /// The located diagnostic this input error carries, if any.
+    /// The located diagnostic this input error carries, whichever library error holds it.
     fn diagnostic(&self) -> Option<&Diagnostic> {
-        self.0
-            .chain()
-            .find_map(|error| error.downcast_ref::<Diagnostic>())
-    }
-}
-
-impl From<Diagnostic> for BadInput {
-    fn from(diagnostic: Diagnostic) -> Self {
-        BadInput(anyhow::Error::new(diagnostic))
+        self.0.chain().find_map(|cause| {
+            if let Some(diagnostic) = cause.downcast_ref::<Diagnostic>() {
+                return Some(diagnostic);
+            }
+            if let Some(TopologyError::Invalid(diagnostic)) = cause.downcast_ref() {
+                return Some(diagnostic);
+            }
+            cause
+                .downcast_ref::<CorpusError>()
+                .and_then(CorpusError::diagnostic)
+        })
     }
 }
 
@@ -187,14 +193,16 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let bad_input = error.downcast_ref::<BadInput>();
-            // A diagnostic renders whole, as a compiler error: `error[code]: field ..`, then
-            // file:line:column and the source line with a caret under the fault.
-            match bad_input.and_then(BadInput::diagnostic) {
+            // A located diagnostic renders its own `error[code]:` title, file:line:column, the
+            // source line and a caret under the fault.
+            match error
+                .downcast_ref::<BadInput>()
+                .and_then(BadInput::diagnostic)
+            {
                 Some(diagnostic) => eprintln!("{diagnostic}"),
                 None => eprintln!("error: {error:#}"),
             }
-            if bad_input.is_some() {
+            if error.downcast_ref::<BadInput>().is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

@@ -1,0 +1,190 @@
+//! `matrix.md` (every case × validator, the reference verdict and the documented expectations,
+//! after the answers to the questions) and `differences.md`.
+
+use std::fmt::Write as _;
+
+use super::differences::{describe_reason, differences};
+use super::model::{CaseRow, RunReport};
+use super::wording::{
+    expected_label, reference_detail, reference_label, short_seed, verdict_detail,
+};
+
+/// `matrix.md`: every case × validator, the reference verdict and the documented expectations.
+pub fn render_matrix_md(report: &RunReport) -> String {
+    let mut text = String::from("# Corpus matrix\n\nValidators:\n\n");
+    for column in &report.columns {
+        let profile = if column.profile.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", column.profile)
+        };
+        writeln!(text, "- `{}`: {}{}", column.name, column.version, profile).unwrap();
+    }
+    text.push_str(
+        "\n`reference` is derived from the topology graph (a path search over the topology; an anchor may be an intermediate but must be within its validity). \
+`documented` lists what the seed documents report for a client behaviour; ✗ marks a verdict that \
+contradicts a documented expectation its validator embodies.\n",
+    );
+    text.push_str(&render_questions_md(report));
+    let names = column_names(report);
+    for scenario in &report.scenarios {
+        writeln!(text, "\n## {}\n", scenario.name).unwrap();
+        writeln!(text, "| case | reference | {} | documented |", names).unwrap();
+        writeln!(text, "|---|---|{}---|", "---|".repeat(report.columns.len())).unwrap();
+        for row in report.rows_of(&scenario.name) {
+            let cells: Vec<String> = report
+                .row_verdicts(row)
+                .map(|(column, verdict)| {
+                    let mark = if report.contradicts(row, &column.name, verdict) {
+                        " ✗"
+                    } else {
+                        ""
+                    };
+                    format!("{}{mark}", verdict.label())
+                })
+                .collect();
+            writeln!(
+                text,
+                "| `{}` | {} | {} | {} |",
+                row.short_id(),
+                reference_label(&row.reference),
+                cells.join(" | "),
+                documented_summary(row)
+            )
+            .unwrap();
+        }
+    }
+    text
+}
+
+/// The validator names as one table-header fragment: `a | b | c`.
+fn column_names(report: &RunReport) -> String {
+    report
+        .columns
+        .iter()
+        .map(|column| column.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// The answers: per question, the named cases (those in this run) and every verdict.
+fn render_questions_md(report: &RunReport) -> String {
+    let mut text = String::new();
+    if report.questions.is_empty() {
+        return text;
+    }
+    text.push_str("\n## Questions this run answers\n");
+    for question in &report.questions {
+        writeln!(text, "\n**{}**\n", question.text).unwrap();
+        writeln!(text, "| case | {} |", column_names(report)).unwrap();
+        writeln!(text, "|---|{}", "---|".repeat(report.columns.len())).unwrap();
+        for row in question.cases.iter().filter_map(|id| report.row(id)) {
+            let cells: Vec<String> = report
+                .row_verdicts(row)
+                .map(|(_, verdict)| verdict.label())
+                .collect();
+            writeln!(text, "| `{}` | {} |", row.id, cells.join(" | ")).unwrap();
+        }
+    }
+    text
+}
+
+/// The documented expectations of a row, in one table cell.
+fn documented_summary(row: &CaseRow) -> String {
+    if row.expectations.is_empty() {
+        return "—".into();
+    }
+    row.expectations
+        .iter()
+        .map(|expectation| {
+            format!(
+                "{}: {} ({})",
+                expectation.client,
+                expected_label(expectation.outcome),
+                short_seed(&expectation.seed_file)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+/// `differences.md`: every case where validators disagree with each other or with a documented
+/// expectation, with the reasons and each validator's native message.
+pub fn render_differences_md(report: &RunReport) -> String {
+    let differences = differences(report);
+    let mut text = String::from("# Differences\n\n");
+    writeln!(
+        text,
+        "{} of {} cases show a difference between validators, or between a validator and a documented expectation.\n",
+        differences.len(),
+        report.rows.len()
+    )
+    .unwrap();
+    for difference in &differences {
+        let row = difference.row;
+        writeln!(text, "## `{}`\n\n{}\n", row.id, row.summary).unwrap();
+        for reason in &difference.reasons {
+            writeln!(text, "- {}", describe_reason(reason)).unwrap();
+        }
+        writeln!(
+            text,
+            "- reference (graph): {} — {}",
+            reference_label(&row.reference),
+            reference_detail(&row.reference)
+        )
+        .unwrap();
+        text.push('\n');
+        for (column, verdict) in report.row_verdicts(row) {
+            writeln!(text, "  - `{}`: {}", column.name, verdict_detail(verdict)).unwrap();
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::fixture::*;
+    use super::super::model::ExpectedOutcome;
+    use super::super::questions::Question;
+    use super::*;
+    use anchorsmith_validators::RejectKind;
+
+    #[test]
+    fn matrix_marks_contradictions_and_answers_questions_first() {
+        let mut report = report(
+            accept(),
+            reject(RejectKind::Expired),
+            vec![expectation(ExpectedOutcome::Accept)],
+            &["b"],
+        );
+        report.questions = vec![Question {
+            text: "Accepted?".into(),
+            cases: vec!["s::c".into(), "not-in-this-run".into()],
+        }];
+        let matrix = render_matrix_md(&report);
+        let answers = matrix.find("**Accepted?**").unwrap();
+        let scenario = matrix.find("\n## s\n").unwrap();
+        assert!(answers < scenario, "{matrix}");
+        assert!(
+            matrix.contains("| `s::c` | accept | reject:expired |"),
+            "{matrix}"
+        );
+        assert!(
+            matrix.contains(
+                "| `c` | accept | accept | reject:expired ✗ | path-builder: accept (seed 000) |"
+            ),
+            "{matrix}"
+        );
+    }
+
+    #[test]
+    fn differences_list_reasons_reference_and_native_messages() {
+        let report = report(accept(), reject(RejectKind::Expired), vec![], &[]);
+        let text = render_differences_md(&report);
+        assert!(text.starts_with("# Differences\n\n1 of 1 cases"), "{text}");
+        assert!(text.contains("- validators disagree: accepted by a; rejected by b"));
+        assert!(text.contains("- reference (graph): accept — path: leaf → root"));
+        assert!(text.contains("  - `b`: reject (expired): native"), "{text}");
+    }
+}

@@ -1,0 +1,364 @@
+//! What a report holds. A [`RunPlan`] is taken from the corpus and checked before any validator
+//! runs; a [`RunReport`] is that plan joined with the verdicts, keyed by case id and validator
+//! name. Neither reads a file, and nothing after the plan looks at the corpus again.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anchorsmith_validators::runner::{RunResults, ValidatorRun};
+use anchorsmith_validators::Verdict;
+
+use super::questions::Question;
+use crate::timeline::Timeline;
+use crate::{Case, Corpus, Expectation, ReferenceVerdict};
+
+pub(crate) use crate::spec::ExpectedOutcome;
+
+/// Whether a real verdict has the documented outcome; `None` when the verdict is a skip or an
+/// error, which neither confirms nor contradicts a document.
+pub fn outcome_matches(documented: ExpectedOutcome, verdict: &Verdict) -> Option<bool> {
+    match verdict {
+        Verdict::Accept { .. } => Some(documented == ExpectedOutcome::Accept),
+        Verdict::Reject { .. } => Some(documented == ExpectedOutcome::Reject),
+        Verdict::Skip { .. } | Verdict::Error { .. } => None,
+    }
+}
+
+/// One validator column.
+#[derive(Clone, Debug)]
+pub struct ValidatorColumn {
+    pub name: String,
+    pub version: String,
+    pub profile: String,
+}
+
+/// One case row, as the corpus describes it (the verdicts are kept apart, by case id).
+#[derive(Clone, Debug)]
+pub struct CaseRow {
+    pub id: String,
+    pub scenario: String,
+    /// One line: served chain, store, cache, time.
+    pub summary: String,
+    /// The verdict derived from the topology graph (RFC 5280 path search), with its reason.
+    pub reference: ReferenceVerdict,
+    pub expectations: Vec<Expectation>,
+}
+
+impl CaseRow {
+    /// The id without its scenario prefix, for tables that already sit under the scenario.
+    pub fn short_id(&self) -> &str {
+        self.id
+            .strip_prefix(self.scenario.as_str())
+            .and_then(|rest| rest.strip_prefix("::"))
+            .unwrap_or(&self.id)
+    }
+}
+
+/// What the HTML page shows of a scenario above its matrix.
+#[derive(Clone, Debug)]
+pub struct ScenarioView {
+    pub name: String,
+    pub title: String,
+    pub seed_file: String,
+    pub description: String,
+    pub diagram: String,
+    pub timeline: Timeline,
+}
+
+/// Everything the report shows that does not depend on a validator: taken from the corpus and
+/// `questions.toml`, and checked, before any validator runs.
+#[derive(Clone, Debug)]
+pub struct RunPlan {
+    /// The cases of the run, in corpus order.
+    pub rows: Vec<CaseRow>,
+    /// The scenarios of those cases, in corpus order.
+    pub scenarios: Vec<ScenarioView>,
+    /// Answered first in the matrix and the HTML page (`corpus/questions.toml`).
+    pub questions: Vec<Question>,
+    /// Client behaviour (`clients.toml`) → the validators that embody it.
+    pub engines: BTreeMap<String, Vec<String>>,
+}
+
+impl RunPlan {
+    /// The plan of a run of `cases` (a selection of `corpus.cases`, in corpus order).
+    pub fn new(corpus: &Corpus, cases: &[&Case], questions: Vec<Question>) -> RunPlan {
+        let rows = cases
+            .iter()
+            .map(|case| CaseRow {
+                id: case.id.clone(),
+                scenario: case.scenario.clone(),
+                summary: case_summary(case),
+                reference: case.reference.clone(),
+                expectations: case.expectations.clone(),
+            })
+            .collect();
+        let used: BTreeSet<&str> = cases.iter().map(|case| case.scenario.as_str()).collect();
+        let scenarios = corpus
+            .scenarios
+            .iter()
+            .filter(|scenario| used.contains(scenario.name.as_str()))
+            .map(|scenario| ScenarioView {
+                name: scenario.name.clone(),
+                title: scenario.title.clone(),
+                seed_file: scenario.seed_file.clone(),
+                description: scenario.description.clone(),
+                diagram: scenario.diagram.clone(),
+                timeline: Timeline::of(scenario),
+            })
+            .collect();
+        let engines = corpus
+            .clients
+            .iter()
+            .map(|(name, client)| (name.clone(), client.engines.clone()))
+            .collect();
+        RunPlan {
+            rows,
+            scenarios,
+            questions,
+            engines,
+        }
+    }
+}
+
+/// Everything a corpus run produced: the plan, the validators, and every verdict.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub columns: Vec<ValidatorColumn>,
+    pub rows: Vec<CaseRow>,
+    pub scenarios: Vec<ScenarioView>,
+    pub questions: Vec<Question>,
+    /// Client behaviour → the validators that embody it.
+    pub engines: BTreeMap<String, Vec<String>>,
+    /// Case id → validator name → verdict; complete for every row and column.
+    pub verdicts: BTreeMap<String, BTreeMap<String, Verdict>>,
+}
+
+impl RunReport {
+    /// Joins `plan` with the verdicts of `results`, matched by case id. A validator that gave no
+    /// verdict for a case is recorded as an error on that case, so every cell has a verdict.
+    pub fn new(plan: RunPlan, results: &RunResults) -> RunReport {
+        let columns = results
+            .runs
+            .iter()
+            .map(|run| ValidatorColumn {
+                name: run.name.clone(),
+                version: run.version.clone(),
+                profile: run.profile.clone(),
+            })
+            .collect();
+        let case_ids: Vec<&str> = plan.rows.iter().map(|row| row.id.as_str()).collect();
+        let mut verdicts: BTreeMap<String, BTreeMap<String, Verdict>> = BTreeMap::new();
+        for run in &results.runs {
+            let by_case = verdicts_by_case(run, &case_ids);
+            for row in &plan.rows {
+                let verdict = by_case.get(row.id.as_str()).map_or_else(
+                    || Verdict::Error {
+                        detail: format!("{} returned no verdict for this case", run.name),
+                    },
+                    |verdict| (*verdict).clone(),
+                );
+                verdicts
+                    .entry(row.id.clone())
+                    .or_default()
+                    .insert(run.name.clone(), verdict);
+            }
+        }
+        let RunPlan {
+            rows,
+            scenarios,
+            questions,
+            engines,
+        } = plan;
+        RunReport {
+            columns,
+            rows,
+            scenarios,
+            questions,
+            engines,
+            verdicts,
+        }
+    }
+
+    /// The verdict of `validator` on the case `case_id`.
+    pub fn verdict(&self, case_id: &str, validator: &str) -> &Verdict {
+        &self.verdicts[case_id][validator]
+    }
+
+    /// The verdicts of `row`, one per column, in column order.
+    pub fn row_verdicts<'a>(
+        &'a self,
+        row: &'a CaseRow,
+    ) -> impl Iterator<Item = (&'a ValidatorColumn, &'a Verdict)> + 'a {
+        self.columns
+            .iter()
+            .map(move |column| (column, self.verdict(&row.id, &column.name)))
+    }
+
+    /// The row of case `id`, if the run has it.
+    pub fn row(&self, id: &str) -> Option<&CaseRow> {
+        self.rows.iter().find(|row| row.id == id)
+    }
+
+    /// The rows of `scenario`, in row order.
+    pub fn rows_of<'a>(&'a self, scenario: &'a str) -> impl Iterator<Item = &'a CaseRow> + 'a {
+        self.rows.iter().filter(move |row| row.scenario == scenario)
+    }
+
+    /// Whether `validator` embodies the client of `expectation` (`clients.toml`), so that its
+    /// verdicts are judged against it.
+    pub fn embodies(&self, validator: &str, expectation: &Expectation) -> bool {
+        self.engines
+            .get(&expectation.client)
+            .is_some_and(|engines| engines.iter().any(|engine| engine == validator))
+    }
+
+    /// Whether `verdict` of `validator` on `row` contradicts an expectation it embodies.
+    pub fn contradicts(&self, row: &CaseRow, validator: &str, verdict: &Verdict) -> bool {
+        row.expectations.iter().any(|expectation| {
+            self.embodies(validator, expectation)
+                && outcome_matches(expectation.outcome, verdict) == Some(false)
+        })
+    }
+}
+
+/// One validator's verdicts by case id.
+// MERGE: helper V keys `ValidatorRun.verdicts` by case id (`BTreeMap<String, Verdict>`); this
+// becomes `run.verdicts.iter().map(|(id, verdict)| (id.as_str(), verdict)).collect()` and
+// `case_ids` goes. Today the verdicts are aligned with the inputs, which are the plan's rows.
+fn verdicts_by_case<'a>(
+    run: &'a ValidatorRun,
+    case_ids: &[&'a str],
+) -> BTreeMap<&'a str, &'a Verdict> {
+    case_ids.iter().copied().zip(&run.verdicts).collect()
+}
+
+/// One line a person reads: what was served, trusted, cached, and when.
+fn case_summary(case: &Case) -> String {
+    let list = |ids: &[String]| {
+        if ids.is_empty() {
+            "—".to_string()
+        } else {
+            ids.join(", ")
+        }
+    };
+    format!(
+        "served: {}; trust store: {}; cache: {}; AIA fetch: {}; at {}; name {}",
+        case.served_chain.join(" → "),
+        list(&case.trust_store),
+        list(&case.cache),
+        if case.aia { "allowed" } else { "no" },
+        case.validation_time
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        case.dns_name
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! A small report for the renderers' tests: validators `a` and `b`, one case `s::c`.
+
+    use super::*;
+    use crate::timeline::Timeline;
+
+    pub fn accept() -> Verdict {
+        Verdict::Accept {
+            chain_built: vec![],
+        }
+    }
+
+    pub fn reject(kind: anchorsmith_validators::RejectKind) -> Verdict {
+        Verdict::Reject {
+            kind,
+            detail: "native".into(),
+        }
+    }
+
+    /// A documented expectation of client `path-builder`.
+    pub fn expectation(outcome: ExpectedOutcome) -> Expectation {
+        Expectation {
+            client: "path-builder".into(),
+            outcome,
+            seed_file: "000_x.txt".into(),
+            quote: "q".into(),
+            selector: String::new(),
+            case_ids: Vec::new(),
+        }
+    }
+
+    /// The report of case `s::c` with verdicts `a` and `b`, where `path-builder` is embodied by
+    /// `engines`.
+    pub fn report(
+        a: Verdict,
+        b: Verdict,
+        expectations: Vec<Expectation>,
+        engines: &[&str],
+    ) -> RunReport {
+        let columns = ["a", "b"]
+            .iter()
+            .map(|name| ValidatorColumn {
+                name: name.to_string(),
+                version: "1".into(),
+                profile: String::new(),
+            })
+            .collect();
+        let verdicts = BTreeMap::from([(
+            "s::c".to_string(),
+            BTreeMap::from([("a".to_string(), a), ("b".to_string(), b)]),
+        )]);
+        RunReport {
+            columns,
+            rows: vec![CaseRow {
+                id: "s::c".into(),
+                scenario: "s".into(),
+                summary: "leaf".into(),
+                reference: ReferenceVerdict::Accept {
+                    path: vec!["leaf".into(), "root".into()],
+                },
+                expectations,
+            }],
+            scenarios: vec![ScenarioView {
+                name: "s".into(),
+                title: "A scenario".into(),
+                seed_file: "000_x.txt".into(),
+                description: "d".into(),
+                diagram: "root → leaf".into(),
+                timeline: Timeline {
+                    scenario: "s".into(),
+                    bars: vec![],
+                    times: vec![],
+                },
+            }],
+            questions: vec![],
+            engines: BTreeMap::from([(
+                "path-builder".to_string(),
+                engines.iter().map(|engine| engine.to_string()).collect(),
+            )]),
+            verdicts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::*;
+    use super::*;
+
+    #[test]
+    fn short_ids_drop_the_scenario() {
+        let report = report(accept(), accept(), vec![], &[]);
+        assert_eq!(report.rows[0].short_id(), "c");
+    }
+
+    #[test]
+    fn contradiction_counts_only_for_embodying_validators() {
+        let report = report(
+            accept(),
+            accept(),
+            vec![expectation(ExpectedOutcome::Reject)],
+            &["b"],
+        );
+        let row = &report.rows[0];
+        assert!(!report.contradicts(row, "a", report.verdict("s::c", "a")));
+        assert!(report.contradicts(row, "b", report.verdict("s::c", "b")));
+    }
+}

@@ -1,0 +1,77 @@
+//! The words every rendering shares, so matrix.md, differences.md and report.html say the same
+//! thing the same way.
+
+use anchorsmith_validators::{RejectKind, Verdict};
+
+use super::model::ExpectedOutcome;
+use crate::ReferenceVerdict;
+
+/// `accept` or `reject`.
+pub fn expected_label(outcome: ExpectedOutcome) -> &'static str {
+    outcome.into()
+}
+
+/// `expired`, `unknown-issuer`, ….
+pub fn reject_kind_label(kind: RejectKind) -> &'static str {
+    // MERGE: helper V removes `RejectKind::as_str`; this becomes `kind.into()` (strum).
+    kind.as_str()
+}
+
+/// `accept` or `reject`: the reference verdict's outcome.
+pub fn reference_label(reference: &ReferenceVerdict) -> &'static str {
+    reference.label()
+}
+
+/// Why the reference verdict is what it is: the path found, or the reason there is none.
+pub fn reference_detail(reference: &ReferenceVerdict) -> String {
+    match reference {
+        ReferenceVerdict::Accept { path } => format!("path: {}", path.join(" → ")),
+        ReferenceVerdict::Reject { reason } => reason.clone(),
+    }
+}
+
+/// A verdict with the validator's native message: shown on hover and in differences.md.
+pub fn verdict_detail(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Accept { chain_built } if chain_built.is_empty() => "accept".into(),
+        Verdict::Accept { chain_built } => {
+            format!("accept, chain built: {}", chain_built.join(" → "))
+        }
+        Verdict::Reject { kind, detail } => {
+            format!("reject ({}): {}", reject_kind_label(*kind), detail)
+        }
+        Verdict::Skip { reason } => format!("skip: {reason}"),
+        Verdict::Error { detail } => format!("error: {detail}"),
+    }
+}
+
+/// `003_4218de98dea6ef17.txt` → `seed 003`.
+pub fn short_seed(seed_file: &str) -> String {
+    format!("seed {}", seed_file.split('_').next().unwrap_or(seed_file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_named_by_number() {
+        assert_eq!(short_seed("003_4218de98dea6ef17.txt"), "seed 003");
+    }
+
+    #[test]
+    fn details_carry_the_native_message() {
+        let verdict = Verdict::Reject {
+            kind: RejectKind::Expired,
+            detail: "certificate has expired".into(),
+        };
+        assert_eq!(
+            verdict_detail(&verdict),
+            "reject (expired): certificate has expired"
+        );
+        let reference = ReferenceVerdict::Accept {
+            path: vec!["leaf".into(), "root".into()],
+        };
+        assert_eq!(reference_detail(&reference), "path: leaf → root");
+    }
+}
