@@ -135,7 +135,7 @@ impl<'a> From<&'a GeneratedCert> for ManifestEntry<'a> {
             not_before: rfc3339(cert.not_before),
             not_after: rfc3339(cert.not_after),
             key_label: &cert.key_label,
-            key_algorithm: cert.key_algorithm.name(),
+            key_algorithm: cert.key_algorithm.into(),
             is_ca: cert.is_ca,
             self_signed: cert.self_signed,
             spki_sha256: &cert.spki_sha256,

@@ -23,7 +23,17 @@ pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<OffsetDateTime> {
     parsed.to_offset(UtcOffset::UTC).replace_nanosecond(0).ok()
 }
 
-/// Resolve `expr` against the declared instants.
+/// Why an instant expression does not resolve; the message says what to write instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum InstantError {
+    /// The expression names an instant that is not declared.
+    #[error("{0}")]
+    UnknownName(String),
+    /// Anything else: a bad operator, unit or amount, or a result out of range.
+    #[error("{0}")]
+    Malformed(String),
+}
+
 /// The instants X.509 can encode: UTCTime and GeneralizedTime have four-digit years. Outside
 /// this range rcgen would panic while encoding, so it is an input error here instead.
 const FIRST_ENCODABLE_YEAR: i32 = 1;
@@ -34,13 +44,13 @@ const LAST_ENCODABLE_YEAR: i32 = 9999;
 pub(crate) fn resolve(
     expr: &str,
     instants: &BTreeMap<String, OffsetDateTime>,
-) -> Result<OffsetDateTime, String> {
+) -> Result<OffsetDateTime, InstantError> {
     let value = resolve_unbounded(expr, instants)?;
     if !(FIRST_ENCODABLE_YEAR..=LAST_ENCODABLE_YEAR).contains(&value.year()) {
-        return Err(format!(
+        return Err(InstantError::Malformed(format!(
             "{expr:?} is year {}: certificates encode years {FIRST_ENCODABLE_YEAR} to {LAST_ENCODABLE_YEAR} only",
             value.year()
-        ));
+        )));
     }
     Ok(value)
 }
@@ -48,12 +58,21 @@ pub(crate) fn resolve(
 fn resolve_unbounded(
     expr: &str,
     instants: &BTreeMap<String, OffsetDateTime>,
-) -> Result<OffsetDateTime, String> {
+) -> Result<OffsetDateTime, InstantError> {
     let mut tokens = expr.split_whitespace();
     let base = tokens
         .next()
-        .ok_or_else(|| "empty instant expression".to_string())?;
-    let mut value = resolve_base(base, instants)?;
+        .ok_or_else(|| InstantError::Malformed("empty instant expression".to_string()))?;
+    let value = resolve_base(base, instants)?;
+    offsets(expr, tokens, value).map_err(InstantError::Malformed)
+}
+
+/// Applies the ` + 1d - 2h` terms that follow the base of `expr` to `value`.
+fn offsets<'a>(
+    expr: &str,
+    mut tokens: impl Iterator<Item = &'a str>,
+    mut value: OffsetDateTime,
+) -> Result<OffsetDateTime, String> {
     while let Some(operator) = tokens.next() {
         let sign = match operator {
             "+" => 1,
@@ -79,7 +98,7 @@ fn resolve_unbounded(
 fn resolve_base(
     base: &str,
     instants: &BTreeMap<String, OffsetDateTime>,
-) -> Result<OffsetDateTime, String> {
+) -> Result<OffsetDateTime, InstantError> {
     if let Some(literal) = parse_rfc3339_utc(base) {
         return Ok(literal);
     }
@@ -92,10 +111,10 @@ fn resolve_base(
     } else {
         ""
     };
-    Err(format!(
+    Err(InstantError::UnknownName(format!(
         "unknown instant name {base:?}{hint}: not an RFC 3339 instant and not declared in [instants] (known: {})",
         if known.is_empty() { "none".to_string() } else { known.join(", ") }
-    ))
+    )))
 }
 
 /// `30d`, `1s`, `20y`.
@@ -124,7 +143,8 @@ mod tests {
     fn instants_outside_four_digit_years_are_errors() {
         let none = std::collections::BTreeMap::new();
         let error = super::resolve("0001-01-01T00:00:00Z - 1000y", &none).unwrap_err();
-        assert!(error.contains("years 1 to 9999"), "{error}");
+        assert!(matches!(error, InstantError::Malformed(_)));
+        assert!(error.to_string().contains("years 1 to 9999"), "{error}");
         assert!(super::resolve("9999-12-31T00:00:00Z", &none).is_ok());
     }
 
@@ -169,27 +189,28 @@ mod tests {
         );
     }
 
+    fn error(expr: &str) -> String {
+        let error = resolve(expr, &instants()).unwrap_err();
+        assert!(matches!(error, InstantError::Malformed(_)), "{error:?}");
+        error.to_string()
+    }
+
     #[test]
     fn rejects_unknown_names_and_bad_offsets() {
         let known = instants();
-        assert!(resolve("r9-expiry", &known)
-            .unwrap_err()
+        let unknown = resolve("r9-expiry", &known).unwrap_err();
+        assert!(matches!(unknown, InstantError::UnknownName(_)));
+        assert!(unknown
+            .to_string()
             .contains("unknown instant name \"r9-expiry\""));
-        assert!(resolve("dst-expiry+1d", &known)
-            .unwrap_err()
-            .contains("spaces"));
-        assert!(resolve("dst-expiry + 1x", &known)
-            .unwrap_err()
-            .contains("unit"));
-        assert!(resolve("dst-expiry + d", &known)
-            .unwrap_err()
-            .contains("whole number"));
-        assert!(resolve("dst-expiry +", &known)
-            .unwrap_err()
-            .contains("amount"));
-        assert!(resolve("dst-expiry * 2d", &known)
-            .unwrap_err()
-            .contains("expected `+` or `-`"));
-        assert!(resolve("", &known).is_err());
+        // Without spaces the whole expression reads as one (unknown) name; the hint says why.
+        let unspaced = resolve("dst-expiry+1d", &known).unwrap_err();
+        assert!(matches!(unspaced, InstantError::UnknownName(_)));
+        assert!(unspaced.to_string().contains("spaces"));
+        assert!(error("dst-expiry + 1x").contains("unit"));
+        assert!(error("dst-expiry + d").contains("whole number"));
+        assert!(error("dst-expiry +").contains("amount"));
+        assert!(error("dst-expiry * 2d").contains("expected `+` or `-`"));
+        assert!(error("").contains("empty"));
     }
 }

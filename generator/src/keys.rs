@@ -280,7 +280,7 @@ fn length_prefixed(hasher: &mut Sha256, bytes: &[u8]) {
 
 fn derivation_seed(seed: &str, label: &str, algorithm: KeyAlgorithm) -> [u8; 32] {
     let mut hasher = Sha256::new();
-    for part in ["anchorsmith-key-v1", seed, label, algorithm.name()] {
+    for part in ["anchorsmith-key-v1", seed, label, algorithm.into()] {
         length_prefixed(&mut hasher, part.as_bytes());
     }
     hasher.finalize().into()
@@ -289,11 +289,11 @@ fn derivation_seed(seed: &str, label: &str, algorithm: KeyAlgorithm) -> [u8; 32]
 /// The cache file for one key: named by a hash so labels need no escaping.
 fn cache_path(cache_dir: &Path, seed: &str, label: &str, algorithm: KeyAlgorithm) -> PathBuf {
     let mut hasher = Sha256::new();
-    for part in ["anchorsmith-key-cache-v1", seed, label, algorithm.name()] {
+    for part in ["anchorsmith-key-cache-v1", seed, label, algorithm.into()] {
         length_prefixed(&mut hasher, part.as_bytes());
     }
     let digest = hex::encode(&hasher.finalize()[..16]);
-    cache_dir.join(format!("{digest}-{}.key.pem", algorithm.name()))
+    cache_dir.join(format!("{digest}-{algorithm}.key.pem"))
 }
 
 /// Derive a key, going through the on-disk cache for RSA (EC and Ed25519 keys derive in

@@ -8,7 +8,6 @@ mod extensions;
 mod generate;
 mod instant;
 mod keys;
-mod location;
 mod name;
 mod output;
 mod topology;
@@ -26,3 +25,11 @@ pub use topology::{
     KeyUsageExtension, NameConstraints, SignatureAlgorithm, SignatureHash, SubjectAltName,
     Topology, TopologyError, DEFAULT_SEED,
 };
+
+/// Test material shared by the tests of every crate, so each fixture is written once.
+#[doc(hidden)]
+pub mod fixtures {
+    /// `generator/tests/fixtures/small-pki.toml`: a valid root → intermediate → leaf topology
+    /// that tests break one line at a time.
+    pub const SMALL_PKI: &str = include_str!("../tests/fixtures/small-pki.toml");
+}

@@ -55,10 +55,17 @@ impl NameAttribute {
             .find(|attribute| attribute.short_name().eq_ignore_ascii_case(name))
     }
 
-    pub(crate) fn from_table_key(key: &str) -> Option<Self> {
-        Self::TABLE_ORDER
-            .into_iter()
-            .find(|attribute| attribute.table_key() == key)
+    /// Reject a value X.509 forbids for this attribute (or rcgen cannot encode).
+    pub(crate) fn check_value(self, value: &str) -> Result<(), String> {
+        if value.is_empty() {
+            return Err(format!("attribute {} is empty", self.short_name()));
+        }
+        if self == NameAttribute::Country
+            && !(value.len() == 2 && value.chars().all(|c| c.is_ascii_alphabetic()))
+        {
+            return Err(format!("country {value:?} must be two letters"));
+        }
+        Ok(())
     }
 }
 
@@ -107,7 +114,7 @@ impl Name {
     }
 
     /// Reject what rcgen cannot encode and what X.509 forbids.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), String> {
         for (index, (attribute, value)) in self.attributes.iter().enumerate() {
             if self.attributes[..index]
                 .iter()
@@ -118,14 +125,7 @@ impl Name {
                     attribute.short_name()
                 ));
             }
-            if value.is_empty() {
-                return Err(format!("attribute {} is empty", attribute.short_name()));
-            }
-            if *attribute == NameAttribute::Country
-                && !(value.len() == 2 && value.chars().all(|c| c.is_ascii_alphabetic()))
-            {
-                return Err(format!("country {value:?} must be two letters"));
-            }
+            attribute.check_value(value)?;
         }
         Ok(())
     }

@@ -5,7 +5,9 @@
 //! calls into the library crates (`generator`, `validators`, `corpus`), where the logic is.
 //!
 //! Exit status: 0 success, 1 failure (including a stale `--check`), 2 bad input (malformed or
-//! impossible topology, unknown names, unreadable files).
+//! impossible topology, unknown names, unreadable files). Bad input that carries a
+//! [`Diagnostic`] is printed as the diagnostic renders: file, line, column, field, and the source
+//! line with a caret under the fault.
 
 mod bench;
 mod corpus;
@@ -16,6 +18,9 @@ mod shared;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anchorsmith_corpus::CorpusError;
+use anchorsmith_diagnostics::Diagnostic;
+use anchorsmith_generator::TopologyError;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -152,6 +157,23 @@ pub struct BenchArgs {
 #[derive(Debug)]
 pub struct BadInput(pub anyhow::Error);
 
+impl BadInput {
+    /// The located diagnostic this input error carries, whichever library error holds it.
+    fn diagnostic(&self) -> Option<&Diagnostic> {
+        self.0.chain().find_map(|cause| {
+            if let Some(diagnostic) = cause.downcast_ref::<Diagnostic>() {
+                return Some(diagnostic);
+            }
+            if let Some(TopologyError::Invalid(diagnostic)) = cause.downcast_ref() {
+                return Some(diagnostic);
+            }
+            cause
+                .downcast_ref::<CorpusError>()
+                .and_then(CorpusError::diagnostic)
+        })
+    }
+}
+
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:#}", self.0)
@@ -171,16 +193,14 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // A located diagnostic renders its own `error[code]:` title, source line and caret.
-            let located = error.downcast_ref::<BadInput>().is_some_and(|bad| {
-                bad.0
-                    .chain()
-                    .any(|cause| cause.is::<anchorsmith_diagnostics::Diagnostic>())
-            });
-            if located {
-                eprintln!("{error:#}");
-            } else {
-                eprintln!("error: {error:#}");
+            // A located diagnostic renders its own `error[code]:` title, file:line:column, the
+            // source line and a caret under the fault.
+            match error
+                .downcast_ref::<BadInput>()
+                .and_then(BadInput::diagnostic)
+            {
+                Some(diagnostic) => eprintln!("{diagnostic}"),
+                None => eprintln!("error: {error:#}"),
             }
             if error.downcast_ref::<BadInput>().is_some() {
                 ExitCode::from(2)

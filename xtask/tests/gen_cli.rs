@@ -1,39 +1,11 @@
-//! `cargo xtask gen` from the outside: bad topologies exit 2 with `file:line:column: field`
-//! and create no output directory; a good one writes the PKI, and an existing --out is refused
-//! unless --force.
+//! `cargo xtask gen` from the outside: bad topologies exit 2 with a rendered diagnostic (code,
+//! field, `file:line:column`, the source line and a caret under the fault) and create no output
+//! directory; a good one writes the PKI, and an existing --out is refused unless --force.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-const GOOD: &str = r#"seed = "cli-test"
-
-[keys]
-root = "ecdsa-p256"
-leaf = "ed25519"
-
-[[cert]]
-id = "root"
-subject = { cn = "CLI Root (test)", o = "anchorsmith test PKI" }
-key = "root"
-issuer = "self"
-not_before = "2024-01-01T00:00:00Z"
-not_after = "2034-01-01T00:00:00Z"
-serial = "01"
-[cert.extensions]
-basic_constraints = { ca = true }
-key_usage = { usages = ["key-cert-sign", "crl-sign"] }
-
-[[cert]]
-id = "leaf"
-subject = { cn = "leaf.example.test" }
-key = "leaf"
-issuer = "root"
-not_before = "2024-01-01T00:00:00Z"
-not_after = "2024-04-01T00:00:00Z"
-serial = "02"
-[cert.extensions]
-subject_alt_name = { dns = ["leaf.example.test"] }
-"#;
+use anchorsmith_generator::fixtures::SMALL_PKI as GOOD;
 
 fn gen(topology: &Path, out: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -46,76 +18,132 @@ fn gen(topology: &Path, out: &Path, extra: &[&str]) -> Output {
         .expect("xtask runs")
 }
 
+/// One broken topology: `from` replaced by `to` in the good one, and what the error must say.
+struct BadCase {
+    from: &'static str,
+    to: &'static str,
+    /// The rendered title: `error[code]: field `x`: message` (a prefix of it).
+    title: &'static str,
+    /// Where the caret must point: the first occurrence of this text in the broken file.
+    at: &'static str,
+}
+
+const BAD_CASES: &[BadCase] = &[
+    BadCase {
+        from: "issuer = \"int\"",
+        to: "issuer = \"r9\"",
+        title: "error[unknown-name]: field `cert[2].issuer`: unknown issuer \"r9\" (known: root, int)",
+        at: "\"r9\"",
+    },
+    BadCase {
+        from: "key = \"leaf\"",
+        to: "key = \"leaf2\"",
+        title: "error[unknown-name]: field `cert[2].key`: unknown key label \"leaf2\"",
+        at: "\"leaf2\"",
+    },
+    BadCase {
+        from: "serial = \"02\"",
+        to: "serial = \"02\"\nsignature_hash = \"sha1\"",
+        title: "error[invalid-value]: field `cert[1].signature_hash`: sha1 needs an RSA issuer key",
+        at: "\"sha1\"",
+    },
+    BadCase {
+        from: "leaf = \"ed25519\"",
+        to: "leaf = \"ed448\"",
+        title: "error[shape]: field `keys.leaf`: unknown variant `ed448`",
+        at: "\"ed448\"",
+    },
+    BadCase {
+        from: "serial = \"0a\"",
+        to: "serial = \"0a",
+        title: "error[syntax]: ",
+        at: "\n[cert.extensions]\nbasic_constraints = { ca = false }",
+    },
+    BadCase {
+        from: "id = \"leaf\"",
+        to: "id = \"root\"",
+        title: "error[duplicate]: field `cert[2].id`: duplicate id \"root\"",
+        at: "\"root\"\nsubject = { cn = \"www",
+    },
+    BadCase {
+        from: "basic_constraints = { ca = true, path_len = 0 }",
+        to: "basic_constraints = { ca = false }",
+        title: "error[invalid-value]: field `cert[2].issuer`: issuer \"int\" is not a CA",
+        at: "\"int\"\nnot_before = \"expiry",
+    },
+    BadCase {
+        from: "not_after = \"expiry + 60d\"",
+        to: "not_after = \"expiry - 31d\"",
+        title: "error[invalid-value]: field `cert[2].not_after`: not_after (2021-08-30",
+        at: "\"expiry - 31d\"",
+    },
+    BadCase {
+        // The root issued by the intermediate: a cycle with no self-signed root.
+        from: "issuer = \"self\"",
+        to: "issuer = \"int\"",
+        title: "error[cycle]: field `cert[0].issuer`: issuance cycle with no self-signed root: root → int → root",
+        at: "\"int\"\nnot_before = \"2020-01",
+    },
+];
+
+/// 1-based line and column (in characters) of the first `needle` in `text`.
+fn position(text: &str, needle: &str) -> (usize, usize) {
+    let offset = text.find(needle).expect("needle in the broken topology");
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// `stderr` shows `file:line:column`, the source line, and a caret starting under the column.
+fn assert_points_at(stderr: &str, file: &Path, text: &str, (line, column): (usize, usize)) {
+    assert!(
+        stderr.contains(&format!("--> {}:{line}:{column}\n", file.display())),
+        "expected {line}:{column} in\n{stderr}"
+    );
+    let source_line = text.lines().nth(line - 1).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let shown = lines
+        .iter()
+        .position(|rendered| rendered.ends_with(&format!("{line} | {source_line}")))
+        .unwrap_or_else(|| panic!("source line {source_line:?} not shown in\n{stderr}"));
+    let marker = lines[shown + 1];
+    let text_start = marker.find('|').unwrap() + 2;
+    let caret = marker
+        .find('^')
+        .unwrap_or_else(|| panic!("no caret in\n{stderr}"));
+    assert_eq!(
+        marker[text_start..caret].chars().count() + 1,
+        column,
+        "caret under column {column} in\n{stderr}"
+    );
+}
+
 #[test]
-fn bad_topologies_exit_2_and_write_nothing() {
+fn bad_topologies_exit_2_with_a_located_diagnostic_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = [
-        (
-            "issuer = \"root\"",
-            "issuer = \"r9\"",
-            "23:10: field `cert[1].issuer`: unknown issuer \"r9\" (known: root)",
-        ),
-        (
-            "key = \"leaf\"",
-            "key = \"leaf2\"",
-            "22:7: field `cert[1].key`: unknown key label \"leaf2\"",
-        ),
-        (
-            "serial = \"02\"",
-            "serial = \"02\"\nsignature_hash = \"sha1\"",
-            "27:18: field `cert[1].signature_hash`: sha1 needs an RSA issuer key",
-        ),
-        (
-            "leaf = \"ed25519\"",
-            "leaf = \"ed448\"",
-            "5:8: field `keys.leaf`: unknown variant `ed448`",
-        ),
-        ("serial = \"02\"", "serial = \"02", "field `cert[1].serial`"),
-        (
-            "id = \"leaf\"",
-            "id = \"root\"",
-            "20:6: field `cert[1].id`: duplicate id \"root\"",
-        ),
-        (
-            "basic_constraints = { ca = true }",
-            "basic_constraints = { ca = false }",
-            "23:10: field `cert[1].issuer`: issuer \"root\" is not a CA",
-        ),
-        (
-            "not_after = \"2024-04-01T00:00:00Z\"",
-            "not_after = \"2023-04-01T00:00:00Z\"",
-            "25:13: field `cert[1].not_after`: not_after (2023-04-01",
-        ),
-        (
-            // The root issued by the leaf, the leaf made a CA: a cycle with no self-signed root.
-            "issuer = \"self\"",
-            "issuer = \"leaf\"",
-            "11:10: field `cert[0].issuer`: issuance cycle with no self-signed root",
-        ),
-    ];
-    for (index, (from, to, expected)) in cases.iter().enumerate() {
+    for (index, case) in BAD_CASES.iter().enumerate() {
+        assert_eq!(
+            GOOD.matches(case.from).count(),
+            1,
+            "{:?} is unique",
+            case.from
+        );
         let topology = dir.path().join(format!("bad-{index}.toml"));
-        let mut text = GOOD.replacen(from, to, 1);
-        if to.contains("issuer = \"leaf\"") {
-            text = text.replacen(
-                "subject_alt_name = { dns = [\"leaf.example.test\"] }",
-                "basic_constraints = { ca = true }",
-                1,
-            );
-        }
-        std::fs::write(&topology, text).unwrap();
+        let text = GOOD.replacen(case.from, case.to, 1);
+        std::fs::write(&topology, &text).unwrap();
         let out = dir.path().join(format!("out-{index}"));
         let output = gen(&topology, &out, &[]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "case {index}: {stderr}");
         assert!(
-            stderr.contains(&format!("{}:", topology.display())),
-            "case {index} names the file: {stderr}"
+            stderr.starts_with(case.title),
+            "case {index}: expected {:?} first in\n{stderr}",
+            case.title
         );
-        assert!(
-            stderr.contains(expected),
-            "case {index}: expected {expected:?} in {stderr}"
-        );
+        assert_points_at(&stderr, &topology, &text, position(&text, case.at));
         assert!(!out.exists(), "case {index}: --out must not be created");
     }
     // Only the topology files are left: no temporary output directories either.
@@ -123,7 +151,20 @@ fn bad_topologies_exit_2_and_write_nothing() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers.len(), cases.len(), "{leftovers:?}");
+    assert_eq!(leftovers.len(), BAD_CASES.len(), "{leftovers:?}");
+}
+
+#[test]
+fn an_unreadable_topology_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.toml");
+    let output = gen(&missing, &dir.path().join("out"), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}: cannot read topology", missing.display())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -139,10 +180,12 @@ fn good_topology_writes_once_and_force_replaces() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("2 certificates written to"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("3 certificates written to"));
     for file in [
         "root.pem",
         "root.der",
+        "int.pem",
+        "int.der",
         "leaf.pem",
         "leaf.der",
         "manifest.json",
