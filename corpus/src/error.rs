@@ -21,11 +21,6 @@ pub enum CorpusError {
     /// does not exist.
     #[error("{0}")]
     BadInput(Diagnostic),
-    /// A scenario's `topology.toml` was rejected by the generator (its error is located).
-    // MERGE: when the generator's load error is a `Diagnostic` (helper G), this becomes
-    // `BadInput` through `From`.
-    #[error(transparent)]
-    Topology(#[from] anchorsmith_generator::TopologyError),
     /// The generator could not build a scenario's PKI.
     // The generator's error is part of the message and deliberately not a `source`, so an error
     // chain (`{:#}`) does not print it twice.
@@ -34,6 +29,19 @@ pub enum CorpusError {
         topology: PathBuf,
         error: anchorsmith_generator::GenerateError,
     },
+}
+
+impl From<anchorsmith_generator::TopologyError> for CorpusError {
+    fn from(error: anchorsmith_generator::TopologyError) -> Self {
+        use anchorsmith_generator::TopologyError;
+        match error {
+            TopologyError::Invalid(diagnostic) => CorpusError::BadInput(diagnostic),
+            TopologyError::Read { file, io_error } => CorpusError::Io {
+                path: file,
+                error: io_error,
+            },
+        }
+    }
 }
 
 impl From<Diagnostic> for CorpusError {

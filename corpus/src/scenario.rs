@@ -122,7 +122,6 @@ pub(crate) fn resolve_scenario(
         .field("scenario")
         .into());
     }
-    // MERGE: helper G's generator error type; `?` converts it through `CorpusError: From`.
     let topology = anchorsmith_generator::load_topology(&dir.join("topology.toml"))?;
 
     check_seed_file(

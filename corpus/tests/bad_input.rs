@@ -15,46 +15,8 @@ description = "any path builder"
 engines = ["rustls-webpki", "openssl"]
 "#;
 
-const TOPOLOGY: &str = r#"
-seed = "anchorsmith-corpus-test"
-[instants]
-expiry = 2021-09-30T14:01:15Z
-[keys]
-root = "ecdsa-p256"
-int = "ecdsa-p256"
-leaf = "ecdsa-p256"
-[[cert]]
-id = "root"
-subject = { cn = "Root (test)", o = "anchorsmith test PKI" }
-key = "root"
-issuer = "self"
-not_before = "2020-01-01T00:00:00Z"
-not_after = "expiry"
-serial = "01"
-[cert.extensions]
-basic_constraints = { ca = true, critical = true }
-[[cert]]
-id = "int"
-subject = { cn = "Int (test)", o = "anchorsmith test PKI" }
-key = "int"
-issuer = "root"
-not_before = "2020-01-01T00:00:00Z"
-not_after = "2030-01-01T00:00:00Z"
-serial = "02"
-[cert.extensions]
-basic_constraints = { ca = true, path_len = 0, critical = true }
-[[cert]]
-id = "leaf"
-subject = { cn = "www.example.test", o = "anchorsmith test PKI" }
-key = "leaf"
-issuer = "int"
-not_before = "2020-06-01T00:00:00Z"
-not_after = "2030-01-01T00:00:00Z"
-serial = "03"
-[cert.extensions]
-basic_constraints = { ca = false }
-subject_alt_name = { dns = ["www.example.test"] }
-"#;
+/// The shared small topology (root → int → leaf, instant `expiry`): one copy for every crate.
+use anchorsmith_generator::fixtures::SMALL_PKI as TOPOLOGY;
 
 const SCENARIO: &str = r#"[scenario]
 seed_file = "000_test.txt"
@@ -427,4 +389,31 @@ fn engines_are_validators_and_an_external_harness_can_be_one() {
         corpus.clients["path-builder"].engines,
         ["rustls-webpki", "openssl", "go"]
     );
+}
+
+#[test]
+fn topology_errors_are_located_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |path: &Path, text: &str| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(&root.join("seeds/000_test.txt"), SEED);
+    write(&root.join("corpus/clients.toml"), CLIENTS);
+    write(
+        &root.join("corpus/scenarios/tiny/topology.toml"),
+        &TOPOLOGY.replacen("issuer = \"int\"", "issuer = \"r9\"", 1),
+    );
+    write(&root.join("corpus/scenarios/tiny/scenario.toml"), SCENARIO);
+    let options = LoadOptions {
+        seeds_dir: root.join("seeds"),
+        key_cache_dir: None,
+        extra_validators: Vec::new(),
+    };
+    let error = load_corpus_with(&root.join("corpus"), &options).unwrap_err();
+    assert!(error.is_bad_input());
+    let diagnostic = error.diagnostic().expect("a located diagnostic");
+    assert_eq!(diagnostic.code, Code::UnknownName);
+    assert_eq!(diagnostic.field.as_deref(), Some("cert[2].issuer"));
 }
