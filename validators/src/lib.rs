@@ -67,11 +67,30 @@ pub struct ValidationInput {
     pub features: Vec<String>,
     /// CRLs as DER.
     pub crls: Vec<Vec<u8>>,
+    /// What the case's author says the answer should be (limbo's `expected_result`; the corpus
+    /// sets its reference verdict). Validators never look at it: only external harnesses read
+    /// it, because the limbo protocol requires it (see [`external`]). `None`: not known.
+    pub expected_result: Option<limbo::ExpectedResult>,
 }
 
 /// The normalized reason for a rejection, mapped from each implementation's native codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Spelled in kebab-case everywhere (serde, `Display`, `<&str>::from`): `not-yet-valid`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum RejectKind {
     Expired,
     NotYetValid,
@@ -84,20 +103,28 @@ pub enum RejectKind {
     Other,
 }
 
-impl RejectKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectKind::Expired => "expired",
-            RejectKind::NotYetValid => "not-yet-valid",
-            RejectKind::UnknownIssuer => "unknown-issuer",
-            RejectKind::BadSignature => "bad-signature",
-            RejectKind::NameMismatch => "name-mismatch",
-            RejectKind::ConstraintViolation => "constraint-violation",
-            RejectKind::Usage => "usage",
-            RejectKind::PathTooLong => "path-too-long",
-            RejectKind::Other => "other",
-        }
-    }
+/// What a validator answered, without the details: the tag of a [`Verdict`].
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Outcome {
+    Accept,
+    Reject,
+    Skip,
+    Error,
 }
 
 /// One validator's answer for one case.
@@ -116,23 +143,21 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The outcome alone: `accept`, `reject`, `skip` or `error`.
-    pub fn outcome(&self) -> &'static str {
+    /// The outcome alone.
+    pub fn outcome(&self) -> Outcome {
         match self {
-            Verdict::Accept { .. } => "accept",
-            Verdict::Reject { .. } => "reject",
-            Verdict::Skip { .. } => "skip",
-            Verdict::Error { .. } => "error",
+            Verdict::Accept { .. } => Outcome::Accept,
+            Verdict::Reject { .. } => Outcome::Reject,
+            Verdict::Skip { .. } => Outcome::Skip,
+            Verdict::Error { .. } => Outcome::Error,
         }
     }
 
     /// Short label: `accept`, `reject:expired`, `skip`, `error`.
     pub fn label(&self) -> String {
         match self {
-            Verdict::Accept { .. } => "accept".into(),
-            Verdict::Reject { kind, .. } => format!("reject:{}", kind.as_str()),
-            Verdict::Skip { .. } => "skip".into(),
-            Verdict::Error { .. } => "error".into(),
+            Verdict::Reject { kind, .. } => format!("reject:{kind}"),
+            other => other.outcome().to_string(),
         }
     }
 }
