@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use anchorsmith_validators::limbo::ExpectedResult;
 use anchorsmith_validators::Usage;
 
 /// What the reference search needs to know about one certificate.
@@ -122,11 +123,12 @@ impl ReferenceVerdict {
     }
 
     /// Limbo's `expected_result`.
-    pub fn limbo_result(&self) -> &'static str {
+    // MERGE: CONTRACT.md renames this `limbo_expected_result()` (helper CL).
+    pub fn limbo_result(&self) -> ExpectedResult {
         if self.is_accept() {
-            "SUCCESS"
+            ExpectedResult::Success
         } else {
-            "FAILURE"
+            ExpectedResult::Failure
         }
     }
 

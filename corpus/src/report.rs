@@ -157,7 +157,7 @@ fn render_questions_md(report: &RunReport) -> String {
 
 impl RunReport {
     /// Joins the corpus (scenarios, expectations, clients, reference verdicts) with the real
-    /// verdicts. `results` must come from running exactly `cases`, in order.
+    /// verdicts (looked up by case id). `results` must come from running `cases`.
     pub fn new(corpus: &Corpus, cases: &[&crate::Case], results: &RunResults) -> RunReport {
         let columns = results
             .runs
@@ -170,8 +170,7 @@ impl RunReport {
             .collect();
         let rows = cases
             .iter()
-            .enumerate()
-            .map(|(index, case)| CaseRow {
+            .map(|case| CaseRow {
                 id: case.id.clone(),
                 scenario: case.scenario.clone(),
                 summary: case_summary(case),
@@ -199,7 +198,7 @@ impl RunReport {
                 verdicts: results
                     .runs
                     .iter()
-                    .map(|run| run.verdicts[index].clone())
+                    .map(|run| run.verdicts[&case.id].clone())
                     .collect(),
             })
             .collect();
@@ -317,7 +316,7 @@ fn row_differences(columns: &[ValidatorColumn], row: &CaseRow) -> Vec<Difference
     } else if accepting.is_empty() && rejecting.len() > 1 {
         let kinds: Vec<(String, String)> = named()
             .filter_map(|(name, verdict)| match verdict {
-                Verdict::Reject { kind, .. } => Some((name, kind.as_str().to_string())),
+                Verdict::Reject { kind, .. } => Some((name, kind.to_string())),
                 _ => None,
             })
             .collect();
@@ -379,7 +378,8 @@ pub fn validator_totals(
             let mut score = ExpectationScore::default();
             for row in &report.rows {
                 let verdict = &row.verdicts[column];
-                *counts.entry(verdict.outcome()).or_insert(0) += 1;
+                // MERGE: keyed by `anchorsmith_validators::Outcome` once the report is rewritten.
+                *counts.entry(verdict.outcome().into()).or_insert(0) += 1;
                 for expectation in row
                     .expectations
                     .iter()
@@ -541,7 +541,7 @@ fn verdict_detail(verdict: &Verdict) -> String {
         Verdict::Accept { chain_built } => {
             format!("accept, chain built: {}", chain_built.join(" → "))
         }
-        Verdict::Reject { kind, detail } => format!("reject ({}): {}", kind.as_str(), detail),
+        Verdict::Reject { kind, detail } => format!("reject ({kind}): {detail}"),
         Verdict::Skip { reason } => format!("skip: {reason}"),
         Verdict::Error { detail } => format!("error: {detail}"),
     }

@@ -254,7 +254,10 @@ fn plain_view_drops_the_cache_and_its_verdict_is_exported() {
     assert_eq!(input.trust_anchors.len(), 1);
     let limbo = case.to_limbo();
     assert!(limbo.untrusted_intermediates.is_empty());
-    assert_eq!(limbo.expected_result, "FAILURE");
+    assert_eq!(
+        limbo.expected_result,
+        anchorsmith_validators::limbo::ExpectedResult::Failure
+    );
     assert!(case.reference.is_accept());
     assert!(limbo.description.contains("plain view"));
     assert!(limbo.description.contains("000_4468a1d70ab56b82.txt"));
