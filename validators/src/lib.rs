@@ -289,3 +289,66 @@ pub mod openssl_validator;
 pub mod runner;
 pub mod suite;
 pub mod webpki_validator;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Display` and `<&str>::from` must spell every value as serde does (one spelling per value).
+    fn assert_spelled_as_serde<T>(values: &[T])
+    where
+        T: Copy + Serialize + std::fmt::Display + Into<&'static str>,
+    {
+        for &value in values {
+            let serde = serde_json::to_value(value).unwrap();
+            assert_eq!(serde, serde_json::Value::from(value.to_string()));
+            assert_eq!(serde, serde_json::Value::from(value.into()));
+        }
+    }
+
+    #[test]
+    fn spellings_follow_serde() {
+        use RejectKind::*;
+        assert_spelled_as_serde(&[
+            Expired,
+            NotYetValid,
+            UnknownIssuer,
+            BadSignature,
+            NameMismatch,
+            ConstraintViolation,
+            Usage,
+            PathTooLong,
+            Other,
+        ]);
+        assert_spelled_as_serde(&[
+            Outcome::Accept,
+            Outcome::Reject,
+            Outcome::Skip,
+            Outcome::Error,
+        ]);
+        assert_eq!(NotYetValid.to_string(), "not-yet-valid");
+        let reject = Verdict::Reject {
+            kind: NotYetValid,
+            detail: String::new(),
+        };
+        assert_eq!(reject.outcome(), Outcome::Reject);
+        assert_eq!(reject.label(), "reject:not-yet-valid");
+        assert_eq!(Verdict::Skip { reason: "x".into() }.label(), "skip");
+    }
+
+    #[test]
+    fn limbo_spellings_follow_serde() {
+        use limbo::{ActualResult, ExpectedResult, PeerNameKind, ValidationKind};
+        assert_spelled_as_serde(&[ExpectedResult::Success, ExpectedResult::Failure]);
+        assert_spelled_as_serde(&[
+            ActualResult::Success,
+            ActualResult::Failure,
+            ActualResult::Skipped,
+            ActualResult::Hang,
+        ]);
+        assert_spelled_as_serde(&[ValidationKind::Server, ValidationKind::Client]);
+        assert_spelled_as_serde(&[PeerNameKind::Dns, PeerNameKind::Ip, PeerNameKind::Rfc822]);
+        assert_eq!(ExpectedResult::Success.to_string(), "SUCCESS");
+        assert_eq!(PeerNameKind::Rfc822.to_string(), "RFC822");
+    }
+}
