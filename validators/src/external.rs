@@ -18,8 +18,9 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::limbo::ExpectedResult;
-use crate::limbo::{testcase_from_input, ActualResult, Limbo, LimboResult, LimboResults};
+use crate::limbo::{
+    testcase_from_input, ActualResult, ExpectedResult, Limbo, LimboResult, LimboResults,
+};
 use crate::{RejectKind, ValidationInput, Validator, Verdict};
 
 /// Cases handed to one process; small enough that a crash loses little, large enough that

@@ -3,13 +3,17 @@
 //! export and limbo's own suites go through the same code. Every closed set of values is an
 //! enum, so a bad value is a parse error that names its place (`testcases[3].expected_result`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::net::IpAddr;
+use std::time::SystemTime;
 
 use serde::de::{Deserializer, Error as _, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
-use crate::Verdict;
+use crate::{PeerName, Usage, ValidationInput, Verdict};
 
 /// A limbo testcase file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -305,15 +309,6 @@ fn testcases_with_unique_ids<'de, D: Deserializer<'de>>(
 
 // ---------------------------------------------------------------------------------------------
 // Conversion between limbo testcases and our `ValidationInput`.
-
-use std::collections::BTreeMap;
-use std::net::IpAddr;
-use std::time::SystemTime;
-
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-
-use crate::{PeerName, Usage, ValidationInput};
 
 /// Added to [`ValidationInput::features`] when a limbo case lists several
 /// `expected_peer_names`: [`ValidationInput`] holds one peer name, so adapters must skip such a
