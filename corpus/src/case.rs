@@ -126,6 +126,7 @@ impl Case {
             max_chain_depth: None,
             features: Vec::new(),
             crls: Vec::new(),
+            expected_result: Some(self.reference.limbo_expected_result()),
         }
     }
 

@@ -27,6 +27,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use anchorsmith_generator::ExtendedKeyUsage;
+use anchorsmith_validators::limbo::ExpectedResult;
 use anchorsmith_validators::Usage;
 
 /// What the reference search needs to know about one certificate.
@@ -123,13 +124,11 @@ impl ReferenceVerdict {
     }
 
     /// Limbo's `expected_result` for this verdict.
-    // MERGE: returns `anchorsmith_validators::limbo::ExpectedResult` (helper V):
-    // `if self.is_accept() { ExpectedResult::Success } else { ExpectedResult::Failure }`.
-    pub fn limbo_expected_result(&self) -> &'static str {
+    pub fn limbo_expected_result(&self) -> ExpectedResult {
         if self.is_accept() {
-            "SUCCESS"
+            ExpectedResult::Success
         } else {
-            "FAILURE"
+            ExpectedResult::Failure
         }
     }
 

@@ -297,8 +297,10 @@ fn plain_view_drops_the_cache_and_its_verdict_is_exported() {
     assert_eq!(input.trust_anchors.len(), 1);
     let limbo = anchorsmith_corpus::export::testcase(corpus().scenario_of(case), case);
     assert!(limbo.untrusted_intermediates.is_empty());
-    // MERGE: `limbo::ExpectedResult::Failure` once helper V's enum is in.
-    assert_eq!(limbo.expected_result, "FAILURE");
+    assert_eq!(
+        limbo.expected_result,
+        anchorsmith_validators::limbo::ExpectedResult::Failure
+    );
     assert!(case.reference.is_accept());
     assert!(limbo.description.contains("plain view"));
     assert!(limbo.description.contains("000_4468a1d70ab56b82.txt"));

@@ -4,6 +4,10 @@
 //! One process per batch. Whatever goes wrong with the process — non-zero exit, crash,
 //! unparsable output, a timeout (the whole process group is killed), a case it did not answer —
 //! becomes [`Verdict::Error`] for the cases affected, so the run goes on.
+//!
+//! The protocol requires every testcase to carry `expected_result`; the harness gets the case's
+//! own ([`ValidationInput::expected_result`]). A case without one is not sent: it is skipped
+//! with the reason, since any value we made up could steer a harness that reads it.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -14,7 +18,9 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::limbo::{testcase_from_input, Limbo, LimboResult, LimboResults};
+use crate::limbo::{
+    testcase_from_input, ActualResult, ExpectedResult, Limbo, LimboResult, LimboResults,
+};
 use crate::{RejectKind, ValidationInput, Validator, Verdict};
 
 /// Cases handed to one process; small enough that a crash loses little, large enough that
@@ -82,21 +88,23 @@ impl ExternalHarness {
         self
     }
 
-    fn run_process(&self, inputs: &[ValidationInput]) -> Result<LimboResults, String> {
+    /// Runs the harness on `cases`: each input with its expected result.
+    fn run_process(
+        &self,
+        cases: &[(&ValidationInput, ExpectedResult)],
+    ) -> Result<LimboResults, String> {
         let limbo = Limbo {
             version: 1,
-            testcases: inputs
+            testcases: cases
                 .iter()
-                // Harnesses only log `expected_result`; ours is unknown here, so a fixed value
-                // keeps the input valid without hinting at an answer.
-                .map(|input| testcase_from_input(input, "SUCCESS", "anchorsmith case"))
+                .map(|(input, expected)| testcase_from_input(input, *expected, "anchorsmith case"))
                 .collect(),
         };
         let stdin_bytes =
             serde_json::to_vec(&limbo).map_err(|e| format!("cannot encode testcases: {e}"))?;
         let timeout = self
             .per_case_timeout
-            .saturating_mul(inputs.len().max(1) as u32);
+            .saturating_mul(cases.len().max(1) as u32);
 
         let mut child = Command::new("sh")
             .arg("-c")
@@ -124,7 +132,7 @@ impl ExternalHarness {
             return Err(format!(
                 "timeout after {}s ({} cases); process group killed",
                 timeout.as_secs(),
-                inputs.len()
+                cases.len()
             ));
         };
         // The pipes close when the process exits, unless it left children holding them.
@@ -174,18 +182,37 @@ impl Validator for ExternalHarness {
     }
 
     fn validate_batch(&self, inputs: &[ValidationInput]) -> Vec<Verdict> {
-        if inputs.is_empty() {
-            return Vec::new();
-        }
-        match self.run_process(inputs) {
-            Err(detail) => vec![Verdict::Error { detail }; inputs.len()],
-            Ok(results) => {
+        let sendable: Vec<(&ValidationInput, ExpectedResult)> = inputs
+            .iter()
+            .filter_map(|input| input.expected_result.map(|expected| (input, expected)))
+            .collect();
+        let mut results = if sendable.is_empty() {
+            Ok(HashMap::new())
+        } else {
+            self.run_process(&sendable).map(|results| {
                 if let Ok(mut seen) = self.seen_harness.lock() {
                     *seen = Some(results.harness.clone());
                 }
-                verdicts_for(inputs, results.results)
-            }
-        }
+                by_id(results.results)
+            })
+        };
+        inputs
+            .iter()
+            .map(|input| match (input.expected_result, &mut results) {
+                (None, _) => Verdict::Skip {
+                    reason: NO_EXPECTED_RESULT.into(),
+                },
+                (Some(_), Err(detail)) => Verdict::Error {
+                    detail: detail.clone(),
+                },
+                (Some(_), Ok(by_id)) => match by_id.remove(&input.id) {
+                    None => Verdict::Error {
+                        detail: "the harness returned no result for this case".into(),
+                    },
+                    Some(result) => verdict_from_result(&result),
+                },
+            })
+            .collect()
     }
 
     fn preferred_batch_size(&self) -> Option<usize> {
@@ -193,41 +220,38 @@ impl Validator for ExternalHarness {
     }
 }
 
-/// Matches results to inputs by id; a case without a result is an error.
-fn verdicts_for(inputs: &[ValidationInput], results: Vec<LimboResult>) -> Vec<Verdict> {
-    let mut by_id: HashMap<String, LimboResult> =
-        results.into_iter().map(|r| (r.id.clone(), r)).collect();
-    inputs
-        .iter()
-        .map(|input| match by_id.remove(&input.id) {
-            None => Verdict::Error {
-                detail: "the harness returned no result for this case".into(),
-            },
-            Some(result) => verdict_from_result(&result),
-        })
+/// The skip reason of a case that has no expected result to send.
+const NO_EXPECTED_RESULT: &str =
+    "no expected_result: the limbo harness protocol requires one, and this case has none";
+
+/// Results by case id, so they are matched to inputs by id, never by position.
+fn by_id(results: Vec<LimboResult>) -> HashMap<String, LimboResult> {
+    results
+        .into_iter()
+        .map(|result| (result.id.clone(), result))
         .collect()
 }
 
 /// One limbo result as a verdict.
 pub fn verdict_from_result(result: &LimboResult) -> Verdict {
     let context = result.context.clone().unwrap_or_default();
-    match result.actual_result.as_str() {
-        "SUCCESS" => Verdict::Accept {
+    match result.actual_result {
+        ActualResult::Success => Verdict::Accept {
             chain_built: Vec::new(),
         },
-        "FAILURE" => Verdict::Reject {
+        ActualResult::Failure => Verdict::Reject {
             kind: kind_from_context(&context),
             detail: context,
         },
-        "SKIPPED" => Verdict::Skip {
+        ActualResult::Skipped => Verdict::Skip {
             reason: if context.is_empty() {
                 "skipped by the harness".into()
             } else {
                 context
             },
         },
-        other => Verdict::Error {
-            detail: format!("unknown actual_result `{other}`"),
+        ActualResult::Hang => Verdict::Error {
+            detail: format!("the harness reports a hang: {context}"),
         },
     }
 }
@@ -358,29 +382,32 @@ mod tests {
 
     #[test]
     fn result_mapping() {
-        let result = |actual: &str, context: Option<&str>| LimboResult {
+        use ActualResult::*;
+        let result = |actual_result: ActualResult, context: Option<&str>| LimboResult {
             id: "x".into(),
-            actual_result: actual.into(),
+            actual_result,
             context: context.map(String::from),
         };
         assert_eq!(
-            verdict_from_result(&result("SUCCESS", None)),
+            verdict_from_result(&result(Success, None)),
             Verdict::Accept {
                 chain_built: vec![]
             }
         );
         assert_eq!(
-            verdict_from_result(&result("FAILURE", Some("certificate has expired"))).label(),
+            verdict_from_result(&result(Failure, Some("certificate has expired"))).label(),
             "reject:expired"
         );
         assert_eq!(
-            verdict_from_result(&result("FAILURE", Some("BadDer"))).label(),
+            verdict_from_result(&result(Failure, Some("BadDer"))).label(),
             "reject:other"
         );
+        assert_eq!(verdict_from_result(&result(Skipped, None)).label(), "skip");
         assert_eq!(
-            verdict_from_result(&result("SKIPPED", None)).label(),
-            "skip"
+            verdict_from_result(&result(Hang, Some("testcase timed out"))),
+            Verdict::Error {
+                detail: "the harness reports a hang: testcase timed out".into()
+            }
         );
-        assert_eq!(verdict_from_result(&result("MAYBE", None)).label(), "error");
     }
 }

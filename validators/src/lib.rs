@@ -67,11 +67,30 @@ pub struct ValidationInput {
     pub features: Vec<String>,
     /// CRLs as DER.
     pub crls: Vec<Vec<u8>>,
+    /// What the case's author says the answer should be (limbo's `expected_result`; the corpus
+    /// sets its reference verdict). Validators never look at it: only external harnesses read
+    /// it, because the limbo protocol requires it (see [`external`]). `None`: not known.
+    pub expected_result: Option<limbo::ExpectedResult>,
 }
 
 /// The normalized reason for a rejection, mapped from each implementation's native codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Spelled in kebab-case everywhere (serde, `Display`, `<&str>::from`): `not-yet-valid`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum RejectKind {
     Expired,
     NotYetValid,
@@ -84,20 +103,28 @@ pub enum RejectKind {
     Other,
 }
 
-impl RejectKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectKind::Expired => "expired",
-            RejectKind::NotYetValid => "not-yet-valid",
-            RejectKind::UnknownIssuer => "unknown-issuer",
-            RejectKind::BadSignature => "bad-signature",
-            RejectKind::NameMismatch => "name-mismatch",
-            RejectKind::ConstraintViolation => "constraint-violation",
-            RejectKind::Usage => "usage",
-            RejectKind::PathTooLong => "path-too-long",
-            RejectKind::Other => "other",
-        }
-    }
+/// What a validator answered, without the details: the tag of a [`Verdict`].
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Outcome {
+    Accept,
+    Reject,
+    Skip,
+    Error,
 }
 
 /// One validator's answer for one case.
@@ -116,23 +143,21 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The outcome alone: `accept`, `reject`, `skip` or `error`.
-    pub fn outcome(&self) -> &'static str {
+    /// The outcome alone.
+    pub fn outcome(&self) -> Outcome {
         match self {
-            Verdict::Accept { .. } => "accept",
-            Verdict::Reject { .. } => "reject",
-            Verdict::Skip { .. } => "skip",
-            Verdict::Error { .. } => "error",
+            Verdict::Accept { .. } => Outcome::Accept,
+            Verdict::Reject { .. } => Outcome::Reject,
+            Verdict::Skip { .. } => Outcome::Skip,
+            Verdict::Error { .. } => Outcome::Error,
         }
     }
 
     /// Short label: `accept`, `reject:expired`, `skip`, `error`.
     pub fn label(&self) -> String {
         match self {
-            Verdict::Accept { .. } => "accept".into(),
-            Verdict::Reject { kind, .. } => format!("reject:{}", kind.as_str()),
-            Verdict::Skip { .. } => "skip".into(),
-            Verdict::Error { .. } => "error".into(),
+            Verdict::Reject { kind, .. } => format!("reject:{kind}"),
+            other => other.outcome().to_string(),
         }
     }
 }
@@ -264,3 +289,66 @@ pub mod openssl_validator;
 pub mod runner;
 pub mod suite;
 pub mod webpki_validator;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Display` and `<&str>::from` must spell every value as serde does (one spelling per value).
+    fn assert_spelled_as_serde<T>(values: &[T])
+    where
+        T: Copy + Serialize + std::fmt::Display + Into<&'static str>,
+    {
+        for &value in values {
+            let serde = serde_json::to_value(value).unwrap();
+            assert_eq!(serde, serde_json::Value::from(value.to_string()));
+            assert_eq!(serde, serde_json::Value::from(value.into()));
+        }
+    }
+
+    #[test]
+    fn spellings_follow_serde() {
+        use RejectKind::*;
+        assert_spelled_as_serde(&[
+            Expired,
+            NotYetValid,
+            UnknownIssuer,
+            BadSignature,
+            NameMismatch,
+            ConstraintViolation,
+            Usage,
+            PathTooLong,
+            Other,
+        ]);
+        assert_spelled_as_serde(&[
+            Outcome::Accept,
+            Outcome::Reject,
+            Outcome::Skip,
+            Outcome::Error,
+        ]);
+        assert_eq!(NotYetValid.to_string(), "not-yet-valid");
+        let reject = Verdict::Reject {
+            kind: NotYetValid,
+            detail: String::new(),
+        };
+        assert_eq!(reject.outcome(), Outcome::Reject);
+        assert_eq!(reject.label(), "reject:not-yet-valid");
+        assert_eq!(Verdict::Skip { reason: "x".into() }.label(), "skip");
+    }
+
+    #[test]
+    fn limbo_spellings_follow_serde() {
+        use limbo::{ActualResult, ExpectedResult, PeerNameKind, ValidationKind};
+        assert_spelled_as_serde(&[ExpectedResult::Success, ExpectedResult::Failure]);
+        assert_spelled_as_serde(&[
+            ActualResult::Success,
+            ActualResult::Failure,
+            ActualResult::Skipped,
+            ActualResult::Hang,
+        ]);
+        assert_spelled_as_serde(&[ValidationKind::Server, ValidationKind::Client]);
+        assert_spelled_as_serde(&[PeerNameKind::Dns, PeerNameKind::Ip, PeerNameKind::Rfc822]);
+        assert_eq!(ExpectedResult::Success.to_string(), "SUCCESS");
+        assert_eq!(PeerNameKind::Rfc822.to_string(), "RFC822");
+    }
+}

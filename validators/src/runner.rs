@@ -6,10 +6,12 @@
 //! parallel on rayon's pool. A validation runs on a long-lived helper thread owned by the rayon
 //! worker, which waits for it with a deadline: one channel round trip per case instead of a
 //! thread spawn, so the full limbo suite costs little more than the validations themselves.
-//! Verdicts are stored by case index, so results never depend on scheduling.
+//! Verdicts are keyed by case id ([`ValidationInput::id`]), so results never depend on
+//! scheduling and nobody matches them to cases by position.
 
 use std::any::Any;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -18,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::limbo::{LimboResult, LimboResults};
+use crate::limbo::LimboResults;
 use crate::{ValidationInput, Validator, Verdict};
 
 /// Progress callback: `(done, total)` over all validator × case pairs.
@@ -40,23 +42,24 @@ impl Default for RunOptions {
     }
 }
 
-/// One validator's answers, aligned with the inputs.
+/// One validator's answers.
 #[derive(Clone, Debug)]
 pub struct ValidatorRun {
     pub name: String,
     pub version: String,
     pub profile: String,
-    pub verdicts: Vec<Verdict>,
+    /// One verdict per input, keyed by the input's id.
+    pub verdicts: BTreeMap<String, Verdict>,
     /// Wall time of this validator over all cases (validators run one after another).
     pub wall_time: Duration,
 }
 
 impl ValidatorRun {
-    /// This run as a limbo results file: `harness` is the name and the library version, and the
-    /// profile is recorded in every context.
+    /// This run as a limbo results file, results in the order of `ids`: `harness` is the name
+    /// and the library version, and the profile is recorded in every context.
     pub fn to_limbo_results<S: AsRef<str>>(&self, ids: &[S]) -> LimboResults {
         let harness = format!("{} {}", self.name, self.version);
-        to_limbo_results_with_profile(&harness, &self.profile, ids, &self.verdicts)
+        LimboResults::from_verdicts(&harness, &self.profile, ids, &self.verdicts)
     }
 }
 
@@ -66,13 +69,8 @@ pub struct RunResults {
     pub runs: Vec<ValidatorRun>,
 }
 
-impl RunResults {
-    pub fn get(&self, validator_name: &str) -> Option<&ValidatorRun> {
-        self.runs.iter().find(|run| run.name == validator_name)
-    }
-}
-
-/// Runs every input through every validator.
+/// Runs every input through every validator. Input ids must be unique: verdicts are keyed by
+/// them.
 pub fn run_all(
     validators: &[Arc<dyn Validator>],
     inputs: &[ValidationInput],
@@ -107,7 +105,7 @@ pub fn run_all(
                 name: validator.name().to_string(),
                 version: validator.version(),
                 profile: validator.profile(),
-                verdicts,
+                verdicts: by_id(inputs, verdicts),
                 wall_time: started.elapsed(),
             }
         })
@@ -255,100 +253,14 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Verdicts as a limbo results file (no profile in the contexts).
-pub fn to_limbo_results<S: AsRef<str>>(
-    harness: &str,
-    ids: &[S],
-    verdicts: &[Verdict],
-) -> LimboResults {
-    to_limbo_results_with_profile(harness, "", ids, verdicts)
-}
-
-/// Verdicts as a limbo results file; a non-empty `profile` is appended to every context as
-/// `profile: ...`, since limbo cannot express it otherwise. An [`Verdict::Error`] becomes
-/// `SKIPPED` with an `error: ...` context: limbo has no error outcome, and it is no verdict.
-pub fn to_limbo_results_with_profile<S: AsRef<str>>(
-    harness: &str,
-    profile: &str,
-    ids: &[S],
-    verdicts: &[Verdict],
-) -> LimboResults {
-    assert_eq!(ids.len(), verdicts.len(), "one verdict per id");
-    let results = ids
+/// `verdicts` (one per input, in input order) keyed by the inputs' ids.
+fn by_id(inputs: &[ValidationInput], verdicts: Vec<Verdict>) -> BTreeMap<String, Verdict> {
+    debug_assert_eq!(inputs.len(), verdicts.len(), "one verdict per input");
+    let keyed: BTreeMap<String, Verdict> = inputs
         .iter()
+        .map(|input| input.id.clone())
         .zip(verdicts)
-        .map(|(id, verdict)| {
-            let (actual_result, context) = match verdict {
-                Verdict::Accept { chain_built } if chain_built.is_empty() => ("SUCCESS", None),
-                Verdict::Accept { chain_built } => (
-                    "SUCCESS",
-                    Some(format!("chain: {}", chain_built.join(" -> "))),
-                ),
-                Verdict::Reject { kind, detail } => {
-                    ("FAILURE", Some(format!("{}: {detail}", kind.as_str())))
-                }
-                Verdict::Skip { reason } => ("SKIPPED", Some(reason.clone())),
-                Verdict::Error { detail } => ("SKIPPED", Some(format!("error: {detail}"))),
-            };
-            let context = match (context, profile.is_empty()) {
-                (context, true) => context,
-                (None, false) => Some(format!("profile: {profile}")),
-                (Some(text), false) => Some(format!("{text}; profile: {profile}")),
-            };
-            LimboResult {
-                id: id.as_ref().to_string(),
-                actual_result: actual_result.to_string(),
-                context,
-            }
-        })
         .collect();
-    LimboResults {
-        version: 1,
-        harness: harness.to_string(),
-        results,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::RejectKind;
-
-    #[test]
-    fn limbo_results_carry_kind_detail_and_profile() {
-        let verdicts = vec![
-            Verdict::Accept {
-                chain_built: vec!["leaf".into(), "root".into()],
-            },
-            Verdict::Reject {
-                kind: RejectKind::Expired,
-                detail: "error 10".into(),
-            },
-            Verdict::Skip {
-                reason: "no".into(),
-            },
-            Verdict::Error {
-                detail: "timeout after 1s".into(),
-            },
-        ];
-        let ids = ["a", "b", "c", "d"];
-        let results =
-            to_limbo_results_with_profile("openssl", "X509_V_FLAG_PARTIAL_CHAIN", &ids, &verdicts);
-        let outcomes: Vec<_> = results
-            .results
-            .iter()
-            .map(|r| r.actual_result.as_str())
-            .collect();
-        assert_eq!(outcomes, ["SUCCESS", "FAILURE", "SKIPPED", "SKIPPED"]);
-        assert_eq!(
-            results.results[1].context.as_deref(),
-            Some("expired: error 10; profile: X509_V_FLAG_PARTIAL_CHAIN")
-        );
-        assert_eq!(
-            results.results[3].context.as_deref(),
-            Some("error: timeout after 1s; profile: X509_V_FLAG_PARTIAL_CHAIN")
-        );
-        let plain = to_limbo_results("x", &ids, &verdicts);
-        assert_eq!(plain.results[2].context.as_deref(), Some("no"));
-    }
+    debug_assert_eq!(keyed.len(), inputs.len(), "input ids are unique");
+    keyed
 }

@@ -4,7 +4,7 @@
 
 mod fixtures;
 
-use anchorsmith_validators::limbo::Limbo;
+use anchorsmith_validators::limbo::{ExpectedResult, Limbo};
 use anchorsmith_validators::openssl_validator::{OpenSslProfile, OpenSslValidator};
 use anchorsmith_validators::webpki_validator::RustlsWebpki;
 use anchorsmith_validators::{
@@ -317,9 +317,9 @@ fn limbo_core_sanity() {
     for run in &results.runs {
         let (mut matched, mut unexpected_success, mut unexpected_failure, mut skipped) =
             (0, 0, 0, 0);
-        for (case, verdict) in limbo.testcases.iter().zip(&run.verdicts) {
-            let expected_success = case.expected_result == "SUCCESS";
-            match verdict {
+        for case in &limbo.testcases {
+            let expected_success = case.expected_result == ExpectedResult::Success;
+            match &run.verdicts[&case.id] {
                 Verdict::Accept { .. } if expected_success => matched += 1,
                 Verdict::Reject { .. } if !expected_success => matched += 1,
                 Verdict::Accept { .. } => unexpected_success += 1,

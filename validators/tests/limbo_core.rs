@@ -2,6 +2,7 @@
 //! per-namespace agreement table is pinned as a snapshot, and a file that uses only the fields
 //! limbo's schema requires gives the same verdicts as the shipped one.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anchorsmith_validators::in_process_validators;
@@ -16,7 +17,7 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn run_in_process(suite: &PreparedSuite) -> Vec<(String, Vec<Verdict>)> {
+fn run_in_process(suite: &PreparedSuite) -> Vec<(String, BTreeMap<String, Verdict>)> {
     let results = run_all(
         &in_process_validators(),
         &suite.inputs,
@@ -120,22 +121,15 @@ fn an_unconvertible_testcase_is_an_error_for_every_validator_and_the_run_goes_on
         "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".into();
     let suite = PreparedSuite::prepare(&path, &limbo);
     assert_eq!(suite.inputs.len(), 2);
+    let ids = suite.ids();
     for (name, verdicts) in run_in_process(&suite) {
         assert_eq!(verdicts.len(), 3, "{name}");
+        let [first, broken, last] = [&ids[0], &ids[1], &ids[2]].map(|id| &verdicts[id]);
         assert!(
-            matches!(&verdicts[1], Verdict::Error { detail } if detail.contains("peer_certificate")),
-            "{name}: {:?}",
-            verdicts[1]
+            matches!(broken, Verdict::Error { detail } if detail.contains("peer_certificate")),
+            "{name}: {broken:?}"
         );
-        assert!(
-            !matches!(verdicts[0], Verdict::Error { .. }),
-            "{name}: {:?}",
-            verdicts[0]
-        );
-        assert!(
-            !matches!(verdicts[2], Verdict::Error { .. }),
-            "{name}: {:?}",
-            verdicts[2]
-        );
+        assert!(!matches!(first, Verdict::Error { .. }), "{name}: {first:?}");
+        assert!(!matches!(last, Verdict::Error { .. }), "{name}: {last:?}");
     }
 }

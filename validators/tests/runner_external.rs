@@ -1,14 +1,16 @@
-//! The runner keeps going when a validator panics or hangs, keeps results in input order, and
+//! The runner keeps going when a validator panics or hangs, keys results by case id, and
 //! drives external limbo harnesses: a real one (the system `openssl verify` behind a small
 //! script) and broken ones (crash, garbage, hang, missing answers).
 
 mod fixtures;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anchorsmith_validators::external::ExternalHarness;
+use anchorsmith_validators::limbo::ExpectedResult;
 use anchorsmith_validators::runner::{run_all, RunOptions};
 use anchorsmith_validators::webpki_validator::RustlsWebpki;
 use anchorsmith_validators::{
@@ -23,15 +25,35 @@ fn cases() -> Vec<ValidationInput> {
         leaf_validity: (at(2023, 1, 1), at(2024, 1, 1)),
         ..Topology::default()
     });
+    let with_expected = |input: ValidationInput, expected| ValidationInput {
+        expected_result: Some(expected),
+        ..input
+    };
     vec![
-        input("good", &good, LEAF_NAME, mid_2025()),
-        input("expired", &expired, LEAF_NAME, mid_2025()),
-        input("wrong-name", &good, "other.anchorsmith.test", mid_2025()),
+        with_expected(
+            input("good", &good, LEAF_NAME, mid_2025()),
+            ExpectedResult::Success,
+        ),
+        with_expected(
+            input("expired", &expired, LEAF_NAME, mid_2025()),
+            ExpectedResult::Failure,
+        ),
+        with_expected(
+            input("wrong-name", &good, "other.anchorsmith.test", mid_2025()),
+            ExpectedResult::Failure,
+        ),
     ]
 }
 
 fn labels(verdicts: &[Verdict]) -> Vec<String> {
     verdicts.iter().map(Verdict::label).collect()
+}
+
+/// The labels of a run's verdicts in the order of `cases()`, looked up by id.
+fn run_labels(verdicts: &BTreeMap<String, Verdict>) -> Vec<String> {
+    ["good", "expired", "wrong-name"]
+        .map(|id| verdicts[id].label())
+        .to_vec()
 }
 
 /// Test-only validator that panics on the second case (it tests the runner, not a verdict).
@@ -45,7 +67,10 @@ impl Validator for Panicking {
     }
     fn validate(&self, input: &ValidationInput) -> Verdict {
         if input.id == "expired" {
-            panic!("boom on {}", input.id);
+            // An unwind without the panic hook: with RUST_BACKTRACE=1 the hook's backtrace can
+            // outlast this test's short deadline on a loaded machine, turning the panic into a
+            // timeout. The runner catches both kinds of unwind alike.
+            std::panic::resume_unwind(Box::new(format!("boom on {}", input.id)));
         }
         RustlsWebpki.validate(input)
     }
@@ -104,22 +129,22 @@ fn panics_and_hangs_become_errors_and_the_run_goes_on() {
 
     let panicking = &results.runs[0].verdicts;
     assert_eq!(
-        labels(panicking),
+        run_labels(panicking),
         ["accept", "error", "reject:name-mismatch"]
     );
     assert_eq!(
-        panicking[1],
+        panicking["expired"],
         Verdict::Error {
             detail: "panic: boom on expired".into()
         }
     );
     let hanging = &results.runs[1].verdicts;
     assert_eq!(
-        labels(hanging),
+        run_labels(hanging),
         ["error", "reject:expired", "reject:name-mismatch"]
     );
     assert_eq!(
-        hanging[0],
+        hanging["good"],
         Verdict::Error {
             detail: "timeout after 0.5s".into()
         }
@@ -127,7 +152,7 @@ fn panics_and_hangs_become_errors_and_the_run_goes_on() {
 
     for run in &results.runs[2..] {
         assert_eq!(
-            labels(&run.verdicts),
+            run_labels(&run.verdicts),
             ["accept", "reject:expired", "reject:name-mismatch"],
             "{}",
             run.name
@@ -138,7 +163,7 @@ fn panics_and_hangs_become_errors_and_the_run_goes_on() {
 }
 
 #[test]
-fn results_follow_input_order_whatever_the_scheduling() {
+fn results_are_keyed_by_id_whatever_the_scheduling() {
     let base = cases();
     // Many cases so rayon really interleaves them.
     let inputs: Vec<ValidationInput> = (0..60)
@@ -153,15 +178,10 @@ fn results_follow_input_order_whatever_the_scheduling() {
     let second = run_all(&validators, &inputs, &RunOptions::default());
     for (a, b) in first.runs.iter().zip(&second.runs) {
         assert_eq!(a.verdicts, b.verdicts);
-        let sequential: Vec<_> = inputs
+        let validator = validators.iter().find(|v| v.name() == a.name).unwrap();
+        let sequential: BTreeMap<String, Verdict> = inputs
             .iter()
-            .map(|case| {
-                validators
-                    .iter()
-                    .find(|v| v.name() == a.name)
-                    .unwrap()
-                    .validate(case)
-            })
+            .map(|case| (case.id.clone(), validator.validate(case)))
             .collect();
         assert_eq!(a.verdicts, sequential, "{}", a.name);
     }
@@ -244,7 +264,7 @@ fn a_hanging_harness_is_killed_and_the_run_goes_on() {
         .with_per_case_timeout(Duration::from_millis(300));
     let validators: Vec<Arc<dyn Validator>> = vec![Arc::new(hanging), Arc::new(RustlsWebpki)];
     let results = run_all(&validators, &cases(), &RunOptions::default());
-    for verdict in &results.runs[0].verdicts {
+    for verdict in results.runs[0].verdicts.values() {
         match verdict {
             Verdict::Error { detail } => {
                 assert!(detail.starts_with("timeout after"), "{detail}");
@@ -254,14 +274,42 @@ fn a_hanging_harness_is_killed_and_the_run_goes_on() {
         }
     }
     assert_eq!(
-        labels(&results.runs[1].verdicts),
+        run_labels(&results.runs[1].verdicts),
         ["accept", "reject:expired", "reject:name-mismatch"]
     );
     assert!(matches!(
-        &results.runs[1].verdicts[1],
+        &results.runs[1].verdicts["expired"],
         Verdict::Reject {
             kind: RejectKind::Expired,
             ..
         }
     ));
+}
+
+#[test]
+fn a_harness_gets_each_case_expected_result_and_never_a_made_up_one() {
+    // Echoes each testcase's expected_result back as its context.
+    let command = r#"python3 -c '
+import json, sys
+cases = json.load(sys.stdin)["testcases"]
+print(json.dumps({"version": 1, "harness": "echo", "results": [
+    {"id": c["id"], "actual_result": "SKIPPED", "context": c["expected_result"]} for c in cases]}))
+'"#;
+    let harness = ExternalHarness::new("echo", command);
+    let mut inputs = cases();
+    inputs[2].expected_result = None;
+    let verdicts = harness.validate_batch(&inputs);
+    let reasons: Vec<&str> = verdicts
+        .iter()
+        .map(|verdict| match verdict {
+            Verdict::Skip { reason } => reason.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(reasons[..2], ["SUCCESS", "FAILURE"]);
+    assert!(
+        reasons[2].starts_with("no expected_result"),
+        "not sent: {}",
+        reasons[2]
+    );
 }

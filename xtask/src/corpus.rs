@@ -114,7 +114,7 @@ fn select_cases<'a>(corpus: &'a Corpus, filter: Option<&str>) -> anyhow::Result<
 
 /// Everything written to `--out`, rendered in memory first.
 fn report_files(report: &RunReport, results: &RunResults) -> Vec<(PathBuf, String)> {
-    // MERGE: helper V keys verdicts by case id; `to_limbo_results` may then need no ids.
+    // Results files list cases in corpus order, as limbo results files follow their suite.
     let ids: Vec<&str> = report.rows.iter().map(|row| row.id.as_str()).collect();
     let mut files: Vec<(PathBuf, String)> = results
         .runs

@@ -7,6 +7,7 @@
 //! All bad input (unknown suite path, malformed file, unknown validator name, malformed
 //! `NAME=COMMAND`) is checked before anything runs and exits with status 2.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,14 +20,16 @@ use anchorsmith_validators::{Validator, Verdict};
 use crate::shared::{remove_stale, run_with_progress, select_validators, write_files};
 use crate::{BadInput, LimboArgs};
 
-/// One validator's run with verdicts for every case of the suite (unconvertible cases included).
+/// One validator's run with verdicts for every case of the suite (unconvertible cases included),
+/// keyed by case id.
 struct CompletedRun {
     run: ValidatorRun,
-    verdicts: Vec<Verdict>,
+    verdicts: BTreeMap<String, Verdict>,
 }
 
 pub fn run(args: LimboArgs) -> anyhow::Result<()> {
     let suite_path = SuiteSpec::parse(&args.suite).resolve(&crate::project_root());
+    // A malformed file is a located diagnostic (line, column, field path, caret), exit status 2.
     let suite = suite::load_suite(&suite_path).map_err(|error| BadInput(error.into()))?;
     let references = load_references(&args.compare)?;
     let timeout = Duration::from_secs(args.timeout);

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anchorsmith_validators::runner::{RunResults, ValidatorRun};
+use anchorsmith_validators::runner::RunResults;
 use anchorsmith_validators::Verdict;
 
 use super::questions::Question;
@@ -145,16 +145,14 @@ impl RunReport {
                 profile: run.profile.clone(),
             })
             .collect();
-        let case_ids: Vec<&str> = plan.rows.iter().map(|row| row.id.as_str()).collect();
         let mut verdicts: BTreeMap<String, BTreeMap<String, Verdict>> = BTreeMap::new();
         for run in &results.runs {
-            let by_case = verdicts_by_case(run, &case_ids);
             for row in &plan.rows {
-                let verdict = by_case.get(row.id.as_str()).map_or_else(
+                let verdict = run.verdicts.get(&row.id).map_or_else(
                     || Verdict::Error {
                         detail: format!("{} returned no verdict for this case", run.name),
                     },
-                    |verdict| (*verdict).clone(),
+                    Verdict::clone,
                 );
                 verdicts
                     .entry(row.id.clone())
@@ -218,17 +216,6 @@ impl RunReport {
                 && outcome_matches(expectation.outcome, verdict) == Some(false)
         })
     }
-}
-
-/// One validator's verdicts by case id.
-// MERGE: helper V keys `ValidatorRun.verdicts` by case id (`BTreeMap<String, Verdict>`); this
-// becomes `run.verdicts.iter().map(|(id, verdict)| (id.as_str(), verdict)).collect()` and
-// `case_ids` goes. Today the verdicts are aligned with the inputs, which are the plan's rows.
-fn verdicts_by_case<'a>(
-    run: &'a ValidatorRun,
-    case_ids: &[&'a str],
-) -> BTreeMap<&'a str, &'a Verdict> {
-    case_ids.iter().copied().zip(&run.verdicts).collect()
 }
 
 /// One line a person reads: what was served, trusted, cached, and when.

@@ -13,8 +13,7 @@ pub fn expected_label(outcome: ExpectedOutcome) -> &'static str {
 
 /// `expired`, `unknown-issuer`, ….
 pub fn reject_kind_label(kind: RejectKind) -> &'static str {
-    // MERGE: helper V removes `RejectKind::as_str`; this becomes `kind.into()` (strum).
-    kind.as_str()
+    kind.into()
 }
 
 /// `accept` or `reject`: the reference verdict's outcome.
