@@ -20,6 +20,7 @@ import gzip
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -208,20 +209,27 @@ def run_process(args, spec, cases, concurrency):
     limit = 10 + args.timeout * (len(cases) / concurrency + 1)
     command = node_command(args, spec)
     try:
-        done = subprocess.run(
+        # Its own process group: faketime forks node rather than exec'ing it, so a timeout must
+        # kill the group, not just the process we started.
+        child = subprocess.Popen(
             command,
-            input=json.dumps(request).encode(),
-            capture_output=True,
-            timeout=limit,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=child_environment(),
+            start_new_session=True,
         )
-        stdout, stderr, status = done.stdout, done.stderr, done.returncode
-    except subprocess.TimeoutExpired as expired:
-        stdout, stderr, status = expired.stdout or b"", b"", None
-        run.failure = "node process timed out after %.0f s" % limit
     except OSError as error:
         run.failure = "cannot start %s: %s" % (command[0], error)
         return run
+    try:
+        stdout, stderr = child.communicate(json.dumps(request).encode(), timeout=limit)
+        status = child.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        stdout, stderr = child.communicate()
+        status = None
+        run.failure = "node process timed out after %.0f s" % limit
     for line in stdout.decode(errors="replace").splitlines():
         try:
             message = json.loads(line)
@@ -294,13 +302,18 @@ def run_group(args, spec, cases):
 
 
 def harness_name(args):
-    done = subprocess.run(
-        [args.node, HANDSHAKE_JS, "--version"],
-        capture_output=True,
-        check=True,
-        env=child_environment(),
-    )
-    return json.loads(done.stdout)["harness"]
+    """The harness string when no batch process reported one (every case skipped or lost)."""
+    try:
+        done = subprocess.run(
+            [args.node, HANDSHAKE_JS, "--version"],
+            capture_output=True,
+            check=True,
+            timeout=10,
+            env=child_environment(),
+        )
+        return json.loads(done.stdout)["harness"]
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError) as error:
+        return "node (version unknown: %s)" % error
 
 
 def main(argv):
