@@ -102,7 +102,8 @@ function runCase(testcase, timeoutMs, done) {
   });
 
   timer = setTimeout(function () {
-    finish({ error: { id: testcase.id, detail: 'handshake timed out after ' + timeoutMs + ' ms' } });
+    var detail = 'handshake timed out after ' + timeoutMs + ' ms';
+    finish({ error: { id: testcase.id, detail: detail } });
   }, timeoutMs);
 
   server.listen(0, '127.0.0.1', function () {

