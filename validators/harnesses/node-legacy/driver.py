@@ -149,7 +149,8 @@ def skip_reason(testcase, key):
 def faketime_spec(validation_time):
     """libfaketime's absolute time (`YYYY-MM-DD hh:mm:ss`, read in TZ=UTC), or None for limbo's
     null time (now). Absolute without `@` means the wall clock stands still: a clock that ran
-    from the start time would drift past a `notafter-exact` instant while Node starts up.
+    from the start time would cross one-second boundaries (limbo's `not-yet-valid-1-second`)
+    while Node starts and earlier handshakes run.
     Sub-second parts are dropped: OpenSSL compares whole seconds (time_t)."""
     if validation_time is None:
         return None
