@@ -35,11 +35,13 @@ pub struct ExternalSpecError {
     pub message: String,
 }
 
-/// An external limbo harness, run through `sh -c`.
+/// An external limbo harness: a program run with its arguments (a `--validator-cmd` runs as
+/// `sh -c COMMAND`; a built-in harness runs its `harness.toml` argv directly).
 #[derive(Debug)]
 pub struct ExternalHarness {
     pub name: String,
-    pub command: String,
+    /// The program and its arguments.
+    pub argv: Vec<String>,
     /// Each batch may take this long per case before the process group is killed.
     pub per_case_timeout: Duration,
     /// The `harness` field of the last results file read, reported as the version.
@@ -47,10 +49,17 @@ pub struct ExternalHarness {
 }
 
 impl ExternalHarness {
+    /// A harness run as `sh -c command`.
     pub fn new(name: impl Into<String>, command: impl Into<String>) -> Self {
+        let argv = vec!["sh".to_string(), "-c".to_string(), command.into()];
+        ExternalHarness::from_argv(name, argv)
+    }
+
+    /// A harness run as `argv[0] argv[1..]`, without a shell.
+    pub fn from_argv(name: impl Into<String>, argv: Vec<String>) -> Self {
         ExternalHarness {
             name: name.into(),
-            command: command.into(),
+            argv,
             per_case_timeout: Duration::from_secs(10),
             seen_harness: Mutex::new(None),
         }
@@ -83,12 +92,23 @@ impl ExternalHarness {
         Ok(ExternalHarness::new(name, command))
     }
 
+    /// The command as a person would type it (for messages).
+    pub fn command_line(&self) -> String {
+        self.argv.join(" ")
+    }
+
     pub fn with_per_case_timeout(mut self, timeout: Duration) -> Self {
         self.per_case_timeout = timeout;
         self
     }
 
     /// Runs the harness on `cases`: each input with its expected result.
+    /// Runs the harness on an empty limbo file: its `harness` field names the library and the
+    /// version it really runs.
+    pub fn probe_version(&self) -> Result<String, String> {
+        self.run_process(&[]).map(|results| results.harness)
+    }
+
     fn run_process(
         &self,
         cases: &[(&ValidationInput, ExpectedResult)],
@@ -106,16 +126,19 @@ impl ExternalHarness {
             .per_case_timeout
             .saturating_mul(cases.len().max(1) as u32);
 
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(&self.command)
+        let (program, arguments) = self
+            .argv
+            .split_first()
+            .ok_or_else(|| "the harness command is empty".to_string())?;
+        let mut child = Command::new(program)
+            .args(arguments)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Its own process group, so a timeout kills the command and everything it started.
             .process_group(0)
             .spawn()
-            .map_err(|e| format!("cannot start `sh -c {}`: {e}", self.command))?;
+            .map_err(|e| format!("cannot start `{}`: {e}", self.command_line()))?;
 
         let mut stdin = child.stdin.take().expect("stdin is piped");
         // A harness that never reads its input must not block us: write on a thread.
@@ -172,7 +195,7 @@ impl Validator for ExternalHarness {
             .lock()
             .ok()
             .and_then(|seen| seen.clone())
-            .unwrap_or_else(|| self.command.clone())
+            .unwrap_or_else(|| self.command_line())
     }
 
     fn validate(&self, input: &ValidationInput) -> Verdict {
@@ -369,7 +392,7 @@ mod tests {
     fn parse_spec() {
         let harness = ExternalHarness::parse("go=/opt/harness --flag=x").unwrap();
         assert_eq!(harness.name, "go");
-        assert_eq!(harness.command, "/opt/harness --flag=x");
+        assert_eq!(harness.argv, ["sh", "-c", "/opt/harness --flag=x"]);
         let error = ExternalHarness::parse("no-equals").unwrap_err();
         assert!(
             error.to_string().starts_with("--validator-cmd `no-equals`"),

@@ -14,6 +14,7 @@ mod corpus;
 mod gen;
 mod limbo;
 mod shared;
+mod validators;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ use std::process::ExitCode;
 use anchorsmith_corpus::CorpusError;
 use anchorsmith_diagnostics::Diagnostic;
 use anchorsmith_generator::TopologyError;
+use anchorsmith_validators::suite::SuiteError;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -67,6 +69,17 @@ cargo xtask limbo --suite full --compare ../shared/limbo/results/rustls-webpki.j
     Limbo(LimboArgs),
     /// Benchmarks (always a release build; figures are ratios measured in the same run).
     Bench(BenchArgs),
+    /// List every validator: available or not, its real version, and how to get it.
+    ///
+    /// The in-process validators (rustls-webpki, OpenSSL 3 profiles) are always there. The
+    /// harnesses in validators/harnesses/ (NSS, GnuTLS, Go, Java, legacy OpenSSL through old
+    /// Node.js builds, ...) are set up here on first use: Debian packages when running as root,
+    /// PyPI and npm packages, then the build, all cached under target/harnesses/. `corpus` and
+    /// `limbo` do the same set-up for the validators they run.
+    #[command(
+        after_help = "Examples:\n  cargo xtask validators\n  cargo xtask validators --no-setup"
+    )]
+    Validators(ValidatorsArgs),
 }
 
 #[derive(clap::Args)]
@@ -147,6 +160,13 @@ pub struct LimboArgs {
 }
 
 #[derive(clap::Args)]
+pub struct ValidatorsArgs {
+    /// Only report what is already set up; install and build nothing.
+    #[arg(long)]
+    pub no_setup: bool,
+}
+
+#[derive(clap::Args)]
 pub struct BenchArgs {
     /// What to measure.
     #[arg(value_enum)]
@@ -165,6 +185,9 @@ impl BadInput {
                 return Some(diagnostic);
             }
             if let Some(TopologyError::Invalid(diagnostic)) = cause.downcast_ref() {
+                return Some(diagnostic);
+            }
+            if let Some(SuiteError::Invalid(diagnostic)) = cause.downcast_ref() {
                 return Some(diagnostic);
             }
             cause
@@ -189,6 +212,7 @@ fn main() -> ExitCode {
         Command::Corpus(args) => corpus::run(args),
         Command::Limbo(args) => limbo::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Validators(args) => validators::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

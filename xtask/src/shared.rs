@@ -6,20 +6,31 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchorsmith_validators::external::ExternalHarness;
+use anchorsmith_validators::harnesses::{
+    check_ready, harnesses_dir, load_manifests, running_as_root, set_up, Readiness, SetupContext,
+    Unavailable,
+};
 use anchorsmith_validators::runner::{run_all, RunOptions, RunResults};
 use anchorsmith_validators::{in_process_validators, ValidationInput, Validator};
 use anyhow::Context;
 
 use crate::BadInput;
 
-/// The in-process validators plus the external harnesses (`--validator-cmd NAME=COMMAND`),
-/// filtered by `wanted` names (empty = all). An unknown name or a name used twice is bad input.
+/// Every validator a run uses, filtered by `wanted` names (empty = all): the in-process ones,
+/// the built-in harnesses of `validators/harnesses/` (set up on first use, see
+/// [`builtin_harnesses`]), then the `--validator-cmd NAME=COMMAND` harnesses. An unknown name or a
+/// name used twice is bad input.
 pub fn select_validators(
     commands: &[String],
     wanted: &[String],
     timeout: Duration,
 ) -> anyhow::Result<Vec<Arc<dyn Validator>>> {
     let mut available = in_process_validators();
+    available.extend(
+        builtin_harnesses(wanted, timeout, SetupMode::Install)?
+            .into_iter()
+            .map(HarnessColumn::into_validator),
+    );
     for spec in commands {
         let harness = ExternalHarness::parse(spec).map_err(|error| BadInput(error.into()))?;
         available.push(Arc::new(harness.with_per_case_timeout(timeout)));
@@ -50,6 +61,97 @@ pub fn select_validators(
         .into_iter()
         .filter(|validator| wanted.is_empty() || wanted.iter().any(|name| name == validator.name()))
         .collect())
+}
+
+/// Whether set-up may install and build, or only report what is already there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetupMode {
+    Install,
+    ReportOnly,
+}
+
+/// One column of a built-in harness: ready to run, or not available here (with why and how).
+pub enum HarnessColumn {
+    Ready(ExternalHarness),
+    Unavailable(Unavailable),
+}
+
+impl HarnessColumn {
+    pub fn into_validator(self) -> Arc<dyn Validator> {
+        match self {
+            HarnessColumn::Ready(harness) => Arc::new(harness),
+            HarnessColumn::Unavailable(unavailable) => Arc::new(unavailable),
+        }
+    }
+}
+
+/// The columns of the built-in harnesses (`validators/harnesses/*/harness.toml`), each set up
+/// on first use and cached under `target/harnesses/`. Only harnesses with a `wanted` column (all
+/// when `wanted` is empty) are set up; the others are listed as they are, so their names are
+/// known.
+///
+/// A wanted harness that cannot be set up is an [`HarnessColumn::Unavailable`] column, whose
+/// every case is a skip naming the fix; under `CI=true` it is an error instead, so that CI always
+/// pins every column.
+pub fn builtin_harnesses(
+    wanted: &[String],
+    timeout: Duration,
+    mode: SetupMode,
+) -> anyhow::Result<Vec<HarnessColumn>> {
+    let manifests =
+        load_manifests(&harnesses_dir()).map_err(|diagnostic| BadInput(diagnostic.into()))?;
+    let log = |line: &str| eprintln!("  {line}");
+    let context = SetupContext {
+        target_dir: crate::project_root().join("target").join("harnesses"),
+        install_system_packages: running_as_root(),
+        log: &log,
+    };
+    let in_ci = std::env::var("CI").is_ok_and(|value| value == "true");
+    let mut columns = Vec::new();
+    for manifest in &manifests {
+        let is_wanted = wanted.is_empty()
+            || manifest
+                .columns
+                .iter()
+                .any(|column| wanted.contains(&column.name));
+        let set_up_now = is_wanted && mode == SetupMode::Install;
+        let readiness = if set_up_now {
+            set_up(manifest, &context)
+        } else {
+            check_ready(manifest, &context)
+        };
+        match readiness {
+            Readiness::Ready { columns: ready } => {
+                columns.extend(ready.into_iter().map(|(name, argv)| {
+                    HarnessColumn::Ready(
+                        ExternalHarness::from_argv(name, argv).with_per_case_timeout(timeout),
+                    )
+                }));
+            }
+            Readiness::Missing { reason, hint } => {
+                if set_up_now {
+                    if in_ci {
+                        anyhow::bail!(
+                            "harness `{}` is not available under CI=true: {reason}\n  to fix: {hint}",
+                            manifest.name
+                        );
+                    }
+                    eprintln!(
+                        "warning: {} is not available: {reason}\n  to fix: {hint}",
+                        manifest.name
+                    );
+                }
+                columns.extend(manifest.columns.iter().map(|column| {
+                    HarnessColumn::Unavailable(Unavailable {
+                        name: column.name.clone(),
+                        reason: reason.clone(),
+                        hint: hint.clone(),
+                    })
+                }));
+            }
+        }
+    }
+    Ok(columns)
 }
 
 /// Runs every input through every validator with a progress bar on stderr (hidden when stderr

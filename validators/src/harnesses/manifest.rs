@@ -1,0 +1,145 @@
+//! `harness.toml`: what one harness directory needs and provides (documented for harness authors
+//! in `validators/harnesses/README.md`).
+
+use std::path::{Path, PathBuf};
+
+use anchorsmith_diagnostics::{parse_toml, Code, Diagnostic};
+use serde::Deserialize;
+
+/// One harness directory's manifest.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HarnessManifest {
+    /// Debian packages needed to build and run.
+    #[serde(default)]
+    pub apt: Vec<String>,
+    /// PyPI requirements, installed into the shared venv `$VENV`.
+    #[serde(default)]
+    pub pip: Vec<String>,
+    /// npm packages, installed under `$OUT`.
+    #[serde(default)]
+    pub npm: Vec<String>,
+    /// Build command (argv, no shell), run in the harness directory; `None`: nothing to build.
+    #[serde(default)]
+    pub build: Option<Vec<String>>,
+    /// The report columns this harness provides.
+    #[serde(rename = "validator")]
+    pub columns: Vec<Column>,
+    /// The directory name (not in the file): `$OUT` is `target/harnesses/<name>`.
+    #[serde(skip)]
+    pub name: String,
+    /// The harness directory (not in the file).
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// One report column of a harness.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// The validator name: report column and results file name.
+    pub name: String,
+    /// Command (argv, no shell) that speaks the limbo protocol on stdin/stdout.
+    pub run: Vec<String>,
+}
+
+/// Every `*/harness.toml` under `dir`, sorted by directory name. A malformed manifest or a
+/// column name used twice is a located error.
+pub fn load_manifests(dir: &Path) -> Result<Vec<HarnessManifest>, Diagnostic> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|error| {
+            Diagnostic::whole_file(Code::Syntax, dir, format!("cannot read directory: {error}"))
+        })?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path().join("harness.toml")))
+        .filter(|path| path.is_file())
+        .collect();
+    paths.sort();
+    let mut manifests: Vec<HarnessManifest> = Vec::new();
+    for path in paths {
+        let manifest = load_manifest(&path)?;
+        for column in &manifest.columns {
+            let taken = manifests
+                .iter()
+                .flat_map(|other| &other.columns)
+                .any(|other| other.name == column.name);
+            if taken {
+                return Err(Diagnostic::whole_file(
+                    Code::Duplicate,
+                    &path,
+                    format!(
+                        "validator name `{}` is used by another harness",
+                        column.name
+                    ),
+                ));
+            }
+        }
+        manifests.push(manifest);
+    }
+    Ok(manifests)
+}
+
+fn load_manifest(path: &Path) -> Result<HarnessManifest, Diagnostic> {
+    let source = std::fs::read_to_string(path).map_err(|error| {
+        Diagnostic::whole_file(Code::Syntax, path, format!("cannot read: {error}"))
+    })?;
+    let mut manifest: HarnessManifest = parse_toml(path, &source)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    manifest.name = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    manifest.dir = dir.to_path_buf();
+    if manifest.columns.is_empty() {
+        return Err(Diagnostic::whole_file(
+            Code::Shape,
+            path,
+            "a harness must provide at least one [[validator]]",
+        ));
+    }
+    Ok(manifest)
+}
+
+/// `$OUT`, `$VENV` and `$SRC` in one argv element, replaced by their values.
+pub fn expand(arg: &str, variables: &[(&str, &Path)]) -> String {
+    let mut expanded = arg.to_string();
+    for (name, value) in variables {
+        expanded = expanded.replace(&format!("${name}"), &value.to_string_lossy());
+    }
+    expanded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_manifests_load() {
+        let manifests = load_manifests(&crate::harnesses::harnesses_dir()).unwrap();
+        for manifest in &manifests {
+            assert!(!manifest.name.is_empty());
+            assert!(manifest.columns.iter().all(|column| !column.run.is_empty()));
+        }
+    }
+
+    #[test]
+    fn a_bad_manifest_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let harness = dir.path().join("x");
+        std::fs::create_dir(&harness).unwrap();
+        std::fs::write(
+            harness.join("harness.toml"),
+            "apt = []\n[[validator]]\nname = \"x\"\nrun = \"not-a-list\"\n",
+        )
+        .unwrap();
+        let error = load_manifests(dir.path()).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("validator[0].run"));
+        assert_eq!(error.line, 4);
+    }
+
+    #[test]
+    fn variables_expand_in_arguments() {
+        let out = Path::new("/t/out");
+        assert_eq!(expand("$OUT/bin", &[("OUT", out)]), "/t/out/bin");
+        assert_eq!(expand("plain", &[("OUT", out)]), "plain");
+    }
+}
