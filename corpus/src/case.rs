@@ -127,6 +127,13 @@ impl Case {
             features: Vec::new(),
             crls: Vec::new(),
             expected_result: Some(self.reference.limbo_expected_result()),
+            // For the harnesses that serve the chain in a real handshake (legacy OpenSSL through
+            // Node.js): in memory only, see `export::testcase`.
+            peer_key_pem: Some(
+                self.pki.certs[&self.served_chain[0]]
+                    .private_key_pkcs8_pem
+                    .clone(),
+            ),
         }
     }
 

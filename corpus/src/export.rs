@@ -24,11 +24,14 @@ pub fn to_limbo(corpus: &Corpus) -> Limbo {
 /// The limbo testcase of `case` (of `scenario`): the plain view (served chain only; limbo has no
 /// cache or AIA), with the reference verdict on that view as `expected_result`.
 pub fn testcase(scenario: &Scenario, case: &Case) -> Testcase {
-    testcase_from_input(
+    let mut testcase = testcase_from_input(
         &case.to_plain_validation_input(),
         case.plain_reference.limbo_expected_result(),
         &description(scenario, case),
-    )
+    );
+    // Keys are written only on request (`gen --emit-keys`): the committed export carries none.
+    testcase.peer_certificate_key = None;
+    testcase
 }
 
 /// The prose of a case's limbo description: scenario, diagram, seed, what the plain view leaves

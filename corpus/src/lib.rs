@@ -86,12 +86,22 @@ impl LoadOptions {
         }
     }
 
-    /// The validator names `clients.toml` may list: the in-process validators, then the extra
-    /// ones.
+    /// The validator names `clients.toml` may list: the in-process validators, the columns of
+    /// the built-in harnesses (`validators/harnesses/`, whether set up here or not), then the
+    /// extra ones.
     pub fn validator_names(&self) -> Vec<String> {
+        use anchorsmith_validators::harnesses::{harnesses_dir, load_manifests};
+        // The shipped manifests are checked by the validators crate's tests; an unreadable one
+        // only means its names cannot be engines here.
+        let builtin = load_manifests(&harnesses_dir()).unwrap_or_default();
         anchorsmith_validators::in_process_validators()
             .iter()
             .map(|validator| validator.name().to_string())
+            .chain(
+                builtin
+                    .iter()
+                    .flat_map(|manifest| manifest.columns.iter().map(|column| column.name.clone())),
+            )
             .chain(self.extra_validators.iter().cloned())
             .collect()
     }

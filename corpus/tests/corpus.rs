@@ -143,10 +143,8 @@ fn case_ids_are_unique_and_match_limbos_pattern() {
 #[test]
 fn clients_name_known_engines_and_every_expectation_names_a_client() {
     let corpus = corpus();
-    let validators: Vec<String> = anchorsmith_validators::in_process_validators()
-        .iter()
-        .map(|validator| validator.name().to_string())
-        .collect();
+    let validators =
+        anchorsmith_corpus::LoadOptions::for_corpus_dir(&corpus_dir()).validator_names();
     for (name, client) in &corpus.clients {
         for engine in &client.engines {
             assert!(validators.contains(engine), "{name}: {engine}");
@@ -381,5 +379,28 @@ fn every_synthetic_subject_says_test() {
                 );
             }
         }
+    }
+}
+
+/// Handshake harnesses get the peer's key in memory; the committed export never holds a key.
+#[test]
+fn peer_keys_reach_harnesses_but_never_the_export() {
+    let corpus = corpus();
+    for case in &corpus.cases {
+        let key = case.to_validation_input().peer_key_pem;
+        assert!(
+            key.is_some_and(|pem| pem.contains("BEGIN PRIVATE KEY")),
+            "{}: the handshake harnesses need the peer's key",
+            case.id
+        );
+        let exported = anchorsmith_corpus::export::testcase(corpus.scenario_of(case), case);
+        assert_eq!(exported.peer_certificate_key, None, "{}", case.id);
+    }
+    for (path, bytes) in render_generated(corpus) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("PRIVATE KEY"),
+            "{} holds a private key",
+            path.display()
+        );
     }
 }

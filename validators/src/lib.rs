@@ -71,6 +71,10 @@ pub struct ValidationInput {
     /// sets its reference verdict). Validators never look at it: only external harnesses read
     /// it, because the limbo protocol requires it (see [`external`]). `None`: not known.
     pub expected_result: Option<limbo::ExpectedResult>,
+    /// The peer's private key (PEM), for harnesses that serve the chain in a real TLS handshake
+    /// (limbo's `peer_certificate_key`). Kept in memory and handed to a harness on stdin only;
+    /// never written to a file.
+    pub peer_key_pem: Option<String>,
 }
 
 /// The normalized reason for a rejection, mapped from each implementation's native codes.

@@ -398,6 +398,7 @@ impl Testcase {
             features,
             crls,
             expected_result: Some(self.expected_result),
+            peer_key_pem: self.peer_certificate_key.clone(),
         })
     }
 }
@@ -430,7 +431,7 @@ pub fn testcase_from_input(
         trusted_certs: cert_pems(&input.trust_anchors),
         untrusted_intermediates,
         peer_certificate: der_pem(&input.peer, "CERTIFICATE"),
-        peer_certificate_key: None,
+        peer_certificate_key: input.peer_key_pem.clone(),
         validation_time: input.validation_time.map(rfc3339),
         signature_algorithms: input.signature_algorithms.clone(),
         key_usage: input.key_usage.clone(),
