@@ -6,10 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchorsmith_validators::external::ExternalHarness;
-use anchorsmith_validators::harnesses::{
-    check_ready, harnesses_dir, load_manifests, running_as_root, set_up, Readiness, SetupContext,
-    Unavailable,
-};
+use anchorsmith_validators::harnesses::{builtin_columns, in_ci, HarnessColumn, SetupMode};
 use anchorsmith_validators::runner::{run_all, RunOptions, RunResults};
 use anchorsmith_validators::{in_process_validators, ValidationInput, Validator};
 use anyhow::Context;
@@ -63,91 +60,34 @@ pub fn select_validators(
         .collect())
 }
 
-/// Whether set-up may install and build, or only report what is already there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SetupMode {
-    Install,
-    ReportOnly,
-}
-
-/// One column of a built-in harness: ready to run, or not available here (with why and how).
-pub enum HarnessColumn {
-    Ready(ExternalHarness),
-    Unavailable(Unavailable),
-}
-
-impl HarnessColumn {
-    pub fn into_validator(self) -> Arc<dyn Validator> {
-        match self {
-            HarnessColumn::Ready(harness) => Arc::new(harness),
-            HarnessColumn::Unavailable(unavailable) => Arc::new(unavailable),
-        }
-    }
-}
-
-/// The columns of the built-in harnesses (`validators/harnesses/*/harness.toml`), each set up
-/// on first use and cached under `target/harnesses/`. Only harnesses with a `wanted` column (all
-/// when `wanted` is empty) are set up; the others are listed as they are, so their names are
-/// known.
-///
-/// A wanted harness that cannot be set up is an [`HarnessColumn::Unavailable`] column, whose
-/// every case is a skip naming the fix; under `CI=true` it is an error instead, so that CI always
-/// pins every column.
+/// The built-in harness columns (see [`anchorsmith_validators::harnesses::builtin_columns`]),
+/// set up under `target/harnesses/` with progress on stderr. A wanted harness that cannot be set
+/// up is a warning locally and an error under `CI=true`, so CI always pins every column.
 pub fn builtin_harnesses(
     wanted: &[String],
     timeout: Duration,
     mode: SetupMode,
 ) -> anyhow::Result<Vec<HarnessColumn>> {
-    let manifests =
-        load_manifests(&harnesses_dir()).map_err(|diagnostic| BadInput(diagnostic.into()))?;
     let log = |line: &str| eprintln!("  {line}");
-    let context = SetupContext {
-        target_dir: crate::project_root().join("target").join("harnesses"),
-        install_system_packages: running_as_root(),
-        log: &log,
-    };
-    let in_ci = std::env::var("CI").is_ok_and(|value| value == "true");
-    let mut columns = Vec::new();
-    for manifest in &manifests {
-        let is_wanted = wanted.is_empty()
-            || manifest
-                .columns
-                .iter()
-                .any(|column| wanted.contains(&column.name));
-        let set_up_now = is_wanted && mode == SetupMode::Install;
-        let readiness = if set_up_now {
-            set_up(manifest, &context)
-        } else {
-            check_ready(manifest, &context)
-        };
-        match readiness {
-            Readiness::Ready { columns: ready } => {
-                columns.extend(ready.into_iter().map(|(name, argv)| {
-                    HarnessColumn::Ready(
-                        ExternalHarness::from_argv(name, argv).with_per_case_timeout(timeout),
-                    )
-                }));
-            }
-            Readiness::Missing { reason, hint } => {
-                if set_up_now {
-                    if in_ci {
-                        anyhow::bail!(
-                            "harness `{}` is not available under CI=true: {reason}\n  to fix: {hint}",
-                            manifest.name
-                        );
-                    }
-                    eprintln!(
-                        "warning: {} is not available: {reason}\n  to fix: {hint}",
-                        manifest.name
+    let target_dir = crate::project_root().join("target").join("harnesses");
+    let columns = builtin_columns(wanted, timeout, mode, &target_dir, &log)
+        .map_err(|diagnostic| BadInput(diagnostic.into()))?;
+    for column in &columns {
+        if let HarnessColumn::Unavailable(unavailable) = column {
+            let is_wanted = wanted.is_empty() || wanted.contains(&unavailable.name);
+            if mode == SetupMode::Install && is_wanted {
+                if in_ci() {
+                    anyhow::bail!(
+                        "validator `{}` is not available under CI=true: {}\n  to fix: {}",
+                        unavailable.name,
+                        unavailable.reason,
+                        unavailable.hint
                     );
                 }
-                columns.extend(manifest.columns.iter().map(|column| {
-                    HarnessColumn::Unavailable(Unavailable {
-                        name: column.name.clone(),
-                        reason: reason.clone(),
-                        hint: hint.clone(),
-                    })
-                }));
+                eprintln!(
+                    "warning: validator `{}` is not available: {}\n  to fix: {}",
+                    unavailable.name, unavailable.reason, unavailable.hint
+                );
             }
         }
     }

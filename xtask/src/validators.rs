@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anchorsmith_validators::in_process_validators;
 
-use crate::shared::{builtin_harnesses, HarnessColumn, SetupMode};
+use anchorsmith_validators::harnesses::{HarnessColumn, SetupMode};
+
+use crate::shared::builtin_harnesses;
 use crate::ValidatorsArgs;
 
 pub fn run(args: ValidatorsArgs) -> anyhow::Result<()> {

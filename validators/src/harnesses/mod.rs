@@ -18,7 +18,101 @@ pub fn harnesses_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("harnesses")
 }
 
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchorsmith_diagnostics::Diagnostic;
+
+use crate::external::ExternalHarness;
 use crate::{ValidationInput, Validator, Verdict};
+
+/// Whether set-up may install and build, or only report what is already there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetupMode {
+    Install,
+    ReportOnly,
+}
+
+/// One column of a built-in harness: ready to run, or not available here (with why and how).
+pub enum HarnessColumn {
+    Ready(ExternalHarness),
+    Unavailable(Unavailable),
+}
+
+impl HarnessColumn {
+    pub fn name(&self) -> &str {
+        match self {
+            HarnessColumn::Ready(harness) => &harness.name,
+            HarnessColumn::Unavailable(unavailable) => &unavailable.name,
+        }
+    }
+
+    pub fn into_validator(self) -> Arc<dyn Validator> {
+        match self {
+            HarnessColumn::Ready(harness) => Arc::new(harness),
+            HarnessColumn::Unavailable(unavailable) => Arc::new(unavailable),
+        }
+    }
+}
+
+/// True under `CI=true`, where a validator that is not available is a failure rather than a
+/// skip, so that CI always pins every column.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| value == "true")
+}
+
+/// The columns of the built-in harnesses (`validators/harnesses/*/harness.toml`), in directory
+/// order. With [`SetupMode::Install`], harnesses with a `wanted` column (all when `wanted` is
+/// empty) are set up under `target_dir` on first use; every other harness is reported as it is,
+/// so its names are still known. A harness that cannot be set up gives
+/// [`HarnessColumn::Unavailable`] columns; only a malformed manifest is an error.
+pub fn builtin_columns(
+    wanted: &[String],
+    timeout: Duration,
+    mode: SetupMode,
+    target_dir: &Path,
+    log: &(dyn Fn(&str) + Sync),
+) -> Result<Vec<HarnessColumn>, Diagnostic> {
+    let manifests = load_manifests(&harnesses_dir())?;
+    let context = SetupContext {
+        target_dir: target_dir.to_path_buf(),
+        install_system_packages: running_as_root(),
+        log,
+    };
+    let mut columns = Vec::new();
+    for manifest in &manifests {
+        let is_wanted = wanted.is_empty()
+            || manifest
+                .columns
+                .iter()
+                .any(|column| wanted.contains(&column.name));
+        let readiness = if is_wanted && mode == SetupMode::Install {
+            set_up(manifest, &context)
+        } else {
+            check_ready(manifest, &context)
+        };
+        match readiness {
+            Readiness::Ready { columns: ready } => {
+                columns.extend(ready.into_iter().map(|(name, argv)| {
+                    HarnessColumn::Ready(
+                        ExternalHarness::from_argv(name, argv).with_per_case_timeout(timeout),
+                    )
+                }));
+            }
+            Readiness::Missing { reason, hint } => {
+                columns.extend(manifest.columns.iter().map(|column| {
+                    HarnessColumn::Unavailable(Unavailable {
+                        name: column.name.clone(),
+                        reason: reason.clone(),
+                        hint: hint.clone(),
+                    })
+                }));
+            }
+        }
+    }
+    Ok(columns)
+}
 
 /// A column whose harness could not be set up here: every case is a [`Verdict::Skip`] that says
 /// why and what to type, so a local run still shows the column and how to fill it.
