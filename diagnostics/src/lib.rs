@@ -345,7 +345,44 @@ pub fn json_diagnostic(file: &Path, source: &str, error: &serde_json::Error) -> 
     if error.line() == 0 {
         return Diagnostic::whole_file(code, file, message);
     }
-    Diagnostic::at_line_column(code, file, source, error.line(), error.column(), message)
+    let end = offset_of(source, error.line(), error.column());
+    // serde_json reports a wrong value just after it; point at the whole value instead.
+    let span = match code {
+        Code::Shape => value_ending_at(source, end),
+        _ => end..end + 1,
+    };
+    Diagnostic::at(code, file, source, span, message)
+}
+
+/// The JSON scalar (string, number, literal) that ends at byte `end` (exclusive, or inclusive
+/// of a closing quote at `end - 1`), or `end..end + 1` when there is none.
+fn value_ending_at(source: &str, end: usize) -> Range<usize> {
+    let end = floor_char_boundary(source, end.min(source.len()));
+    let bytes = source.as_bytes();
+    // serde_json's column counts the last byte read, which may be the closing quote itself.
+    let end = if end < bytes.len() && bytes[end] == b'"' && end > 0 {
+        end + 1
+    } else {
+        end
+    };
+    if end > 0 && bytes[end - 1] == b'"' {
+        let mut start = end - 1;
+        while start > 0 {
+            start -= 1;
+            let escaped = start > 0 && bytes[start - 1] == b'\\';
+            if bytes[start] == b'"' && !escaped {
+                return start..end;
+            }
+        }
+    }
+    let start = source[..end]
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+        .map_or(0, |index| index + 1);
+    if start < end {
+        start..end
+    } else {
+        end..end + 1
+    }
 }
 
 #[cfg(test)]
