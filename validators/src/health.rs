@@ -14,23 +14,28 @@ use crate::Verdict;
 pub enum ColumnHealth {
     /// At least one case was decided (accepted or rejected), or there were no cases.
     Working,
-    /// No case was decided and at least one verdict is an error: the validator does not run here.
+    /// No case was decided, and errors outnumber skips: the validator does not run here.
     Broken(ColumnFault),
-    /// Every verdict is a skip, as every verdict of a harness that is not available here is
-    /// (`harnesses::Unavailable`: "not available here (…); to get it: …").
+    /// No case was decided, and skips are at least as many as errors, as with a harness that is
+    /// not available here (`harnesses::Unavailable` skips every case: "not available here (…);
+    /// to get it: …"). Errors may remain where a case could not even be handed to it (a limbo
+    /// testcase that does not convert is an error for every validator).
     Unavailable(ColumnFault),
 }
 
-/// Why a column decided nothing: its most frequent message, and how many there were.
+/// Why a column decided nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ColumnFault {
     /// The most frequent error detail (for [`ColumnHealth::Broken`]) or skip reason (for
     /// [`ColumnHealth::Unavailable`]); the first in case order among equally frequent ones.
     pub reason: String,
-    /// How many different messages the column gave (1 when every case failed the same way).
+    /// How many different messages of that sort the column gave (1 when every case failed the
+    /// same way).
     pub distinct_reasons: usize,
-    /// How many cases the column has.
-    pub cases: usize,
+    /// How many cases it failed on (`Error`).
+    pub errors: usize,
+    /// How many cases it skipped.
+    pub skips: usize,
 }
 
 impl ColumnHealth {
@@ -51,20 +56,26 @@ impl ColumnHealth {
     /// One line for a person, without the validator's name: `failed on all 87 cases: …`.
     /// `None` for a working column.
     pub fn describe(&self) -> Option<String> {
-        let (verb, fault) = match self {
+        let (fault, all) = match self {
             ColumnHealth::Working => return None,
-            ColumnHealth::Broken(fault) => ("failed on", fault),
-            ColumnHealth::Unavailable(fault) => ("skipped", fault),
+            ColumnHealth::Broken(fault) => (fault, "failed on"),
+            ColumnHealth::Unavailable(fault) => (fault, "skipped"),
+        };
+        let cases = fault.errors + fault.skips;
+        let what = if fault.errors == 0 || fault.skips == 0 {
+            format!("{all} all {cases} cases")
+        } else {
+            format!(
+                "decided none of {cases} cases ({} failed, {} skipped)",
+                fault.errors, fault.skips
+            )
         };
         let others = match fault.distinct_reasons {
             0 | 1 => String::new(),
             2 => " (and 1 other message)".to_string(),
             n => format!(" (and {} other messages)", n - 1),
         };
-        Some(format!(
-            "{verb} all {} cases: {}{others}",
-            fault.cases, fault.reason
-        ))
+        Some(format!("{what}: {}{others}", fault.reason))
     }
 }
 
@@ -79,18 +90,27 @@ pub fn column_health<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> Col
             Verdict::Skip { reason } => skips.push(reason),
         }
     }
-    let cases = errors.len() + skips.len();
-    if !errors.is_empty() {
-        ColumnHealth::Broken(fault(&errors, cases))
-    } else if !skips.is_empty() {
-        ColumnHealth::Unavailable(fault(&skips, cases))
-    } else {
+    let (errors_count, skips_count) = (errors.len(), skips.len());
+    let fault = |messages: &[&str]| {
+        let (reason, distinct_reasons) = most_frequent(messages);
+        ColumnFault {
+            reason,
+            distinct_reasons,
+            errors: errors_count,
+            skips: skips_count,
+        }
+    };
+    if errors_count == 0 && skips_count == 0 {
         ColumnHealth::Working
+    } else if errors_count > skips_count {
+        ColumnHealth::Broken(fault(&errors))
+    } else {
+        ColumnHealth::Unavailable(fault(&skips))
     }
 }
 
 /// The most frequent of `messages` (the earliest among ties) and how many distinct ones there are.
-fn fault(messages: &[&str], cases: usize) -> ColumnFault {
+fn most_frequent(messages: &[&str]) -> (String, usize) {
     let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (position, message) in messages.iter().enumerate() {
         counts.entry(message).or_insert((0, position)).0 += 1;
@@ -102,11 +122,7 @@ fn fault(messages: &[&str], cases: usize) -> ColumnFault {
         })
         .map(|(message, _)| message.to_string())
         .unwrap_or_default();
-    ColumnFault {
-        reason,
-        distinct_reasons: counts.len(),
-        cases,
-    }
+    (reason, counts.len())
 }
 
 #[cfg(test)]
@@ -146,7 +162,6 @@ mod tests {
             error("timed out"),
             error("exit status 3"),
             error("exit status 3"),
-            skip("feature"),
         ];
         let health = column_health(&verdicts);
         assert_eq!(
@@ -154,12 +169,13 @@ mod tests {
             ColumnHealth::Broken(ColumnFault {
                 reason: "exit status 3".into(),
                 distinct_reasons: 2,
-                cases: 4,
+                errors: 3,
+                skips: 0,
             })
         );
         assert_eq!(
             health.describe().unwrap(),
-            "failed on all 4 cases: exit status 3 (and 1 other message)"
+            "failed on all 3 cases: exit status 3 (and 1 other message)"
         );
         assert_eq!(health.label(), Some("broken"));
     }
@@ -174,6 +190,28 @@ mod tests {
         );
         assert_eq!(health.label(), Some("unavailable"));
         assert!(!health.is_working());
+    }
+
+    #[test]
+    fn the_more_frequent_of_errors_and_skips_names_the_fault() {
+        let unavailable = "not available here (no cc); to get it: apt-get install gcc";
+        // A limbo testcase that does not convert is an error for every validator: that does not
+        // make an unavailable harness broken.
+        let health = column_health(&[skip(unavailable), error("unconvertible"), skip(unavailable)]);
+        assert_eq!(health.label(), Some("unavailable"));
+        assert_eq!(
+            health.describe().unwrap(),
+            format!("decided none of 3 cases (1 failed, 2 skipped): {unavailable}")
+        );
+        let health = column_health(&[
+            skip("feature"),
+            error("exit status 3"),
+            error("exit status 3"),
+        ]);
+        assert_eq!(
+            health.describe().unwrap(),
+            "decided none of 3 cases (2 failed, 1 skipped): exit status 3"
+        );
     }
 
     #[test]

@@ -13,8 +13,8 @@ use super::model::{CaseRow, RunReport, ScenarioView, ValidatorColumn};
 use super::questions::Question;
 use super::summary::{render_difference_counts, render_summary_table};
 use super::wording::{
-    difference_class_intro, difference_class_title, expected_label, idle_column_line,
-    reference_detail, reference_label, short_seed, verdict_detail,
+    difference_class_intro, difference_class_title, expected_label, reference_detail,
+    reference_label, short_seed, verdict_detail,
 };
 use crate::timeline;
 
@@ -22,7 +22,7 @@ const STYLE: &str = "\
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;vertical-align:top}th{background:#f4f4f4}
 td.acc{background:#c8efc8}td.rej{background:#f6c6c6}td.skip{background:#eee;color:#777}td.err{background:#f9e79f}
-td.bad{outline:3px solid #b00;outline-offset:-3px}code{font-size:12px}.quote{color:#555;font-style:italic}
+h4 code{font-size:14px}td.bad{outline:3px solid #b00;outline-offset:-3px}code{font-size:12px}.quote{color:#555;font-style:italic}
 pre{background:#f8f8f8;padding:1em}th.idle,td.idle{opacity:.45}th small{display:block;font-weight:normal;color:#b00}
 .idle-note{border:2px solid #b00;padding:.5em 1em;background:#fff4f4}
 ";
@@ -52,7 +52,10 @@ pub fn render_html(report: &RunReport) -> String {
                              out of the differences:" }
                         ul {
                             @for (column, health) in &idle {
-                                li { (idle_column_line(column, health)) }
+                                li {
+                                    (health.label().unwrap_or_default()) ": " code { (column.name) }
+                                    " " (health.describe().unwrap_or_default())
+                                }
                             }
                         }
                     }
@@ -66,7 +69,12 @@ pub fn render_html(report: &RunReport) -> String {
                 h2 { "Validators" }
                 ul {
                     @for column in &report.columns {
-                        li { code { (column.name) } ": " (column.version) " " (column.profile) }
+                        li {
+                            code { (column.name) } ": " (column.version) " " (column.profile)
+                            @if let Some(label) = report.column_health(&column.name).label() {
+                                " — " b { (label) }
+                            }
+                        }
                     }
                 }
                 h2 { "Summary" }
@@ -74,7 +82,7 @@ pub fn render_html(report: &RunReport) -> String {
                 @for scenario in &report.scenarios {
                     (scenario_section(report, scenario))
                 }
-                h2 { "Differences" }
+                h2 #differences { "Differences" }
                 p { (render_difference_counts(report)) "." }
                 @for (class, cases) in &differences {
                     @if !cases.is_empty() {
@@ -270,7 +278,7 @@ mod tests {
         let note = html.find("class=\"idle-note\"").unwrap();
         assert!(note < html.find("<h2>Validators</h2>").unwrap(), "{html}");
         assert!(
-            html.contains("<li>broken: `x` failed on all 2 cases: exit &lt;3&gt;</li>"),
+            html.contains("<li>broken: <code>x</code> failed on all 2 cases: exit &lt;3&gt;</li>"),
             "{html}"
         );
         assert!(
