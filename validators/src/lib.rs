@@ -290,6 +290,7 @@ pub fn der_fingerprint_label(der: &[u8]) -> String {
 
 pub mod external;
 pub mod harnesses;
+pub mod health;
 pub mod openssl_validator;
 pub mod runner;
 pub mod suite;

@@ -1,5 +1,12 @@
-//! The differences of a run: cases where validators disagree with each other, reject for
-//! different reasons, contradict a documented expectation, fail, or skip what others decided.
+//! The differences of a run, in three classes a person reads in this order: outcome differences
+//! (validators disagree on accept/reject, or one contradicts a documented expectation), reason
+//! differences (every deciding validator has the same outcome, but they reject for different
+//! normalized reasons) and failures (a validator failed on the case; nothing else differs).
+//!
+//! Columns that decided no case at all (broken or unavailable here, see
+//! [`anchorsmith_validators::health`]) are named once by the reports and left out of every case.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use anchorsmith_validators::{RejectKind, Verdict};
 
@@ -34,33 +41,106 @@ pub enum DifferenceReason {
     },
     /// A validator crashed, hung or failed to run the case.
     ValidatorError { validator: String, detail: String },
-    /// A validator skipped a case that others decided.
-    Skipped { validator: String, reason: String },
+}
+
+/// The class of a difference; a case belongs to the first class (in this order) of its reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, strum::EnumIter)]
+pub enum DifferenceClass {
+    /// The outcome differs: between validators, or from a documented expectation.
+    Outcome,
+    /// Every deciding validator has the same outcome, and at least two name different specific
+    /// reject kinds.
+    Reason,
+    /// As [`DifferenceClass::Reason`], except that the specific kinds agree and the only other
+    /// kind is `other`, a native error its validator's table does not map yet. Kept apart so a
+    /// validator without a mapping does not bury the real reason differences.
+    UnmappedReason,
+    /// A validator failed on the case (crash, hang, garbage output); nothing else differs.
+    Failure,
+}
+
+impl DifferenceReason {
+    /// The class this reason puts its case in (at most).
+    pub fn class(&self) -> DifferenceClass {
+        match self {
+            DifferenceReason::ValidatorsDisagree { .. }
+            | DifferenceReason::ContradictsDocument { .. } => DifferenceClass::Outcome,
+            DifferenceReason::RejectKindsDiffer { kinds } => {
+                let specific: BTreeSet<RejectKind> = kinds
+                    .iter()
+                    .map(|rejected| rejected.kind)
+                    .filter(|kind| *kind != RejectKind::Other)
+                    .collect();
+                if specific.len() > 1 {
+                    DifferenceClass::Reason
+                } else {
+                    DifferenceClass::UnmappedReason
+                }
+            }
+            DifferenceReason::ValidatorError { .. } => DifferenceClass::Failure,
+        }
+    }
 }
 
 /// The differences of one case.
 #[derive(Clone, Debug)]
 pub struct CaseDifferences<'a> {
     pub row: &'a CaseRow,
+    /// Never empty.
     pub reasons: Vec<DifferenceReason>,
+}
+
+impl CaseDifferences<'_> {
+    /// The most telling class among the reasons.
+    pub fn class(&self) -> DifferenceClass {
+        self.reasons
+            .iter()
+            .map(DifferenceReason::class)
+            .min()
+            .expect("a case difference has a reason")
+    }
 }
 
 /// Every case with at least one [`DifferenceReason`], in row order.
 pub fn differences(report: &RunReport) -> Vec<CaseDifferences<'_>> {
+    let working: Vec<&str> = report
+        .columns
+        .iter()
+        .filter(|column| report.column_health(&column.name).is_working())
+        .map(|column| column.name.as_str())
+        .collect();
     report
         .rows
         .iter()
         .filter_map(|row| {
-            let reasons = row_differences(report, row);
+            let reasons = row_differences(report, row, &working);
             (!reasons.is_empty()).then_some(CaseDifferences { row, reasons })
         })
         .collect()
 }
 
-fn row_differences(report: &RunReport, row: &CaseRow) -> Vec<DifferenceReason> {
-    let verdicts: Vec<(&str, &Verdict)> = report
-        .row_verdicts(row)
-        .map(|(column, verdict)| (column.name.as_str(), verdict))
+/// The differences by class, each in row order; every class is present, possibly empty.
+pub fn differences_by_class(
+    report: &RunReport,
+) -> BTreeMap<DifferenceClass, Vec<CaseDifferences<'_>>> {
+    use strum::IntoEnumIterator;
+    let mut classes: BTreeMap<DifferenceClass, Vec<CaseDifferences<'_>>> = DifferenceClass::iter()
+        .map(|class| (class, Vec::new()))
+        .collect();
+    for difference in differences(report) {
+        classes
+            .get_mut(&difference.class())
+            .expect("every class is present")
+            .push(difference);
+    }
+    classes
+}
+
+/// The reasons of `row`, looking only at the `working` columns.
+fn row_differences(report: &RunReport, row: &CaseRow, working: &[&str]) -> Vec<DifferenceReason> {
+    let verdicts: Vec<(&str, &Verdict)> = working
+        .iter()
+        .map(|name| (*name, report.verdict(&row.id, name)))
         .collect();
     let named = |wanted: fn(&Verdict) -> bool| -> Vec<String> {
         verdicts
@@ -71,7 +151,6 @@ fn row_differences(report: &RunReport, row: &CaseRow) -> Vec<DifferenceReason> {
     };
     let accepting = named(|verdict| matches!(verdict, Verdict::Accept { .. }));
     let rejecting = named(|verdict| matches!(verdict, Verdict::Reject { .. }));
-    let others_decided = !accepting.is_empty() || !rejecting.is_empty();
     let mut reasons = Vec::new();
     if !accepting.is_empty() && !rejecting.is_empty() {
         reasons.push(DifferenceReason::ValidatorsDisagree {
@@ -109,17 +188,19 @@ fn row_differences(report: &RunReport, row: &CaseRow) -> Vec<DifferenceReason> {
             }
         }
     }
+    // A skip is not a difference, even beside decided verdicts: it is the validator saying it
+    // cannot answer this case (a feature it lacks), so it makes no claim that could disagree with
+    // another validator or a document. It stays visible where it is a fact about the validator:
+    // the grey matrix cell, the skip count of the summary, and the verdict list of any case that
+    // is listed for another reason. Counting it would list every case a limited validator skips.
+    // An error is different: the validator should have answered and could not, which a person
+    // must see case by case (a validator that fails everywhere is named once, see above).
     for (name, verdict) in &verdicts {
-        match verdict {
-            Verdict::Skip { reason } if others_decided => reasons.push(DifferenceReason::Skipped {
-                validator: name.to_string(),
-                reason: reason.clone(),
-            }),
-            Verdict::Error { detail } => reasons.push(DifferenceReason::ValidatorError {
+        if let Verdict::Error { detail } = verdict {
+            reasons.push(DifferenceReason::ValidatorError {
                 validator: name.to_string(),
                 detail: detail.clone(),
-            }),
-            _ => {}
+            });
         }
     }
     reasons
@@ -136,18 +217,29 @@ pub fn describe_reason(reason: &DifferenceReason) -> String {
             accepting.join(", "),
             rejecting.join(", ")
         ),
-        DifferenceReason::RejectKindsDiffer { kinds } => format!(
-            "all reject, for different reasons: {}",
-            kinds
-                .iter()
-                .map(|rejected| format!(
-                    "{} {}",
-                    rejected.validator,
-                    reject_kind_label(rejected.kind)
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        DifferenceReason::RejectKindsDiffer { kinds } => {
+            // Grouped by kind (in the kinds' order, so `other` comes last): with a dozen
+            // validators, a list per validator hides which kinds are in play.
+            let mut by_kind: BTreeMap<RejectKind, Vec<&str>> = BTreeMap::new();
+            for rejected in kinds {
+                by_kind
+                    .entry(rejected.kind)
+                    .or_default()
+                    .push(&rejected.validator);
+            }
+            format!(
+                "all reject, for different reasons: {}",
+                by_kind
+                    .iter()
+                    .map(|(kind, validators)| format!(
+                        "{} ({})",
+                        reject_kind_label(*kind),
+                        validators.join(", ")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        }
         DifferenceReason::ContradictsDocument {
             validator,
             client,
@@ -162,9 +254,6 @@ pub fn describe_reason(reason: &DifferenceReason) -> String {
         DifferenceReason::ValidatorError { validator, detail } => {
             format!("`{validator}` failed: {detail}")
         }
-        DifferenceReason::Skipped { validator, reason } => {
-            format!("`{validator}` skipped it: {reason}")
-        }
     }
 }
 
@@ -174,7 +263,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn disagreement_is_listed() {
+    fn disagreement_is_an_outcome_difference() {
         let report = report(accept(), reject(RejectKind::Expired), vec![], &[]);
         let found = differences(&report);
         assert_eq!(found.len(), 1);
@@ -185,21 +274,19 @@ mod tests {
                 rejecting: vec!["b".into()]
             }]
         );
+        assert_eq!(found[0].class(), DifferenceClass::Outcome);
     }
 
     #[test]
-    fn a_skip_beside_decided_verdicts_is_a_difference() {
-        let skip = Verdict::Skip {
-            reason: "feature".into(),
-        };
-        let report = report(accept(), skip, vec![], &[]);
-        assert_eq!(
-            differences(&report)[0].reasons,
-            vec![DifferenceReason::Skipped {
-                validator: "b".into(),
-                reason: "feature".into()
-            }]
+    fn a_skip_beside_decided_verdicts_is_not_a_difference() {
+        let report = matrix(
+            &["c", "d"],
+            &[
+                ("a", vec![accept(), accept()]),
+                ("b", vec![skip("feature"), accept()]),
+            ],
         );
+        assert!(differences(&report).is_empty());
     }
 
     #[test]
@@ -209,18 +296,93 @@ mod tests {
     }
 
     #[test]
-    fn different_reject_kinds_are_named_per_validator() {
-        let report = report(
-            reject(RejectKind::Expired),
-            reject(RejectKind::UnknownIssuer),
-            vec![],
-            &[],
+    fn different_reject_kinds_are_a_reason_difference_grouped_by_kind() {
+        let report = matrix(
+            &["c"],
+            &[
+                ("a", vec![reject(RejectKind::UnknownIssuer)]),
+                ("b", vec![reject(RejectKind::Expired)]),
+                ("c", vec![reject(RejectKind::UnknownIssuer)]),
+                ("d", vec![reject(RejectKind::Other)]),
+            ],
         );
-        let reasons = &differences(&report)[0].reasons;
+        let found = differences(&report);
+        assert_eq!(found[0].class(), DifferenceClass::Reason);
         assert_eq!(
-            describe_reason(&reasons[0]),
-            "all reject, for different reasons: a expired, b unknown-issuer"
+            describe_reason(&found[0].reasons[0]),
+            "all reject, for different reasons: expired (b); unknown-issuer (a, c); other (d)"
         );
+    }
+
+    #[test]
+    fn only_kind_other_is_an_unmapped_reason_difference() {
+        let report = matrix(
+            &["c"],
+            &[
+                ("a", vec![reject(RejectKind::UnknownIssuer)]),
+                ("b", vec![reject(RejectKind::Other)]),
+                ("c", vec![reject(RejectKind::UnknownIssuer)]),
+            ],
+        );
+        let by_class = differences_by_class(&report);
+        assert_eq!(by_class[&DifferenceClass::UnmappedReason].len(), 1);
+        assert!(by_class[&DifferenceClass::Reason].is_empty());
+        assert!(by_class[&DifferenceClass::Outcome].is_empty());
+    }
+
+    #[test]
+    fn an_outcome_difference_outranks_a_failure_on_the_same_case() {
+        let report = matrix(
+            &["c", "d"],
+            &[
+                ("a", vec![accept(), accept()]),
+                ("b", vec![reject(RejectKind::Expired), accept()]),
+                ("e", vec![error("timed out"), accept()]),
+            ],
+        );
+        let found = differences(&report);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].class(), DifferenceClass::Outcome);
+        assert_eq!(
+            describe_reason(&found[0].reasons[1]),
+            "`e` failed: timed out"
+        );
+    }
+
+    #[test]
+    fn a_failure_of_a_working_validator_is_listed_on_its_case() {
+        let report = matrix(
+            &["c", "d"],
+            &[
+                ("a", vec![accept(), accept()]),
+                ("b", vec![error("timed out"), accept()]),
+            ],
+        );
+        let found = differences(&report);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].class(), DifferenceClass::Failure);
+        assert_eq!(
+            describe_reason(&found[0].reasons[0]),
+            "`b` failed: timed out"
+        );
+    }
+
+    #[test]
+    fn broken_and_unavailable_columns_make_no_difference() {
+        let unavailable = "not available here (no cc); to get it: apt-get install gcc";
+        let report = matrix(
+            &["c", "d"],
+            &[
+                ("a", vec![accept(), reject(RejectKind::Expired)]),
+                ("b", vec![accept(), reject(RejectKind::Expired)]),
+                (
+                    "broken",
+                    vec![error("exit status 3"), error("exit status 3")],
+                ),
+                ("absent", vec![skip(unavailable), skip(unavailable)]),
+            ],
+        );
+        assert!(differences(&report).is_empty());
     }
 
     #[test]
@@ -238,5 +400,6 @@ mod tests {
             &found[0].reasons[0],
             DifferenceReason::ContradictsDocument { validator, .. } if validator == "b"
         ));
+        assert_eq!(found[0].class(), DifferenceClass::Outcome);
     }
 }

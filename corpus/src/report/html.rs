@@ -6,12 +6,15 @@
 use anchorsmith_validators::Verdict;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::differences::{describe_reason, differences};
-use super::model::{CaseRow, RunReport, ScenarioView};
+use std::collections::BTreeSet;
+
+use super::differences::{describe_reason, differences_by_class};
+use super::model::{CaseRow, RunReport, ScenarioView, ValidatorColumn};
 use super::questions::Question;
-use super::summary::render_summary_table;
+use super::summary::{render_difference_counts, render_summary_table};
 use super::wording::{
-    expected_label, reference_detail, reference_label, short_seed, verdict_detail,
+    difference_class_intro, difference_class_title, expected_label, reference_detail,
+    reference_label, short_seed, verdict_detail,
 };
 use crate::timeline;
 
@@ -19,12 +22,15 @@ const STYLE: &str = "\
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;vertical-align:top}th{background:#f4f4f4}
 td.acc{background:#c8efc8}td.rej{background:#f6c6c6}td.skip{background:#eee;color:#777}td.err{background:#f9e79f}
-td.bad{outline:3px solid #b00;outline-offset:-3px}code{font-size:12px}.quote{color:#555;font-style:italic}
-pre{background:#f8f8f8;padding:1em}
+h4 code{font-size:14px}td.bad{outline:3px solid #b00;outline-offset:-3px}code{font-size:12px}.quote{color:#555;font-style:italic}
+pre{background:#f8f8f8;padding:1em}th.idle,td.idle{opacity:.45}th small{display:block;font-weight:normal;color:#b00}
+.idle-note{border:2px solid #b00;padding:.5em 1em;background:#fff4f4}
 ";
 
 /// The page.
 pub fn render_html(report: &RunReport) -> String {
+    let idle = report.idle_columns();
+    let differences = differences_by_class(report);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -40,6 +46,20 @@ pub fn render_html(report: &RunReport) -> String {
                      frame marks a verdict that contradicts a documented expectation its validator \
                      embodies. Hover a cell for the native message."
                 }
+                @if !idle.is_empty() {
+                    div.idle-note {
+                        p { "These validators decided no case; their columns are faded and left \
+                             out of the differences:" }
+                        ul {
+                            @for (column, health) in &idle {
+                                li {
+                                    (health.label().unwrap_or_default()) ": " code { (column.name) }
+                                    " " (health.describe().unwrap_or_default())
+                                }
+                            }
+                        }
+                    }
+                }
                 @if !report.questions.is_empty() {
                     h2 { "Questions this run answers" }
                     @for question in &report.questions {
@@ -49,7 +69,12 @@ pub fn render_html(report: &RunReport) -> String {
                 h2 { "Validators" }
                 ul {
                     @for column in &report.columns {
-                        li { code { (column.name) } ": " (column.version) " " (column.profile) }
+                        li {
+                            code { (column.name) } ": " (column.version) " " (column.profile)
+                            @if let Some(label) = report.column_health(&column.name).label() {
+                                " — " b { (label) }
+                            }
+                        }
                     }
                 }
                 h2 { "Summary" }
@@ -57,13 +82,20 @@ pub fn render_html(report: &RunReport) -> String {
                 @for scenario in &report.scenarios {
                     (scenario_section(report, scenario))
                 }
-                h2 { "Differences" }
-                @for difference in differences(report) {
-                    h3 { code { (difference.row.id) } }
-                    p { (difference.row.summary) }
-                    ul {
-                        @for reason in &difference.reasons {
-                            li { (describe_reason(reason)) }
+                h2 #differences { "Differences" }
+                p { (render_difference_counts(report)) "." }
+                @for (class, cases) in &differences {
+                    @if !cases.is_empty() {
+                        h3 { (difference_class_title(*class)) " (" (cases.len()) ")" }
+                        p { (difference_class_intro(*class)) }
+                        @for difference in cases {
+                            h4 { code { (difference.row.id) } }
+                            p { (difference.row.summary) }
+                            ul {
+                                @for reason in &difference.reasons {
+                                    li { (describe_reason(reason)) }
+                                }
+                            }
                         }
                     }
                 }
@@ -75,18 +107,19 @@ pub fn render_html(report: &RunReport) -> String {
 
 /// A question and the verdicts on the cases that answer it (those in this run).
 fn question_table(report: &RunReport, question: &Question) -> Markup {
+    let idle_names = idle_names(report);
     html! {
         h3 { (question.text) }
         table {
             tr {
                 th { "case" }
-                @for column in &report.columns { th { (column.name) } }
+                @for column in &report.columns { (column_header(report, column)) }
             }
             @for row in question.cases.iter().filter_map(|id| report.row(id)) {
                 tr {
                     td { code { (row.id) } }
-                    @for (_, verdict) in report.row_verdicts(row) {
-                        (verdict_cell(verdict, false))
+                    @for (column, verdict) in report.row_verdicts(row) {
+                        (verdict_cell(verdict, false, idle_names.contains(&column.name)))
                     }
                 }
             }
@@ -96,6 +129,7 @@ fn question_table(report: &RunReport, question: &Question) -> Markup {
 
 /// A scenario's heading, description, diagram, timeline and matrix.
 fn scenario_section(report: &RunReport, scenario: &ScenarioView) -> Markup {
+    let idle_names = idle_names(report);
     html! {
         h2 { (scenario.name) }
         p { b { (scenario.title) } " (from " code { (scenario.seed_file) } ")" }
@@ -106,17 +140,17 @@ fn scenario_section(report: &RunReport, scenario: &ScenarioView) -> Markup {
             tr {
                 th { "case" }
                 th { "reference" }
-                @for column in &report.columns { th { (column.name) } }
+                @for column in &report.columns { (column_header(report, column)) }
                 th { "documented" }
             }
             @for row in report.rows_of(&scenario.name) {
-                (matrix_row(report, row))
+                (matrix_row(report, row, &idle_names))
             }
         }
     }
 }
 
-fn matrix_row(report: &RunReport, row: &CaseRow) -> Markup {
+fn matrix_row(report: &RunReport, row: &CaseRow, idle_names: &BTreeSet<String>) -> Markup {
     let reference_class = if row.reference.is_accept() {
         "acc"
     } else {
@@ -129,7 +163,11 @@ fn matrix_row(report: &RunReport, row: &CaseRow) -> Markup {
                 (reference_label(&row.reference))
             }
             @for (column, verdict) in report.row_verdicts(row) {
-                (verdict_cell(verdict, report.contradicts(row, &column.name, verdict)))
+                (verdict_cell(
+                    verdict,
+                    report.contradicts(row, &column.name, verdict),
+                    idle_names.contains(&column.name),
+                ))
             }
             td {
                 @for expectation in &row.expectations {
@@ -144,8 +182,31 @@ fn matrix_row(report: &RunReport, row: &CaseRow) -> Markup {
     }
 }
 
-/// A coloured verdict with its native message on hover; `contradicted` frames it.
-fn verdict_cell(verdict: &Verdict, contradicted: bool) -> Markup {
+/// The names of the columns that decided no case.
+fn idle_names(report: &RunReport) -> BTreeSet<String> {
+    report
+        .idle_columns()
+        .into_iter()
+        .map(|(column, _)| column.name.clone())
+        .collect()
+}
+
+/// A column's header; a column that decided no case is faded and says why on hover.
+fn column_header(report: &RunReport, column: &ValidatorColumn) -> Markup {
+    let health = report.column_health(&column.name);
+    html! {
+        @match (health.label(), health.describe()) {
+            (Some(label), Some(description)) => th.idle title=(description) {
+                (column.name) small { (label) }
+            },
+            _ => th { (column.name) },
+        }
+    }
+}
+
+/// A coloured verdict with its native message on hover; `contradicted` frames it, `idle` fades
+/// it (its column decided no case).
+fn verdict_cell(verdict: &Verdict, contradicted: bool, idle: bool) -> Markup {
     let colour = match verdict {
         Verdict::Accept { .. } => "acc",
         Verdict::Reject { .. } => "rej",
@@ -153,7 +214,7 @@ fn verdict_cell(verdict: &Verdict, contradicted: bool) -> Markup {
         Verdict::Error { .. } => "err",
     };
     html! {
-        td class={ (colour) @if contradicted { " bad" } } title=(verdict_detail(verdict)) {
+        td class={ (colour) @if contradicted { " bad" } @if idle { " idle" } } title=(verdict_detail(verdict)) {
             (verdict.label())
         }
     }
@@ -192,5 +253,43 @@ mod tests {
         // The questions come before the first scenario's matrix.
         let question = html.find("Is &lt;this&gt; accepted?").unwrap();
         assert!(question < html.find("<h2>s</h2>").unwrap(), "{html}");
+    }
+
+    #[test]
+    fn html_names_a_broken_column_once_and_fades_it() {
+        let report = matrix(
+            &["c", "d"],
+            &[
+                (
+                    "a",
+                    vec![
+                        accept(),
+                        reject(anchorsmith_validators::RejectKind::Expired),
+                    ],
+                ),
+                (
+                    "b",
+                    vec![accept(), reject(anchorsmith_validators::RejectKind::Other)],
+                ),
+                ("x", vec![error("exit <3>"), error("exit <3>")]),
+            ],
+        );
+        let html = render_html(&report);
+        let note = html.find("class=\"idle-note\"").unwrap();
+        assert!(note < html.find("<h2>Validators</h2>").unwrap(), "{html}");
+        assert!(
+            html.contains("<li>broken: <code>x</code> failed on all 2 cases: exit &lt;3&gt;</li>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<th class=\"idle\" title=\"failed on all 2 cases: exit &lt;3&gt;\">x<small>broken</small></th>"),
+            "{html}"
+        );
+        assert!(html.contains("class=\"err idle\""), "{html}");
+        assert!(
+            html.contains("<h3>Unmapped reasons only (1)</h3>"),
+            "{html}"
+        );
+        assert!(!html.contains("Outcome differences ("), "{html}");
     }
 }

@@ -3,10 +3,12 @@
 
 use std::fmt::Write as _;
 
-use super::differences::{describe_reason, differences};
+use super::differences::{describe_reason, differences_by_class, CaseDifferences};
 use super::model::{CaseRow, RunReport};
+use super::summary::render_difference_counts;
 use super::wording::{
-    expected_label, reference_detail, reference_label, short_seed, verdict_detail,
+    column_heading, difference_class_intro, difference_class_title, expected_label,
+    idle_column_line, reference_detail, reference_label, short_seed, verdict_detail,
 };
 
 /// `matrix.md`: every case × validator, the reference verdict and the documented expectations.
@@ -18,7 +20,17 @@ pub fn render_matrix_md(report: &RunReport) -> String {
         } else {
             format!(" — {}", column.profile)
         };
-        writeln!(text, "- `{}`: {}{}", column.name, column.version, profile).unwrap();
+        let health = report.column_health(&column.name);
+        let idle = match (health.label(), health.describe()) {
+            (Some(label), Some(description)) => format!(" — **{label}**: {description}"),
+            _ => String::new(),
+        };
+        writeln!(
+            text,
+            "- `{}`: {}{}{idle}",
+            column.name, column.version, profile
+        )
+        .unwrap();
     }
     text.push_str(
         "\n`reference` is derived from the topology graph (a path search over the topology; an anchor may be an intermediate but must be within its validity). \
@@ -57,12 +69,12 @@ contradicts a documented expectation its validator embodies.\n",
     text
 }
 
-/// The validator names as one table-header fragment: `a | b | c`.
+/// The validator names as one table-header fragment: `a | b (broken) | c`.
 fn column_names(report: &RunReport) -> String {
     report
         .columns
         .iter()
-        .map(|column| column.name.as_str())
+        .map(|column| column_heading(column, &report.column_health(&column.name)))
         .collect::<Vec<_>>()
         .join(" | ")
 }
@@ -108,38 +120,63 @@ fn documented_summary(row: &CaseRow) -> String {
         .join("<br>")
 }
 
-/// `differences.md`: every case where validators disagree with each other or with a documented
-/// expectation, with the reasons and each validator's native message.
+/// `differences.md`: the counts, the validators that decided no case (named once), then every
+/// case that differs, by class (outcome, reason, unmapped reason, failure), each with its
+/// reasons, the reference verdict and every working validator's native message.
 pub fn render_differences_md(report: &RunReport) -> String {
-    let differences = differences(report);
     let mut text = String::from("# Differences\n\n");
-    writeln!(
-        text,
-        "{} of {} cases show a difference between validators, or between a validator and a documented expectation.\n",
-        differences.len(),
-        report.rows.len()
-    )
-    .unwrap();
-    for difference in &differences {
-        let row = difference.row;
-        writeln!(text, "## `{}`\n\n{}\n", row.id, row.summary).unwrap();
-        for reason in &difference.reasons {
-            writeln!(text, "- {}", describe_reason(reason)).unwrap();
-        }
-        writeln!(
-            text,
-            "- reference (graph): {} — {}",
-            reference_label(&row.reference),
-            reference_detail(&row.reference)
-        )
-        .unwrap();
-        text.push('\n');
-        for (column, verdict) in report.row_verdicts(row) {
-            writeln!(text, "  - `{}`: {}", column.name, verdict_detail(verdict)).unwrap();
+    writeln!(text, "{}.\n", render_difference_counts(report)).unwrap();
+    let idle = report.idle_columns();
+    if !idle.is_empty() {
+        text.push_str(
+            "These validators decided no case; they are left out of every case below (their \
+             column stays in matrix.md):\n\n",
+        );
+        for (column, health) in &idle {
+            writeln!(text, "- {}", idle_column_line(column, health)).unwrap();
         }
         text.push('\n');
     }
+    for (class, cases) in differences_by_class(report) {
+        if cases.is_empty() {
+            continue;
+        }
+        writeln!(
+            text,
+            "## {} ({})\n\n{}\n",
+            difference_class_title(class),
+            cases.len(),
+            difference_class_intro(class)
+        )
+        .unwrap();
+        for difference in &cases {
+            render_case_md(&mut text, report, difference);
+        }
+    }
     text
+}
+
+/// One case of differences.md.
+fn render_case_md(text: &mut String, report: &RunReport, difference: &CaseDifferences) {
+    let row = difference.row;
+    writeln!(text, "### `{}`\n\n{}\n", row.id, row.summary).unwrap();
+    for reason in &difference.reasons {
+        writeln!(text, "- {}", describe_reason(reason)).unwrap();
+    }
+    writeln!(
+        text,
+        "- reference (graph): {} — {}",
+        reference_label(&row.reference),
+        reference_detail(&row.reference)
+    )
+    .unwrap();
+    text.push('\n');
+    for (column, verdict) in report.row_verdicts(row) {
+        if report.column_health(&column.name).is_working() {
+            writeln!(text, "  - `{}`: {}", column.name, verdict_detail(verdict)).unwrap();
+        }
+    }
+    text.push('\n');
 }
 
 #[cfg(test)]
@@ -182,9 +219,46 @@ mod tests {
     fn differences_list_reasons_reference_and_native_messages() {
         let report = report(accept(), reject(RejectKind::Expired), vec![], &[]);
         let text = render_differences_md(&report);
-        assert!(text.starts_with("# Differences\n\n1 of 1 cases"), "{text}");
+        assert!(
+            text.starts_with("# Differences\n\n1 cases: 1 with outcome differences, "),
+            "{text}"
+        );
+        assert!(text.contains("\n## Outcome differences (1)\n\n"), "{text}");
         assert!(text.contains("- validators disagree: accepted by a; rejected by b"));
         assert!(text.contains("- reference (graph): accept — path: leaf → root"));
         assert!(text.contains("  - `b`: reject (expired): native"), "{text}");
+    }
+
+    #[test]
+    fn differences_put_outcome_first_and_name_a_broken_column_once() {
+        let expired = || reject(RejectKind::Expired);
+        let report = matrix(
+            &["reason", "outcome"],
+            &[
+                ("a", vec![expired(), accept()]),
+                ("b", vec![reject(RejectKind::UnknownIssuer), expired()]),
+                ("x", vec![error("exit status 3"), error("exit status 3")]),
+            ],
+        );
+        let text = render_differences_md(&report);
+        let outcome = text.find("## Outcome differences (1)").unwrap();
+        let reason = text.find("## Reason differences (1)").unwrap();
+        assert!(outcome < reason, "{text}");
+        assert!(text.find("### `s::outcome`").unwrap() < reason, "{text}");
+        assert!(text.find("### `s::reason`").unwrap() > reason, "{text}");
+        assert_eq!(text.matches("exit status 3").count(), 1, "{text}");
+        assert!(
+            text.contains("- broken: `x` failed on all 2 cases: exit status 3\n"),
+            "{text}"
+        );
+        let matrix = render_matrix_md(&report);
+        assert!(
+            matrix.contains("| case | reference | a | b | x (broken) | documented |"),
+            "{matrix}"
+        );
+        assert!(
+            matrix.contains("- `x`: 1 — **broken**: failed on all 2 cases: exit status 3\n"),
+            "{matrix}"
+        );
     }
 }

@@ -10,7 +10,8 @@
 //!
 //! - [`model`]: the plan, the report, and lookups by case id and validator name;
 //! - [`questions`]: parsing and checking `questions.toml`;
-//! - [`differences`], [`summary`]: what the run shows, as data;
+//! - [`differences`], [`summary`]: what the run shows, as data: outcome differences apart from
+//!   reason differences, and columns that decided no case (broken, unavailable) named once;
 //! - [`markdown`], [`html`], [`snapshot`]: renderings; [`wording`]: the words they share.
 
 pub mod differences;
@@ -22,12 +23,16 @@ pub mod snapshot;
 pub mod summary;
 pub mod wording;
 
-pub use differences::{differences, CaseDifferences, DifferenceReason, RejectedBy};
+pub use differences::{
+    differences, differences_by_class, CaseDifferences, DifferenceClass, DifferenceReason,
+    RejectedBy,
+};
 pub use html::render_html;
 pub use markdown::{render_differences_md, render_matrix_md};
 pub use model::{outcome_matches, CaseRow, RunPlan, RunReport, ScenarioView, ValidatorColumn};
 pub use questions::{parse_questions, Question};
 pub use snapshot::render_snapshot;
 pub use summary::{
-    render_summary_table, validator_totals, ExpectationScore, OutcomeCounts, ValidatorTotals,
+    render_difference_counts, render_summary_table, validator_totals, ExpectationScore,
+    OutcomeCounts, ValidatorTotals,
 };

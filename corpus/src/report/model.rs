@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use anchorsmith_validators::health::{column_health, ColumnHealth};
 use anchorsmith_validators::runner::RunResults;
 use anchorsmith_validators::Verdict;
 
@@ -191,6 +192,21 @@ impl RunReport {
             .map(move |column| (column, self.verdict(&row.id, &column.name)))
     }
 
+    /// Whether `validator` decided any case of the run, or failed or skipped them all.
+    pub fn column_health(&self, validator: &str) -> ColumnHealth {
+        column_health(self.rows.iter().map(|row| self.verdict(&row.id, validator)))
+    }
+
+    /// The columns that decided no case (broken or unavailable), in column order, each with its
+    /// health: reports name them once instead of under every case.
+    pub fn idle_columns(&self) -> Vec<(&ValidatorColumn, ColumnHealth)> {
+        self.columns
+            .iter()
+            .map(|column| (column, self.column_health(&column.name)))
+            .filter(|(_, health)| !health.is_working())
+            .collect()
+    }
+
     /// The row of case `id`, if the run has it.
     pub fn row(&self, id: &str) -> Option<&CaseRow> {
         self.rows.iter().find(|row| row.id == id)
@@ -280,29 +296,50 @@ pub(crate) mod fixture {
         expectations: Vec<Expectation>,
         engines: &[&str],
     ) -> RunReport {
-        let columns = ["a", "b"]
-            .iter()
-            .map(|name| ValidatorColumn {
-                name: name.to_string(),
-                version: "1".into(),
-                profile: String::new(),
-            })
-            .collect();
-        let verdicts = BTreeMap::from([(
-            "s::c".to_string(),
-            BTreeMap::from([("a".to_string(), a), ("b".to_string(), b)]),
+        let mut report = matrix(&["c"], &[("a", vec![a]), ("b", vec![b])]);
+        report.rows[0].expectations = expectations;
+        report.engines = BTreeMap::from([(
+            "path-builder".to_string(),
+            engines.iter().map(|engine| engine.to_string()).collect(),
         )]);
+        report
+    }
+
+    /// The report of cases `s::<case>` (in order) and of the named columns, each with its
+    /// verdicts in case order; no expectations, no engines.
+    pub fn matrix(cases: &[&str], columns: &[(&str, Vec<Verdict>)]) -> RunReport {
+        let ids: Vec<String> = cases.iter().map(|case| format!("s::{case}")).collect();
+        let mut verdicts: BTreeMap<String, BTreeMap<String, Verdict>> = BTreeMap::new();
+        for (name, column) in columns {
+            assert_eq!(column.len(), ids.len(), "one verdict per case");
+            for (id, verdict) in ids.iter().zip(column) {
+                verdicts
+                    .entry(id.clone())
+                    .or_default()
+                    .insert(name.to_string(), verdict.clone());
+            }
+        }
         RunReport {
-            columns,
-            rows: vec![CaseRow {
-                id: "s::c".into(),
-                scenario: "s".into(),
-                summary: "leaf".into(),
-                reference: ReferenceVerdict::Accept {
-                    path: vec!["leaf".into(), "root".into()],
-                },
-                expectations,
-            }],
+            columns: columns
+                .iter()
+                .map(|(name, _)| ValidatorColumn {
+                    name: name.to_string(),
+                    version: "1".into(),
+                    profile: String::new(),
+                })
+                .collect(),
+            rows: ids
+                .iter()
+                .map(|id| CaseRow {
+                    id: id.clone(),
+                    scenario: "s".into(),
+                    summary: "leaf".into(),
+                    reference: ReferenceVerdict::Accept {
+                        path: vec!["leaf".into(), "root".into()],
+                    },
+                    expectations: Vec::new(),
+                })
+                .collect(),
             scenarios: vec![ScenarioView {
                 name: "s".into(),
                 title: "A scenario".into(),
@@ -316,11 +353,20 @@ pub(crate) mod fixture {
                 },
             }],
             questions: vec![],
-            engines: BTreeMap::from([(
-                "path-builder".to_string(),
-                engines.iter().map(|engine| engine.to_string()).collect(),
-            )]),
+            engines: BTreeMap::new(),
             verdicts,
+        }
+    }
+
+    pub fn error(detail: &str) -> Verdict {
+        Verdict::Error {
+            detail: detail.into(),
+        }
+    }
+
+    pub fn skip(reason: &str) -> Verdict {
+        Verdict::Skip {
+            reason: reason.into(),
         }
     }
 }
@@ -347,5 +393,30 @@ mod tests {
         let row = &report.rows[0];
         assert!(!report.contradicts(row, "a", report.verdict("s::c", "a")));
         assert!(report.contradicts(row, "b", report.verdict("s::c", "b")));
+    }
+
+    #[test]
+    fn idle_columns_are_those_that_decided_no_case() {
+        let report = matrix(
+            &["one", "two"],
+            &[
+                ("works", vec![accept(), error("timed out")]),
+                (
+                    "broken",
+                    vec![error("exit status 3"), error("exit status 3")],
+                ),
+                ("absent", vec![skip("not available"), skip("not available")]),
+            ],
+        );
+        let idle: Vec<(&str, Option<&str>)> = report
+            .idle_columns()
+            .iter()
+            .map(|(column, health)| (column.name.as_str(), health.label()))
+            .collect();
+        assert_eq!(
+            idle,
+            [("broken", Some("broken")), ("absent", Some("unavailable"))]
+        );
+        assert!(report.column_health("works").is_working());
     }
 }

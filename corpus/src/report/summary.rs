@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 
 use anchorsmith_validators::Verdict;
 
-use super::differences::differences;
+use super::differences::{differences_by_class, DifferenceClass};
 use super::model::{outcome_matches, RunReport};
+use super::wording::idle_column_line;
 
 /// How many verdicts of each outcome one validator gave.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,14 +110,35 @@ pub fn render_summary_table(report: &RunReport) -> String {
         )
         .unwrap();
     }
+    for (column, health) in report.idle_columns() {
+        writeln!(text, "{}", idle_column_line(column, &health)).unwrap();
+    }
     writeln!(
         text,
-        "{} cases, {} with differences (see differences.md)",
-        report.rows.len(),
-        differences(report).len()
+        "{} (see differences.md)",
+        render_difference_counts(report)
     )
     .unwrap();
     text
+}
+
+/// `87 cases: 12 with outcome differences, 30 with reason differences only, …`: the cases of
+/// each [`DifferenceClass`] (failures only when there are some).
+pub fn render_difference_counts(report: &RunReport) -> String {
+    let parts: Vec<String> = differences_by_class(report)
+        .iter()
+        .filter(|(class, cases)| **class != DifferenceClass::Failure || !cases.is_empty())
+        .map(|(class, cases)| {
+            let what = match class {
+                DifferenceClass::Outcome => "with outcome differences",
+                DifferenceClass::Reason => "with reason differences only",
+                DifferenceClass::UnmappedReason => "whose reasons differ only by kind `other`",
+                DifferenceClass::Failure => "where only a validator failed",
+            };
+            format!("{} {what}", cases.len())
+        })
+        .collect();
+    format!("{} cases: {}", report.rows.len(), parts.join(", "))
 }
 
 #[cfg(test)]
@@ -149,7 +171,65 @@ mod tests {
         assert_eq!(totals["b"].outcomes.error, 1);
         assert_eq!(totals["b"].documented.undecided, 1);
         let table = render_summary_table(&report);
-        assert!(table.contains("1 cases, 1 with differences"), "{table}");
+        // `b` failed on the only case: it is named once as broken, and the case is an outcome
+        // difference only through `a`'s contradiction of the document.
+        assert!(
+            table.contains("broken: `b` failed on all 1 cases: boom\n"),
+            "{table}"
+        );
+        assert!(
+            table.ends_with(
+                "1 cases: 1 with outcome differences, 0 with reason differences only, \
+                 0 whose reasons differ only by kind `other` (see differences.md)\n"
+            ),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn counts_separate_outcome_reason_unmapped_and_failure() {
+        let expired = || reject(RejectKind::Expired);
+        let report = matrix(
+            &["outcome", "reason", "unmapped", "failure", "same"],
+            &[
+                (
+                    "a",
+                    vec![accept(), expired(), expired(), accept(), accept()],
+                ),
+                (
+                    "b",
+                    vec![
+                        expired(),
+                        reject(RejectKind::UnknownIssuer),
+                        reject(RejectKind::Other),
+                        error("timed out"),
+                        accept(),
+                    ],
+                ),
+                (
+                    "gone",
+                    vec![
+                        skip("not available here"),
+                        skip("not available here"),
+                        skip("not available here"),
+                        skip("not available here"),
+                        skip("not available here"),
+                    ],
+                ),
+            ],
+        );
+        assert_eq!(
+            render_difference_counts(&report),
+            "5 cases: 1 with outcome differences, 1 with reason differences only, \
+             1 whose reasons differ only by kind `other`, \
+             1 where only a validator failed"
+        );
+        let table = render_summary_table(&report);
+        assert!(
+            table.contains("\nunavailable: `gone` skipped all 5 cases: not available here\n"),
+            "{table}"
+        );
+        assert_eq!(table.matches("gone").count(), 2, "{table}");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The words every rendering shares, so matrix.md, differences.md and report.html say the same
 //! thing the same way.
 
+use anchorsmith_validators::health::ColumnHealth;
 use anchorsmith_validators::{RejectKind, Verdict};
 
-use super::model::ExpectedOutcome;
+use super::differences::DifferenceClass;
+use super::model::{ExpectedOutcome, ValidatorColumn};
 use crate::ReferenceVerdict;
 
 /// `accept` or `reject`.
@@ -41,6 +43,55 @@ pub fn verdict_detail(verdict: &Verdict) -> String {
         }
         Verdict::Skip { reason } => format!("skip: {reason}"),
         Verdict::Error { detail } => format!("error: {detail}"),
+    }
+}
+
+/// A column that decided no case, named once: `broken: `x` failed on all 87 cases: …`.
+/// Empty for a working column.
+pub fn idle_column_line(column: &ValidatorColumn, health: &ColumnHealth) -> String {
+    match (health.label(), health.describe()) {
+        (Some(label), Some(description)) => format!("{label}: `{}` {description}", column.name),
+        _ => String::new(),
+    }
+}
+
+/// A column's name in a table header, marked when it decided no case: `x (broken)`.
+pub fn column_heading(column: &ValidatorColumn, health: &ColumnHealth) -> String {
+    match health.label() {
+        Some(label) => format!("{} ({label})", column.name),
+        None => column.name.clone(),
+    }
+}
+
+/// The heading of a class's section in differences.md and report.html.
+pub fn difference_class_title(class: DifferenceClass) -> &'static str {
+    match class {
+        DifferenceClass::Outcome => "Outcome differences",
+        DifferenceClass::Reason => "Reason differences",
+        DifferenceClass::UnmappedReason => "Unmapped reasons only",
+        DifferenceClass::Failure => "Failures",
+    }
+}
+
+/// The sentence under that heading.
+pub fn difference_class_intro(class: DifferenceClass) -> &'static str {
+    match class {
+        DifferenceClass::Outcome => {
+            "Validators disagree on accept or reject, or a validator contradicts a documented \
+             expectation of a client it embodies."
+        }
+        DifferenceClass::Reason => {
+            "Every deciding validator has the same outcome, but they reject for different \
+             reasons."
+        }
+        DifferenceClass::UnmappedReason => {
+            "Every deciding validator rejects and the named reasons agree; some validators report \
+             kind `other`, a native error their table does not map yet (the native message is \
+             given)."
+        }
+        DifferenceClass::Failure => {
+            "A validator failed on the case (crash, hang or garbage output); the others agree."
+        }
     }
 }
 

@@ -35,6 +35,7 @@ pub use render::{
 };
 pub use tally::{
     classify, group_differences, tally_by_namespace, total, Agreement, DifferenceGroup, Tally,
+    ValidatorDifferences,
 };
 
 use crate::limbo::{missing_verdict, ExpectedResult, Limbo, LimboResults, Testcase};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::compare::Comparison;
-use super::tally::{total, DifferenceGroup, Tally};
+use super::tally::{total, Tally, ValidatorDifferences};
 
 /// The agreement table: one block per validator (in the given order), one row per namespace
 /// (sorted) and a total. Plain text with fixed-width columns so it reads in a terminal and diffs
@@ -154,17 +154,40 @@ pub fn render_compare_markdown(suite_name: &str, comparisons: &[Comparison]) -> 
     out
 }
 
-/// `differences.md`: per validator, its unexpected results grouped by reason.
+/// `differences.md`: per validator, its unexpected results grouped by reason; a validator that
+/// decided no case (broken, or not available here) is named once, first, with its reason, and its
+/// cases (every case of the suite) are not listed.
 pub fn render_differences_markdown(
     suite_name: &str,
-    per_validator: &[(String, Vec<DifferenceGroup>)],
+    per_validator: &[(String, ValidatorDifferences)],
 ) -> String {
     let mut out = format!("# limbo differences: {suite_name}\n\n");
     out.push_str(
         "Every case whose result is not the expected one (unexpected SUCCESS or FAILURE, SKIPPED, or \
          error), per validator, grouped by reason.\n\n",
     );
-    for (name, groups) in per_validator {
+    let idle: Vec<String> = per_validator
+        .iter()
+        .filter_map(|(name, differences)| {
+            let health = &differences.health;
+            Some(format!(
+                "- {}: `{name}` {}",
+                health.label()?,
+                health.describe()?
+            ))
+        })
+        .collect();
+    if !idle.is_empty() {
+        let _ = writeln!(
+            out,
+            "These validators decided no case, so their cases are not listed:\n\n{}\n",
+            idle.join("\n")
+        );
+    }
+    for (name, ValidatorDifferences { health, groups }) in per_validator {
+        if !health.is_working() {
+            continue;
+        }
         let count: usize = groups.iter().map(|group| group.ids.len()).sum();
         let _ = writeln!(
             out,
@@ -191,7 +214,8 @@ pub fn render_differences_markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suite::tally::Agreement;
+    use crate::health::{ColumnFault, ColumnHealth};
+    use crate::suite::tally::{Agreement, DifferenceGroup};
 
     #[test]
     fn agreement_table_has_a_total_row_per_validator() {
@@ -250,7 +274,36 @@ mod tests {
             reason: "unknown-issuer: UnknownIssuer".into(),
             ids: vec!["n::a".into(), "n::c".into()],
         }];
-        let markdown = render_differences_markdown("t", &[("webpki".into(), groups)]);
+        let broken = ValidatorDifferences {
+            health: ColumnHealth::Broken(ColumnFault {
+                reason: "exit status 3".into(),
+                distinct_reasons: 1,
+                errors: 9780,
+                skips: 0,
+            }),
+            groups: vec![DifferenceGroup {
+                agreement: Agreement::Error,
+                reason: "error: exit status 3".into(),
+                ids: vec!["n::a".into(), "n::c".into()],
+            }],
+        };
+        let working = ValidatorDifferences {
+            health: ColumnHealth::Working,
+            groups,
+        };
+        let markdown = render_differences_markdown(
+            "t",
+            &[("webpki".into(), working), ("broken".into(), broken)],
+        );
+        assert!(
+            markdown.contains(
+                "decided no case, so their cases are not listed:\n\n\
+                 - broken: `broken` failed on all 9780 cases: exit status 3\n"
+            ),
+            "{markdown}"
+        );
+        assert!(!markdown.contains("## broken"), "{markdown}");
+        assert!(!markdown.contains("error: exit status 3"), "{markdown}");
         assert!(
             markdown.contains("### unexpected FAILURE — unknown-issuer: UnknownIssuer (2)"),
             "{markdown}"

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{verdict_for, SuiteCase};
+use crate::health::{column_health, ColumnHealth};
 use crate::limbo::ExpectedResult;
 use crate::Verdict;
 
@@ -105,19 +106,31 @@ pub struct DifferenceGroup {
     pub ids: Vec<String>,
 }
 
+/// One validator's unexpected results, and whether it decided any case at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidatorDifferences {
+    /// A broken or unavailable validator is reported once, by its health, not case by case.
+    pub health: ColumnHealth,
+    pub groups: Vec<DifferenceGroup>,
+}
+
 /// Every unexpected result (not a match) of one validator, grouped by (agreement, reason);
 /// groups ordered by agreement, then size (largest first), then reason; ids in suite order.
 pub fn group_differences(
     cases: &[SuiteCase],
     verdicts: &BTreeMap<String, Verdict>,
-) -> Vec<DifferenceGroup> {
+) -> ValidatorDifferences {
+    let column: Vec<_> = cases
+        .iter()
+        .map(|case| verdict_for(verdicts, &case.id))
+        .collect();
+    let health = column_health(column.iter().map(|verdict| verdict.as_ref()));
     let mut groups: BTreeMap<(Agreement, String), Vec<String>> = BTreeMap::new();
-    for case in cases {
-        let verdict = verdict_for(verdicts, &case.id);
-        let agreement = classify(case.expected, &verdict);
+    for (case, verdict) in cases.iter().zip(&column) {
+        let agreement = classify(case.expected, verdict);
         if agreement != Agreement::Match {
             groups
-                .entry((agreement, reason(&verdict)))
+                .entry((agreement, reason(verdict)))
                 .or_default()
                 .push(case.id.clone());
         }
@@ -136,7 +149,7 @@ pub fn group_differences(
             .then(b.ids.len().cmp(&a.ids.len()))
             .then_with(|| a.reason.cmp(&b.reason))
     });
-    groups
+    ValidatorDifferences { health, groups }
 }
 
 /// The reason an unexpected result happened, for grouping: the reject kind with the native
@@ -278,9 +291,10 @@ mod tests {
                 reject(RejectKind::Other, "x"),
             ],
         );
-        let groups = group_differences(&cases, &verdicts);
+        let differences = group_differences(&cases, &verdicts);
+        assert!(differences.health.is_working());
         assert_eq!(
-            groups,
+            differences.groups,
             vec![
                 DifferenceGroup {
                     agreement: Agreement::UnexpectedSuccess,
@@ -304,6 +318,20 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_validator_that_decided_nothing_carries_its_health() {
+        let cases = vec![case("n::a", Success), case("n::b", Failure)];
+        let failed = || Verdict::Error {
+            detail: "exit status 3".into(),
+        };
+        let differences = group_differences(&cases, &keyed(&cases, vec![failed(), failed()]));
+        assert_eq!(
+            differences.health.describe().unwrap(),
+            "failed on all 2 cases: exit status 3"
+        );
+        assert_eq!(differences.groups[0].ids.len(), 2);
     }
 
     #[test]
