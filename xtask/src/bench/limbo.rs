@@ -154,15 +154,10 @@ pub fn run(runs: usize) -> anyhow::Result<()> {
         secs(load.cpu)
     );
     println!(
-        "verdicts: same actual_result on {} of {} cases ({} differ: {})",
-        check.same,
+        "verdicts: same actual_result on {} of {} cases{}",
+        check.cases - check.differing.len(),
         check.cases,
-        check.cases - check.same,
-        if check.cases == check.same {
-            "none".to_string()
-        } else {
-            "see the two results files".to_string()
-        }
+        differing_summary(&check.differing)
     );
     Ok(())
 }
@@ -288,14 +283,29 @@ fn unpack_suite(gzipped: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
 /// How far the two results files agree.
 struct ResultsCheck {
     cases: usize,
-    same: usize,
+    /// Ids of the cases whose `actual_result` differs, in our file's order.
+    differing: Vec<String>,
 }
 
-/// Both files must cover the same cases; counts the cases with the same `actual_result`.
+/// `; differing: a, b` (the first few), or nothing when all agree.
+fn differing_summary(ids: &[String]) -> String {
+    const SHOWN: usize = 5;
+    match ids.len() {
+        0 => String::new(),
+        n if n <= SHOWN => format!("; differing: {}", ids.join(", ")),
+        n => format!(
+            "; differing: {}, and {} more",
+            ids[..SHOWN].join(", "),
+            n - SHOWN
+        ),
+    }
+}
+
+/// Both files must cover the same cases; finds the cases whose `actual_result` differs.
 fn compare_results(theirs: &Path, ours: &Path) -> anyhow::Result<ResultsCheck> {
     let theirs = suite::load_results(theirs)?;
     let ours = suite::load_results(ours)?;
-    Ok(agreement(&theirs, &ours)?)
+    agreement(&theirs, &ours)
 }
 
 fn agreement(theirs: &LimboResults, ours: &LimboResults) -> anyhow::Result<ResultsCheck> {
@@ -310,18 +320,18 @@ fn agreement(theirs: &LimboResults, ours: &LimboResults) -> anyhow::Result<Resul
         by_id.len(),
         ours.results.len()
     );
-    let mut same = 0;
+    let mut differing = Vec::new();
     for result in &ours.results {
         let their_result = by_id.get(result.id.as_str()).with_context(|| {
             format!("case {} is missing from limbo's harness results", result.id)
         })?;
-        if **their_result == result.actual_result {
-            same += 1;
+        if **their_result != result.actual_result {
+            differing.push(result.id.clone());
         }
     }
     Ok(ResultsCheck {
         cases: ours.results.len(),
-        same,
+        differing,
     })
 }
 
@@ -377,7 +387,7 @@ mod tests {
         let theirs = results(&[("a", "SUCCESS"), ("b", "FAILURE"), ("c", "SKIPPED")]);
         let ours = results(&[("c", "FAILURE"), ("a", "SUCCESS"), ("b", "FAILURE")]);
         let check = agreement(&theirs, &ours).unwrap();
-        assert_eq!((check.cases, check.same), (3, 2));
+        assert_eq!((check.cases, check.differing), (3, vec!["c".to_string()]));
     }
 
     #[test]
@@ -387,6 +397,17 @@ mod tests {
         let error = agreement(&theirs, &ours).err().unwrap();
         assert!(error.to_string().contains('x'), "{error}");
         assert!(agreement(&theirs, &results(&[("a", "SUCCESS")])).is_err());
+    }
+
+    #[test]
+    fn names_the_first_differing_cases() {
+        let ids: Vec<String> = (1..=7).map(|n| format!("c{n}")).collect();
+        assert_eq!(differing_summary(&[]), "");
+        assert_eq!(differing_summary(&ids[..2]), "; differing: c1, c2");
+        assert_eq!(
+            differing_summary(&ids),
+            "; differing: c1, c2, c3, c4, c5, and 2 more"
+        );
     }
 
     #[test]
