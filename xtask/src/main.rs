@@ -148,6 +148,10 @@ pub struct BenchArgs {
     /// `limbo`: how many paired runs (theirs and ours) the medians are taken over.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     pub runs: u64,
+    /// `limbo`: run both programs at real-time priority (`chrt --fifo`, needs root), so that other
+    /// load on a shared machine does not skew wall times. Other processes wait meanwhile.
+    #[arg(long)]
+    pub realtime: bool,
 }
 
 /// An error caused by the user's input (exit status 2), as opposed to a failure of ours (1).

@@ -15,6 +15,8 @@
 //!   both sides alike.
 //! - Wall time is measured around the child; CPU time is the child's user + system time over all
 //!   its threads, from the kernel (see [`super::child`]). Medians over the paired runs.
+//! - On a busy machine wall times say more about the other load than about either program;
+//!   `--realtime` (root) runs both at real-time priority, as on an idle machine.
 //!
 //! The two result files are then compared case by case (by id), so a speed-up that changed
 //! verdicts would show.
@@ -36,10 +38,23 @@ use super::peer::PeerBuild;
 const WALL_RATIO_TARGET: f64 = 0.4;
 const CPU_RATIO_TARGET: f64 = 0.6;
 
+/// SCHED_FIFO priority for `--realtime` runs: low among real-time priorities (1 to 99), so kernel
+/// threads that use real-time priorities still preempt the benchmark.
+const REALTIME_PRIORITY: &str = "10";
+
 /// The one validator both programs run.
 const VALIDATOR: &str = "rustls-webpki";
 
-pub fn run(runs: usize) -> anyhow::Result<()> {
+/// How the comparison runs.
+pub struct LimboBenchOptions {
+    /// Paired runs the medians are taken over.
+    pub runs: usize,
+    /// Run both programs at real-time priority (`chrt --fifo`), see [`Contestant::run`].
+    pub realtime: bool,
+}
+
+pub fn run(options: LimboBenchOptions) -> anyhow::Result<()> {
+    let LimboBenchOptions { runs, realtime } = options;
     let root = crate::project_root();
     let peer = PeerBuild::new(&root);
     eprintln!(
@@ -57,14 +72,14 @@ pub fn run(runs: usize) -> anyhow::Result<()> {
     let load_before = load_average();
     eprintln!("warm-up run of each ...");
     for contestant in &contestants {
-        contestant.run()?;
+        contestant.run(realtime)?;
     }
     let mut costs: [Vec<Cost>; 2] = [Vec::new(), Vec::new()];
     for pair in 0..runs {
         // Alternate who goes first, so drift on a shared machine hits both sides alike.
         let order: [usize; 2] = if pair % 2 == 0 { [0, 1] } else { [1, 0] };
         for index in order {
-            costs[index].push(contestants[index].run()?);
+            costs[index].push(contestants[index].run(realtime)?);
         }
         eprintln!(
             "pair {}/{runs}: theirs {}, ours {}",
@@ -85,6 +100,9 @@ pub fn run(runs: usize) -> anyhow::Result<()> {
         runs,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
     );
+    if realtime {
+        println!("both run at real-time priority (chrt --fifo {REALTIME_PRIORITY}): other load does not skew wall times");
+    }
     println!(
         "1-minute load average: {} before, {} after",
         load_before.map_or("?".into(), |load| format!("{load:.1}")),
@@ -140,11 +158,12 @@ pub fn run(runs: usize) -> anyhow::Result<()> {
         .into_iter()
         .chain(load_after)
         .fold(0.0, f64::max);
-    if busiest > cores as f64 * 0.75 {
+    if busiest > cores as f64 * 0.75 && !realtime {
         println!(
             "caution: the machine was busy (1-minute load average up to {busiest:.1} on {cores} \
              cores): CPU times hold, wall times and their ratio do not (a CPU-bound process gets \
-             a share of a core, and the scheduler favours threads that often sleep)"
+             a share of a core, and the scheduler favours threads that often sleep); as root, \
+             `--realtime` measures as on an idle machine"
         );
     }
     println!(
@@ -247,9 +266,20 @@ impl Contestant {
         }
     }
 
-    fn run(&self) -> anyhow::Result<Cost> {
+    /// One measured run. `realtime` starts the program through `chrt --fifo` (SCHED_FIFO; needs
+    /// root): on a shared machine the scheduler otherwise hands CPU-bound threads a varying share
+    /// of a core, which skews wall times whatever the program does. Other processes wait
+    /// meanwhile. CPU times are the same either way.
+    fn run(&self, realtime: bool) -> anyhow::Result<Cost> {
+        let mut command = if realtime {
+            let mut chrt = Command::new("chrt");
+            chrt.args(["--fifo", REALTIME_PRIORITY]).arg(&self.program);
+            chrt
+        } else {
+            Command::new(&self.program)
+        };
         run_measured(
-            Command::new(&self.program).args(&self.args),
+            command.args(&self.args),
             &Streams {
                 stdin: self.stdin.as_deref(),
                 stdout: &self.stdout,

@@ -19,9 +19,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         sh.change_dir(crate::project_root());
         let target = format!("{:?}", args.target).to_lowercase();
         let runs = args.runs.to_string();
+        let realtime = args.realtime.then_some("--realtime");
         xshell::cmd!(
             sh,
-            "cargo run --quiet --release --package xtask -- bench {target} --runs {runs}"
+            "cargo run --quiet --release --package xtask -- bench {target} --runs {runs} {realtime...}"
         )
         .run()?;
         return Ok(());
@@ -29,6 +30,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Gen => gen::run(),
         BenchTarget::Validate => validate::run(),
-        BenchTarget::Limbo => limbo::run(args.runs as usize),
+        BenchTarget::Limbo => limbo::run(limbo::LimboBenchOptions {
+            runs: args.runs as usize,
+            realtime: args.realtime,
+        }),
     }
 }
