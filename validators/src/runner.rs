@@ -7,9 +7,9 @@
 //! helper thread owned by the rayon worker, which waits for it with a deadline: one channel round
 //! trip per case instead of a thread spawn. A validator that declares it cannot hang
 //! ([`Validator::cannot_hang`], e.g. rustls-webpki, which budgets its own work) runs directly on
-//! the rayon workers, only its panics caught: for the full limbo suite the round trips cost about
-//! a tenth of the run's CPU. Verdicts are stored by case index, so results never depend on
-//! scheduling.
+//! the rayon workers, only its panics caught: on the full limbo suite the round trips and the
+//! copy of the inputs cost 0.1 s of rustls-webpki's 1.5 s of CPU. Verdicts are stored by case
+//! index, so results never depend on scheduling.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -121,8 +121,8 @@ pub fn run_all(
 }
 
 /// For a validator that cannot hang ([`Validator::cannot_hang`]): every case runs directly on a
-/// rayon worker, its panic caught. No helper thread, no channel round trip and no copy of the
-/// inputs: for a cheap validation that machinery costs a good part of the validation's own CPU.
+/// rayon worker, its panic caught. No helper thread, no channel round trip (two thread wake-ups)
+/// and no copy of the inputs.
 fn run_in_place(
     validator: &Arc<dyn Validator>,
     inputs: &[ValidationInput],
