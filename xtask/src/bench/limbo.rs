@@ -90,95 +90,130 @@ pub fn run(options: LimboBenchOptions) -> anyhow::Result<()> {
     }
     let load_after = load_average();
     let check = compare_results(&contestants[0].results, &contestants[1].results)?;
-    let load = measure_our_loading(&suite_json)?;
-
-    println!(
-        "limbo-full: {} cases, read from {} (plain JSON, {:.1} MB) by both; {} paired runs, {} cores",
-        check.cases,
-        suite_json.display(),
-        std::fs::metadata(&suite_json)?.len() as f64 / 1e6,
+    let report = Report {
+        cases: check.cases,
+        suite: format!(
+            "{} (plain JSON, {:.1} MB)",
+            suite_json.display(),
+            std::fs::metadata(&suite_json)?.len() as f64 / 1e6
+        ),
         runs,
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-    );
-    if realtime {
-        println!("both run at real-time priority (chrt --fifo {REALTIME_PRIORITY}): other load does not skew wall times");
-    }
-    println!(
-        "1-minute load average: {} before, {} after",
-        load_before.map_or("?".into(), |load| format!("{load:.1}")),
-        load_after.map_or("?".into(), |load| format!("{load:.1}")),
-    );
-    println!(
-        "theirs: x509-limbo's rust-rustls harness (rustls-webpki {}), one thread: `{} < {} > {}`",
-        peer.webpki_version().unwrap_or_else(|| "?".into()),
-        short(&theirs_binary, &root),
-        short(&suite_json, &root),
-        short(&contestants[0].results, &root),
-    );
-    println!(
-        "ours:   {}, all cores: `xtask {}` (also tallies agreement, writes differences.md)",
-        anchorsmith_validators::webpki_validator::RustlsWebpki.version(),
-        contestants[1].args.join(" ")
-    );
-    println!();
-    println!("{:<18} {:>8} {:>8}", "median", "wall s", "CPU s");
-    let theirs = Medians::of(&costs[0]);
-    let ours = Medians::of(&costs[1]);
-    println!(
-        "{:<18} {:>8.3} {:>8.3}",
-        "theirs",
-        secs(theirs.wall),
-        secs(theirs.cpu)
-    );
-    println!(
-        "{:<18} {:>8.3} {:>8.3}",
-        "ours",
-        secs(ours.wall),
-        secs(ours.cpu)
-    );
-    let wall_ratio = secs(ours.wall) / secs(theirs.wall);
-    let cpu_ratio = secs(ours.cpu) / secs(theirs.cpu);
-    println!(
-        "{:<18} {:>8.2} {:>8.2}",
-        "ours / theirs", wall_ratio, cpu_ratio
-    );
-    println!(
-        "{:<18} {:>8} {:>8}",
-        "target",
-        format!("≤ {WALL_RATIO_TARGET:.2}"),
-        format!("≤ {CPU_RATIO_TARGET:.2}")
-    );
-    println!(
-        "\nwall ratio {} ({wall_ratio:.2} vs ≤ {WALL_RATIO_TARGET}), CPU ratio {} ({cpu_ratio:.2} vs ≤ {CPU_RATIO_TARGET})",
-        verdict(wall_ratio <= WALL_RATIO_TARGET),
-        verdict(cpu_ratio <= CPU_RATIO_TARGET),
-    );
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let busiest = load_before
-        .into_iter()
-        .chain(load_after)
-        .fold(0.0, f64::max);
-    if busiest > cores as f64 * 0.75 && !realtime {
-        println!(
-            "caution: the machine was busy (1-minute load average up to {busiest:.1} on {cores} \
-             cores): CPU times hold, wall times and their ratio do not (a CPU-bound process gets \
-             a share of a core, and the scheduler favours threads that often sleep); as root, \
-             `--realtime` measures as on an idle machine"
-        );
-    }
-    println!(
-        "of ours, loading the suite (read, parse, convert; measured apart in this process): \
-         {:.3} s wall, {:.3} s CPU",
-        secs(load.wall),
-        secs(load.cpu)
-    );
-    println!(
-        "verdicts: same actual_result on {} of {} cases{}",
-        check.cases - check.differing.len(),
-        check.cases,
-        differing_summary(&check.differing)
-    );
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        realtime,
+        load_average: [load_before, load_after],
+        theirs_command: format!(
+            "x509-limbo's rust-rustls harness (rustls-webpki {}), one thread: `{} < {} > {}`",
+            peer.webpki_version().unwrap_or_else(|| "?".into()),
+            short(&theirs_binary, &root),
+            short(&suite_json, &root),
+            short(&contestants[0].results, &root),
+        ),
+        ours_command: format!(
+            "{}, all cores: `xtask {}` (also tallies agreement, writes differences.md)",
+            anchorsmith_validators::webpki_validator::RustlsWebpki.version(),
+            contestants[1].args.join(" ")
+        ),
+        theirs: Medians::of(&costs[0]),
+        ours: Medians::of(&costs[1]),
+        our_loading: measure_our_loading(&suite_json)?,
+        differing: check.differing,
+    };
+    print!("{}", report.render());
     Ok(())
+}
+
+/// Everything the benchmark prints, measured; [`Report::render`] lays it out.
+struct Report {
+    cases: usize,
+    /// The input file as shown: path and size.
+    suite: String,
+    runs: usize,
+    cores: usize,
+    realtime: bool,
+    /// 1-minute load average before and after the runs.
+    load_average: [Option<f64>; 2],
+    theirs_command: String,
+    ours_command: String,
+    theirs: Medians,
+    ours: Medians,
+    /// Our loading of the suite, measured apart in this process.
+    our_loading: Cost,
+    /// Ids of the cases whose results differ.
+    differing: Vec<String>,
+}
+
+impl Report {
+    fn render(&self) -> String {
+        let mut lines = vec![format!(
+            "limbo-full: {} cases, read from {} by both; {} paired runs, {} cores",
+            self.cases, self.suite, self.runs, self.cores
+        )];
+        if self.realtime {
+            lines.push(format!(
+                "both run at real-time priority (chrt --fifo {REALTIME_PRIORITY}): other load \
+                 does not skew wall times"
+            ));
+        }
+        let [before, after] = self
+            .load_average
+            .map(|load| load.map_or("?".to_string(), |load| format!("{load:.1}")));
+        lines.push(format!(
+            "1-minute load average: {before} before, {after} after"
+        ));
+        lines.push(format!("theirs: {}", self.theirs_command));
+        lines.push(format!("ours:   {}", self.ours_command));
+        lines.push(String::new());
+        let wall_ratio = secs(self.ours.wall) / secs(self.theirs.wall);
+        let cpu_ratio = secs(self.ours.cpu) / secs(self.theirs.cpu);
+        lines.push(format!("{:<18} {:>8} {:>8}", "median", "wall s", "CPU s"));
+        for (name, medians) in [("theirs", &self.theirs), ("ours", &self.ours)] {
+            lines.push(format!(
+                "{name:<18} {:>8.3} {:>8.3}",
+                secs(medians.wall),
+                secs(medians.cpu)
+            ));
+        }
+        lines.push(format!(
+            "{:<18} {wall_ratio:>8.2} {cpu_ratio:>8.2}",
+            "ours / theirs"
+        ));
+        lines.push(format!(
+            "{:<18} {:>8} {:>8}",
+            "target",
+            format!("≤ {WALL_RATIO_TARGET:.2}"),
+            format!("≤ {CPU_RATIO_TARGET:.2}")
+        ));
+        lines.push(String::new());
+        lines.push(format!(
+            "wall ratio {} ({wall_ratio:.2} vs ≤ {WALL_RATIO_TARGET}), CPU ratio {} \
+             ({cpu_ratio:.2} vs ≤ {CPU_RATIO_TARGET})",
+            verdict(wall_ratio <= WALL_RATIO_TARGET),
+            verdict(cpu_ratio <= CPU_RATIO_TARGET),
+        ));
+        let busiest = self.load_average.into_iter().flatten().fold(0.0, f64::max);
+        if busiest > self.cores as f64 * 0.75 && !self.realtime {
+            lines.push(format!(
+                "caution: the machine was busy (1-minute load average up to {busiest:.1} on {} \
+                 cores): CPU times hold, wall times and their ratio do not (a CPU-bound process \
+                 gets a share of a core, and the scheduler favours threads that often sleep); \
+                 as root, `--realtime` measures as on an idle machine",
+                self.cores
+            ));
+        }
+        lines.push(format!(
+            "of ours, loading the suite (read, parse, convert; measured apart in this process): \
+             {:.3} s wall, {:.3} s CPU",
+            secs(self.our_loading.wall),
+            secs(self.our_loading.cpu)
+        ));
+        lines.push(format!(
+            "verdicts: same actual_result on {} of {} cases{}",
+            self.cases - self.differing.len(),
+            self.cases,
+            differing_summary(&self.differing)
+        ));
+        lines.iter().map(|line| format!("{line}\n")).collect()
+    }
 }
 
 fn verdict(met: bool) -> &'static str {
@@ -438,6 +473,68 @@ mod tests {
             differing_summary(&ids),
             "; differing: c1, c2, c3, c4, c5, and 2 more"
         );
+    }
+
+    fn report(ours_wall_ms: u64, load: f64, realtime: bool) -> Report {
+        let ms = Duration::from_millis;
+        Report {
+            cases: 3,
+            suite: "s.json".into(),
+            runs: 5,
+            cores: 2,
+            realtime,
+            load_average: [Some(load), None],
+            theirs_command: "t".into(),
+            ours_command: "o".into(),
+            theirs: Medians {
+                wall: ms(2000),
+                cpu: ms(2000),
+            },
+            ours: Medians {
+                wall: ms(ours_wall_ms),
+                cpu: ms(1400),
+            },
+            our_loading: Cost {
+                wall: ms(100),
+                cpu: ms(200),
+            },
+            differing: vec!["c".into()],
+        }
+    }
+
+    #[test]
+    fn the_report_gives_ratios_and_judges_them_against_the_targets() {
+        let text = report(760, 0.5, false).render();
+        assert!(
+            text.contains("ours / theirs          0.38     0.70\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wall ratio met (0.38 vs ≤ 0.4), CPU ratio MISSED (0.70 vs ≤ 0.6)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1-minute load average: 0.5 before, ? after"),
+            "{text}"
+        );
+        assert!(
+            text.contains("same actual_result on 2 of 3 cases; differing: c"),
+            "{text}"
+        );
+        assert!(!text.contains("caution"), "{text}");
+        assert!(report(900, 0.5, false)
+            .render()
+            .contains("wall ratio MISSED (0.45"));
+    }
+
+    #[test]
+    fn a_busy_machine_gets_a_caution_unless_realtime() {
+        assert!(report(760, 3.0, false)
+            .render()
+            .contains("caution: the machine was busy"));
+        let realtime = report(760, 3.0, true).render();
+        assert!(!realtime.contains("caution"), "{realtime}");
+        assert!(realtime.contains("real-time priority"), "{realtime}");
     }
 
     #[test]
