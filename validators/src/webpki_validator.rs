@@ -34,6 +34,13 @@ impl Validator for RustlsWebpki {
         )
     }
 
+    /// rustls-webpki bounds its own work per verification (its `Budget`: 100 signature checks,
+    /// 200,000 path-building calls, 250,000 name-constraint comparisons, then a `Maximum…Exceeded`
+    /// error), so no input can make it hang.
+    fn cannot_hang(&self) -> bool {
+        true
+    }
+
     fn validate(&self, input: &ValidationInput) -> Verdict {
         if let Some(reason) = unsupported(input) {
             return Verdict::Skip { reason };

@@ -132,7 +132,8 @@ pub enum BenchTarget {
     Gen,
     /// Validations per second per in-process validator, on the corpus and the full limbo suite.
     Validate,
-    /// Wall time of the full limbo suite per validator, including parsing the JSON.
+    /// Our rustls-webpki adapter beside x509-limbo's own rustls-webpki harness (built here from
+    /// shared/limbo/harness/), both as whole processes on the full suite: wall and CPU time.
     Limbo,
 }
 
@@ -171,6 +172,13 @@ pub struct BenchArgs {
     /// What to measure.
     #[arg(value_enum)]
     pub target: BenchTarget,
+    /// `limbo`: how many paired runs (theirs and ours) the medians are taken over.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: u64,
+    /// `limbo`: run both programs at real-time priority (`chrt --fifo`, needs root), so that other
+    /// load on a shared machine does not skew wall times. Other processes wait meanwhile.
+    #[arg(long)]
+    pub realtime: bool,
 }
 
 /// An error caused by the user's input (exit status 2), as opposed to a failure of ours (1).

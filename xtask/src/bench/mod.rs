@@ -4,9 +4,11 @@
 //! unoptimised binary by accident. Figures are reported beside a reference measured in the same
 //! run (`openssl speed`), because absolute numbers on shared machines are noise.
 
+mod child;
 mod gen;
 mod limbo;
 pub mod openssl_speed;
+mod peer;
 mod validate;
 
 use crate::{BenchArgs, BenchTarget};
@@ -16,9 +18,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         let sh = xshell::Shell::new()?;
         sh.change_dir(crate::project_root());
         let target = format!("{:?}", args.target).to_lowercase();
+        let runs = args.runs.to_string();
+        let realtime = args.realtime.then_some("--realtime");
         xshell::cmd!(
             sh,
-            "cargo run --quiet --release --package xtask -- bench {target}"
+            "cargo run --quiet --release --package xtask -- bench {target} --runs {runs} {realtime...}"
         )
         .run()?;
         return Ok(());
@@ -26,6 +30,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Gen => gen::run(),
         BenchTarget::Validate => validate::run(),
-        BenchTarget::Limbo => limbo::run(),
+        BenchTarget::Limbo => limbo::run(limbo::LimboBenchOptions {
+            runs: args.runs as usize,
+            realtime: args.realtime,
+        }),
     }
 }
