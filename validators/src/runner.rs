@@ -294,7 +294,6 @@ fn by_id(inputs: &[ValidationInput], verdicts: Vec<Verdict>) -> BTreeMap<String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::RejectKind;
 
     /// Test-only validator that declares it cannot hang, and panics on ids starting with `p`.
     struct PanicsInPlace;
@@ -359,43 +358,5 @@ mod tests {
             assert_eq!(*verdict, expected);
         }
         assert_eq!(reported.load(Ordering::Relaxed), ids.len());
-    }
-
-    #[test]
-    fn limbo_results_carry_kind_detail_and_profile() {
-        let verdicts = vec![
-            Verdict::Accept {
-                chain_built: vec!["leaf".into(), "root".into()],
-            },
-            Verdict::Reject {
-                kind: RejectKind::Expired,
-                detail: "error 10".into(),
-            },
-            Verdict::Skip {
-                reason: "no".into(),
-            },
-            Verdict::Error {
-                detail: "timeout after 1s".into(),
-            },
-        ];
-        let ids = ["a", "b", "c", "d"];
-        let results =
-            to_limbo_results_with_profile("openssl", "X509_V_FLAG_PARTIAL_CHAIN", &ids, &verdicts);
-        let outcomes: Vec<_> = results
-            .results
-            .iter()
-            .map(|r| r.actual_result.as_str())
-            .collect();
-        assert_eq!(outcomes, ["SUCCESS", "FAILURE", "SKIPPED", "SKIPPED"]);
-        assert_eq!(
-            results.results[1].context.as_deref(),
-            Some("expired: error 10; profile: X509_V_FLAG_PARTIAL_CHAIN")
-        );
-        assert_eq!(
-            results.results[3].context.as_deref(),
-            Some("error: timeout after 1s; profile: X509_V_FLAG_PARTIAL_CHAIN")
-        );
-        let plain = to_limbo_results("x", &ids, &verdicts);
-        assert_eq!(plain.results[2].context.as_deref(), Some("no"));
     }
 }

@@ -132,6 +132,9 @@ pub enum BenchTarget {
     Gen,
     /// Validations per second per in-process validator, on the corpus and the full limbo suite.
     Validate,
+    /// Wall time of a warm corpus run (keys cached, harnesses built), per validator and for all
+    /// of them together.
+    Corpus,
     /// Our rustls-webpki adapter beside x509-limbo's own rustls-webpki harness (built here from
     /// shared/limbo/harness/), both as whole processes on the full suite: wall and CPU time.
     Limbo,
