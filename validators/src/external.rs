@@ -331,6 +331,15 @@ impl ExternalHarness {
             .collect()
     }
 
+    /// The detail of a harness declared hung, which its remaining cases get.
+    fn declared_hung(&self) -> Option<String> {
+        self.health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .hung
+            .clone()
+    }
+
     /// One process on `piece`, unless the harness is declared hung or the budget is spent; its
     /// outcome is recorded in the harness's health.
     fn run_piece(
@@ -338,10 +347,8 @@ impl ExternalHarness {
         piece: &[Sendable<'_>],
         budget_end: Instant,
     ) -> Result<LimboResults, RunFailure> {
-        if let Some(hung) = &self.health.lock().unwrap_or_else(|e| e.into_inner()).hung {
-            return Err(RunFailure::NotRun {
-                detail: hung.clone(),
-            });
+        if let Some(hung) = self.declared_hung() {
+            return Err(RunFailure::NotRun { detail: hung });
         }
         let remaining = budget_end.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -404,18 +411,28 @@ impl ExternalHarness {
         let stdout = read_on_thread(child.stdout.take().expect("stdout is piped"));
         let stderr = read_on_thread(child.stderr.take().expect("stderr is piped"));
 
-        let status = wait_with_timeout(&mut child, timeout);
-        let Some(status) = status else {
-            kill_group(&child);
-            let _ = child.wait();
-            return Err(RunFailure::Timeout {
-                detail: format!(
-                    "timeout after {} ({} {}); process group killed",
-                    seconds(timeout),
-                    cases.len(),
-                    if cases.len() == 1 { "case" } else { "cases" }
-                ),
-            });
+        let status = match wait_with_timeout(&mut child, timeout, || self.declared_hung()) {
+            Waited::Exited(status) => status,
+            Waited::TimedOut => {
+                kill_group(&child);
+                let _ = child.wait();
+                return Err(RunFailure::Timeout {
+                    detail: format!(
+                        "timeout after {} ({} {}); process group killed",
+                        seconds(timeout),
+                        cases.len(),
+                        if cases.len() == 1 { "case" } else { "cases" }
+                    ),
+                });
+            }
+            // Declared hung while this one ran (a sibling's timeout): waiting on is useless.
+            Waited::GaveUp => {
+                kill_group(&child);
+                let _ = child.wait();
+                return Err(RunFailure::NotRun {
+                    detail: self.declared_hung().unwrap_or_default(),
+                });
+            }
         };
         // The pipes close when the process exits, unless it left children holding them.
         let grace = Duration::from_secs(5);
@@ -585,20 +602,33 @@ fn read_on_thread(mut source: impl Read + Send + 'static) -> mpsc::Receiver<Vec<
     receiver
 }
 
-/// The exit status, or `None` on timeout. Polls: a harness run lasts seconds, a few ms of
-/// latency are irrelevant.
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+/// How waiting for a process ended.
+enum Waited {
+    Exited(ExitStatus),
+    TimedOut,
+    /// `give_up` said to stop waiting.
+    GaveUp,
+}
+
+/// Waits for the process until `timeout`, or until `give_up` returns something. Polls: a harness
+/// run lasts seconds, a few ms of latency are irrelevant.
+fn wait_with_timeout<T>(
+    child: &mut Child,
+    timeout: Duration,
+    give_up: impl Fn() -> Option<T>,
+) -> Waited {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() >= deadline => return None,
+            Ok(Some(status)) => return Waited::Exited(status),
+            Ok(None) if Instant::now() >= deadline => return Waited::TimedOut,
+            Ok(None) if give_up().is_some() => return Waited::GaveUp,
             Ok(None) => {
                 thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            Err(_) => return None,
+            Err(_) => return Waited::TimedOut,
         }
     }
 }
@@ -660,6 +690,87 @@ mod tests {
         assert!(ExternalHarness::parse("=cmd").is_err());
         assert!(ExternalHarness::parse("x=  ").is_err());
         assert!(ExternalHarness::parse("a/b=cmd").is_err());
+    }
+
+    #[test]
+    fn deadlines_grow_with_the_timeout_and_slowly_with_the_batch() {
+        let second = Duration::from_secs(1);
+        assert_eq!(batch_deadline(second, 0), Duration::from_secs(2));
+        assert_eq!(batch_deadline(second, 87), Duration::from_millis(3740));
+        // The default timeout on a full batch: 2 minutes, where it was 5,000 s.
+        assert_eq!(
+            batch_deadline(Duration::from_secs(10), BATCH_SIZE),
+            Duration::from_secs(120)
+        );
+        // Never less than the old single deadline, and room to split a small batch.
+        assert_eq!(batch_budget(second, 87), Duration::from_secs(87));
+        assert_eq!(batch_budget(second, 1), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn a_harness_that_never_answered_is_hung_after_three_timeouts() {
+        let timeout = || {
+            Err(RunFailure::Timeout {
+                detail: "timeout after 2s (11 cases); process group killed".into(),
+            })
+        };
+        let mut health = Health::default();
+        health.record(&timeout());
+        health.record(&timeout());
+        assert_eq!(health.hung, None);
+        assert!(health.splits(&RunFailure::Timeout {
+            detail: String::new()
+        }));
+        health.record(&timeout());
+        assert_eq!(
+            health.hung.as_deref(),
+            Some(
+                "harness declared hung after 3 timeouts: \
+                 timeout after 2s (11 cases); process group killed"
+            )
+        );
+        assert!(!health.splits(&RunFailure::Timeout {
+            detail: String::new()
+        }));
+
+        // One that answered once only hangs on some cases: it is never declared hung.
+        let mut answered = Health::default();
+        answered.record(&Ok(LimboResults {
+            version: 1,
+            harness: "h".into(),
+            results: vec![],
+        }));
+        for _ in 0..10 {
+            answered.record(&timeout());
+        }
+        assert_eq!(answered.hung, None);
+    }
+
+    #[test]
+    fn crashes_are_split_unless_the_harness_never_answered_and_crashed_thrice() {
+        let crash = RunFailure::Crash {
+            detail: "exit status 1".into(),
+        };
+        let mut health = Health::default();
+        for _ in 0..HUNG_AFTER - 1 {
+            health.record(&Err(crash.clone()));
+        }
+        assert!(health.splits(&crash));
+        health.record(&Err(crash.clone()));
+        assert!(!health.splits(&crash));
+        health.answered = true;
+        assert!(health.splits(&crash));
+        // Garbage output would be garbage in every piece.
+        assert!(!health.splits(&RunFailure::Unusable {
+            detail: "unparsable".into()
+        }));
+    }
+
+    #[test]
+    fn seconds_are_short() {
+        assert_eq!(seconds(Duration::from_secs(2)), "2s");
+        assert_eq!(seconds(Duration::from_millis(2220)), "2.22s");
+        assert_eq!(seconds(Duration::from_millis(600)), "0.6s");
     }
 
     #[test]
