@@ -53,18 +53,21 @@ pub const HUNG_AFTER: usize = 3;
 
 /// A batch's deadline allows start-up plus one slow case ...
 const DEADLINE_TIMEOUTS: u32 = 2;
-/// ... plus this fraction of the per-case timeout per case. Measured warm on 2 cores (corpus and
-/// limbo core, batches of 87 and 208 cases): NSS, which runs a child process per case, 27 ms a
-/// case; the node-legacy handshakes about 5 ms a case plus 0.3 s per distinct validation time;
-/// the other C harnesses 1 to 2 ms. A fiftieth of the default 10 s timeout is 200 ms a case,
-/// several times the slowest even on a loaded machine; a batch that still runs late is split,
-/// not lost.
+/// ... plus this fraction of the per-case timeout per case, and at least
+/// [`DEADLINE_CASE_FLOOR`]. Measured on 2 cores shared with other work (corpus, 87 cases, and
+/// limbo core, 208 cases, in one batch): NSS, which runs a child process per case, 27 ms a case
+/// (42 ms when loaded); the node-legacy handshakes 5 to 10 ms a case, with 0.3 s per distinct
+/// validation time; the other C harnesses 1 to 4 ms. A fiftieth of the default 10 s timeout is
+/// 200 ms a case, several times the slowest; a batch that still runs late is split, not lost.
 const DEADLINE_CASES_PER_TIMEOUT: u32 = 50;
+/// The least per-case allowance, whatever the timeout: NSS loaded, with room to spare.
+const DEADLINE_CASE_FLOOR: Duration = Duration::from_millis(50);
 
-/// How long one process may run on `cases` cases: `2 × timeout + cases × timeout / 50`.
+/// How long one process may run on `cases` cases:
+/// `2 × timeout + cases × max(timeout / 50, 50 ms)`.
 pub fn batch_deadline(per_case_timeout: Duration, cases: usize) -> Duration {
-    per_case_timeout.saturating_mul(DEADLINE_TIMEOUTS)
-        + per_case_timeout.saturating_mul(cases as u32) / DEADLINE_CASES_PER_TIMEOUT
+    let per_case = (per_case_timeout / DEADLINE_CASES_PER_TIMEOUT).max(DEADLINE_CASE_FLOOR);
+    per_case_timeout.saturating_mul(DEADLINE_TIMEOUTS) + per_case.saturating_mul(cases as u32)
 }
 
 /// How long a batch of `cases` cases may take with all its retries: the per-case timeout times
@@ -696,7 +699,11 @@ mod tests {
     fn deadlines_grow_with_the_timeout_and_slowly_with_the_batch() {
         let second = Duration::from_secs(1);
         assert_eq!(batch_deadline(second, 0), Duration::from_secs(2));
-        assert_eq!(batch_deadline(second, 87), Duration::from_millis(3740));
+        assert_eq!(batch_deadline(second, 87), Duration::from_millis(6350));
+        assert_eq!(
+            batch_deadline(Duration::from_secs(5), 10),
+            Duration::from_millis(11000)
+        );
         // The default timeout on a full batch: 2 minutes, where it was 5,000 s.
         assert_eq!(
             batch_deadline(Duration::from_secs(10), BATCH_SIZE),

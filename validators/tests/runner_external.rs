@@ -318,9 +318,10 @@ fn fault_command(case_id: &str, fault: &str) -> String {
     )
 }
 
-/// One batch of 40 cases, one of which hangs, at a 1 s per-case timeout. Before the batch was
-/// split, the hang cost the whole batch (every case an error) and 40 s; now the batch is split
-/// and its pieces retried: three rounds of deadlines (about 7 s), every other case answered.
+/// One batch of 40 cases, one of which hangs, at a 1 s per-case timeout. Before, the hang cost
+/// the whole batch (every case an error) and 40 s. Now the batch is split and its pieces
+/// retried: three rounds (40 cases, 5, then 1) of deadlines of about 2 to 4 s, 9 s in all when
+/// measured on 2 idle cores; the bound leaves room for a loaded CI machine.
 #[test]
 fn one_hanging_case_costs_a_few_timeouts_and_only_its_own_verdict() {
     let inputs = many_cases(40);
@@ -350,15 +351,15 @@ fn one_hanging_case_costs_a_few_timeouts_and_only_its_own_verdict() {
             assert_eq!(verdict.label(), real_label(id), "{id}: {verdict:?}");
         }
     }
-    // Three rounds (40 cases, 5, then 1) of about 2 s each; 40 s before.
     assert!(
-        elapsed < Duration::from_secs(15),
-        "one hanging case took {elapsed:?}"
+        elapsed < Duration::from_secs(20),
+        "one hanging case took {elapsed:?} (40 s before)"
     );
 }
 
 /// `sleep 600` on the corpus's 87 cases at a 1 s per-case timeout: declared hung after three
-/// timeouts (about 6 s), where it took 87 s before, and every case says so.
+/// timeouts (the batch, then two pieces at once: 9 s measured), where it took 87 s before; every
+/// case says so.
 #[test]
 fn a_harness_hanging_on_everything_is_declared_hung_after_a_few_timeouts() {
     let inputs = many_cases(87);
@@ -385,7 +386,7 @@ fn a_harness_hanging_on_everything_is_declared_hung_after_a_few_timeouts() {
     }
     assert!(
         elapsed < Duration::from_secs(15),
-        "a hung harness took {elapsed:?}"
+        "a hung harness took {elapsed:?} (87 s before)"
     );
 }
 
