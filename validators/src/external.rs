@@ -151,7 +151,8 @@ enum RunFailure {
     Crash { detail: String },
     /// It could not start, or its output is not a results file: retrying pieces would fail alike.
     Unusable { detail: String },
-    /// It was not started: the harness is declared hung, or the batch's budget is spent.
+    /// It was not run, or not to its end: the harness is declared hung, or the batch's budget
+    /// is spent.
     NotRun { detail: String },
 }
 
@@ -356,10 +357,9 @@ impl ExternalHarness {
         let remaining = budget_end.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(RunFailure::NotRun {
-                detail: format!(
-                    "not run: retrying the batch after a timeout or crash took its whole budget ({})",
-                    seconds(batch_budget(self.per_case_timeout, piece.len()))
-                ),
+                detail: "not run: retrying its batch after timeouts or crashes used up the \
+                         batch's time (the per-case timeout times the batch size)"
+                    .into(),
             });
         }
         let deadline = batch_deadline(self.per_case_timeout, piece.len()).min(remaining);
@@ -414,7 +414,8 @@ impl ExternalHarness {
         let stdout = read_on_thread(child.stdout.take().expect("stdout is piped"));
         let stderr = read_on_thread(child.stderr.take().expect("stderr is piped"));
 
-        let status = match wait_with_timeout(&mut child, timeout, || self.declared_hung()) {
+        let status = match wait_with_timeout(&mut child, timeout, || self.declared_hung().is_some())
+        {
             Waited::Exited(status) => status,
             Waited::TimedOut => {
                 kill_group(&child);
@@ -613,20 +614,16 @@ enum Waited {
     GaveUp,
 }
 
-/// Waits for the process until `timeout`, or until `give_up` returns something. Polls: a harness
-/// run lasts seconds, a few ms of latency are irrelevant.
-fn wait_with_timeout<T>(
-    child: &mut Child,
-    timeout: Duration,
-    give_up: impl Fn() -> Option<T>,
-) -> Waited {
+/// Waits for the process until `timeout`, or until `give_up` says so. Polls: a harness run
+/// lasts seconds, a few ms of latency are irrelevant.
+fn wait_with_timeout(child: &mut Child, timeout: Duration, give_up: impl Fn() -> bool) -> Waited {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return Waited::Exited(status),
             Ok(None) if Instant::now() >= deadline => return Waited::TimedOut,
-            Ok(None) if give_up().is_some() => return Waited::GaveUp,
+            Ok(None) if give_up() => return Waited::GaveUp,
             Ok(None) => {
                 thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
