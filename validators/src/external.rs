@@ -5,11 +5,25 @@
 //! unparsable output, a timeout (the whole process group is killed), a case it did not answer —
 //! becomes [`Verdict::Error`] for the cases affected, so the run goes on.
 //!
+//! A fault costs little time and few verdicts:
+//! - A batch gets [`batch_deadline`]: a small multiple of the per-case timeout plus a per-case
+//!   allowance, not the per-case timeout times the batch size (which let one hanging case hold a
+//!   corpus run for minutes and the limbo suite for hours).
+//! - A batch that times out or crashes is split into [`SPLIT_WAYS`] pieces, which are retried
+//!   (several at once); pieces that fail again are split again, down to single cases. A hanging
+//!   or crashing case thus costs a few deadlines, and every other case still gets its verdict.
+//! - A harness that has never answered a batch and has timed out [`HUNG_AFTER`] times is
+//!   declared hung: its remaining cases are errors without being run. Likewise it stops being
+//!   split after that many crashes, so a harness broken on everything costs few processes.
+//! - No batch, split or not, runs past [`batch_budget`], which is never less than the old
+//!   per-case timeout times the batch size.
+//!
 //! The protocol requires every testcase to carry `expected_result`; the harness gets the case's
 //! own ([`ValidationInput::expected_result`]). A case without one is not sent: it is skipped
 //! with the reason, since any value we made up could steer a harness that reads it.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -23,9 +37,45 @@ use crate::limbo::{
 };
 use crate::{RejectKind, ValidationInput, Validator, Verdict};
 
-/// Cases handed to one process; small enough that a crash loses little, large enough that
-/// process start-up (a JVM, a Python interpreter) stays negligible.
+/// Cases handed to one process; large enough that process start-up (a JVM, a Python
+/// interpreter) stays negligible. A crash or hang no longer costs the batch: it is split.
 pub const BATCH_SIZE: usize = 500;
+
+/// A batch that timed out or crashed is retried as this many pieces: few enough that start-up
+/// costs stay small, many enough that a hanging case is isolated in a few rounds (500 cases: 63,
+/// 8, then 1; each round costs one deadline, as the pieces of a round run at the same time).
+pub const SPLIT_WAYS: usize = 8;
+
+/// A harness that has answered no batch yet is declared hung after this many timeouts. Three,
+/// not two: the first piece retried after a timeout may hold the hanging case while its siblings
+/// (which would have answered) have not run yet.
+pub const HUNG_AFTER: usize = 3;
+
+/// A batch's deadline allows start-up plus one slow case ...
+const DEADLINE_TIMEOUTS: u32 = 2;
+/// ... plus this fraction of the per-case timeout per case, and at least
+/// [`DEADLINE_CASE_FLOOR`]. Measured on 2 cores shared with other work (corpus, 87 cases, and
+/// limbo core, 208 cases, in one batch): NSS, which runs a child process per case, 27 ms a case
+/// (42 ms when loaded); the node-legacy handshakes 5 to 10 ms a case, with 0.3 s per distinct
+/// validation time; the other C harnesses 1 to 4 ms. A fiftieth of the default 10 s timeout is
+/// 200 ms a case, several times the slowest; a batch that still runs late is split, not lost.
+const DEADLINE_CASES_PER_TIMEOUT: u32 = 50;
+/// The least per-case allowance, whatever the timeout: NSS loaded, with room to spare.
+const DEADLINE_CASE_FLOOR: Duration = Duration::from_millis(50);
+
+/// How long one process may run on `cases` cases:
+/// `2 × timeout + cases × max(timeout / 50, 50 ms)`.
+pub fn batch_deadline(per_case_timeout: Duration, cases: usize) -> Duration {
+    let per_case = (per_case_timeout / DEADLINE_CASES_PER_TIMEOUT).max(DEADLINE_CASE_FLOOR);
+    per_case_timeout.saturating_mul(DEADLINE_TIMEOUTS) + per_case.saturating_mul(cases as u32)
+}
+
+/// How long a batch of `cases` cases may take with all its retries: the per-case timeout times
+/// the batch size (the old deadline of its one process), and at least [`SPLIT_WAYS`] timeouts,
+/// so a small batch can still be split. Pieces not started by then are errors.
+pub fn batch_budget(per_case_timeout: Duration, cases: usize) -> Duration {
+    per_case_timeout.saturating_mul(cases.max(SPLIT_WAYS) as u32)
+}
 
 /// A `NAME=COMMAND` that cannot be used, naming the flag it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,7 +96,79 @@ pub struct ExternalHarness {
     pub per_case_timeout: Duration,
     /// The `harness` field of the last results file read, reported as the version.
     seen_harness: Mutex<Option<String>>,
+    /// How its runs have gone so far (shared by the batches of a run, which run in parallel).
+    health: Mutex<Health>,
 }
+
+/// What the runs of one harness have shown so far; decides whether a failed batch is split and
+/// whether the harness is declared hung. Kept for the life of the [`ExternalHarness`]: a harness
+/// declared hung stays so.
+#[derive(Debug, Default)]
+struct Health {
+    /// Some process has answered a non-empty batch.
+    answered: bool,
+    timeouts: usize,
+    crashes: usize,
+    /// Set once the harness is declared hung: the detail its remaining cases get.
+    hung: Option<String>,
+}
+
+impl Health {
+    fn record(&mut self, outcome: &Result<LimboResults, RunFailure>) {
+        match outcome {
+            Ok(_) => self.answered = true,
+            Err(RunFailure::Timeout { detail }) => {
+                self.timeouts += 1;
+                if !self.answered && self.timeouts >= HUNG_AFTER && self.hung.is_none() {
+                    self.hung = Some(format!(
+                        "harness declared hung after {} timeouts: {detail}",
+                        self.timeouts
+                    ));
+                }
+            }
+            Err(RunFailure::Crash { .. }) => self.crashes += 1,
+            Err(_) => {}
+        }
+    }
+
+    /// Whether a failed batch of several cases is retried in pieces: after a timeout or a crash,
+    /// unless the harness has never answered and failed that way too often already.
+    fn splits(&self, failure: &RunFailure) -> bool {
+        match failure {
+            RunFailure::Timeout { .. } => self.hung.is_none(),
+            RunFailure::Crash { .. } => self.answered || self.crashes < HUNG_AFTER,
+            RunFailure::Unusable { .. } | RunFailure::NotRun { .. } => false,
+        }
+    }
+}
+
+/// Why a process gave no results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RunFailure {
+    /// It ran past its deadline; its process group was killed.
+    Timeout { detail: String },
+    /// It exited non-zero or was killed by a signal.
+    Crash { detail: String },
+    /// It could not start, or its output is not a results file: retrying pieces would fail alike.
+    Unusable { detail: String },
+    /// It was not run, or not to its end: the harness is declared hung, or the batch's budget
+    /// is spent.
+    NotRun { detail: String },
+}
+
+impl fmt::Display for RunFailure {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunFailure::Timeout { detail }
+            | RunFailure::Crash { detail }
+            | RunFailure::Unusable { detail }
+            | RunFailure::NotRun { detail } => formatter.write_str(detail),
+        }
+    }
+}
+
+/// A case sent to the harness, with the expected result the protocol requires.
+type Sendable<'a> = (&'a ValidationInput, ExpectedResult);
 
 impl ExternalHarness {
     /// A harness run as `sh -c command`.
@@ -62,6 +184,7 @@ impl ExternalHarness {
             argv,
             per_case_timeout: Duration::from_secs(10),
             seen_harness: Mutex::new(None),
+            health: Mutex::new(Health::default()),
         }
     }
 
@@ -92,9 +215,13 @@ impl ExternalHarness {
         Ok(ExternalHarness::new(name, command))
     }
 
-    /// The command as a person would type it (for messages).
+    /// The command as a person would type it (for messages): a `--validator-cmd` as given,
+    /// without the `sh -c` that [`ExternalHarness::new`] puts before it.
     pub fn command_line(&self) -> String {
-        self.argv.join(" ")
+        match self.argv.as_slice() {
+            [shell, flag, command] if shell == "sh" && flag == "-c" => command.clone(),
+            argv => argv.join(" "),
+        }
     }
 
     pub fn with_per_case_timeout(mut self, timeout: Duration) -> Self {
@@ -102,17 +229,159 @@ impl ExternalHarness {
         self
     }
 
-    /// Runs the harness on `cases`: each input with its expected result.
     /// Runs the harness on an empty limbo file: its `harness` field names the library and the
     /// version it really runs.
     pub fn probe_version(&self) -> Result<String, String> {
-        self.run_process(&[]).map(|results| results.harness)
+        self.run_process(&[], batch_deadline(self.per_case_timeout, 0))
+            .map(|results| results.harness)
+            .map_err(|failure| failure.to_string())
+    }
+
+    /// Verdicts for `cases` by case id: runs them as one process, and splits a batch that times
+    /// out or crashes into pieces retried together, round after round, until every case has a
+    /// verdict or the budget is spent.
+    fn run_cases(&self, cases: &[Sendable<'_>]) -> HashMap<String, Verdict> {
+        let budget_end = Instant::now() + batch_budget(self.per_case_timeout, cases.len());
+        let mut verdicts = HashMap::new();
+        let mut round: Vec<&[Sendable<'_>]> = vec![cases];
+        while !round.is_empty() {
+            let outcomes = self.run_round(&round, budget_end);
+            let mut next = Vec::new();
+            for (piece, outcome) in round.into_iter().zip(outcomes) {
+                let failure = match outcome {
+                    Ok(results) => {
+                        let mut by_id = by_id(results.results);
+                        for (input, _) in piece {
+                            let verdict = match by_id.remove(&input.id) {
+                                None => Verdict::Error {
+                                    detail: "the harness returned no result for this case".into(),
+                                },
+                                Some(result) => verdict_from_result(&result),
+                            };
+                            verdicts.insert(input.id.clone(), verdict);
+                        }
+                        continue;
+                    }
+                    Err(failure) => failure,
+                };
+                let health = self.health.lock().unwrap_or_else(|e| e.into_inner());
+                if piece.len() > 1 && health.splits(&failure) {
+                    next.extend(piece.chunks(piece.len().div_ceil(SPLIT_WAYS)));
+                    continue;
+                }
+                // A timed-out piece of a harness since declared hung says so, like the rest.
+                let detail = match (&failure, &health.hung) {
+                    (RunFailure::Timeout { .. }, Some(hung)) => hung.clone(),
+                    _ => failure.to_string(),
+                };
+                for (input, _) in piece {
+                    verdicts.insert(
+                        input.id.clone(),
+                        Verdict::Error {
+                            detail: detail.clone(),
+                        },
+                    );
+                }
+            }
+            round = next;
+        }
+        verdicts
+    }
+
+    /// Runs each piece of a round as its own process, as many at once as there are cores (the
+    /// processes mostly wait, and a hanging one must not hold its siblings), in order otherwise.
+    fn run_round(
+        &self,
+        pieces: &[&[Sendable<'_>]],
+        budget_end: Instant,
+    ) -> Vec<Result<LimboResults, RunFailure>> {
+        let workers = thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(2)
+            .max(2)
+            .min(pieces.len());
+        if workers <= 1 {
+            return pieces
+                .iter()
+                .map(|piece| self.run_piece(piece, budget_end))
+                .collect();
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let outcomes: Vec<Mutex<Option<Result<LimboResults, RunFailure>>>> =
+            pieces.iter().map(|_| Mutex::new(None)).collect();
+        thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(piece) = pieces.get(index) else {
+                        break;
+                    };
+                    let outcome = self.run_piece(piece, budget_end);
+                    *outcomes[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+                });
+            }
+        });
+        outcomes
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(|| {
+                        Err(RunFailure::NotRun {
+                            detail: "the piece was not run".into(),
+                        })
+                    })
+            })
+            .collect()
+    }
+
+    /// The detail of a harness declared hung, which its remaining cases get.
+    fn declared_hung(&self) -> Option<String> {
+        self.health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .hung
+            .clone()
+    }
+
+    /// One process on `piece`, unless the harness is declared hung or the budget is spent; its
+    /// outcome is recorded in the harness's health.
+    fn run_piece(
+        &self,
+        piece: &[Sendable<'_>],
+        budget_end: Instant,
+    ) -> Result<LimboResults, RunFailure> {
+        if let Some(hung) = self.declared_hung() {
+            return Err(RunFailure::NotRun { detail: hung });
+        }
+        let remaining = budget_end.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(RunFailure::NotRun {
+                detail: "not run: retrying its batch after timeouts or crashes used up the \
+                         batch's time (the per-case timeout times the batch size)"
+                    .into(),
+            });
+        }
+        let deadline = batch_deadline(self.per_case_timeout, piece.len()).min(remaining);
+        let outcome = self.run_process(piece, deadline);
+        if let Ok(results) = &outcome {
+            if let Ok(mut seen) = self.seen_harness.lock() {
+                *seen = Some(results.harness.clone());
+            }
+        }
+        self.health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(&outcome);
+        outcome
     }
 
     fn run_process(
         &self,
-        cases: &[(&ValidationInput, ExpectedResult)],
-    ) -> Result<LimboResults, String> {
+        cases: &[Sendable<'_>],
+        timeout: Duration,
+    ) -> Result<LimboResults, RunFailure> {
+        let unusable = |detail: String| RunFailure::Unusable { detail };
         let limbo = Limbo {
             version: 1,
             testcases: cases
@@ -120,16 +389,13 @@ impl ExternalHarness {
                 .map(|(input, expected)| testcase_from_input(input, *expected, "anchorsmith case"))
                 .collect(),
         };
-        let stdin_bytes =
-            serde_json::to_vec(&limbo).map_err(|e| format!("cannot encode testcases: {e}"))?;
-        let timeout = self
-            .per_case_timeout
-            .saturating_mul(cases.len().max(1) as u32);
+        let stdin_bytes = serde_json::to_vec(&limbo)
+            .map_err(|e| unusable(format!("cannot encode testcases: {e}")))?;
 
         let (program, arguments) = self
             .argv
             .split_first()
-            .ok_or_else(|| "the harness command is empty".to_string())?;
+            .ok_or_else(|| unusable("the harness command is empty".into()))?;
         let mut child = Command::new(program)
             .args(arguments)
             .stdin(Stdio::piped())
@@ -138,7 +404,7 @@ impl ExternalHarness {
             // Its own process group, so a timeout kills the command and everything it started.
             .process_group(0)
             .spawn()
-            .map_err(|e| format!("cannot start `{}`: {e}", self.command_line()))?;
+            .map_err(|e| unusable(format!("cannot start `{}`: {e}", self.command_line())))?;
 
         let mut stdin = child.stdin.take().expect("stdin is piped");
         // A harness that never reads its input must not block us: write on a thread.
@@ -148,32 +414,48 @@ impl ExternalHarness {
         let stdout = read_on_thread(child.stdout.take().expect("stdout is piped"));
         let stderr = read_on_thread(child.stderr.take().expect("stderr is piped"));
 
-        let status = wait_with_timeout(&mut child, timeout);
-        let Some(status) = status else {
-            kill_group(&child);
-            let _ = child.wait();
-            return Err(format!(
-                "timeout after {}s ({} cases); process group killed",
-                timeout.as_secs(),
-                cases.len()
-            ));
+        let status = match wait_with_timeout(&mut child, timeout, || self.declared_hung().is_some())
+        {
+            Waited::Exited(status) => status,
+            Waited::TimedOut => {
+                kill_group(&child);
+                let _ = child.wait();
+                return Err(RunFailure::Timeout {
+                    detail: format!(
+                        "timeout after {} ({} {}); process group killed",
+                        seconds(timeout),
+                        cases.len(),
+                        if cases.len() == 1 { "case" } else { "cases" }
+                    ),
+                });
+            }
+            // Declared hung while this one ran (a sibling's timeout): waiting on is useless.
+            Waited::GaveUp => {
+                kill_group(&child);
+                let _ = child.wait();
+                return Err(RunFailure::NotRun {
+                    detail: self.declared_hung().unwrap_or_default(),
+                });
+            }
         };
         // The pipes close when the process exits, unless it left children holding them.
         let grace = Duration::from_secs(5);
         let stdout = stdout.recv_timeout(grace).unwrap_or_default();
         let stderr = stderr.recv_timeout(grace).unwrap_or_default();
         if !status.success() {
-            return Err(format!(
-                "{}; stderr: {}",
-                describe_exit(status),
-                tail(&String::from_utf8_lossy(&stderr))
-            ));
+            return Err(RunFailure::Crash {
+                detail: format!(
+                    "{}; stderr: {}",
+                    describe_exit(status),
+                    tail(&String::from_utf8_lossy(&stderr))
+                ),
+            });
         }
         serde_json::from_slice::<LimboResults>(&stdout).map_err(|e| {
-            format!(
+            unusable(format!(
                 "unparsable results on stdout ({e}); stdout begins: {}",
                 head(&String::from_utf8_lossy(&stdout))
-            )
+            ))
         })
     }
 }
@@ -205,35 +487,26 @@ impl Validator for ExternalHarness {
     }
 
     fn validate_batch(&self, inputs: &[ValidationInput]) -> Vec<Verdict> {
-        let sendable: Vec<(&ValidationInput, ExpectedResult)> = inputs
+        let sendable: Vec<Sendable<'_>> = inputs
             .iter()
             .filter_map(|input| input.expected_result.map(|expected| (input, expected)))
             .collect();
-        let mut results = if sendable.is_empty() {
-            Ok(HashMap::new())
+        let mut verdicts = if sendable.is_empty() {
+            HashMap::new()
         } else {
-            self.run_process(&sendable).map(|results| {
-                if let Ok(mut seen) = self.seen_harness.lock() {
-                    *seen = Some(results.harness.clone());
-                }
-                by_id(results.results)
-            })
+            self.run_cases(&sendable)
         };
         inputs
             .iter()
-            .map(|input| match (input.expected_result, &mut results) {
-                (None, _) => Verdict::Skip {
+            .map(|input| match input.expected_result {
+                None => Verdict::Skip {
                     reason: NO_EXPECTED_RESULT.into(),
                 },
-                (Some(_), Err(detail)) => Verdict::Error {
-                    detail: detail.clone(),
-                },
-                (Some(_), Ok(by_id)) => match by_id.remove(&input.id) {
-                    None => Verdict::Error {
-                        detail: "the harness returned no result for this case".into(),
-                    },
-                    Some(result) => verdict_from_result(&result),
-                },
+                Some(_) => verdicts
+                    .remove(&input.id)
+                    .unwrap_or_else(|| Verdict::Error {
+                        detail: "no verdict for this case (is its id used twice?)".into(),
+                    }),
             })
             .collect()
     }
@@ -333,20 +606,29 @@ fn read_on_thread(mut source: impl Read + Send + 'static) -> mpsc::Receiver<Vec<
     receiver
 }
 
-/// The exit status, or `None` on timeout. Polls: a harness run lasts seconds, a few ms of
-/// latency are irrelevant.
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+/// How waiting for a process ended.
+enum Waited {
+    Exited(ExitStatus),
+    TimedOut,
+    /// `give_up` said to stop waiting.
+    GaveUp,
+}
+
+/// Waits for the process until `timeout`, or until `give_up` says so. Polls: a harness run
+/// lasts seconds, a few ms of latency are irrelevant.
+fn wait_with_timeout(child: &mut Child, timeout: Duration, give_up: impl Fn() -> bool) -> Waited {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() >= deadline => return None,
+            Ok(Some(status)) => return Waited::Exited(status),
+            Ok(None) if Instant::now() >= deadline => return Waited::TimedOut,
+            Ok(None) if give_up() => return Waited::GaveUp,
             Ok(None) => {
                 thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            Err(_) => return None,
+            Err(_) => return Waited::TimedOut,
         }
     }
 }
@@ -358,6 +640,13 @@ fn kill_group(child: &Child) {
     unsafe {
         libc::kill(-group, libc::SIGKILL);
     }
+}
+
+/// `2s`, `2.5s`, `0.06s`: short and exact enough for a message.
+fn seconds(duration: Duration) -> String {
+    let text = format!("{:.2}", duration.as_secs_f64());
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}s")
 }
 
 fn describe_exit(status: ExitStatus) -> String {
@@ -401,6 +690,91 @@ mod tests {
         assert!(ExternalHarness::parse("=cmd").is_err());
         assert!(ExternalHarness::parse("x=  ").is_err());
         assert!(ExternalHarness::parse("a/b=cmd").is_err());
+    }
+
+    #[test]
+    fn deadlines_grow_with_the_timeout_and_slowly_with_the_batch() {
+        let second = Duration::from_secs(1);
+        assert_eq!(batch_deadline(second, 0), Duration::from_secs(2));
+        assert_eq!(batch_deadline(second, 87), Duration::from_millis(6350));
+        assert_eq!(
+            batch_deadline(Duration::from_secs(5), 10),
+            Duration::from_millis(11000)
+        );
+        // The default timeout on a full batch: 2 minutes, where it was 5,000 s.
+        assert_eq!(
+            batch_deadline(Duration::from_secs(10), BATCH_SIZE),
+            Duration::from_secs(120)
+        );
+        // Never less than the old single deadline, and room to split a small batch.
+        assert_eq!(batch_budget(second, 87), Duration::from_secs(87));
+        assert_eq!(batch_budget(second, 1), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn a_harness_that_never_answered_is_hung_after_three_timeouts() {
+        let timeout = || {
+            Err(RunFailure::Timeout {
+                detail: "timeout after 2s (11 cases); process group killed".into(),
+            })
+        };
+        let mut health = Health::default();
+        health.record(&timeout());
+        health.record(&timeout());
+        assert_eq!(health.hung, None);
+        assert!(health.splits(&RunFailure::Timeout {
+            detail: String::new()
+        }));
+        health.record(&timeout());
+        assert_eq!(
+            health.hung.as_deref(),
+            Some(
+                "harness declared hung after 3 timeouts: \
+                 timeout after 2s (11 cases); process group killed"
+            )
+        );
+        assert!(!health.splits(&RunFailure::Timeout {
+            detail: String::new()
+        }));
+
+        // One that answered once only hangs on some cases: it is never declared hung.
+        let mut answered = Health::default();
+        answered.record(&Ok(LimboResults {
+            version: 1,
+            harness: "h".into(),
+            results: vec![],
+        }));
+        for _ in 0..10 {
+            answered.record(&timeout());
+        }
+        assert_eq!(answered.hung, None);
+    }
+
+    #[test]
+    fn crashes_are_split_unless_the_harness_never_answered_and_crashed_thrice() {
+        let crash = RunFailure::Crash {
+            detail: "exit status 1".into(),
+        };
+        let mut health = Health::default();
+        for _ in 0..HUNG_AFTER - 1 {
+            health.record(&Err(crash.clone()));
+        }
+        assert!(health.splits(&crash));
+        health.record(&Err(crash.clone()));
+        assert!(!health.splits(&crash));
+        health.answered = true;
+        assert!(health.splits(&crash));
+        // Garbage output would be garbage in every piece.
+        assert!(!health.splits(&RunFailure::Unusable {
+            detail: "unparsable".into()
+        }));
+    }
+
+    #[test]
+    fn seconds_are_short() {
+        assert_eq!(seconds(Duration::from_secs(2)), "2s");
+        assert_eq!(seconds(Duration::from_millis(2220)), "2.22s");
+        assert_eq!(seconds(Duration::from_millis(600)), "0.6s");
     }
 
     #[test]

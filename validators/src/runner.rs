@@ -177,9 +177,10 @@ fn run_batches(
         .map(|(start, end)| {
             let validator = Arc::clone(validator);
             let inputs = Arc::clone(inputs);
-            // The validator enforces its own per-batch timeout; this deadline only backs it up.
-            let backstop =
-                per_case_timeout.saturating_mul((end - start) as u32) + Duration::from_secs(30);
+            // The validator enforces its own deadlines (an external harness: its batch budget,
+            // retries included); this one only backs them up, should a validator ignore them.
+            let backstop = crate::external::batch_budget(per_case_timeout, end - start)
+                + Duration::from_secs(30);
             let verdicts = run_with_deadline(
                 Box::new(move || validator.validate_batch(&inputs[start..end])),
                 end - start,

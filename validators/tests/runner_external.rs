@@ -7,7 +7,7 @@ mod fixtures;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anchorsmith_validators::external::ExternalHarness;
 use anchorsmith_validators::limbo::ExpectedResult;
@@ -267,7 +267,10 @@ fn a_hanging_harness_is_killed_and_the_run_goes_on() {
     for verdict in results.runs[0].verdicts.values() {
         match verdict {
             Verdict::Error { detail } => {
-                assert!(detail.starts_with("timeout after"), "{detail}");
+                assert!(
+                    detail.starts_with("harness declared hung after 3 timeouts: timeout after"),
+                    "{detail}"
+                );
                 assert!(detail.contains("process group killed"), "{detail}");
             }
             other => panic!("{other:?}"),
@@ -284,6 +287,133 @@ fn a_hanging_harness_is_killed_and_the_run_goes_on() {
             ..
         }
     ));
+}
+
+/// `count` real cases, `cases()` over and over, with unique ids `good-0`, `expired-1`, ...
+fn many_cases(count: usize) -> Vec<ValidationInput> {
+    let base = cases();
+    (0..count)
+        .map(|i| {
+            let mut case = base[i % base.len()].clone();
+            case.id = format!("{}-{i}", case.id);
+            case
+        })
+        .collect()
+}
+
+/// The label the real OpenSSL CLI harness gives a case of `many_cases`.
+fn real_label(id: &str) -> &'static str {
+    match id.rsplit_once('-').map(|(base, _)| base) {
+        Some("good") => "accept",
+        Some("expired") => "reject:expired",
+        Some("wrong-name") => "reject:name-mismatch",
+        _ => panic!("unexpected id {id}"),
+    }
+}
+
+fn fault_command(case_id: &str, fault: &str) -> String {
+    format!(
+        "python3 {}/tests/harness/hang_on_case.py {case_id} {fault}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// One batch of 40 cases, one of which hangs, at a 1 s per-case timeout. Before, the hang cost
+/// the whole batch (every case an error) and 40 s. Now the batch is split and its pieces
+/// retried: three rounds (40 cases, 5, then 1) of deadlines of about 2 to 4 s, 9 s in all when
+/// measured on 2 idle cores; the bound leaves room for a loaded CI machine.
+#[test]
+fn one_hanging_case_costs_a_few_timeouts_and_only_its_own_verdict() {
+    let inputs = many_cases(40);
+    let hanging_id = "good-21";
+    let harness = ExternalHarness::new("hang-on-one", fault_command(hanging_id, "--hang"))
+        .with_per_case_timeout(Duration::from_secs(1));
+    let validators: Vec<Arc<dyn Validator>> = vec![Arc::new(harness)];
+    let options = RunOptions {
+        per_case_timeout: Duration::from_secs(1),
+        progress: None,
+    };
+    let started = Instant::now();
+    let results = run_all(&validators, &inputs, &options);
+    let elapsed = started.elapsed();
+    let verdicts = &results.runs[0].verdicts;
+    assert_eq!(verdicts.len(), 40);
+    for (id, verdict) in verdicts {
+        if id == hanging_id {
+            match verdict {
+                Verdict::Error { detail } => assert!(
+                    detail.starts_with("timeout after") && detail.contains("(1 case)"),
+                    "{detail}"
+                ),
+                other => panic!("{other:?}"),
+            }
+        } else {
+            assert_eq!(verdict.label(), real_label(id), "{id}: {verdict:?}");
+        }
+    }
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "one hanging case took {elapsed:?} (40 s before)"
+    );
+}
+
+/// `sleep 600` on the corpus's 87 cases at a 1 s per-case timeout: declared hung after three
+/// timeouts (the batch, then two pieces at once: 9 s measured), where it took 87 s before; every
+/// case says so.
+#[test]
+fn a_harness_hanging_on_everything_is_declared_hung_after_a_few_timeouts() {
+    let inputs = many_cases(87);
+    let harness =
+        ExternalHarness::new("hang", "sleep 600").with_per_case_timeout(Duration::from_secs(1));
+    let validators: Vec<Arc<dyn Validator>> = vec![Arc::new(harness)];
+    let options = RunOptions {
+        per_case_timeout: Duration::from_secs(1),
+        progress: None,
+    };
+    let started = Instant::now();
+    let results = run_all(&validators, &inputs, &options);
+    let elapsed = started.elapsed();
+    let verdicts = &results.runs[0].verdicts;
+    assert_eq!(verdicts.len(), 87);
+    for (id, verdict) in verdicts {
+        match verdict {
+            Verdict::Error { detail } => assert!(
+                detail.starts_with("harness declared hung after 3 timeouts: timeout after"),
+                "{id}: {detail}"
+            ),
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    assert!(
+        elapsed < Duration::from_secs(15),
+        "a hung harness took {elapsed:?} (87 s before)"
+    );
+}
+
+/// A harness that crashes whenever one case is in its batch: the batch is split, so only that
+/// case is an error, with the crash's exit status and stderr.
+#[test]
+fn one_crashing_case_takes_down_only_itself() {
+    let inputs = many_cases(20);
+    let crashing_id = "expired-7";
+    let harness = ExternalHarness::new("crash-on-one", fault_command(crashing_id, "--crash"));
+    let verdicts: BTreeMap<String, Verdict> = inputs
+        .iter()
+        .map(|input| input.id.clone())
+        .zip(harness.validate_batch(&inputs))
+        .collect();
+    for (id, verdict) in &verdicts {
+        if id == crashing_id {
+            assert_eq!(
+                verdict,
+                &Verdict::Error {
+                    detail: "exit status 3; stderr: crashing on expired-7".into()
+                }
+            );
+        } else {
+            assert_eq!(verdict.label(), real_label(id), "{id}: {verdict:?}");
+        }
+    }
 }
 
 #[test]
