@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anchorsmith_diagnostics::{parse_toml, Code, Diagnostic};
 use serde::Deserialize;
 
+use super::kinds::KindRule;
+
 /// One harness directory's manifest.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +27,11 @@ pub struct HarnessManifest {
     /// The report columns this harness provides.
     #[serde(rename = "validator")]
     pub columns: Vec<Column>,
+    /// How this library's native errors map onto normalized kinds, for every column of the
+    /// harness (they share the library's vocabulary); first matching row wins
+    /// ([`super::kinds::map_kind`]).
+    #[serde(default, rename = "reject_kind")]
+    pub reject_kinds: Vec<KindRule>,
     /// The directory name (not in the file): `$OUT` is `target/harnesses/<name>`.
     #[serde(skip)]
     pub name: String,
@@ -134,6 +141,36 @@ mod tests {
         let error = load_manifests(dir.path()).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("validator[0].run"));
         assert_eq!(error.line, 4);
+    }
+
+    #[test]
+    fn a_bad_reject_kind_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let harness = dir.path().join("x");
+        std::fs::create_dir(&harness).unwrap();
+        std::fs::write(
+            harness.join("harness.toml"),
+            "[[validator]]\nname = \"x\"\nrun = [\"x\"]\n\n[[reject_kind]]\nnative = \"E1\"\nkind = \"expired\"\n\n[[reject_kind]]\nnative = \"E2\"\nkind = \"too-old\"\n",
+        )
+        .unwrap();
+        let error = load_manifests(dir.path()).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("reject_kind[1].kind"));
+        assert_eq!(error.line, 11);
+    }
+
+    #[test]
+    fn an_empty_native_pattern_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let harness = dir.path().join("x");
+        std::fs::create_dir(&harness).unwrap();
+        std::fs::write(
+            harness.join("harness.toml"),
+            "[[validator]]\nname = \"x\"\nrun = [\"x\"]\n[[reject_kind]]\nnative = \"\"\nkind = \"expired\"\n",
+        )
+        .unwrap();
+        let error = load_manifests(dir.path()).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("reject_kind[0].native"));
+        assert_eq!(error.line, 5);
     }
 
     #[test]

@@ -7,9 +7,11 @@
 //! README's two commands are all a fresh machine needs. A ready column is an
 //! [`ExternalHarness`](crate::external::ExternalHarness) like any `--validator-cmd`.
 
+pub mod kinds;
 pub mod manifest;
 pub mod setup;
 
+pub use kinds::{chain_from_context, is_no_verdict, map_kind, matching_rule, KindRule};
 pub use manifest::{load_manifests, HarnessManifest};
 pub use setup::{check_ready, running_as_root, set_up, Readiness, SetupContext};
 
@@ -36,21 +38,25 @@ pub enum SetupMode {
 
 /// One column of a built-in harness: ready to run, or not available here (with why and how).
 pub enum HarnessColumn {
-    Ready(ExternalHarness),
+    Ready {
+        harness: ExternalHarness,
+        /// The harness's table of native errors ([`kinds::map_kind`]), from its manifest.
+        reject_kinds: Vec<KindRule>,
+    },
     Unavailable(Unavailable),
 }
 
 impl HarnessColumn {
     pub fn name(&self) -> &str {
         match self {
-            HarnessColumn::Ready(harness) => &harness.name,
+            HarnessColumn::Ready { harness, .. } => &harness.name,
             HarnessColumn::Unavailable(unavailable) => &unavailable.name,
         }
     }
 
     pub fn into_validator(self) -> Arc<dyn Validator> {
         match self {
-            HarnessColumn::Ready(harness) => Arc::new(harness),
+            HarnessColumn::Ready { harness, .. } => Arc::new(harness),
             HarnessColumn::Unavailable(unavailable) => Arc::new(unavailable),
         }
     }
@@ -94,10 +100,9 @@ pub fn builtin_columns(
         };
         match readiness {
             Readiness::Ready { columns: ready } => {
-                columns.extend(ready.into_iter().map(|(name, argv)| {
-                    HarnessColumn::Ready(
-                        ExternalHarness::from_argv(name, argv).with_per_case_timeout(timeout),
-                    )
+                columns.extend(ready.into_iter().map(|(name, argv)| HarnessColumn::Ready {
+                    harness: ExternalHarness::from_argv(name, argv).with_per_case_timeout(timeout),
+                    reject_kinds: manifest.reject_kinds.clone(),
                 }));
             }
             Readiness::Missing { reason, hint } => {
