@@ -32,6 +32,7 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::harnesses::kinds::{chain_from_context, is_no_verdict, map_kind, KindRule};
 use crate::limbo::{
     testcase_from_input, ActualResult, ExpectedResult, Limbo, LimboResult, LimboResults,
 };
@@ -92,6 +93,9 @@ pub struct ExternalHarness {
     pub name: String,
     /// The program and its arguments.
     pub argv: Vec<String>,
+    /// How its native errors map onto reject kinds (a built-in harness's table from its
+    /// `harness.toml`); empty: [`kind_from_context`]'s wording rules, for any other harness.
+    pub reject_kinds: Vec<KindRule>,
     /// Each batch may take this long per case before the process group is killed.
     pub per_case_timeout: Duration,
     /// The `harness` field of the last results file read, reported as the version.
@@ -182,6 +186,7 @@ impl ExternalHarness {
         ExternalHarness {
             name: name.into(),
             argv,
+            reject_kinds: Vec::new(),
             per_case_timeout: Duration::from_secs(10),
             seen_harness: Mutex::new(None),
             health: Mutex::new(Health::default()),
@@ -224,6 +229,12 @@ impl ExternalHarness {
         }
     }
 
+    /// The same harness, mapping its native errors with `rules`.
+    pub fn with_reject_kinds(mut self, rules: Vec<KindRule>) -> Self {
+        self.reject_kinds = rules;
+        self
+    }
+
     pub fn with_per_case_timeout(mut self, timeout: Duration) -> Self {
         self.per_case_timeout = timeout;
         self
@@ -256,7 +267,7 @@ impl ExternalHarness {
                                 None => Verdict::Error {
                                     detail: "the harness returned no result for this case".into(),
                                 },
-                                Some(result) => verdict_from_result(&result),
+                                Some(result) => verdict_from_result(&result, &self.reject_kinds),
                             };
                             verdicts.insert(input.id.clone(), verdict);
                         }
@@ -529,16 +540,22 @@ fn by_id(results: Vec<LimboResult>) -> HashMap<String, LimboResult> {
 }
 
 /// One limbo result as a verdict.
-pub fn verdict_from_result(result: &LimboResult) -> Verdict {
+pub fn verdict_from_result(result: &LimboResult, reject_kinds: &[KindRule]) -> Verdict {
     let context = result.context.clone().unwrap_or_default();
     match result.actual_result {
         ActualResult::Success => Verdict::Accept {
-            chain_built: Vec::new(),
+            chain_built: chain_from_context(&context),
         },
         ActualResult::Failure => Verdict::Reject {
-            kind: kind_from_context(&context),
+            kind: if reject_kinds.is_empty() {
+                kind_from_context(&context)
+            } else {
+                map_kind(reject_kinds, &context)
+            },
             detail: context,
         },
+        // Our harnesses' extension of the protocol: a case the library never finished.
+        ActualResult::Skipped if is_no_verdict(&context) => Verdict::Error { detail: context },
         ActualResult::Skipped => Verdict::Skip {
             reason: if context.is_empty() {
                 "skipped by the harness".into()
@@ -777,6 +794,10 @@ mod tests {
         assert_eq!(seconds(Duration::from_millis(600)), "0.6s");
     }
 
+    fn verdict_from_result_plain(result: &LimboResult) -> Verdict {
+        verdict_from_result(result, &[])
+    }
+
     #[test]
     fn result_mapping() {
         use ActualResult::*;
@@ -786,25 +807,67 @@ mod tests {
             context: context.map(String::from),
         };
         assert_eq!(
-            verdict_from_result(&result(Success, None)),
+            verdict_from_result_plain(&result(Success, None)),
             Verdict::Accept {
                 chain_built: vec![]
             }
         );
         assert_eq!(
-            verdict_from_result(&result(Failure, Some("certificate has expired"))).label(),
+            verdict_from_result_plain(&result(Failure, Some("certificate has expired"))).label(),
             "reject:expired"
         );
         assert_eq!(
-            verdict_from_result(&result(Failure, Some("BadDer"))).label(),
+            verdict_from_result_plain(&result(Failure, Some("BadDer"))).label(),
             "reject:other"
         );
-        assert_eq!(verdict_from_result(&result(Skipped, None)).label(), "skip");
         assert_eq!(
-            verdict_from_result(&result(Hang, Some("testcase timed out"))),
+            verdict_from_result_plain(&result(Skipped, None)).label(),
+            "skip"
+        );
+        assert_eq!(
+            verdict_from_result_plain(&result(Hang, Some("testcase timed out"))),
             Verdict::Error {
                 detail: "the harness reports a hang: testcase timed out".into()
             }
+        );
+    }
+
+    #[test]
+    fn a_harness_table_chains_and_unfinished_cases_shape_the_verdict() {
+        use crate::harnesses::kinds::NativePattern;
+        use ActualResult::*;
+        let result = |actual_result: ActualResult, context: &str| LimboResult {
+            id: "x".into(),
+            actual_result,
+            context: Some(context.into()),
+        };
+        let table = vec![KindRule {
+            native: NativePattern::try_from("SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE".to_string())
+                .unwrap(),
+            kind: RejectKind::Expired,
+        }];
+        let native = "SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE (-8162): issuer expired";
+        assert_eq!(
+            verdict_from_result(&result(Failure, native), &table).label(),
+            "reject:expired"
+        );
+        // The wording rules alone would not know NSS's code.
+        assert_eq!(
+            verdict_from_result(&result(Failure, native), &[]).label(),
+            "reject:other"
+        );
+        assert_eq!(
+            verdict_from_result(
+                &result(Success, "chain: leaf <- R3 <- ISRG Root X1"),
+                &table
+            ),
+            Verdict::Accept {
+                chain_built: vec!["leaf".into(), "R3".into(), "ISRG Root X1".into()]
+            }
+        );
+        assert_eq!(
+            verdict_from_result(&result(Skipped, "timeout: no answer in 5 s"), &table).label(),
+            "error"
         );
     }
 }

@@ -29,7 +29,7 @@ pub fn run(args: ValidatorsArgs) -> anyhow::Result<()> {
         .collect();
     for column in builtin_harnesses(&[], Duration::from_secs(30), mode)? {
         rows.push(match column {
-            HarnessColumn::Ready { harness, .. } => Row {
+            HarnessColumn::Ready(harness) => Row {
                 status: match harness.probe_version() {
                     Ok(version) => format!("available: {version}"),
                     Err(error) => format!("broken: {error}"),

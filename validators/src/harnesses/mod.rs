@@ -38,25 +38,22 @@ pub enum SetupMode {
 
 /// One column of a built-in harness: ready to run, or not available here (with why and how).
 pub enum HarnessColumn {
-    Ready {
-        harness: ExternalHarness,
-        /// The harness's table of native errors ([`kinds::map_kind`]), from its manifest.
-        reject_kinds: Vec<KindRule>,
-    },
+    /// With its table of native errors ([`kinds::map_kind`]) from its manifest.
+    Ready(ExternalHarness),
     Unavailable(Unavailable),
 }
 
 impl HarnessColumn {
     pub fn name(&self) -> &str {
         match self {
-            HarnessColumn::Ready { harness, .. } => &harness.name,
+            HarnessColumn::Ready(harness) => &harness.name,
             HarnessColumn::Unavailable(unavailable) => &unavailable.name,
         }
     }
 
     pub fn into_validator(self) -> Arc<dyn Validator> {
         match self {
-            HarnessColumn::Ready { harness, .. } => Arc::new(harness),
+            HarnessColumn::Ready(harness) => Arc::new(harness),
             HarnessColumn::Unavailable(unavailable) => Arc::new(unavailable),
         }
     }
@@ -100,9 +97,12 @@ pub fn builtin_columns(
         };
         match readiness {
             Readiness::Ready { columns: ready } => {
-                columns.extend(ready.into_iter().map(|(name, argv)| HarnessColumn::Ready {
-                    harness: ExternalHarness::from_argv(name, argv).with_per_case_timeout(timeout),
-                    reject_kinds: manifest.reject_kinds.clone(),
+                columns.extend(ready.into_iter().map(|(name, argv)| {
+                    HarnessColumn::Ready(
+                        ExternalHarness::from_argv(name, argv)
+                            .with_per_case_timeout(timeout)
+                            .with_reject_kinds(manifest.reject_kinds.clone()),
+                    )
                 }));
             }
             Readiness::Missing { reason, hint } => {
