@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anchorsmith_diagnostics::{line_column, Code, Diagnostic};
+use anchorsmith_diagnostics::{line_column, Code, Diagnostic, SourceFile};
 use anchorsmith_generator::Topology;
 use anchorsmith_validators::Usage;
 use itertools::iproduct;
@@ -73,24 +73,6 @@ pub(crate) struct ResolvedScenario {
     skeletons: Vec<CaseSkeleton>,
 }
 
-/// `scenario.toml`'s path and text, to locate errors at the spans its values carry.
-struct Source<'a> {
-    path: &'a Path,
-    text: &'a str,
-}
-
-impl Source<'_> {
-    fn error(
-        &self,
-        code: Code,
-        span: Range<usize>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        Diagnostic::at(code, self.path, self.text, span, message).field(field)
-    }
-}
-
 /// `a, b, c`: the names a misspelt one could have meant.
 fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
     format!("known: {}", names.collect::<Vec<_>>().join(", "))
@@ -109,7 +91,7 @@ pub(crate) fn resolve_scenario(
         .into_owned();
     let scenario_path = dir.join("scenario.toml");
     let (file, text): (ScenarioFile, String) = parse_toml_file(&scenario_path)?;
-    let source = Source {
+    let source = SourceFile {
         path: &scenario_path,
         text: &text,
     };
@@ -169,7 +151,7 @@ pub(crate) fn resolve_scenario(
 }
 
 fn check_seed_file(
-    source: &Source<'_>,
+    source: &SourceFile<'_>,
     seeds: &Seeds,
     seed_file: &Spanned<String>,
     field: &str,
@@ -192,7 +174,7 @@ fn check_seed_file(
 }
 
 fn check_cert_id(
-    source: &Source<'_>,
+    source: &SourceFile<'_>,
     topology: &Topology,
     id: &Spanned<String>,
     field: &str,
@@ -212,7 +194,7 @@ fn check_cert_id(
 
 /// A name that becomes a case-id component (a chain, store or time name).
 fn check_name(
-    source: &Source<'_>,
+    source: &SourceFile<'_>,
     section: &str,
     name: &Spanned<String>,
 ) -> Result<(), Diagnostic> {
@@ -229,7 +211,7 @@ fn check_name(
 
 /// Checks a `[chains]` or `[stores]` table and returns it without spans.
 fn resolve_id_lists(
-    source: &Source<'_>,
+    source: &SourceFile<'_>,
     topology: &Topology,
     section: &str,
     lists: &BTreeMap<Spanned<String>, IdList>,
@@ -254,7 +236,7 @@ fn plain_ids(ids: &IdList) -> Vec<String> {
 }
 
 fn resolve_times(
-    source: &Source<'_>,
+    source: &SourceFile<'_>,
     topology: &Topology,
     file: &ScenarioFile,
 ) -> Result<BTreeMap<String, (String, OffsetDateTime)>, Diagnostic> {
@@ -281,7 +263,7 @@ fn resolve_times(
 
 /// Checks that `name` is a key of `map` (`kind` is what the map holds, for the message).
 fn check_known<K: std::borrow::Borrow<str> + Ord, V>(
-    source: &Source<'_>,
+    source: &SourceFile<'_>,
     map: &BTreeMap<K, V>,
     kind: &str,
     name: &Spanned<String>,
@@ -301,7 +283,7 @@ fn check_known<K: std::borrow::Borrow<str> + Ord, V>(
 }
 
 fn expand_cases(
-    source: &Source<'_>,
+    source: &SourceFile<'_>,
     topology: &Topology,
     scenario: &str,
     file: &ScenarioFile,
@@ -440,7 +422,7 @@ fn selects(spec: &ExpectationSpec, case: &CaseSkeleton) -> bool {
 }
 
 fn resolve_expectations(
-    source: &Source<'_>,
+    source: &SourceFile<'_>,
     clients: &BTreeMap<String, Client>,
     seeds: &Seeds,
     file: &ScenarioFile,

@@ -229,6 +229,27 @@ impl Excerpt {
     }
 }
 
+/// A file's path and text, for the checks after parsing: each error points at the span of the
+/// offending value and names its field.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceFile<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+}
+
+impl SourceFile<'_> {
+    /// An error of kind `code` at the bytes `span`, about `field`.
+    pub fn error(
+        &self,
+        code: Code,
+        span: Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::at(code, self.path, self.text, span, message).field(field)
+    }
+}
+
 /// 1-based line and column (in characters) of byte `offset` in `source`.
 pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let offset = floor_char_boundary(source, offset.min(source.len()));

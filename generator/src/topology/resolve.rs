@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
-use anchorsmith_diagnostics::{Code, Diagnostic};
+use anchorsmith_diagnostics::{Code, Diagnostic, SourceFile};
 use time::OffsetDateTime;
 use toml::Spanned;
 
@@ -97,7 +97,11 @@ impl Context<'_> {
         field: impl Into<String>,
         message: impl Into<String>,
     ) -> Diagnostic {
-        Diagnostic::at(code, self.origin, self.source, span, message).field(field)
+        let file = SourceFile {
+            path: self.origin,
+            text: self.source,
+        };
+        file.error(code, span, field, message)
     }
 
     fn topology(&self, file: TopologyFile) -> Result<Topology, Diagnostic> {
