@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchorsmith_validators::external::ExternalHarness;
-use anchorsmith_validators::harnesses::{builtin_columns, in_ci, HarnessColumn, SetupMode};
+use anchorsmith_validators::harnesses::{
+    builtin_columns, builtin_names, in_ci, HarnessColumn, SetupMode,
+};
 use anchorsmith_validators::runner::{run_all, RunOptions, RunResults};
 use anchorsmith_validators::{in_process_validators, ValidationInput, Validator};
 use anyhow::Context;
@@ -22,19 +24,18 @@ pub fn select_validators(
     wanted: &[String],
     timeout: Duration,
 ) -> anyhow::Result<Vec<Arc<dyn Validator>>> {
-    let mut available = in_process_validators();
-    available.extend(
-        builtin_harnesses(wanted, timeout, SetupMode::Install)?
-            .into_iter()
-            .map(HarnessColumn::into_validator),
-    );
+    let in_process = in_process_validators();
+    let mut external = Vec::new();
     for spec in commands {
         let harness = ExternalHarness::parse(spec).map_err(|error| BadInput(error.into()))?;
-        available.push(Arc::new(harness.with_per_case_timeout(timeout)));
+        external.push(harness.with_per_case_timeout(timeout));
     }
-    let names: Vec<String> = available
+    // Every name is checked before anything is set up or run.
+    let names: Vec<String> = in_process
         .iter()
         .map(|validator| validator.name().to_string())
+        .chain(builtin_names().map_err(|diagnostic| BadInput(diagnostic.into()))?)
+        .chain(external.iter().map(|harness| harness.name.clone()))
         .collect();
     if let Some(duplicate) = names
         .iter()
@@ -54,10 +55,24 @@ pub fn select_validators(
         ))
         .into());
     }
-    Ok(available
+    let is_wanted = |name: &str| wanted.is_empty() || wanted.iter().any(|wanted| wanted == name);
+    let mut selected: Vec<Arc<dyn Validator>> = in_process
         .into_iter()
-        .filter(|validator| wanted.is_empty() || wanted.iter().any(|name| name == validator.name()))
-        .collect())
+        .filter(|validator| is_wanted(validator.name()))
+        .collect();
+    selected.extend(
+        builtin_harnesses(wanted, timeout, SetupMode::Install)?
+            .into_iter()
+            .filter(|column| is_wanted(column.name()))
+            .map(HarnessColumn::into_validator),
+    );
+    selected.extend(
+        external
+            .into_iter()
+            .filter(|harness| is_wanted(&harness.name))
+            .map(|harness| Arc::new(harness) as Arc<dyn Validator>),
+    );
+    Ok(selected)
 }
 
 /// The built-in harness columns (see [`anchorsmith_validators::harnesses::builtin_columns`]),

@@ -65,11 +65,20 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| value == "true")
 }
 
-/// The columns of the built-in harnesses (`validators/harnesses/*/harness.toml`), in directory
-/// order. With [`SetupMode::Install`], harnesses with a `wanted` column (all when `wanted` is
-/// empty) are set up under `target_dir` on first use; every other harness is reported as it is,
-/// so its names are still known. A harness that cannot be set up gives
-/// [`HarnessColumn::Unavailable`] columns; only a malformed manifest is an error.
+/// The names of every built-in harness column, from the manifests alone (nothing is run).
+pub fn builtin_names() -> Result<Vec<String>, Diagnostic> {
+    Ok(load_manifests(&harnesses_dir())?
+        .into_iter()
+        .flat_map(|manifest| manifest.columns.into_iter().map(|column| column.name))
+        .collect())
+}
+
+/// The columns of the built-in harnesses (`validators/harnesses/*/harness.toml`) that have a
+/// `wanted` column (all when `wanted` is empty), in directory order. With [`SetupMode::Install`]
+/// they are set up under `target_dir` on first use; with [`SetupMode::ReportOnly`] they are only
+/// checked. Harnesses with no wanted column are not looked at, so a run of one validator pays
+/// nothing for the others. A harness that cannot be set up gives [`HarnessColumn::Unavailable`]
+/// columns; only a malformed manifest is an error.
 pub fn builtin_columns(
     wanted: &[String],
     timeout: Duration,
@@ -90,10 +99,12 @@ pub fn builtin_columns(
                 .columns
                 .iter()
                 .any(|column| wanted.contains(&column.name));
-        let readiness = if is_wanted && mode == SetupMode::Install {
-            set_up(manifest, &context)
-        } else {
-            check_ready(manifest, &context)
+        if !is_wanted {
+            continue;
+        }
+        let readiness = match mode {
+            SetupMode::Install => set_up(manifest, &context),
+            SetupMode::ReportOnly => check_ready(manifest, &context),
         };
         match readiness {
             Readiness::Ready { columns: ready } => {
