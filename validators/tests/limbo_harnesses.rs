@@ -1,0 +1,121 @@
+//! The `full` limbo suite (9,780 cases) through every built-in harness (validators/harnesses/:
+//! NSS, GnuTLS, mbedTLS, BearSSL, wolfSSL, Go, Java, pyca/cryptography, Botan, legacy OpenSSL
+//! through Node.js). Pins, as an insta snapshot, the per-namespace agreement with
+//! `expected_result`, and the agreement of Go, GnuTLS and pyca/cryptography with limbo's own
+//! reference results for them (shipped in shared/). Versions and timings stay out of it.
+//!
+//! The harnesses are set up on first use under `target/harnesses/`. Under `CI=true` a harness
+//! that cannot be set up fails this test; elsewhere the test says what is missing and pins
+//! nothing.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anchorsmith_validators::harnesses::{builtin_columns, in_ci, HarnessColumn, SetupMode};
+use anchorsmith_validators::runner::{run_all, RunOptions};
+use anchorsmith_validators::suite::{self, SuiteSpec, ValidatorVerdicts};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+#[test]
+fn full_agreement_table_of_every_harness() {
+    let root = workspace_root();
+    let timeout = Duration::from_secs(10);
+    let columns = builtin_columns(
+        &[],
+        timeout,
+        SetupMode::Install,
+        &root.join("target").join("harnesses"),
+        &|line| eprintln!("  {line}"),
+    )
+    .unwrap_or_else(|diagnostic| panic!("{diagnostic}"));
+    let missing: Vec<String> = columns
+        .iter()
+        .filter_map(|column| match column {
+            HarnessColumn::Unavailable(unavailable) => Some(format!(
+                "{}: {} (to get it: {})",
+                unavailable.name, unavailable.reason, unavailable.hint
+            )),
+            HarnessColumn::Ready(_) => None,
+        })
+        .collect();
+    if !missing.is_empty() {
+        assert!(
+            !in_ci(),
+            "harnesses missing under CI:\n{}",
+            missing.join("\n")
+        );
+        eprintln!(
+            "not pinning harness tables: missing here\n{}",
+            missing.join("\n")
+        );
+        return;
+    }
+    let validators: Vec<_> = columns
+        .into_iter()
+        .map(HarnessColumn::into_validator)
+        .collect();
+
+    let mut suite = suite::load_suite(&SuiteSpec::Full.resolve(&root)).unwrap();
+    // The same "now" as limbo_full.rs, so cases with a null validation time cannot drift.
+    suite::pin_now(
+        &mut suite.inputs,
+        std::time::UNIX_EPOCH + Duration::from_secs(1_793_491_200),
+    );
+    let options = RunOptions {
+        per_case_timeout: timeout,
+        ..RunOptions::default()
+    };
+    let results = run_all(&validators, &suite.inputs, &options);
+    let runs: Vec<_> = results
+        .runs
+        .into_iter()
+        .map(|run| {
+            let verdicts = suite.verdicts_for_all_cases(run.verdicts.clone());
+            (run, verdicts)
+        })
+        .collect();
+    let tallies: Vec<_> = runs
+        .iter()
+        .map(|(run, verdicts)| {
+            (
+                run.name.clone(),
+                suite::tally_by_namespace(&suite.cases, verdicts),
+            )
+        })
+        .collect();
+    let mut snapshot = suite::render_agreement_table(&tallies);
+
+    let references = root.join("..").join("shared").join("limbo").join("results");
+    snapshot.push('\n');
+    for (file, ours_name) in [
+        ("gocryptox509.json.gz", "go-crypto-x509"),
+        ("gnutls.json.gz", "gnutls"),
+        ("pyca-cryptography.json.gz", "pyca-cryptography"),
+    ] {
+        let theirs = suite::load_results(&references.join(file)).unwrap();
+        let (run, verdicts) = runs
+            .iter()
+            .find(|(run, _)| run.name == ours_name)
+            .unwrap_or_else(|| panic!("no column {ours_name}"));
+        let ours = ValidatorVerdicts {
+            name: &run.name,
+            profile: &run.profile,
+            verdicts,
+        };
+        let comparison = suite::compare(&suite.cases, &ours, &theirs, Path::new(file));
+        snapshot.push_str(&format!(
+            "{} vs {}: agree {}, disagree {}\n",
+            ours_name,
+            file,
+            comparison.agree,
+            comparison.disagree()
+        ));
+    }
+    insta::assert_snapshot!("harnesses_full_agreement", snapshot);
+}
