@@ -118,9 +118,13 @@ struct Health {
 }
 
 impl Health {
-    fn record(&mut self, outcome: &Result<LimboResults, RunFailure>) {
+    /// Records one process's outcome. Only timeouts of retried pieces count towards declaring
+    /// the harness hung: the first processes of a run's batches start together (two batches at
+    /// once, each maybe slow on a loaded machine), and a slow harness is not a hung one.
+    fn record(&mut self, outcome: &Result<LimboResults, RunFailure>, retried_piece: bool) {
         match outcome {
             Ok(_) => self.answered = true,
+            Err(RunFailure::Timeout { .. }) if !retried_piece => {}
             Err(RunFailure::Timeout { detail }) => {
                 self.timeouts += 1;
                 if !self.answered && self.timeouts >= HUNG_AFTER && self.hung.is_none() {
@@ -255,8 +259,9 @@ impl ExternalHarness {
         let budget_end = Instant::now() + batch_budget(self.per_case_timeout, cases.len());
         let mut verdicts = HashMap::new();
         let mut round: Vec<&[Sendable<'_>]> = vec![cases];
+        let mut retrying = false;
         while !round.is_empty() {
-            let outcomes = self.run_round(&round, budget_end);
+            let outcomes = self.run_round(&round, budget_end, retrying);
             let mut next = Vec::new();
             for (piece, outcome) in round.into_iter().zip(outcomes) {
                 let failure = match outcome {
@@ -295,6 +300,7 @@ impl ExternalHarness {
                 }
             }
             round = next;
+            retrying = true;
         }
         verdicts
     }
@@ -305,6 +311,7 @@ impl ExternalHarness {
         &self,
         pieces: &[&[Sendable<'_>]],
         budget_end: Instant,
+        retrying: bool,
     ) -> Vec<Result<LimboResults, RunFailure>> {
         let workers = thread::available_parallelism()
             .map(usize::from)
@@ -314,7 +321,7 @@ impl ExternalHarness {
         if workers <= 1 {
             return pieces
                 .iter()
-                .map(|piece| self.run_piece(piece, budget_end))
+                .map(|piece| self.run_piece(piece, budget_end, retrying))
                 .collect();
         }
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -327,7 +334,7 @@ impl ExternalHarness {
                     let Some(piece) = pieces.get(index) else {
                         break;
                     };
-                    let outcome = self.run_piece(piece, budget_end);
+                    let outcome = self.run_piece(piece, budget_end, retrying);
                     *outcomes[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
                 });
             }
@@ -361,6 +368,7 @@ impl ExternalHarness {
         &self,
         piece: &[Sendable<'_>],
         budget_end: Instant,
+        retrying: bool,
     ) -> Result<LimboResults, RunFailure> {
         if let Some(hung) = self.declared_hung() {
             return Err(RunFailure::NotRun { detail: hung });
@@ -383,7 +391,7 @@ impl ExternalHarness {
         self.health
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .record(&outcome);
+            .record(&outcome, retrying);
         outcome
     }
 
@@ -736,13 +744,13 @@ mod tests {
             })
         };
         let mut health = Health::default();
-        health.record(&timeout());
-        health.record(&timeout());
+        health.record(&timeout(), true);
+        health.record(&timeout(), true);
         assert_eq!(health.hung, None);
         assert!(health.splits(&RunFailure::Timeout {
             detail: String::new()
         }));
-        health.record(&timeout());
+        health.record(&timeout(), true);
         assert_eq!(
             health.hung.as_deref(),
             Some(
@@ -754,15 +762,26 @@ mod tests {
             detail: String::new()
         }));
 
+        // The first processes of a run's batches time out together on a loaded machine: slow,
+        // not hung. Only retried pieces count.
+        let mut slow = Health::default();
+        for _ in 0..5 {
+            slow.record(&timeout(), false);
+        }
+        assert_eq!(slow.hung, None);
+
         // One that answered once only hangs on some cases: it is never declared hung.
         let mut answered = Health::default();
-        answered.record(&Ok(LimboResults {
-            version: 1,
-            harness: "h".into(),
-            results: vec![],
-        }));
+        answered.record(
+            &Ok(LimboResults {
+                version: 1,
+                harness: "h".into(),
+                results: vec![],
+            }),
+            false,
+        );
         for _ in 0..10 {
-            answered.record(&timeout());
+            answered.record(&timeout(), true);
         }
         assert_eq!(answered.hung, None);
     }
@@ -774,10 +793,10 @@ mod tests {
         };
         let mut health = Health::default();
         for _ in 0..HUNG_AFTER - 1 {
-            health.record(&Err(crash.clone()));
+            health.record(&Err(crash.clone()), true);
         }
         assert!(health.splits(&crash));
-        health.record(&Err(crash.clone()));
+        health.record(&Err(crash.clone()), true);
         assert!(!health.splits(&crash));
         health.answered = true;
         assert!(health.splits(&crash));

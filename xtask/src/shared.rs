@@ -60,12 +60,22 @@ pub fn select_validators(
         .into_iter()
         .filter(|validator| is_wanted(validator.name()))
         .collect();
-    selected.extend(
-        builtin_harnesses(wanted, timeout, SetupMode::Install)?
-            .into_iter()
-            .filter(|column| is_wanted(column.name()))
-            .map(HarnessColumn::into_validator),
-    );
+    for column in builtin_harnesses(wanted, timeout, SetupMode::Install)? {
+        if let HarnessColumn::Unavailable(unavailable) = &column {
+            // CI pins every column: a validator that cannot run there is a failure, not a skip.
+            if in_ci() && is_wanted(&unavailable.name) {
+                anyhow::bail!(
+                    "validator `{}` is not available under CI=true: {}\n  to fix: {}",
+                    unavailable.name,
+                    unavailable.reason,
+                    unavailable.hint
+                );
+            }
+        }
+        if is_wanted(column.name()) {
+            selected.push(column.into_validator());
+        }
+    }
     selected.extend(
         external
             .into_iter()
@@ -76,8 +86,8 @@ pub fn select_validators(
 }
 
 /// The built-in harness columns (see [`anchorsmith_validators::harnesses::builtin_columns`]),
-/// set up under `target/harnesses/` with progress on stderr. A wanted harness that cannot be set
-/// up is a warning locally and an error under `CI=true`, so CI always pins every column.
+/// set up under `target/harnesses/` with progress on stderr; one that cannot be set up is a
+/// warning here (and an error for a run under `CI=true`, see [`select_validators`]).
 pub fn builtin_harnesses(
     wanted: &[String],
     timeout: Duration,
@@ -89,16 +99,7 @@ pub fn builtin_harnesses(
         .map_err(|diagnostic| BadInput(diagnostic.into()))?;
     for column in &columns {
         if let HarnessColumn::Unavailable(unavailable) = column {
-            let is_wanted = wanted.is_empty() || wanted.contains(&unavailable.name);
-            if mode == SetupMode::Install && is_wanted {
-                if in_ci() {
-                    anyhow::bail!(
-                        "validator `{}` is not available under CI=true: {}\n  to fix: {}",
-                        unavailable.name,
-                        unavailable.reason,
-                        unavailable.hint
-                    );
-                }
+            if mode == SetupMode::Install {
                 eprintln!(
                     "warning: validator `{}` is not available: {}\n  to fix: {}",
                     unavailable.name, unavailable.reason, unavailable.hint

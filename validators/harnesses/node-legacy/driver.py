@@ -278,15 +278,13 @@ def run_group(args, spec, cases):
     exactly, and that case alone gets the error."""
     harness, results, errors = None, {}, {}
     work = [(cases, CONCURRENCY)]
-    retried = False
     while work:
         batch, concurrency = work.pop(0)
         run = run_process(args, spec, batch, concurrency)
-        if run.failure is not None and not run.started and not retried:
+        if run.failure is not None and not run.started:
             # A process that failed before its first handshake (seen once in many runs on a
             # loaded machine, for a whole validation time) is started once more before its cases
             # are given up.
-            retried = True
             print("driver.py: retrying after: %s" % run.failure, file=sys.stderr)
             run = run_process(args, spec, batch, concurrency)
         harness = harness or run.harness
