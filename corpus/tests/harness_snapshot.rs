@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anchorsmith_corpus::load_corpus;
 use anchorsmith_corpus::report::{render_snapshot, RunPlan, RunReport};
-use anchorsmith_validators::harnesses::{builtin_columns, in_ci, HarnessColumn, SetupMode};
+use anchorsmith_validators::harnesses::{every_harness_ready, in_ci};
 use anchorsmith_validators::runner::{run_all, RunOptions};
 
 #[test]
@@ -21,40 +21,24 @@ fn every_verdict_of_every_harness_is_pinned() {
     let workspace = corpus_dir
         .parent()
         .expect("corpus/ is inside the workspace");
-    let columns = builtin_columns(
-        &[],
+    let validators = match every_harness_ready(
         Duration::from_secs(30),
-        SetupMode::Install,
         &workspace.join("target").join("harnesses"),
-        &|line| eprintln!("  {line}"),
-    )
-    .unwrap_or_else(|diagnostic| panic!("{diagnostic}"));
-    let missing: Vec<String> = columns
-        .iter()
-        .filter_map(|column| match column {
-            HarnessColumn::Unavailable(unavailable) => Some(format!(
-                "{}: {} (to get it: {})",
-                unavailable.name, unavailable.reason, unavailable.hint
-            )),
-            HarnessColumn::Ready(_) => None,
-        })
-        .collect();
-    if !missing.is_empty() {
-        assert!(
-            !in_ci(),
-            "harnesses missing under CI:\n{}",
-            missing.join("\n")
-        );
-        eprintln!(
-            "not pinning harness verdicts: missing here\n{}",
-            missing.join("\n")
-        );
-        return;
-    }
-    let validators: Vec<_> = columns
-        .into_iter()
-        .map(HarnessColumn::into_validator)
-        .collect();
+    ) {
+        Ok(validators) => validators,
+        Err(missing) => {
+            assert!(
+                !in_ci(),
+                "harnesses missing under CI:\n{}",
+                missing.join("\n")
+            );
+            eprintln!(
+                "not pinning harness verdicts: missing here\n{}",
+                missing.join("\n")
+            );
+            return;
+        }
+    };
     let corpus = load_corpus(corpus_dir).expect("the committed corpus loads");
     let cases: Vec<_> = corpus.cases.iter().collect();
     let plan = RunPlan::new(&corpus, &cases, Vec::new());

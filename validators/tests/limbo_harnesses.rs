@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anchorsmith_validators::harnesses::{builtin_columns, in_ci, HarnessColumn, SetupMode};
+use anchorsmith_validators::harnesses::{every_harness_ready, in_ci};
 use anchorsmith_validators::runner::{run_all, RunOptions};
 use anchorsmith_validators::suite::{self, SuiteSpec, ValidatorVerdicts};
 
@@ -26,40 +26,21 @@ fn workspace_root() -> PathBuf {
 fn full_agreement_table_of_every_harness() {
     let root = workspace_root();
     let timeout = Duration::from_secs(10);
-    let columns = builtin_columns(
-        &[],
-        timeout,
-        SetupMode::Install,
-        &root.join("target").join("harnesses"),
-        &|line| eprintln!("  {line}"),
-    )
-    .unwrap_or_else(|diagnostic| panic!("{diagnostic}"));
-    let missing: Vec<String> = columns
-        .iter()
-        .filter_map(|column| match column {
-            HarnessColumn::Unavailable(unavailable) => Some(format!(
-                "{}: {} (to get it: {})",
-                unavailable.name, unavailable.reason, unavailable.hint
-            )),
-            HarnessColumn::Ready(_) => None,
-        })
-        .collect();
-    if !missing.is_empty() {
-        assert!(
-            !in_ci(),
-            "harnesses missing under CI:\n{}",
-            missing.join("\n")
-        );
-        eprintln!(
-            "not pinning harness tables: missing here\n{}",
-            missing.join("\n")
-        );
-        return;
-    }
-    let validators: Vec<_> = columns
-        .into_iter()
-        .map(HarnessColumn::into_validator)
-        .collect();
+    let validators = match every_harness_ready(timeout, &root.join("target").join("harnesses")) {
+        Ok(validators) => validators,
+        Err(missing) => {
+            assert!(
+                !in_ci(),
+                "harnesses missing under CI:\n{}",
+                missing.join("\n")
+            );
+            eprintln!(
+                "not pinning harness tables: missing here\n{}",
+                missing.join("\n")
+            );
+            return;
+        }
+    };
 
     let mut suite = suite::load_suite(&SuiteSpec::Full.resolve(&root)).unwrap();
     // The same "now" as limbo_full.rs, so cases with a null validation time cannot drift.

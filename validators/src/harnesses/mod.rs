@@ -130,6 +130,35 @@ pub fn builtin_columns(
     Ok(columns)
 }
 
+/// Every built-in harness column, set up under `target_dir`, ready to run; or, when some cannot
+/// be set up here, one line per missing column saying why and how to get it. For tests that pin
+/// every harness: under `CI=true` they fail on the lines, elsewhere they report them and stop.
+pub fn every_harness_ready(
+    timeout: Duration,
+    target_dir: &Path,
+) -> Result<Vec<Arc<dyn Validator>>, Vec<String>> {
+    let log = |line: &str| eprintln!("  {line}");
+    let columns = builtin_columns(&[], timeout, SetupMode::Install, target_dir, &log)
+        .map_err(|diagnostic| vec![diagnostic.to_string()])?;
+    let missing: Vec<String> = columns
+        .iter()
+        .filter_map(|column| match column {
+            HarnessColumn::Unavailable(unavailable) => Some(format!(
+                "{}: {} (to get it: {})",
+                unavailable.name, unavailable.reason, unavailable.hint
+            )),
+            HarnessColumn::Ready(_) => None,
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    Ok(columns
+        .into_iter()
+        .map(HarnessColumn::into_validator)
+        .collect())
+}
+
 /// A column whose harness could not be set up here: every case is a [`Verdict::Skip`] that says
 /// why and what to type, so a local run still shows the column and how to fill it.
 #[derive(Clone, Debug)]
