@@ -6,9 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
+mod full_suite;
+
 use anchorsmith_validators::in_process_validators;
-use anchorsmith_validators::runner::{run_all, RunOptions};
-use anchorsmith_validators::suite::{self, SuiteSpec, ValidatorVerdicts};
+
+use anchorsmith_validators::runner::RunOptions;
+use anchorsmith_validators::suite::{self, ValidatorVerdicts};
+use full_suite::{full_suite_at_pinned_now, run_and_tally};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,37 +24,10 @@ fn workspace_root() -> PathBuf {
 #[test]
 fn full_agreement_table() {
     let root = workspace_root();
-    let mut suite = suite::load_suite(&SuiteSpec::Full.resolve(&root)).unwrap();
-    // Cases with a null validation time mean "now"; pin it so the snapshot cannot drift.
-    suite::pin_now(
-        &mut suite.inputs,
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_793_491_200),
-    );
+    let suite = full_suite_at_pinned_now(&root);
     assert_eq!(suite.cases.len(), 9780);
-    let results = run_all(
-        &in_process_validators(),
-        &suite.inputs,
-        &RunOptions::default(),
-    );
-    let runs: Vec<_> = results
-        .runs
-        .into_iter()
-        .map(|run| {
-            let verdicts = suite.verdicts_for_all_cases(run.verdicts.clone());
-            (run, verdicts)
-        })
-        .collect();
-
-    let tallies: Vec<_> = runs
-        .iter()
-        .map(|(run, verdicts)| {
-            (
-                run.name.clone(),
-                suite::tally_by_namespace(&suite.cases, verdicts),
-            )
-        })
-        .collect();
-    let mut snapshot = suite::render_agreement_table(&tallies);
+    let (runs, mut snapshot) =
+        run_and_tally(&in_process_validators(), &suite, &RunOptions::default());
 
     let references = root.join("..").join("shared").join("limbo").join("results");
     let mut comparisons = Vec::new();

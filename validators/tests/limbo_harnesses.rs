@@ -12,8 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anchorsmith_validators::harnesses::{every_harness_ready, in_ci};
-use anchorsmith_validators::runner::{run_all, RunOptions};
-use anchorsmith_validators::suite::{self, SuiteSpec, ValidatorVerdicts};
+mod full_suite;
+
+use anchorsmith_validators::runner::RunOptions;
+use anchorsmith_validators::suite::{self, ValidatorVerdicts};
+use full_suite::{full_suite_at_pinned_now, run_and_tally};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -42,35 +45,12 @@ fn full_agreement_table_of_every_harness() {
         }
     };
 
-    let mut suite = suite::load_suite(&SuiteSpec::Full.resolve(&root)).unwrap();
-    // The same "now" as limbo_full.rs, so cases with a null validation time cannot drift.
-    suite::pin_now(
-        &mut suite.inputs,
-        std::time::UNIX_EPOCH + Duration::from_secs(1_793_491_200),
-    );
+    let suite = full_suite_at_pinned_now(&root);
     let options = RunOptions {
         per_case_timeout: timeout,
         ..RunOptions::default()
     };
-    let results = run_all(&validators, &suite.inputs, &options);
-    let runs: Vec<_> = results
-        .runs
-        .into_iter()
-        .map(|run| {
-            let verdicts = suite.verdicts_for_all_cases(run.verdicts.clone());
-            (run, verdicts)
-        })
-        .collect();
-    let tallies: Vec<_> = runs
-        .iter()
-        .map(|(run, verdicts)| {
-            (
-                run.name.clone(),
-                suite::tally_by_namespace(&suite.cases, verdicts),
-            )
-        })
-        .collect();
-    let mut snapshot = suite::render_agreement_table(&tallies);
+    let (runs, mut snapshot) = run_and_tally(&validators, &suite, &options);
 
     let references = root.join("..").join("shared").join("limbo").join("results");
     snapshot.push('\n');
