@@ -7,6 +7,7 @@
 //! [`Verdict::Error`] so one bad validator never stops a run.
 
 pub mod limbo;
+pub mod model;
 
 use std::time::SystemTime;
 

@@ -1,0 +1,126 @@
+//! The client model's quirks as explicit knobs. Each knob is one documented behaviour of a real
+//! client or library; its default is the plain RFC 5280 path builder (trusted first, full search,
+//! every certificate's validity checked, only self-signed anchors, no cache, no AIA, no budget
+//! surprises). A target file (`corpus/targets/*.toml`) and the calibration table
+//! (`validators/engine-models.toml`) write these as a TOML table in kebab-case.
+
+use serde::{Deserialize, Serialize};
+
+/// When the path builder looks beyond the first chain it built.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum AlternateChains {
+    /// Only the first chain is ever tried (OpenSSL before 1.0.1n / 1.0.2b).
+    Never,
+    /// A second chain is tried only when the first one ends untrusted, never when it fails for
+    /// another reason such as an expired anchor (OpenSSL 1.0.1n+ / 1.0.2b+ without trusted-first:
+    /// seed 003's "older versions of OpenSSL").
+    WhenUntrusted,
+    /// Every candidate path is tried until one validates (modern path builders).
+    #[default]
+    FullSearch,
+}
+
+/// Whether the trust anchor's own validity period is checked.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum AnchorExpiry {
+    /// An expired (or not yet valid) anchor fails the chain (OpenSSL, RFC 5280 as limbo reads it).
+    #[default]
+    Checked,
+    /// An anchor is a name and a key; its dates are ignored (Android before 7.1.1 per seed 003;
+    /// rustls-webpki; BearSSL).
+    Ignored,
+}
+
+/// The client model's knobs. Unknown keys are an error, so a misspelt quirk never silently
+/// becomes the default.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Knobs {
+    /// Look for an issuer in the trust store before the served certificates (OpenSSL's
+    /// X509_V_FLAG_TRUSTED_FIRST, default from 1.1.0); off: follow the served chain first.
+    pub trusted_first: bool,
+    pub alternate_chains: AlternateChains,
+    pub anchor_expiry: AnchorExpiry,
+    /// Any certificate in the trust store may end a chain, self-signed or not
+    /// (X509_V_FLAG_PARTIAL_CHAIN; seed 004's devices trusting an intermediate).
+    pub partial_chain: bool,
+    /// Use the intermediates the client already holds (a browser's cache, seeds 000 and 001).
+    pub intermediate_cache: bool,
+    /// Download a missing issuer from the AIA caIssuers URL (Windows' CryptoAPI, seed 000).
+    pub aia_fetching: bool,
+    /// Take the chain exactly as sent: each certificate must be issued by the next one, no
+    /// reordering and no extras skipped (BearSSL's X.509 "minimal" engine).
+    pub chain_as_sent: bool,
+    /// Look up only the issuer of the topmost certificate the server sent in the trust store
+    /// (ESP-IDF's certificate-bundle verify callback), never an intermediate below it.
+    pub topmost_issuer_only: bool,
+    /// The most signature checks one validation may spend; running out is a rejection whose
+    /// reason says so (rustls-webpki's budget is 100).
+    pub signature_budget: u32,
+}
+
+impl Default for Knobs {
+    fn default() -> Knobs {
+        Knobs {
+            trusted_first: true,
+            alternate_chains: AlternateChains::FullSearch,
+            anchor_expiry: AnchorExpiry::Checked,
+            partial_chain: false,
+            intermediate_cache: false,
+            aia_fetching: false,
+            chain_as_sent: false,
+            topmost_issuer_only: false,
+            signature_budget: 100,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_table_is_the_plain_path_builder() {
+        let knobs: Knobs = toml::from_str("").unwrap();
+        assert_eq!(knobs, Knobs::default());
+    }
+
+    #[test]
+    fn knobs_are_spelled_in_kebab_case_and_unknown_ones_are_refused() {
+        let knobs: Knobs =
+            toml::from_str("anchor-expiry = \"ignored\"\nalternate-chains = \"when-untrusted\"\ntrusted-first = false\n")
+                .unwrap();
+        assert_eq!(knobs.anchor_expiry, AnchorExpiry::Ignored);
+        assert_eq!(knobs.alternate_chains, AlternateChains::WhenUntrusted);
+        assert!(!knobs.trusted_first);
+        assert!(toml::from_str::<Knobs>("trusted-frist = false\n").is_err());
+    }
+}
