@@ -4,6 +4,7 @@
 //! Layout of a corpus directory (`corpus/`):
 //! - `clients.toml`: the vocabulary of documented client behaviours ([`Client`]);
 //! - `scenarios/<name>/topology.toml` + `scenario.toml`: one incident each ([`Scenario`]);
+//! - `targets/<name>.toml`: the client populations, each with its engine ([`Target`]);
 //! - `generated/`: the committed export ([`generated`]).
 //!
 //! [`load_corpus`] reads and checks everything, generates each topology and expands the cases.
@@ -19,6 +20,7 @@ pub mod report;
 pub mod scenario;
 pub mod seeds;
 pub mod spec;
+pub mod target;
 pub mod timeline;
 
 use std::collections::BTreeMap;
@@ -31,12 +33,15 @@ pub use error::CorpusError;
 pub use reference::ReferenceVerdict;
 pub use scenario::Scenario;
 pub use spec::{Client, ExpectedOutcome};
+pub use target::{Target, TargetEngine};
 
 /// The loaded corpus: scenarios in name order, the client vocabulary, and every case.
 #[derive(Clone, Debug)]
 pub struct Corpus {
     pub scenarios: Vec<Scenario>,
     pub clients: BTreeMap<String, Client>,
+    /// The targets, in file-name order.
+    pub targets: Vec<Target>,
     pub cases: Vec<Case>,
 }
 
@@ -126,6 +131,12 @@ pub fn load_corpus(corpus_dir: &Path) -> Result<Corpus, CorpusError> {
 pub fn load_corpus_with(corpus_dir: &Path, options: &LoadOptions) -> Result<Corpus, CorpusError> {
     let clients = spec::load_clients(&corpus_dir.join("clients.toml"), &options.validator_names())?;
     let seeds = seeds::Seeds::load(&options.seeds_dir)?;
+    let parsed_targets = target::parse_targets(
+        &corpus_dir.join("targets"),
+        &clients,
+        &seeds,
+        &options.validator_names(),
+    )?;
     let scenario_dirs = scenario_dirs(&corpus_dir.join("scenarios"))?;
     // Check every scenario before generating any keys: a typo fails fast.
     let resolved = scenario_dirs
@@ -145,9 +156,14 @@ pub fn load_corpus_with(corpus_dir: &Path, options: &LoadOptions) -> Result<Corp
         scenarios.push(scenario);
         cases.extend(scenario_cases);
     }
+    let targets = parsed_targets
+        .into_iter()
+        .map(|parsed| target::check_target_scenarios(parsed, &scenarios))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Corpus {
         scenarios,
         clients,
+        targets,
         cases,
     })
 }
