@@ -13,7 +13,7 @@ use std::time::Duration;
 use anchorsmith_corpus::load_corpus;
 use anchorsmith_corpus::report::{render_snapshot, RunPlan, RunReport};
 use anchorsmith_validators::harnesses::{every_harness_ready, in_ci};
-use anchorsmith_validators::runner::{run_all, RunOptions};
+use anchorsmith_validators::runner::{run_all, RunOptions, RunResults};
 
 #[test]
 fn every_verdict_of_every_harness_is_pinned() {
@@ -51,6 +51,6 @@ fn every_verdict_of_every_harness_is_pinned() {
         ..RunOptions::default()
     };
     let results = run_all(&validators, &inputs, &options);
-    let report = RunReport::new(plan, &results);
+    let report = RunReport::new(plan, &results, &RunResults::default());
     insta::assert_snapshot!("harness_matrix", render_snapshot(&report));
 }

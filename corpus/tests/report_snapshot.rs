@@ -40,7 +40,7 @@ fn every_verdict_of_every_validator_is_pinned() {
         .map(|case| case.to_validation_input())
         .collect();
     let results = run_all(&in_process_validators(), &inputs, &RunOptions::default());
-    let report = RunReport::new(plan, &results);
+    let report = RunReport::new(plan, &results, &RunResults::default());
     insta::assert_snapshot!("corpus_matrix", render_snapshot(&report));
 }
 
@@ -70,7 +70,11 @@ fn a_validator_that_decides_no_case_is_named_once_and_changes_no_difference() {
         hint: "apt-get install gcc".into(),
     }));
     let results = run_all(&validators, &inputs, &RunOptions::default());
-    let with_idle = RunReport::new(RunPlan::new(corpus, &cases, Vec::new()), &results);
+    let with_idle = RunReport::new(
+        RunPlan::new(corpus, &cases, Vec::new()),
+        &results,
+        &RunResults::default(),
+    );
     let working = RunResults {
         runs: results
             .runs
@@ -79,7 +83,11 @@ fn a_validator_that_decides_no_case_is_named_once_and_changes_no_difference() {
             .cloned()
             .collect(),
     };
-    let without = RunReport::new(RunPlan::new(corpus, &cases, Vec::new()), &working);
+    let without = RunReport::new(
+        RunPlan::new(corpus, &cases, Vec::new()),
+        &working,
+        &RunResults::default(),
+    );
 
     let classes = |report: &RunReport| -> Vec<(String, DifferenceClass)> {
         differences(report)

@@ -67,7 +67,7 @@ impl ValidatorRun {
 }
 
 /// Results of [`run_all`], one entry per validator in the order given.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RunResults {
     pub runs: Vec<ValidatorRun>,
 }

@@ -57,7 +57,7 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
         .collect();
     let started = Instant::now();
     let results = run_with_progress(&validators, &inputs, timeout);
-    let report = RunReport::new(plan, &results);
+    let report = RunReport::new(plan, &results, &RunResults::default());
     let files = report_files(&report, &results);
     let out = crate::resolve_out(&args.out);
     write_files(&out, &files)?;

@@ -79,6 +79,7 @@ pub fn render_html(report: &RunReport) -> String {
                 }
                 h2 { "Summary" }
                 pre { (render_summary_table(report)) }
+                (super::targets::targets_html(report))
                 @for scenario in &report.scenarios {
                     (scenario_section(report, scenario))
                 }

@@ -66,6 +66,7 @@ contradicts a documented expectation its validator embodies.\n",
             .unwrap();
         }
     }
+    text.push_str(&super::targets::render_targets_md(report));
     text
 }
 

@@ -21,6 +21,7 @@ pub mod model;
 pub mod questions;
 pub mod snapshot;
 pub mod summary;
+pub mod targets;
 pub mod wording;
 
 pub use differences::{
@@ -35,4 +36,7 @@ pub use snapshot::render_snapshot;
 pub use summary::{
     render_difference_counts, render_summary_table, validator_totals, ExpectationScore,
     OutcomeCounts, ValidatorTotals,
+};
+pub use targets::{
+    render_targets_md, target_checks, targets_html, Judgement, TargetCheck, TargetColumn,
 };

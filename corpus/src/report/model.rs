@@ -9,6 +9,7 @@ use anchorsmith_validators::runner::RunResults;
 use anchorsmith_validators::Verdict;
 
 use super::questions::Question;
+use super::targets::{applicability, target_verdicts, Applicability, TargetColumn};
 use crate::timeline::Timeline;
 use crate::{Case, Corpus, Expectation, ReferenceVerdict};
 
@@ -77,6 +78,10 @@ pub struct RunPlan {
     pub questions: Vec<Question>,
     /// Client behaviour (`clients.toml`) → the validators that embody it.
     pub engines: BTreeMap<String, Vec<String>>,
+    /// The targets (`corpus/targets/`), in file-name order.
+    pub targets: Vec<TargetColumn>,
+    /// Case id → the targets that apply to it.
+    pub applicable: Applicability,
 }
 
 impl RunPlan {
@@ -116,6 +121,8 @@ impl RunPlan {
             scenarios,
             questions,
             engines,
+            targets: corpus.targets.iter().map(TargetColumn::of).collect(),
+            applicable: applicability(&corpus.targets, cases),
         }
     }
 }
@@ -131,12 +138,17 @@ pub struct RunReport {
     pub engines: BTreeMap<String, Vec<String>>,
     /// Case id → validator name → verdict; complete for every row and column.
     pub verdicts: BTreeMap<String, BTreeMap<String, Verdict>>,
+    pub targets: Vec<TargetColumn>,
+    /// Case id → target name → verdict, for the cases each target applies to.
+    pub target_verdicts: BTreeMap<String, BTreeMap<String, Verdict>>,
 }
 
 impl RunReport {
-    /// Joins `plan` with the verdicts of `results`, matched by case id. A validator that gave no
-    /// verdict for a case is recorded as an error on that case, so every cell has a verdict.
-    pub fn new(plan: RunPlan, results: &RunResults) -> RunReport {
+    /// Joins `plan` with the verdicts of `results` (the validator columns) and `models` (one
+    /// run per model-engine target, named after the target), matched by case id. A validator
+    /// that gave no verdict for a case is recorded as an error on that case, so every cell has a
+    /// verdict.
+    pub fn new(plan: RunPlan, results: &RunResults, models: &RunResults) -> RunReport {
         let columns = results
             .runs
             .iter()
@@ -161,11 +173,14 @@ impl RunReport {
                     .insert(run.name.clone(), verdict);
             }
         }
+        let target_verdicts = target_verdicts(&plan.targets, &plan.applicable, results, models);
         let RunPlan {
             rows,
             scenarios,
             questions,
             engines,
+            targets,
+            applicable: _,
         } = plan;
         RunReport {
             columns,
@@ -174,6 +189,8 @@ impl RunReport {
             questions,
             engines,
             verdicts,
+            targets,
+            target_verdicts,
         }
     }
 
@@ -355,6 +372,8 @@ pub(crate) mod fixture {
             questions: vec![],
             engines: BTreeMap::new(),
             verdicts,
+            targets: vec![],
+            target_verdicts: BTreeMap::new(),
         }
     }
 
