@@ -417,3 +417,140 @@ fn topology_errors_are_located_diagnostics() {
     assert_eq!(diagnostic.code, Code::UnknownName);
     assert_eq!(diagnostic.field.as_deref(), Some("cert[2].issuer"));
 }
+
+// ---- targets (corpus/targets/*.toml) ----
+
+const TARGET: &str = r#"population = "Any path builder with the root."
+seed_file = "000_test.txt"
+behaviours = ["path-builder"]
+
+[engine]
+validator = "openssl"
+
+[scenarios.tiny]
+stores = ["root"]
+"#;
+
+/// The tiny corpus plus `corpus/targets/tt.toml` = `target`.
+fn load_target(target: &str) -> Result<Corpus, CorpusError> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |path: &Path, text: &str| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(&root.join("seeds/000_test.txt"), SEED);
+    write(&root.join("corpus/clients.toml"), CLIENTS);
+    write(&root.join("corpus/scenarios/tiny/topology.toml"), TOPOLOGY);
+    write(&root.join("corpus/scenarios/tiny/scenario.toml"), SCENARIO);
+    write(&root.join("corpus/targets/tt.toml"), target);
+    let options = LoadOptions {
+        seeds_dir: root.join("seeds"),
+        key_cache_dir: None,
+        extra_validators: Vec::new(),
+    };
+    load_corpus_with(&root.join("corpus"), &options)
+}
+
+/// The diagnostic of a target file with `from` replaced by `to`, in `tt.toml`.
+fn expect_target_error(from: &str, to: &str, code: Code, line: usize, column: usize, field: &str) {
+    assert!(TARGET.contains(from), "test edit does not apply: {from}");
+    let edited = TARGET.replacen(from, to, 1);
+    let source_line = edited.lines().nth(line - 1).unwrap().to_string();
+    let error = load_target(&edited).expect_err("must fail");
+    assert_diagnostic(
+        error,
+        &Expected {
+            file: "tt.toml",
+            code,
+            line,
+            column,
+            field,
+            source_line: &source_line,
+        },
+    );
+}
+
+#[test]
+fn a_valid_target_applies_to_its_store() {
+    let corpus = load_target(TARGET).unwrap();
+    let target = &corpus.targets[0];
+    assert_eq!(target.name, "tt");
+    let applies: Vec<&str> = corpus
+        .cases
+        .iter()
+        .filter(|case| target.applies_to(case))
+        .map(|case| case.id.as_str())
+        .collect();
+    // Only the empty cache: the `int` cache is not the target's.
+    assert_eq!(
+        applies,
+        [
+            "tiny::full::store-root::at-before",
+            "tiny::full::store-root::at-after",
+            "tiny::leaf-only::store-root::at-before",
+            "tiny::leaf-only::store-root::at-after",
+        ]
+    );
+}
+
+#[test]
+fn target_names_are_checked_where_they_are_written() {
+    expect_target_error(
+        "\"openssl\"",
+        "\"openssl-9\"",
+        Code::UnknownName,
+        6,
+        13,
+        "engine.validator",
+    );
+    expect_target_error(
+        "[\"path-builder\"]",
+        "[\"path-bilder\"]",
+        Code::UnknownName,
+        3,
+        15,
+        "behaviours[0]",
+    );
+    expect_target_error(
+        "[\"root\"]",
+        "[\"roots\"]",
+        Code::UnknownName,
+        9,
+        11,
+        "scenarios.tiny.stores[0]",
+    );
+    expect_target_error(
+        "[scenarios.tiny]",
+        "[scenarios.tinny]",
+        Code::UnknownName,
+        8,
+        12,
+        "scenarios.tinny",
+    );
+    expect_target_error(
+        "\"000_test.txt\"",
+        "\"001_test.txt\"",
+        Code::UnknownName,
+        2,
+        13,
+        "seed_file",
+    );
+}
+
+#[test]
+fn a_misspelt_model_knob_is_a_shape_error_at_its_line() {
+    let edited = TARGET.replacen(
+        "[engine]\nvalidator = \"openssl\"",
+        "[engine.model]\nanchor-expiri = \"ignored\"",
+        1,
+    );
+    let diagnostic = load_target(&edited)
+        .expect_err("must fail")
+        .diagnostic()
+        .cloned()
+        .expect("a located diagnostic");
+    assert_eq!(diagnostic.code, Code::Shape, "{diagnostic}");
+    assert_eq!(diagnostic.line, 6, "{diagnostic}");
+    assert!(diagnostic.message.contains("anchor-expiri"), "{diagnostic}");
+}

@@ -404,3 +404,41 @@ fn peer_keys_reach_harnesses_but_never_the_export() {
         );
     }
 }
+
+#[test]
+fn at_least_ten_targets_and_every_expectation_is_judged_by_one() {
+    let corpus = corpus();
+    assert!(
+        corpus.targets.len() >= 10,
+        "{} targets",
+        corpus.targets.len()
+    );
+    // Every seed names clients; every seed has a target standing for one of them.
+    let seeds: BTreeSet<&str> = corpus
+        .targets
+        .iter()
+        .map(|target| target.seed_file.as_str())
+        .collect();
+    for scenario in &corpus.scenarios {
+        assert!(
+            seeds.contains(scenario.seed_file.as_str()),
+            "no target comes from {}",
+            scenario.seed_file
+        );
+    }
+    // An expectation no target can judge would be recorded and never compared with anything.
+    for (scenario, expectation) in corpus.expectations() {
+        let judged = expectation.case_ids.iter().any(|id| {
+            let case = corpus.case(id).expect("selected cases exist");
+            corpus
+                .targets
+                .iter()
+                .any(|target| target.claims(&expectation.client) && target.applies_to(case))
+        });
+        assert!(
+            judged,
+            "{}: no target claims `{}` on any case of {}",
+            scenario.name, expectation.client, expectation.selector
+        );
+    }
+}
