@@ -426,3 +426,106 @@ fn target_cell(report: &RunReport, row: &CaseRow, target: &TargetColumn) -> Mark
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::fixture::*;
+    use super::*;
+    use crate::ExpectedOutcome;
+    use anchorsmith_validators::runner::ValidatorRun;
+    use anchorsmith_validators::RejectKind;
+
+    fn column(name: &str, engine_column: Option<&str>) -> TargetColumn {
+        TargetColumn {
+            name: name.into(),
+            population: "p".into(),
+            seed_file: "000_x.txt".into(),
+            behaviours: vec!["path-builder".into()],
+            quirks: vec![],
+            engine: engine_column.unwrap_or("client model").into(),
+            engine_column: engine_column.map(String::from),
+            placements: BTreeMap::from([("s".to_string(), vec!["root".to_string()])]),
+        }
+    }
+
+    fn run(name: &str, verdict: Verdict) -> ValidatorRun {
+        ValidatorRun {
+            name: name.into(),
+            version: "1".into(),
+            profile: String::new(),
+            verdicts: BTreeMap::from([("s::c".to_string(), verdict)]),
+            wall_time: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_real_engine_target_takes_its_column_and_a_model_target_its_own_run() {
+        let targets = [
+            column("real", Some("openssl")),
+            column("modelled", None),
+            column("absent", Some("gnutls")),
+        ];
+        let applicable = BTreeMap::from([(
+            "s::c".to_string(),
+            vec!["real".into(), "modelled".into(), "absent".into()],
+        )]);
+        let columns = RunResults {
+            runs: vec![run("openssl", accept())],
+        };
+        let models = RunResults {
+            runs: vec![run("modelled", reject(RejectKind::Expired))],
+        };
+        let verdicts = target_verdicts(&targets, &applicable, &columns, &models);
+        assert_eq!(verdicts["s::c"]["real"], accept());
+        assert_eq!(verdicts["s::c"]["modelled"], reject(RejectKind::Expired));
+        assert!(matches!(verdicts["s::c"]["absent"], Verdict::Skip { .. }));
+    }
+
+    #[test]
+    fn only_a_target_that_claims_the_client_is_judged_and_a_contradiction_is_marked() {
+        let mut report = report(
+            accept(),
+            accept(),
+            vec![expectation(ExpectedOutcome::Reject)],
+            &[],
+        );
+        let mut other = column("other", None);
+        other.behaviours = vec!["android-ignores-anchor-expiry".into()];
+        report.targets = vec![column("claims", None), other];
+        report.target_verdicts = BTreeMap::from([(
+            "s::c".to_string(),
+            BTreeMap::from([
+                ("claims".to_string(), accept()),
+                ("other".to_string(), accept()),
+            ]),
+        )]);
+        let checks = target_checks(&report);
+        assert_eq!(
+            checks.len(),
+            1,
+            "the target that does not claim the client is not judged"
+        );
+        assert_eq!(checks[0].target.name, "claims");
+        assert_eq!(checks[0].judgement, Judgement::Contradicts);
+        let markdown = render_targets_md(&report);
+        assert!(markdown.contains("| accept ✗ | accept |"), "{markdown}");
+        assert!(
+            markdown.contains("0 confirmed, 1 contradicted"),
+            "{markdown}"
+        );
+        let html = targets_html(&report).into_string();
+        assert!(html.contains(r#"class="acc bad""#), "{html}");
+    }
+
+    #[test]
+    fn a_skip_or_error_neither_confirms_nor_contradicts() {
+        let expected = expectation(ExpectedOutcome::Accept);
+        assert_eq!(judge(&expected, &accept()), Judgement::Confirms);
+        assert_eq!(
+            judge(&expected, &reject(RejectKind::Expired)),
+            Judgement::Contradicts
+        );
+        assert_eq!(judge(&expected, &skip("not run")), Judgement::Undecided);
+        assert_eq!(judge(&expected, &error("crashed")), Judgement::Undecided);
+    }
+}
