@@ -133,6 +133,13 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// `2021-01-20 19:14:03 → 2021-09-30 14:01:15`, `…` for an unbounded end.
+    pub fn span(&self) -> String {
+        let end =
+            |instant: Option<OffsetDateTime>| instant.map_or_else(|| "…".to_string(), date_time);
+        format!("{} → {}", end(self.from), end(self.to))
+    }
+
     pub fn contains(&self, instant: OffsetDateTime) -> bool {
         self.from.is_none_or(|from| from <= instant) && self.to.is_none_or(|to| instant < to)
     }
@@ -634,15 +641,9 @@ pub fn date_time(instant: OffsetDateTime) -> String {
     )
 }
 
-/// `2021-01-20 19:14:03 → 2021-09-30 14:01:15 accept`, `… →` for an unbounded end.
+/// `2021-01-20 19:14:03 → 2021-09-30 14:01:15 accept`.
 fn interval_text(interval: &Interval) -> String {
-    let end = |instant: Option<OffsetDateTime>| instant.map_or_else(|| "…".to_string(), date_time);
-    format!(
-        "{} → {} {}",
-        end(interval.from),
-        end(interval.to),
-        interval.status
-    )
+    format!("{} {}", interval.span(), interval.status)
 }
 
 fn proof_text(row: &TimelineRow, proof: &Proof) -> String {
@@ -758,30 +759,70 @@ fn label_lines(xs: &[f64]) -> Vec<usize> {
         .collect()
 }
 
-/// `timeline.svg` for one scenario: one row per subject, green where the connection works, red
-/// where it fails, grey where the validator errored or skipped; the incident dates as labelled
-/// vertical lines (solid: the topology's instants; dashed: the validation times). Self-contained
-/// and escaped by construction.
-pub fn render_svg(timeline: &ScenarioTimeline) -> Markup {
-    let window = Window::around(
-        timeline.incidents.iter().map(|incident| incident.instant),
-        timeline
-            .rows
+/// Where everything of one scenario's picture goes.
+struct Layout {
+    window: Window,
+    /// The x of each incident, in order.
+    xs: Vec<f64>,
+    /// The label line of each incident.
+    lines: Vec<usize>,
+    /// The y of the first row.
+    top: f64,
+    /// The y below the last row.
+    bottom: f64,
+}
+
+impl Layout {
+    /// The window spans the incidents, widened to the changes near them.
+    fn of(timeline: &ScenarioTimeline) -> Layout {
+        let window = Window::around(
+            timeline.incidents.iter().map(|incident| incident.instant),
+            timeline
+                .rows
+                .iter()
+                .flat_map(|row| changes(&row.intervals).collect::<Vec<_>>()),
+        );
+        let xs: Vec<f64> = timeline
+            .incidents
             .iter()
-            .flat_map(|row| changes(&row.intervals).collect::<Vec<_>>()),
-    );
-    let xs: Vec<f64> = timeline
-        .incidents
-        .iter()
-        .map(|incident| window.x_of(incident.instant))
-        .collect();
-    let lines = label_lines(&xs);
-    let label_rows = lines.iter().max().map_or(0, |max| max + 1);
-    let top = TOP_MARGIN + 12.0 * label_rows.saturating_sub(1) as f64;
-    let bottom = top + ROW_HEIGHT * timeline.rows.len() as f64;
+            .map(|incident| window.x_of(incident.instant))
+            .collect();
+        let lines = label_lines(&xs);
+        let label_rows = lines.iter().max().map_or(0, |max| max + 1);
+        let top = TOP_MARGIN + 12.0 * label_rows.saturating_sub(1) as f64;
+        let bottom = top + ROW_HEIGHT * timeline.rows.len() as f64;
+        Layout {
+            window,
+            xs,
+            lines,
+            top,
+            bottom,
+        }
+    }
+
+    fn height(&self) -> f64 {
+        self.bottom + 40.0
+    }
+}
+
+const SVG_WIDTH: f64 = LEFT_MARGIN + PLOT_WIDTH + 20.0;
+
+/// One scenario's picture as an SVG element, for `report.html` to embed: one row per subject,
+/// green where the connection works, red where it fails, grey where the validator errored or
+/// skipped; the incident dates as labelled vertical lines (solid: the topology's instants;
+/// dashed: the validation times). Self-contained and escaped by construction.
+pub fn render_svg(timeline: &ScenarioTimeline) -> Markup {
+    let layout = Layout::of(timeline);
+    let Layout {
+        window,
+        top,
+        bottom,
+        ..
+    } = layout;
     html! {
-        svg xmlns="http://www.w3.org/2000/svg" width=(LEFT_MARGIN + PLOT_WIDTH + 20.0)
-            height=(coordinate(bottom + 40.0)) font-family="sans-serif" font-size="11" role="img" {
+        svg xmlns="http://www.w3.org/2000/svg" width=(SVG_WIDTH)
+            height=(coordinate(layout.height())) font-family="sans-serif" font-size="11"
+            role="img" {
             title {
                 "When validation succeeds in " (timeline.scenario)
                 ", per client, store and served chain"
@@ -789,7 +830,7 @@ pub fn render_svg(timeline: &ScenarioTimeline) -> Markup {
             @for (index, row) in timeline.rows.iter().enumerate() {
                 (row_markup(row, top + ROW_HEIGHT * index as f64, window))
             }
-            @for ((incident, x), line) in timeline.incidents.iter().zip(&xs).zip(&lines) {
+            @for ((incident, x), line) in timeline.incidents.iter().zip(&layout.xs).zip(&layout.lines) {
                 @let lift = 12.0 * *line as f64;
                 line x1=(coordinate(*x)) y1=(coordinate(top - 6.0 - lift))
                     x2=(coordinate(*x)) y2=(coordinate(bottom))
@@ -806,6 +847,36 @@ pub fn render_svg(timeline: &ScenarioTimeline) -> Markup {
             (legend(bottom + 22.0))
         }
     }
+}
+
+/// `timeline.svg`: a standalone file with every scenario's picture under its name, one above
+/// the other.
+pub fn render_svg_file(timelines: &[ScenarioTimeline]) -> String {
+    const HEADING: f64 = 22.0;
+    let mut placed = Vec::new();
+    let mut y = 0.0;
+    for timeline in timelines {
+        placed.push((y, timeline));
+        y += HEADING + Layout::of(timeline).height();
+    }
+    let file = html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(SVG_WIDTH) height=(coordinate(y))
+            font-family="sans-serif" {
+            title { "Compatibility timeline" }
+            @for (y, timeline) in &placed {
+                text x="4" y=(coordinate(y + 16.0)) font-size="14" font-weight="bold" {
+                    (timeline.scenario)
+                }
+                g transform=(format!("translate(0,{})", coordinate(y + HEADING))) {
+                    (render_svg(timeline))
+                }
+            }
+        }
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+        file.into_string()
+    )
 }
 
 fn legend(y: f64) -> Markup {
