@@ -760,9 +760,11 @@ fn label_lines(xs: &[f64]) -> Vec<usize> {
 }
 
 /// Where everything of one scenario's picture goes.
-struct Layout {
+struct Layout<'a> {
     window: Window,
-    /// The x of each incident, in order.
+    /// The incidents inside the window, in order.
+    incidents: Vec<&'a Incident>,
+    /// The x of each, in order.
     xs: Vec<f64>,
     /// The label line of each incident.
     lines: Vec<usize>,
@@ -772,20 +774,46 @@ struct Layout {
     bottom: f64,
 }
 
-impl Layout {
-    /// The window spans the incidents, widened to the changes near them.
-    fn of(timeline: &ScenarioTimeline) -> Layout {
-        let window = Window::around(
-            timeline.incidents.iter().map(|incident| incident.instant),
-            timeline
-                .rows
-                .iter()
-                .flat_map(|row| changes(&row.intervals).collect::<Vec<_>>()),
-        );
-        let xs: Vec<f64> = timeline
+impl<'a> Layout<'a> {
+    /// The window spans a year around the validation times (what the scenario looks at),
+    /// widened to the topology's instants and the changes within three years of them; an
+    /// instant further away (a date the topologies share but this incident is not about) is
+    /// left out rather than drawn at the edge.
+    fn of(timeline: &'a ScenarioTimeline) -> Layout<'a> {
+        let looked_at = timeline
             .incidents
             .iter()
-            .map(|incident| window.x_of(incident.instant))
+            .filter(|incident| incident.kind == IncidentKind::ValidationTime);
+        let core: Vec<OffsetDateTime> = if looked_at.clone().next().is_some() {
+            looked_at.map(|incident| incident.instant).collect()
+        } else {
+            timeline
+                .incidents
+                .iter()
+                .map(|incident| incident.instant)
+                .collect()
+        };
+        let window = Window::around(
+            core.into_iter(),
+            timeline
+                .incidents
+                .iter()
+                .map(|incident| incident.instant)
+                .chain(
+                    timeline
+                        .rows
+                        .iter()
+                        .flat_map(|row| changes(&row.intervals).collect::<Vec<_>>()),
+                ),
+        );
+        let incidents: Vec<&Incident> = timeline
+            .incidents
+            .iter()
+            .filter(|incident| window.start <= incident.instant && incident.instant <= window.end)
+            .collect();
+        let xs: Vec<f64> = incidents
+            .iter()
+            .map(|incident| x_of(window, incident.instant))
             .collect();
         let lines = label_lines(&xs);
         let label_rows = lines.iter().max().map_or(0, |max| max + 1);
@@ -793,6 +821,7 @@ impl Layout {
         let bottom = top + ROW_HEIGHT * timeline.rows.len() as f64;
         Layout {
             window,
+            incidents,
             xs,
             lines,
             top,
@@ -805,7 +834,16 @@ impl Layout {
     }
 }
 
-const SVG_WIDTH: f64 = LEFT_MARGIN + PLOT_WIDTH + 20.0;
+/// Rows are labelled `client · chain · store`, longer than a certificate id: the plot starts
+/// this much further right than the certificate timeline's.
+const EXTRA_LEFT: f64 = 90.0;
+const LEFT: f64 = LEFT_MARGIN + EXTRA_LEFT;
+const SVG_WIDTH: f64 = LEFT + PLOT_WIDTH + 20.0;
+
+/// The x of `instant` in this picture.
+fn x_of(window: Window, instant: OffsetDateTime) -> f64 {
+    window.x_of(instant) + EXTRA_LEFT
+}
 
 /// One scenario's picture as an SVG element, for `report.html` to embed: one row per subject,
 /// green where the connection works, red where it fails, grey where the validator errored or
@@ -830,7 +868,7 @@ pub fn render_svg(timeline: &ScenarioTimeline) -> Markup {
             @for (index, row) in timeline.rows.iter().enumerate() {
                 (row_markup(row, top + ROW_HEIGHT * index as f64, window))
             }
-            @for ((incident, x), line) in timeline.incidents.iter().zip(&layout.xs).zip(&layout.lines) {
+            @for ((incident, x), line) in layout.incidents.iter().zip(&layout.xs).zip(&layout.lines) {
                 @let lift = 12.0 * *line as f64;
                 line x1=(coordinate(*x)) y1=(coordinate(top - 6.0 - lift))
                     x2=(coordinate(*x)) y2=(coordinate(bottom))
@@ -841,8 +879,8 @@ pub fn render_svg(timeline: &ScenarioTimeline) -> Markup {
                     title { (date_time(incident.instant)) " UTC" }
                 }
             }
-            text x=(LEFT_MARGIN) y=(coordinate(bottom + 14.0)) { (date(window.start)) }
-            text x=(coordinate(LEFT_MARGIN + PLOT_WIDTH)) y=(coordinate(bottom + 14.0))
+            text x=(LEFT) y=(coordinate(bottom + 14.0)) { (date(window.start)) }
+            text x=(coordinate(LEFT + PLOT_WIDTH)) y=(coordinate(bottom + 14.0))
                 text-anchor="end" { (date(window.end)) }
             (legend(bottom + 22.0))
         }
@@ -886,12 +924,11 @@ fn legend(y: f64) -> Markup {
         (fill(Status::Error), "validator errored or skipped"),
     ];
     html! {
-        @for (index, (colour, text)) in entries.iter().enumerate() {
-            @let x = LEFT_MARGIN + 110.0 * index as f64;
-            rect x=(coordinate(x)) y=(coordinate(y)) width="10" height="10" fill=(colour) {}
-            text x=(coordinate(x + 14.0)) y=(coordinate(y + 9.0)) { (text) }
+        @for ((colour, text), x) in entries.iter().zip([0.0, 70.0, 140.0]) {
+            rect x=(coordinate(LEFT + x)) y=(coordinate(y)) width="10" height="10" fill=(colour) {}
+            text x=(coordinate(LEFT + x + 14.0)) y=(coordinate(y + 9.0)) { (text) }
         }
-        text x=(coordinate(LEFT_MARGIN + 340.0)) y=(coordinate(y + 9.0)) fill="#555" {
+        text x=(coordinate(LEFT + 340.0)) y=(coordinate(y + 9.0)) fill="#555" {
             "solid: incident · dashed: validation time"
         }
     }
@@ -901,12 +938,12 @@ fn legend(y: f64) -> Markup {
 fn row_markup(row: &TimelineRow, y: f64, window: Window) -> Markup {
     let label = format!("{} · {} · {}", row.label, row.chain, row.store);
     html! {
-        text x=(coordinate(LEFT_MARGIN - 6.0)) y=(coordinate(y + 10.0)) text-anchor="end" {
+        text x=(coordinate(LEFT - 6.0)) y=(coordinate(y + 10.0)) text-anchor="end" {
             (label)
         }
         @for interval in &row.intervals {
-            @let x0 = interval.from.map_or(LEFT_MARGIN, |from| window.x_of(from));
-            @let x1 = interval.to.map_or(LEFT_MARGIN + PLOT_WIDTH, |to| window.x_of(to));
+            @let x0 = interval.from.map_or(LEFT, |from| x_of(window, from));
+            @let x1 = interval.to.map_or(LEFT + PLOT_WIDTH, |to| x_of(window, to));
             @if x1 > x0 {
                 rect x=(coordinate(x0)) y=(coordinate(y + 1.0)) width=(coordinate(x1 - x0))
                     height="12" fill=(fill(interval.status)) {
