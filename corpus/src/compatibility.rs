@@ -49,6 +49,9 @@ pub struct Subject {
     pub chain: String,
     /// The trust store's name in the scenario.
     pub store: String,
+    /// The certificate ids the client has cached (empty: none), when the client keeps a cache;
+    /// their DER is in `input.cached`.
+    pub cache: Vec<String>,
     pub validator: Arc<dyn Validator>,
     /// Everything but the time: its `validation_time` and `id` are replaced for each
     /// validation. Its `expected_result` is only carried because the limbo harness protocol
@@ -205,6 +208,8 @@ pub struct TimelineRow {
     pub label: String,
     pub chain: String,
     pub store: String,
+    /// The client's cached certificate ids (empty: none).
+    pub cache: Vec<String>,
     /// The validator's column name (the engine of a target).
     pub validator: String,
     /// In time order, covering all time, neighbours differing in status.
@@ -214,6 +219,15 @@ pub struct TimelineRow {
 }
 
 impl TimelineRow {
+    /// `old`, or `old + cache le-x3-by-dst` for a client with a cache.
+    pub fn store_text(&self) -> String {
+        if self.cache.is_empty() {
+            self.store.clone()
+        } else {
+            format!("{} + cache {}", self.store, self.cache.join(", "))
+        }
+    }
+
     pub fn failed_proofs(&self) -> impl Iterator<Item = &Proof> {
         self.proofs.iter().filter(|proof| !proof.holds())
     }
@@ -294,6 +308,7 @@ pub fn subjects_for_validators(
                 label: validator.name().to_string(),
                 chain: chain.to_string(),
                 store: store.to_string(),
+                cache: case.cache.clone(),
                 validator: Arc::clone(validator),
                 input: case.to_validation_input(),
             });
@@ -370,6 +385,7 @@ impl ScenarioTimeline {
                     label: subject.label.clone(),
                     chain: subject.chain.clone(),
                     store: subject.store.clone(),
+                    cache: subject.cache.clone(),
                     validator: subject.validator.name().to_string(),
                     intervals,
                     proofs,
@@ -681,7 +697,7 @@ fn proof_text(row: &TimelineRow, proof: &Proof) -> String {
         "- `{}` {} / store {}: {} at {}, {} at {} ({explained}): {verdict}",
         row.label,
         row.chain,
-        row.store,
+        row.store_text(),
         proof.before.measured,
         date_time(proof.before.at),
         proof.after.measured,
@@ -714,7 +730,7 @@ pub fn render_md(timelines: &[ScenarioTimeline]) -> String {
                 "| {} | {} | {} | {} |\n",
                 table_cell(&row.label),
                 table_cell(&row.chain),
-                table_cell(&row.store),
+                table_cell(&row.store_text()),
                 table_cell(&intervals.join(" · "))
             ));
         }
@@ -936,7 +952,7 @@ fn legend(y: f64) -> Markup {
 
 /// One subject's label and coloured intervals, at height `y`.
 fn row_markup(row: &TimelineRow, y: f64, window: Window) -> Markup {
-    let label = format!("{} · {} · {}", row.label, row.chain, row.store);
+    let label = format!("{} · {} · {}", row.label, row.chain, row.store_text());
     html! {
         text x=(coordinate(LEFT - 6.0)) y=(coordinate(y + 10.0)) text-anchor="end" {
             (label)

@@ -68,7 +68,7 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
                         timeline.scenario,
                         row.label,
                         row.chain,
-                        row.store,
+                        row.store_text(),
                         date_time(proof.at),
                         proof.before.expected,
                         proof.after.expected,
@@ -164,7 +164,7 @@ fn print_summary(timelines: &[ScenarioTimeline]) {
                 "  {:<24} {:<14} {:<10} works {}",
                 row.label,
                 row.chain,
-                row.store,
+                row.store_text(),
                 if works.is_empty() {
                     "never".to_string()
                 } else {

@@ -141,6 +141,7 @@ fn row(label: &str) -> TimelineRow {
         label: label.into(),
         chain: "long-chain".into(),
         store: "old".into(),
+        cache: Vec::new(),
         validator: "openssl".into(),
         intervals: vec![
             Interval {
@@ -199,6 +200,7 @@ fn svg_is_well_formed_escaped_and_coloured() {
 #[test]
 fn markdown_lists_intervals_with_dates_and_flags_failed_proofs() {
     let mut failing = row("a|b");
+    failing.cache = vec!["le-x3-by-dst".into()];
     let change = datetime!(2021-09-30 14:01:15 UTC);
     failing.proofs.push(Proof {
         at: change,
@@ -220,7 +222,7 @@ fn markdown_lists_intervals_with_dates_and_flags_failed_proofs() {
         rows: vec![failing],
     }]);
     assert!(
-        md.contains("| a\\|b | long-chain | old | … → 2021-09-30 14:01:15 accept · 2021-09-30 14:01:15 → … error |"),
+        md.contains("| a\\|b | long-chain | old + cache le-x3-by-dst | … → 2021-09-30 14:01:15 accept · 2021-09-30 14:01:15 → … error |"),
         "{md}"
     );
     assert!(
