@@ -19,7 +19,8 @@
 //! notAfter, so a certificate is still valid during its notAfter second. rustls-webpki follows it
 //! (it rejects when `time > notAfter`); OpenSSL treats notAfter as exclusive (`X509_cmp_time`
 //! counts equality as "earlier", so it rejects *at* notAfter). The proofs record which reading
-//! each validator takes ([`Proof::not_after_reading`]); the test `not_after_readings` pins both.
+//! each validator takes ([`Proof::not_after_reading`]); `corpus/tests/compatibility.rs` pins
+//! both on root-expiry-long-short.
 //!
 //! Subjects come from the caller: today one per validator, store and chain
 //! ([`subjects_for_validators`]); client targets plug in by building [`Subject`]s the same way.
