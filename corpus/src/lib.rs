@@ -10,6 +10,7 @@
 //! [`load_corpus`] reads and checks everything, generates each topology and expands the cases.
 
 pub mod case;
+pub mod compatibility;
 pub mod error;
 pub mod export;
 pub mod generated;

@@ -13,10 +13,10 @@ use time::OffsetDateTime;
 
 use crate::Scenario;
 
-const LEFT_MARGIN: f64 = 230.0;
-const PLOT_WIDTH: f64 = 620.0;
-const ROW_HEIGHT: f64 = 18.0;
-const TOP_MARGIN: f64 = 36.0;
+pub(crate) const LEFT_MARGIN: f64 = 230.0;
+pub(crate) const PLOT_WIDTH: f64 = 620.0;
+pub(crate) const ROW_HEIGHT: f64 = 18.0;
+pub(crate) const TOP_MARGIN: f64 = 36.0;
 /// Time labels closer than this (in pixels) go on alternate lines so they stay readable.
 const LABEL_SPACING: f64 = 80.0;
 
@@ -102,42 +102,54 @@ impl Timeline {
 
 /// The interval drawn, from `start` to `end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Window {
-    start: OffsetDateTime,
-    end: OffsetDateTime,
+pub(crate) struct Window {
+    pub(crate) start: OffsetDateTime,
+    pub(crate) end: OffsetDateTime,
 }
 
 impl Window {
     /// A year around the validation times, widened to include every certificate that starts or
     /// ends close to them, so 35-year roots do not squash the interesting part.
     fn of(timeline: &Timeline) -> Window {
+        Window::around(
+            timeline.times.iter().map(|time| time.instant),
+            timeline
+                .bars
+                .iter()
+                .flat_map(|bar| [bar.not_before, bar.not_after]),
+        )
+    }
+
+    /// A year around `instants`, widened to include each of `edges` that lies within three
+    /// years of them.
+    pub(crate) fn around(
+        instants: impl Iterator<Item = OffsetDateTime> + Clone,
+        edges: impl Iterator<Item = OffsetDateTime>,
+    ) -> Window {
         let year = time::Duration::days(365);
-        let instants = || timeline.times.iter().map(|time| time.instant);
-        let first = instants().min().unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let last = instants().max().unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let first = instants.clone().min().unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let last = instants.max().unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let (mut start, mut end) = (first - year, last + year);
-        for bar in &timeline.bars {
-            for edge in [bar.not_before, bar.not_after] {
-                if edge > first - 3 * year && edge < start {
-                    start = edge;
-                }
-                if edge < last + 3 * year && edge > end {
-                    end = edge;
-                }
+        for edge in edges {
+            if edge > first - 3 * year && edge < start {
+                start = edge;
+            }
+            if edge < last + 3 * year && edge > end {
+                end = edge;
             }
         }
         Window { start, end }
     }
 
     /// The x coordinate of `instant`, clamped to the plot.
-    fn x_of(self, instant: OffsetDateTime) -> f64 {
+    pub(crate) fn x_of(self, instant: OffsetDateTime) -> f64 {
         let span = (self.end - self.start).as_seconds_f64().max(1.0);
         let offset = (instant - self.start).as_seconds_f64().clamp(0.0, span);
         LEFT_MARGIN + PLOT_WIDTH * offset / span
     }
 }
 
-fn date(instant: OffsetDateTime) -> String {
+pub(crate) fn date(instant: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}",
         instant.year(),
@@ -147,7 +159,7 @@ fn date(instant: OffsetDateTime) -> String {
 }
 
 /// A coordinate as SVG writes it: one decimal is finer than a pixel.
-fn coordinate(value: f64) -> String {
+pub(crate) fn coordinate(value: f64) -> String {
     format!("{value:.1}")
 }
 
@@ -161,7 +173,7 @@ fn colour(role: CertRole) -> &'static str {
 
 /// The line (0 or 1) of each time label: a label close to the previous one goes on the other
 /// line.
-fn label_levels(xs: &[f64]) -> Vec<u8> {
+pub(crate) fn label_levels(xs: &[f64]) -> Vec<u8> {
     let mut previous = f64::NEG_INFINITY;
     let mut level = 0;
     xs.iter()

@@ -73,7 +73,7 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
 }
 
 /// Loads the corpus; input errors become [`BadInput`] (exit status 2).
-fn load(corpus_dir: &Path, extra_validators: Vec<String>) -> anyhow::Result<Corpus> {
+pub(crate) fn load(corpus_dir: &Path, extra_validators: Vec<String>) -> anyhow::Result<Corpus> {
     let options = LoadOptions {
         extra_validators,
         ..LoadOptions::for_corpus_dir(corpus_dir)

@@ -14,6 +14,7 @@ mod corpus;
 mod gen;
 mod limbo;
 mod shared;
+mod timeline;
 mod validators;
 
 use std::path::PathBuf;
@@ -80,6 +81,26 @@ cargo xtask limbo --suite full --compare ../shared/limbo/results/rustls-webpki.j
         after_help = "Examples:\n  cargo xtask validators\n  cargo xtask validators --no-setup"
     )]
     Validators(ValidatorsArgs),
+    /// When does the connection work? Exact intervals of time per client, store and served chain.
+    ///
+    /// For each subject (today: each in-process validator with one of the scenario's stores,
+    /// shown one of its served chains) it collects every notBefore and notAfter of every
+    /// certificate in play (served chain, store, cache, AIA repository), validates once inside
+    /// each range between them and once on each boundary second, and merges equal neighbours:
+    /// exact, not sampled by days. Every change is then proved by validating on the last second
+    /// before it and the first second of it; a proof that does not show the change fails the
+    /// command (exit 1, after the files are written). Writes timeline.md (the intervals with
+    /// their dates and the proofs) and timeline.svg (green works, red fails, grey errored or
+    /// skipped; incident dates marked) to --out.
+    #[command(
+        after_help = "Examples:\n  cargo xtask timeline --scenario root-expiry-long-short\n  \
+cargo xtask timeline --scenario root-expiry-long-short --target openssl --target rustls-webpki --out /tmp/timeline\n\n\
+Reading a row of timeline.md:\n  \
+| openssl | long-chain | old | … → 2021-08-31 14:01:15 reject:not-yet-valid · 2021-08-31 14:01:15 → 2021-09-30 14:01:15 accept · … |\n  \
+Intervals run from (inclusive) to (exclusive), UTC to the second: OpenSSL accepts the long chain \
+with only DST Root CA X3 in its store until the second the root expires."
+    )]
+    Timeline(TimelineArgs),
 }
 
 #[derive(clap::Args)]
@@ -164,6 +185,25 @@ pub struct LimboArgs {
 }
 
 #[derive(clap::Args)]
+pub struct TimelineArgs {
+    /// Only this scenario (repeatable); default: every scenario.
+    #[arg(long = "scenario", value_name = "SCENARIO")]
+    pub scenarios: Vec<String>,
+    /// Only this target (repeatable); default: every target. Until client targets exist, a
+    /// target is an in-process validator: rustls-webpki, openssl, openssl-partial-chain,
+    /// openssl-strict.
+    #[arg(long = "target", value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Output directory for timeline.md and timeline.svg (a relative path is taken from the
+    /// project root).
+    #[arg(long, default_value = "target/timeline")]
+    pub out: PathBuf,
+    /// Per-validation timeout in seconds; a validator that takes longer is recorded as an error.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+}
+
+#[derive(clap::Args)]
 pub struct ValidatorsArgs {
     /// Only report what is already set up; install and build nothing.
     #[arg(long)]
@@ -224,6 +264,7 @@ fn main() -> ExitCode {
         Command::Limbo(args) => limbo::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Validators(args) => validators::run(args),
+        Command::Timeline(args) => timeline::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,975 @@
+//! The compatibility timeline: for each *subject* (a client holding one trust store and shown one
+//! served chain), the exact intervals of time in which validation succeeds, each change proved,
+//! as data ([`ScenarioTimeline`]), Markdown ([`render_md`]) and SVG ([`render_svg`]).
+//!
+//! Exact, not sampled by days. A validator's answer depends on the time only through the
+//! validity of the certificates it is given: the served chain, the store, the cache and the AIA
+//! repository. Validators take the time to the second and compare it with each notBefore and
+//! notAfter, so the answer is constant on every range strictly between two consecutive
+//! boundaries and may differ on a boundary second itself (whether a notAfter second is still
+//! valid is exactly where libraries differ). One validation inside each range and one on each
+//! boundary second therefore give the whole picture; equal neighbours are merged.
+//!
+//! Every change between two intervals is then *proved*: validated again on the last second of
+//! the earlier interval and the first second of the later one. A proof that does not show the
+//! change is kept and reported ([`TimelineRow::failed_proofs`]), never hidden: it means the
+//! validator's answer moved where no certificate boundary explains it.
+//!
+//! On notAfter: RFC 5280 §4.1.2.5 makes the validity period inclusive of both notBefore and
+//! notAfter, so a certificate is still valid during its notAfter second. rustls-webpki follows it
+//! (it rejects when `time > notAfter`); OpenSSL treats notAfter as exclusive (`X509_cmp_time`
+//! counts equality as "earlier", so it rejects *at* notAfter). The proofs record which reading
+//! each validator takes ([`Proof::not_after_reading`]); `corpus/tests/compatibility.rs` pins
+//! both on root-expiry-long-short.
+//!
+//! Subjects come from the caller: today one per validator, store and chain
+//! ([`subjects_for_validators`]); client targets plug in by building [`Subject`]s the same way.
+//! This module knows nothing of the report; `report.html` may embed [`render_svg`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use anchorsmith_validators::runner::{run_all, RunOptions};
+use anchorsmith_validators::{Outcome, RejectKind, ValidationInput, Validator, Verdict};
+use maud::{html, Markup};
+use time::{Duration, OffsetDateTime};
+
+use crate::markdown::table_cell;
+use crate::timeline::{coordinate, date, Window, LEFT_MARGIN, PLOT_WIDTH, ROW_HEIGHT, TOP_MARGIN};
+use crate::{Case, Scenario};
+
+/// Who is validated over time: one client (a target, or a bare validator) holding one store and
+/// shown one served chain.
+#[derive(Clone)]
+pub struct Subject {
+    /// The row's name: the target's (today the validator's).
+    pub label: String,
+    /// The served chain's name in the scenario.
+    pub chain: String,
+    /// The trust store's name in the scenario.
+    pub store: String,
+    /// The certificate ids the client has cached (empty: none), when the client keeps a cache;
+    /// their DER is in `input.cached`.
+    pub cache: Vec<String>,
+    pub validator: Arc<dyn Validator>,
+    /// Everything but the time: its `validation_time` and `id` are replaced for each
+    /// validation. Its `expected_result` is only carried because the limbo harness protocol
+    /// requires one; no validator decides by it.
+    pub input: ValidationInput,
+}
+
+/// Which end of a certificate's validity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Edge {
+    NotBefore,
+    NotAfter,
+}
+
+impl fmt::Display for Edge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Edge::NotBefore => "notBefore",
+            Edge::NotAfter => "notAfter",
+        })
+    }
+}
+
+/// One validity boundary in play: a certificate's notBefore or notAfter.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Boundary {
+    pub instant: OffsetDateTime,
+    /// The scenario's certificate id, or the subject DN of a certificate from elsewhere.
+    pub certificate: String,
+    pub edge: Edge,
+}
+
+/// A validator's answer without its message: what decides the colour and what is merged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Accept,
+    Reject(RejectKind),
+    Skip,
+    Error,
+}
+
+impl Status {
+    pub fn of(verdict: &Verdict) -> Status {
+        match verdict {
+            Verdict::Accept { .. } => Status::Accept,
+            Verdict::Reject { kind, .. } => Status::Reject(*kind),
+            Verdict::Skip { .. } => Status::Skip,
+            Verdict::Error { .. } => Status::Error,
+        }
+    }
+
+    pub fn outcome(self) -> Outcome {
+        match self {
+            Status::Accept => Outcome::Accept,
+            Status::Reject(_) => Outcome::Reject,
+            Status::Skip => Outcome::Skip,
+            Status::Error => Outcome::Error,
+        }
+    }
+}
+
+/// `accept`, `reject:expired`, `skip`, `error`: the same words as [`Verdict::label`].
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Reject(kind) => write!(f, "reject:{kind}"),
+            other => write!(f, "{}", other.outcome()),
+        }
+    }
+}
+
+/// A maximal range of seconds `[from, to)` with one answer; `None` is unbounded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interval {
+    /// First second of the interval (inclusive).
+    pub from: Option<OffsetDateTime>,
+    /// First second after the interval (exclusive).
+    pub to: Option<OffsetDateTime>,
+    pub status: Status,
+    /// The native message of the first validation in the interval (empty on accept).
+    pub detail: String,
+}
+
+impl Interval {
+    /// `2021-01-20 19:14:03 → 2021-09-30 14:01:15`, `…` for an unbounded end.
+    pub fn span(&self) -> String {
+        let end =
+            |instant: Option<OffsetDateTime>| instant.map_or_else(|| "…".to_string(), date_time);
+        format!("{} → {}", end(self.from), end(self.to))
+    }
+
+    pub fn contains(&self, instant: OffsetDateTime) -> bool {
+        self.from.is_none_or(|from| from <= instant) && self.to.is_none_or(|to| instant < to)
+    }
+}
+
+/// One validation of a proof: when, what the interval says, what the validator answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    pub at: OffsetDateTime,
+    pub expected: Status,
+    pub measured: Status,
+}
+
+/// Evidence for one change between two neighbouring intervals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proof {
+    /// The first second of the later interval: the change lies between `at - 1s` and `at`.
+    pub at: OffsetDateTime,
+    /// The boundaries on either second of the change (what explains it); empty only when no
+    /// certificate boundary explains it, which is then also a failed proof.
+    pub boundaries: Vec<Boundary>,
+    /// On the last second of the earlier interval.
+    pub before: Check,
+    /// On the first second of the later interval.
+    pub after: Check,
+}
+
+/// How a validator read a notAfter at a change it caused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotAfterReading {
+    /// Still valid during the notAfter second, as RFC 5280 says.
+    Inclusive,
+    /// Already invalid during the notAfter second.
+    Exclusive,
+}
+
+impl Proof {
+    /// Both checks gave what the intervals claim, and a certificate boundary explains the change.
+    pub fn holds(&self) -> bool {
+        self.before.expected == self.before.measured
+            && self.after.expected == self.after.measured
+            && !self.boundaries.is_empty()
+    }
+
+    /// For a notAfter boundary at this change: whether the validator still accepted its second.
+    pub fn not_after_reading(&self, boundary: &Boundary) -> Option<NotAfterReading> {
+        if boundary.edge != Edge::NotAfter {
+            return None;
+        }
+        if boundary.instant == self.at {
+            Some(NotAfterReading::Exclusive)
+        } else if boundary.instant + Duration::SECOND == self.at {
+            Some(NotAfterReading::Inclusive)
+        } else {
+            None
+        }
+    }
+}
+
+/// One subject's timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimelineRow {
+    pub label: String,
+    pub chain: String,
+    pub store: String,
+    /// The client's cached certificate ids (empty: none).
+    pub cache: Vec<String>,
+    /// The validator's column name (the engine of a target).
+    pub validator: String,
+    /// In time order, covering all time, neighbours differing in status.
+    pub intervals: Vec<Interval>,
+    /// One per change between neighbouring intervals, in time order.
+    pub proofs: Vec<Proof>,
+}
+
+impl TimelineRow {
+    /// `old`, or `old + cache le-x3-by-dst` for a client with a cache.
+    pub fn store_text(&self) -> String {
+        if self.cache.is_empty() {
+            self.store.clone()
+        } else {
+            format!("{} + cache {}", self.store, self.cache.join(", "))
+        }
+    }
+
+    pub fn failed_proofs(&self) -> impl Iterator<Item = &Proof> {
+        self.proofs.iter().filter(|proof| !proof.holds())
+    }
+
+    /// The answer at `instant`, read off the intervals.
+    pub fn status_at(&self, instant: OffsetDateTime) -> Status {
+        self.intervals
+            .iter()
+            .find(|interval| interval.contains(instant))
+            .expect("the intervals cover all time")
+            .status
+    }
+}
+
+/// Where an incident date comes from, which decides how it is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IncidentKind {
+    /// A named instant of the topology (`[instants]`): what happened, e.g. `dst-expiry`.
+    Instant,
+    /// A named validation time of the scenario (`[times]`): when the cases look.
+    ValidationTime,
+}
+
+/// A date marked on the timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incident {
+    pub label: String,
+    pub instant: OffsetDateTime,
+    pub kind: IncidentKind,
+}
+
+/// Every subject's timeline in one scenario, with its incident dates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioTimeline {
+    pub scenario: String,
+    /// Sorted by instant.
+    pub incidents: Vec<Incident>,
+    /// In the order of the subjects.
+    pub rows: Vec<TimelineRow>,
+}
+
+/// Why a timeline could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum CompatibilityError {
+    #[error("subject {subject}: certificate {index} of the {role} is not parsable DER: {message}")]
+    Certificate {
+        subject: String,
+        role: &'static str,
+        index: usize,
+        message: String,
+    },
+    #[error(transparent)]
+    Topology(#[from] anchorsmith_generator::TopologyError),
+}
+
+/// One subject per validator × store × served chain of `scenario`, each from the first case of
+/// that chain and store without client state (else the first case of that chain and store):
+/// the subjects until client targets exist.
+pub fn subjects_for_validators(
+    scenario: &Scenario,
+    cases: &[Case],
+    validators: &[Arc<dyn Validator>],
+) -> Vec<Subject> {
+    let mut bases: BTreeMap<(&str, &str), &Case> = BTreeMap::new();
+    for case in cases.iter().filter(|case| case.scenario == scenario.name) {
+        let key = (case.chain.as_str(), case.store.as_str());
+        let replace = bases
+            .get(&key)
+            .is_none_or(|seen| seen.needs_client_state() && !case.needs_client_state());
+        if replace {
+            bases.insert(key, case);
+        }
+    }
+    let mut subjects = Vec::new();
+    for validator in validators {
+        for ((chain, store), case) in &bases {
+            subjects.push(Subject {
+                label: validator.name().to_string(),
+                chain: chain.to_string(),
+                store: store.to_string(),
+                cache: case.cache.clone(),
+                validator: Arc::clone(validator),
+                input: case.to_validation_input(),
+            });
+        }
+    }
+    subjects
+}
+
+/// The topology's named instants and the scenario's named validation times, sorted by instant.
+pub fn incidents(scenario: &Scenario) -> Result<Vec<Incident>, CompatibilityError> {
+    let topology = anchorsmith_generator::load_topology(&scenario.dir.join("topology.toml"))?;
+    let mut incidents: Vec<Incident> = topology
+        .instants()
+        .iter()
+        .map(|(label, instant)| Incident {
+            label: label.clone(),
+            instant: *instant,
+            kind: IncidentKind::Instant,
+        })
+        .chain(scenario.times.iter().map(|(label, (_, instant))| Incident {
+            label: label.clone(),
+            instant: *instant,
+            kind: IncidentKind::ValidationTime,
+        }))
+        .collect();
+    incidents.sort_by_key(|incident| incident.instant);
+    Ok(incidents)
+}
+
+impl ScenarioTimeline {
+    /// Computes and proves every subject's intervals (see the module header). Validations run
+    /// through the runner, so a panic or a hang is an `error` answer, not a crash; each
+    /// validator gets all its validations in one run (one batch per harness process).
+    pub fn compute(
+        scenario: &Scenario,
+        subjects: &[Subject],
+        options: &RunOptions,
+    ) -> Result<ScenarioTimeline, CompatibilityError> {
+        let names = certificate_names(scenario);
+        let boundaries = subjects
+            .iter()
+            .map(|subject| boundaries_of(subject, &names))
+            .collect::<Result<Vec<_>, _>>()?;
+        let probes: Vec<Vec<Probe>> = boundaries
+            .iter()
+            .map(|boundaries| probes(&boundary_seconds(boundaries)))
+            .collect();
+        let sweep_times: Vec<Vec<OffsetDateTime>> = probes
+            .iter()
+            .map(|probes| probes.iter().map(|probe| probe.at).collect())
+            .collect();
+        let sweep = validate_at(subjects, &sweep_times, options);
+        let intervals: Vec<Vec<Interval>> = probes
+            .iter()
+            .zip(&sweep)
+            .map(|(probes, verdicts)| merge(probes, verdicts))
+            .collect();
+        let proof_times: Vec<Vec<OffsetDateTime>> = intervals
+            .iter()
+            .map(|intervals| {
+                changes(intervals)
+                    .flat_map(|at| [at - Duration::SECOND, at])
+                    .collect()
+            })
+            .collect();
+        let proof_verdicts = validate_at(subjects, &proof_times, options);
+        let rows = subjects
+            .iter()
+            .zip(intervals)
+            .zip(boundaries.iter().zip(&proof_verdicts))
+            .map(|((subject, intervals), (boundaries, verdicts))| {
+                let proofs = proofs(&intervals, boundaries, verdicts);
+                TimelineRow {
+                    label: subject.label.clone(),
+                    chain: subject.chain.clone(),
+                    store: subject.store.clone(),
+                    cache: subject.cache.clone(),
+                    validator: subject.validator.name().to_string(),
+                    intervals,
+                    proofs,
+                }
+            })
+            .collect();
+        Ok(ScenarioTimeline {
+            scenario: scenario.name.clone(),
+            incidents: incidents(scenario)?,
+            rows,
+        })
+    }
+}
+
+/// DER → the scenario's certificate id, to name boundaries as the topology does.
+fn certificate_names(scenario: &Scenario) -> BTreeMap<&[u8], &str> {
+    scenario
+        .pki
+        .certs
+        .iter()
+        .map(|(id, cert)| (cert.der.as_slice(), id.as_str()))
+        .collect()
+}
+
+/// Every validity boundary of every certificate the subject's validator is given.
+fn boundaries_of(
+    subject: &Subject,
+    names: &BTreeMap<&[u8], &str>,
+) -> Result<Vec<Boundary>, CompatibilityError> {
+    let input = &subject.input;
+    let groups: [(&'static str, Vec<&[u8]>); 5] = [
+        ("peer", vec![input.peer.as_slice()]),
+        (
+            "served chain",
+            input.served_chain.iter().map(Vec::as_slice).collect(),
+        ),
+        (
+            "trust store",
+            input.trust_anchors.iter().map(Vec::as_slice).collect(),
+        ),
+        ("cache", input.cached.iter().map(Vec::as_slice).collect()),
+        (
+            "AIA repository",
+            input
+                .aia_repository
+                .iter()
+                .map(|(_, der)| der.as_slice())
+                .collect(),
+        ),
+    ];
+    let mut boundaries = Vec::new();
+    for (role, ders) in groups {
+        for (index, der) in ders.into_iter().enumerate() {
+            let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|error| {
+                CompatibilityError::Certificate {
+                    subject: subject.label.clone(),
+                    role,
+                    index,
+                    message: error.to_string(),
+                }
+            })?;
+            let certificate = names
+                .get(der)
+                .map_or_else(|| cert.subject().to_string(), |id| id.to_string());
+            let validity = cert.validity();
+            for (edge, time) in [
+                (Edge::NotBefore, &validity.not_before),
+                (Edge::NotAfter, &validity.not_after),
+            ] {
+                boundaries.push(Boundary {
+                    instant: whole_second(time.to_datetime()),
+                    certificate: certificate.clone(),
+                    edge,
+                });
+            }
+        }
+    }
+    boundaries.sort();
+    boundaries.dedup();
+    Ok(boundaries)
+}
+
+/// Validators take the time to the second.
+fn whole_second(instant: OffsetDateTime) -> OffsetDateTime {
+    instant.replace_nanosecond(0).unwrap_or(instant)
+}
+
+/// The distinct boundary seconds, sorted.
+fn boundary_seconds(boundaries: &[Boundary]) -> Vec<OffsetDateTime> {
+    let mut seconds: Vec<OffsetDateTime> = boundaries.iter().map(|b| b.instant).collect();
+    seconds.sort();
+    seconds.dedup();
+    seconds
+}
+
+/// One validation of the sweep: the second validated and the seconds `[from, to)` it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Probe {
+    at: OffsetDateTime,
+    from: Option<OffsetDateTime>,
+    to: Option<OffsetDateTime>,
+}
+
+/// The sweep over sorted, distinct boundary seconds: each boundary second on its own, each
+/// non-empty range between two of them at its middle, and the unbounded ends a day out.
+fn probes(seconds: &[OffsetDateTime]) -> Vec<Probe> {
+    let (Some(&first), Some(&last)) = (seconds.first(), seconds.last()) else {
+        // No certificate, no boundary: one answer for all time.
+        return vec![Probe {
+            at: whole_second(OffsetDateTime::now_utc()),
+            from: None,
+            to: None,
+        }];
+    };
+    let mut probes = vec![Probe {
+        at: first - Duration::DAY,
+        from: None,
+        to: Some(first),
+    }];
+    for (index, &second) in seconds.iter().enumerate() {
+        let after = second + Duration::SECOND;
+        probes.push(Probe {
+            at: second,
+            from: Some(second),
+            to: Some(after),
+        });
+        match seconds.get(index + 1) {
+            Some(&next) if next > after => probes.push(Probe {
+                at: second + Duration::seconds((next - second).whole_seconds() / 2),
+                from: Some(after),
+                to: Some(next),
+            }),
+            Some(_) => {}
+            None => probes.push(Probe {
+                at: last + Duration::DAY,
+                from: Some(after),
+                to: None,
+            }),
+        }
+    }
+    probes
+}
+
+/// The probes' answers as intervals, equal neighbours merged.
+fn merge(probes: &[Probe], verdicts: &[Verdict]) -> Vec<Interval> {
+    let mut intervals: Vec<Interval> = Vec::new();
+    for (probe, verdict) in probes.iter().zip(verdicts) {
+        let status = Status::of(verdict);
+        match intervals.last_mut() {
+            Some(last) if last.status == status => last.to = probe.to,
+            _ => intervals.push(Interval {
+                from: probe.from,
+                to: probe.to,
+                status,
+                detail: detail(verdict).to_string(),
+            }),
+        }
+    }
+    intervals
+}
+
+fn detail(verdict: &Verdict) -> &str {
+    match verdict {
+        Verdict::Accept { .. } => "",
+        Verdict::Reject { detail, .. } | Verdict::Error { detail } => detail,
+        Verdict::Skip { reason } => reason,
+    }
+}
+
+/// The first second of every interval but the first: where the answer changes.
+fn changes(intervals: &[Interval]) -> impl Iterator<Item = OffsetDateTime> + '_ {
+    intervals
+        .iter()
+        .skip(1)
+        .filter_map(|interval| interval.from)
+}
+
+/// The proofs of one row, from the verdicts at `at - 1s` and `at` of each change, in order.
+fn proofs(intervals: &[Interval], boundaries: &[Boundary], verdicts: &[Verdict]) -> Vec<Proof> {
+    intervals
+        .windows(2)
+        .zip(verdicts.chunks(2))
+        .map(|(pair, measured)| {
+            let at = pair[1].from.expect("a later interval starts somewhere");
+            let before = at - Duration::SECOND;
+            Proof {
+                at,
+                boundaries: boundaries
+                    .iter()
+                    .filter(|b| b.instant == at || b.instant == before)
+                    .cloned()
+                    .collect(),
+                before: Check {
+                    at: before,
+                    expected: pair[0].status,
+                    measured: Status::of(&measured[0]),
+                },
+                after: Check {
+                    at,
+                    expected: pair[1].status,
+                    measured: Status::of(&measured[1]),
+                },
+            }
+        })
+        .collect()
+}
+
+/// Validates each subject at each of its times; the answers in the same shape. Each validator
+/// runs once over all its subjects' validations.
+fn validate_at(
+    subjects: &[Subject],
+    times: &[Vec<OffsetDateTime>],
+    options: &RunOptions,
+) -> Vec<Vec<Verdict>> {
+    let id = |subject: usize, at: OffsetDateTime| {
+        format!("timeline::subject{subject}::t{}", at.unix_timestamp())
+    };
+    let mut by_validator: BTreeMap<&str, (Arc<dyn Validator>, Vec<ValidationInput>)> =
+        BTreeMap::new();
+    for (index, (subject, times)) in subjects.iter().zip(times).enumerate() {
+        let entry = by_validator
+            .entry(subject.validator.name())
+            .or_insert_with(|| (Arc::clone(&subject.validator), Vec::new()));
+        for &at in times {
+            // Two changes a second apart share a proof second: validate it once (the runner
+            // keys verdicts by id).
+            if entry.1.last().is_some_and(|last| last.id == id(index, at)) {
+                continue;
+            }
+            let mut input = subject.input.clone();
+            input.id = id(index, at);
+            input.validation_time = Some(SystemTime::from(at));
+            entry.1.push(input);
+        }
+    }
+    let mut verdicts: BTreeMap<String, Verdict> = BTreeMap::new();
+    for (validator, inputs) in by_validator.into_values() {
+        for run in run_all(&[validator], &inputs, options).runs {
+            verdicts.extend(run.verdicts);
+        }
+    }
+    times
+        .iter()
+        .enumerate()
+        .map(|(index, times)| {
+            times
+                .iter()
+                .map(|&at| {
+                    verdicts
+                        .get(&id(index, at))
+                        .cloned()
+                        .unwrap_or(Verdict::Error {
+                            detail: "the runner returned no verdict".into(),
+                        })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `2021-09-30 14:01:15` (UTC).
+pub fn date_time(instant: OffsetDateTime) -> String {
+    format!(
+        "{} {:02}:{:02}:{:02}",
+        date(instant),
+        instant.hour(),
+        instant.minute(),
+        instant.second()
+    )
+}
+
+/// `2021-01-20 19:14:03 → 2021-09-30 14:01:15 accept`.
+fn interval_text(interval: &Interval) -> String {
+    format!("{} {}", interval.span(), interval.status)
+}
+
+fn proof_text(row: &TimelineRow, proof: &Proof) -> String {
+    let boundaries: Vec<String> = proof
+        .boundaries
+        .iter()
+        .map(|boundary| {
+            let reading = match proof.not_after_reading(boundary) {
+                Some(NotAfterReading::Inclusive) => ", still valid on that second (inclusive)",
+                Some(NotAfterReading::Exclusive) => ", invalid on that second (exclusive)",
+                None => "",
+            };
+            format!(
+                "{} {} {}{reading}",
+                boundary.certificate,
+                boundary.edge,
+                date_time(boundary.instant)
+            )
+        })
+        .collect();
+    let explained = if boundaries.is_empty() {
+        "no certificate boundary".to_string()
+    } else {
+        boundaries.join("; ")
+    };
+    let verdict = if proof.holds() {
+        "proved".to_string()
+    } else {
+        format!(
+            "**PROOF FAILED**: expected {} then {}",
+            proof.before.expected, proof.after.expected
+        )
+    };
+    format!(
+        "- `{}` {} / store {}: {} at {}, {} at {} ({explained}): {verdict}",
+        row.label,
+        row.chain,
+        row.store_text(),
+        proof.before.measured,
+        date_time(proof.before.at),
+        proof.after.measured,
+        date_time(proof.after.at),
+    )
+}
+
+/// `timeline.md`: per scenario its incident dates, a table with one row per subject, and the
+/// proofs.
+pub fn render_md(timelines: &[ScenarioTimeline]) -> String {
+    let mut out = String::from(
+        "# Compatibility timeline\n\n\
+         When validation succeeds for each subject (a client with one trust store, shown one \
+         served chain), computed exactly from every certificate validity boundary in play and \
+         proved by validating on both sides of every change. Intervals are `from → to`, from \
+         inclusive, to exclusive, in UTC to the second; `…` is unbounded.\n",
+    );
+    for timeline in timelines {
+        out.push_str(&format!("\n## {}\n\n", timeline.scenario));
+        let incidents: Vec<String> = timeline
+            .incidents
+            .iter()
+            .map(|incident| format!("`{}` {}", incident.label, date_time(incident.instant)))
+            .collect();
+        out.push_str(&format!("Incident dates: {}.\n\n", incidents.join(", ")));
+        out.push_str("| subject | chain | store | intervals |\n|---|---|---|---|\n");
+        for row in &timeline.rows {
+            let intervals: Vec<String> = row.intervals.iter().map(interval_text).collect();
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                table_cell(&row.label),
+                table_cell(&row.chain),
+                table_cell(&row.store_text()),
+                table_cell(&intervals.join(" · "))
+            ));
+        }
+        out.push_str("\nProofs (the last second before each change, then the first after):\n\n");
+        for row in &timeline.rows {
+            for proof in &row.proofs {
+                out.push_str(&proof_text(row, proof));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The colour of a status: green works, red fails, grey did not decide.
+fn fill(status: Status) -> &'static str {
+    match status.outcome() {
+        Outcome::Accept => "#58b368",
+        Outcome::Reject => "#d9534f",
+        Outcome::Skip | Outcome::Error => "#b0b0b0",
+    }
+}
+
+/// The line of each incident label: the lowest whose previous label is far enough to the left,
+/// so labels of dates a day apart do not overprint each other.
+fn label_lines(xs: &[f64]) -> Vec<usize> {
+    const SPACING: f64 = 90.0;
+    let mut line_ends: Vec<f64> = Vec::new();
+    xs.iter()
+        .map(|&x| {
+            let line = line_ends
+                .iter()
+                .position(|&end| x - end >= SPACING)
+                .unwrap_or(line_ends.len());
+            if line == line_ends.len() {
+                line_ends.push(x);
+            } else {
+                line_ends[line] = x;
+            }
+            line
+        })
+        .collect()
+}
+
+/// Where everything of one scenario's picture goes.
+struct Layout<'a> {
+    window: Window,
+    /// The incidents inside the window, in order.
+    incidents: Vec<&'a Incident>,
+    /// The x of each, in order.
+    xs: Vec<f64>,
+    /// The label line of each incident.
+    lines: Vec<usize>,
+    /// The y of the first row.
+    top: f64,
+    /// The y below the last row.
+    bottom: f64,
+}
+
+impl<'a> Layout<'a> {
+    /// The window spans a year around the validation times (what the scenario looks at),
+    /// widened to the topology's instants and the changes within three years of them; an
+    /// instant further away (a date the topologies share but this incident is not about) is
+    /// left out rather than drawn at the edge.
+    fn of(timeline: &'a ScenarioTimeline) -> Layout<'a> {
+        let looked_at = timeline
+            .incidents
+            .iter()
+            .filter(|incident| incident.kind == IncidentKind::ValidationTime);
+        let core: Vec<OffsetDateTime> = if looked_at.clone().next().is_some() {
+            looked_at.map(|incident| incident.instant).collect()
+        } else {
+            timeline
+                .incidents
+                .iter()
+                .map(|incident| incident.instant)
+                .collect()
+        };
+        let window = Window::around(
+            core.into_iter(),
+            timeline
+                .incidents
+                .iter()
+                .map(|incident| incident.instant)
+                .chain(
+                    timeline
+                        .rows
+                        .iter()
+                        .flat_map(|row| changes(&row.intervals).collect::<Vec<_>>()),
+                ),
+        );
+        let incidents: Vec<&Incident> = timeline
+            .incidents
+            .iter()
+            .filter(|incident| window.start <= incident.instant && incident.instant <= window.end)
+            .collect();
+        let xs: Vec<f64> = incidents
+            .iter()
+            .map(|incident| x_of(window, incident.instant))
+            .collect();
+        let lines = label_lines(&xs);
+        let label_rows = lines.iter().max().map_or(0, |max| max + 1);
+        let top = TOP_MARGIN + 12.0 * label_rows.saturating_sub(1) as f64;
+        let bottom = top + ROW_HEIGHT * timeline.rows.len() as f64;
+        Layout {
+            window,
+            incidents,
+            xs,
+            lines,
+            top,
+            bottom,
+        }
+    }
+
+    fn height(&self) -> f64 {
+        self.bottom + 40.0
+    }
+}
+
+/// Rows are labelled `client · chain · store`, longer than a certificate id: the plot starts
+/// this much further right than the certificate timeline's.
+const EXTRA_LEFT: f64 = 90.0;
+const LEFT: f64 = LEFT_MARGIN + EXTRA_LEFT;
+const SVG_WIDTH: f64 = LEFT + PLOT_WIDTH + 20.0;
+
+/// The x of `instant` in this picture.
+fn x_of(window: Window, instant: OffsetDateTime) -> f64 {
+    window.x_of(instant) + EXTRA_LEFT
+}
+
+/// One scenario's picture as an SVG element, for `report.html` to embed: one row per subject,
+/// green where the connection works, red where it fails, grey where the validator errored or
+/// skipped; the incident dates as labelled vertical lines (solid: the topology's instants;
+/// dashed: the validation times). Self-contained and escaped by construction.
+pub fn render_svg(timeline: &ScenarioTimeline) -> Markup {
+    let layout = Layout::of(timeline);
+    let Layout {
+        window,
+        top,
+        bottom,
+        ..
+    } = layout;
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(SVG_WIDTH)
+            height=(coordinate(layout.height())) font-family="sans-serif" font-size="11"
+            role="img" {
+            title {
+                "When validation succeeds in " (timeline.scenario)
+                ", per client, store and served chain"
+            }
+            @for (index, row) in timeline.rows.iter().enumerate() {
+                (row_markup(row, top + ROW_HEIGHT * index as f64, window))
+            }
+            @for ((incident, x), line) in layout.incidents.iter().zip(&layout.xs).zip(&layout.lines) {
+                @let lift = 12.0 * *line as f64;
+                line x1=(coordinate(*x)) y1=(coordinate(top - 6.0 - lift))
+                    x2=(coordinate(*x)) y2=(coordinate(bottom))
+                    stroke="#222"
+                    stroke-dasharray=[(incident.kind == IncidentKind::ValidationTime).then_some("3,2")] {}
+                text x=(coordinate(*x)) y=(coordinate(top - 9.0 - lift)) text-anchor="middle" {
+                    (incident.label)
+                    title { (date_time(incident.instant)) " UTC" }
+                }
+            }
+            text x=(LEFT) y=(coordinate(bottom + 14.0)) { (date(window.start)) }
+            text x=(coordinate(LEFT + PLOT_WIDTH)) y=(coordinate(bottom + 14.0))
+                text-anchor="end" { (date(window.end)) }
+            (legend(bottom + 22.0))
+        }
+    }
+}
+
+/// `timeline.svg`: a standalone file with every scenario's picture under its name, one above
+/// the other.
+pub fn render_svg_file(timelines: &[ScenarioTimeline]) -> String {
+    const HEADING: f64 = 22.0;
+    let mut placed = Vec::new();
+    let mut y = 0.0;
+    for timeline in timelines {
+        placed.push((y, timeline));
+        y += HEADING + Layout::of(timeline).height();
+    }
+    let file = html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(SVG_WIDTH) height=(coordinate(y))
+            font-family="sans-serif" {
+            title { "Compatibility timeline" }
+            @for (y, timeline) in &placed {
+                text x="4" y=(coordinate(y + 16.0)) font-size="14" font-weight="bold" {
+                    (timeline.scenario)
+                }
+                g transform=(format!("translate(0,{})", coordinate(y + HEADING))) {
+                    (render_svg(timeline))
+                }
+            }
+        }
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+        file.into_string()
+    )
+}
+
+fn legend(y: f64) -> Markup {
+    let entries = [
+        (fill(Status::Accept), "works"),
+        (fill(Status::Reject(RejectKind::Other)), "fails"),
+        (fill(Status::Error), "validator errored or skipped"),
+    ];
+    html! {
+        @for ((colour, text), x) in entries.iter().zip([0.0, 70.0, 140.0]) {
+            rect x=(coordinate(LEFT + x)) y=(coordinate(y)) width="10" height="10" fill=(colour) {}
+            text x=(coordinate(LEFT + x + 14.0)) y=(coordinate(y + 9.0)) { (text) }
+        }
+        text x=(coordinate(LEFT + 340.0)) y=(coordinate(y + 9.0)) fill="#555" {
+            "solid: incident · dashed: validation time"
+        }
+    }
+}
+
+/// One subject's label and coloured intervals, at height `y`.
+fn row_markup(row: &TimelineRow, y: f64, window: Window) -> Markup {
+    let label = format!("{} · {} · {}", row.label, row.chain, row.store_text());
+    html! {
+        text x=(coordinate(LEFT - 6.0)) y=(coordinate(y + 10.0)) text-anchor="end" {
+            (label)
+        }
+        @for interval in &row.intervals {
+            @let x0 = interval.from.map_or(LEFT, |from| x_of(window, from));
+            @let x1 = interval.to.map_or(LEFT + PLOT_WIDTH, |to| x_of(window, to));
+            @if x1 > x0 {
+                rect x=(coordinate(x0)) y=(coordinate(y + 1.0)) width=(coordinate(x1 - x0))
+                    height="12" fill=(fill(interval.status)) {
+                    title { (label) ": " (interval_text(interval)) }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,116 @@
+//! `cargo xtask timeline` from the outside: it writes timeline.md and timeline.svg for
+//! root-expiry-long-short, prints where each subject works, and refuses unknown names with exit
+//! status 2 and the known ones.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn timeline(args: &[&str], out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("timeline")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("xtask runs")
+}
+
+#[test]
+fn root_expiry_long_short_into_a_temporary_directory() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let output = timeline(
+        &[
+            "--scenario",
+            "root-expiry-long-short",
+            "--target",
+            "openssl",
+            "--target",
+            "rustls-webpki",
+        ],
+        dir.path(),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("timeline: root-expiry-long-short (12 subjects)"),
+        "{stderr}"
+    );
+    // The summary: OpenSSL loses the long chain on the old store at the DST expiry, webpki at the
+    // cross-sign's end.
+    let works = |validator: &str, chain: &str, store: &str| {
+        stdout
+            .lines()
+            .find(|line| {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                words.len() > 3 && words[..3] == [validator, chain, store]
+            })
+            .unwrap_or_else(|| panic!("no line for {validator} {chain} {store} in {stdout}"))
+            .to_string()
+    };
+    assert!(
+        works("openssl", "long-chain", "old")
+            .ends_with("works 2021-08-31 14:01:15 → 2021-09-30 14:01:15"),
+        "{stdout}"
+    );
+    assert!(
+        works("rustls-webpki", "long-chain", "old")
+            .ends_with("works 2021-08-31 14:01:15 → 2024-09-30 18:14:04"),
+        "{stdout}"
+    );
+    assert!(
+        works("openssl", "short-chain", "old").ends_with("works never"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(0 failed)"), "{stdout}");
+
+    let md = std::fs::read_to_string(dir.path().join("timeline.md")).expect("timeline.md");
+    assert!(md.contains("## root-expiry-long-short"), "{md}");
+    assert!(
+        md.contains("| openssl | long-chain | old | … → 2021-08-31 14:01:15 reject:not-yet-valid · 2021-08-31 14:01:15 → 2021-09-30 14:01:15 accept · 2021-09-30 14:01:15 → … reject:expired |"),
+        "{md}"
+    );
+    assert!(!md.contains("PROOF FAILED"), "{md}");
+    let svg = std::fs::read_to_string(dir.path().join("timeline.svg")).expect("timeline.svg");
+    assert!(svg.starts_with("<?xml"), "{svg}");
+    assert!(
+        svg.contains(">dst-expiry<title>2021-09-30 14:01:15 UTC</title>"),
+        "{svg}"
+    );
+    assert!(svg.contains(">openssl · long-chain · old</text>"), "{svg}");
+    // Nothing else is written.
+    let mut written: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("the output directory")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    written.sort();
+    assert_eq!(written, ["timeline.md", "timeline.svg"]);
+}
+
+#[test]
+fn unknown_names_exit_2_with_the_known_ones() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let out = dir.path().join("out");
+    let output = timeline(&["--scenario", "root-expiry"], &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--scenario `root-expiry`: no such scenario (known: ")
+            && stderr.contains("root-expiry-long-short"),
+        "{stderr}"
+    );
+    let output = timeline(&["--target", "firefox-48"], &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--target `firefox-48`: no such target (known: rustls-webpki, openssl"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "bad input writes nothing");
+}
