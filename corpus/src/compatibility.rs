@@ -38,7 +38,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::markdown::table_cell;
 use crate::timeline::{coordinate, date, Window, LEFT_MARGIN, PLOT_WIDTH, ROW_HEIGHT, TOP_MARGIN};
-use crate::{Case, Scenario};
+use crate::{Case, Scenario, Target};
 
 /// Who is validated over time: one client (a target, or a bare validator) holding one store and
 /// shown one served chain.
@@ -313,6 +313,47 @@ pub fn subjects_for_validators(
                 validator: Arc::clone(validator),
                 input: case.to_validation_input(),
             });
+        }
+    }
+    subjects
+}
+
+/// One subject per target placed in `scenario` × each of its stores and caches there × each
+/// served chain, with the target's engine as the validator. The input is taken from the case of
+/// that chain, store and cache whose AIA setting is the engine's (any of its times: the time is
+/// replaced); a combination no `[[cases]]` block produces has no subject.
+pub fn subjects_for_targets(
+    scenario: &Scenario,
+    cases: &[Case],
+    targets: &[(&Target, Arc<dyn Validator>)],
+) -> Vec<Subject> {
+    let mut subjects = Vec::new();
+    for (target, engine) in targets {
+        let Some(holding) = target.scenarios.get(&scenario.name) else {
+            continue;
+        };
+        for chain in scenario.chains.keys() {
+            for store in &holding.stores {
+                for cache in &holding.caches {
+                    let base = cases.iter().find(|case| {
+                        case.scenario == scenario.name
+                            && case.chain == *chain
+                            && case.store == *store
+                            && case.cache == *cache
+                            && case.aia == target.engine.fetches_aia()
+                    });
+                    if let Some(case) = base {
+                        subjects.push(Subject {
+                            label: target.name.clone(),
+                            chain: chain.clone(),
+                            store: store.clone(),
+                            cache: cache.clone(),
+                            validator: Arc::clone(engine),
+                            input: case.to_validation_input(),
+                        });
+                    }
+                }
+            }
         }
     }
     subjects

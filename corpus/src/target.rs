@@ -136,6 +136,16 @@ impl Target {
         self.name == client || self.behaviours.iter().any(|b| b == client)
     }
 
+    /// The target's own validator when its engine is the client model (named after the
+    /// target); `None` for a real engine, whose column's verdicts are the target's.
+    pub fn model_validator(&self) -> Option<std::sync::Arc<dyn anchorsmith_validators::Validator>> {
+        match &self.engine {
+            TargetEngine::Validator { .. } => None,
+            // Filled in when the client model lands (issue 10).
+            TargetEngine::Model { .. } => None,
+        }
+    }
+
     /// Whether the target's verdict on `case` means anything: the case's scenario is one the
     /// target is placed in, with one of its stores and caches, and AIA as its engine does it.
     pub fn applies_to(&self, case: &Case) -> bool {

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchorsmith_corpus::generated::{check_generated, render_generated, write_generated};
@@ -19,7 +20,7 @@ use anchorsmith_corpus::report::{
 };
 use anchorsmith_corpus::{load_corpus_with, Case, Corpus, LoadOptions};
 use anchorsmith_validators::runner::RunResults;
-use anchorsmith_validators::ValidationInput;
+use anchorsmith_validators::{ValidationInput, Validator};
 
 use crate::shared::{remove_stale, run_with_progress, select_validators, write_files};
 use crate::{project_root, BadInput, CorpusArgs};
@@ -57,7 +58,15 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
         .collect();
     let started = Instant::now();
     let results = run_with_progress(&validators, &inputs, timeout);
-    let report = RunReport::new(plan, &results, &RunResults::default());
+    // Targets whose engine is the client model run as their own validators; the others take
+    // their engine column's verdicts.
+    let models: Vec<Arc<dyn Validator>> = corpus
+        .targets
+        .iter()
+        .filter_map(|target| target.model_validator())
+        .collect();
+    let model_results = run_with_progress(&models, &inputs, timeout);
+    let report = RunReport::new(plan, &results, &model_results);
     let files = report_files(&report, &results);
     let out = crate::resolve_out(&args.out);
     write_files(&out, &files)?;

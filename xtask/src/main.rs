@@ -83,8 +83,9 @@ cargo xtask limbo --suite full --compare ../shared/limbo/results/rustls-webpki.j
     Validators(ValidatorsArgs),
     /// When does the connection work? Exact intervals of time per client, store and served chain.
     ///
-    /// For each subject (today: each in-process validator with one of the scenario's stores,
-    /// shown one of its served chains) it collects every notBefore and notAfter of every
+    /// For each subject (a target of corpus/targets/ with one of the stores and caches it holds
+    /// in the scenario, shown one of its served chains, validated by the target's engine) it
+    /// collects every notBefore and notAfter of every
     /// certificate in play (served chain, store, cache, AIA repository), validates once inside
     /// each range between them and once on each boundary second, and merges equal neighbours:
     /// exact, not sampled by days. Every change is then proved by validating on the last second
@@ -94,11 +95,11 @@ cargo xtask limbo --suite full --compare ../shared/limbo/results/rustls-webpki.j
     /// skipped; incident dates marked) to --out.
     #[command(
         after_help = "Examples:\n  cargo xtask timeline --scenario root-expiry-long-short\n  \
-cargo xtask timeline --scenario root-expiry-long-short --target openssl --target rustls-webpki --out /tmp/timeline\n\n\
+cargo xtask timeline --scenario root-expiry-long-short --target android-pre-7.1.1 --target openssl-1.0.2-client --out /tmp/timeline\n\n\
 Reading a row of timeline.md:\n  \
-| openssl | long-chain | old | … → 2021-08-31 14:01:15 reject:not-yet-valid · 2021-08-31 14:01:15 → 2021-09-30 14:01:15 accept · … |\n  \
-Intervals run from (inclusive) to (exclusive), UTC to the second: OpenSSL accepts the long chain \
-with only DST Root CA X3 in its store until the second the root expires."
+| openssl-1.0.2-client | long-chain | old-new | … → 2021-08-31 14:01:15 reject:not-yet-valid · 2021-08-31 14:01:15 → 2021-09-30 14:01:15 accept · … |\n  \
+Intervals run from (inclusive) to (exclusive), UTC to the second: OpenSSL 1.0.2 follows the served \
+long chain to DST Root CA X3 and stops working the second that root expires."
     )]
     Timeline(TimelineArgs),
 }
@@ -189,9 +190,8 @@ pub struct TimelineArgs {
     /// Only this scenario (repeatable); default: every scenario.
     #[arg(long = "scenario", value_name = "SCENARIO")]
     pub scenarios: Vec<String>,
-    /// Only this target (repeatable); default: every target. Until client targets exist, a
-    /// target is an in-process validator: rustls-webpki, openssl, openssl-partial-chain,
-    /// openssl-strict.
+    /// Only this target (repeatable): a file stem of corpus/targets/, e.g. android-pre-7.1.1;
+    /// default: every target placed in the chosen scenarios.
     #[arg(long = "target", value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Output directory for timeline.md and timeline.svg (a relative path is taken from the

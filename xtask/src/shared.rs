@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use anchorsmith_corpus::{Target, TargetEngine};
 use anchorsmith_validators::external::ExternalHarness;
 use anchorsmith_validators::harnesses::{
     builtin_columns, builtin_names, in_ci, HarnessColumn, SetupMode,
@@ -166,4 +167,31 @@ pub fn remove_stale(
         }
     }
     Ok(())
+}
+
+/// Each target's engine as a validator: its client model, or the validator column it names,
+/// looked up in `columns` (the validators of the run). A target whose column is not there is
+/// left out, with a warning: its cells say the engine was not part of the run.
+pub fn target_engines<'a>(
+    targets: impl IntoIterator<Item = &'a Target>,
+    columns: &[Arc<dyn Validator>],
+) -> Vec<(&'a Target, Arc<dyn Validator>)> {
+    let mut engines = Vec::new();
+    for target in targets {
+        let engine = match &target.engine {
+            TargetEngine::Validator { name } => {
+                columns.iter().find(|column| column.name() == name).cloned()
+            }
+            TargetEngine::Model { .. } => target.model_validator(),
+        };
+        match engine {
+            Some(engine) => engines.push((target, engine)),
+            None => eprintln!(
+                "warning: target `{}`: its engine {} is not part of this run",
+                target.name,
+                target.engine.label()
+            ),
+        }
+    }
+    engines
 }

@@ -4,37 +4,39 @@
 //! certificate validity boundary in play and proved on both sides of every change
 //! (`anchorsmith_corpus::compatibility`). Writes `timeline.md` and `timeline.svg` to `--out`.
 //!
-//! The subjects come from [`subjects`], the one place that decides who is validated. Until client
-//! targets exist it gives one subject per in-process validator × store × served chain, and
-//! `--target` names validators.
+//! The subjects are the targets (`corpus/targets/`): one per target placed in the scenario × each
+//! store and cache it holds there × each served chain, validated by the target's engine (the
+//! client model with its knobs, or the real validator it names). `--target` picks targets.
 //!
 //! Exit status: 2 for an unknown scenario or target (with the known names), 1 when a proof does
 //! not show its change (the files are written first, so the failure can be read in them).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchorsmith_corpus::compatibility::{
-    date_time, render_md, render_svg_file, subjects_for_validators, ScenarioTimeline, Status,
-    Subject,
+    date_time, render_md, render_svg_file, subjects_for_targets, ScenarioTimeline, Status, Subject,
 };
-use anchorsmith_corpus::{Corpus, Scenario};
+use anchorsmith_corpus::{Corpus, Scenario, Target, TargetEngine};
 use anchorsmith_validators::runner::RunOptions;
-use anchorsmith_validators::{in_process_validators, Validator};
+use anchorsmith_validators::Validator;
 
-use crate::shared::write_files;
+use crate::shared::{select_validators, target_engines, write_files};
 use crate::{project_root, BadInput, TimelineArgs};
 
 pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
     let scenarios = select_scenarios(&corpus, &args.scenarios)?;
-    // Every name is checked before the first validation.
-    let subjects = scenarios
+    // Every name is checked before anything is set up or validated.
+    let targets = select_targets(&corpus, &args.targets)?;
+    let engines = engines(&targets, Duration::from_secs(args.timeout))?;
+    let subjects: Vec<Vec<Subject>> = scenarios
         .iter()
-        .map(|scenario| subjects(&corpus, scenario, &args.targets))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .map(|scenario| subjects_for_targets(scenario, &corpus.cases, &engines))
+        .collect();
     let options = RunOptions {
         per_case_timeout: Duration::from_secs(args.timeout),
         progress: None,
@@ -119,34 +121,49 @@ fn select_scenarios<'a>(corpus: &'a Corpus, names: &[String]) -> anyhow::Result<
         .collect())
 }
 
-/// Who is validated in `scenario`: the one function to replace when client targets exist (then
-/// a subject per target that applies to the scenario × its stores × the served chains, its
-/// engine as the validator and its cache in the input).
-///
-/// Today: each in-process validator named by `targets` (all without one) × each store × each
-/// served chain. An unknown name is bad input that lists the known ones.
-pub fn subjects(
-    corpus: &Corpus,
-    scenario: &Scenario,
-    targets: &[String],
-) -> anyhow::Result<Vec<Subject>> {
-    let validators = in_process_validators();
-    if let Some(unknown) = targets
+/// The targets named by `--target` (all without one), in target order; an unknown name is bad
+/// input that lists the known ones.
+fn select_targets<'a>(corpus: &'a Corpus, names: &[String]) -> anyhow::Result<Vec<&'a Target>> {
+    if let Some(unknown) = names
         .iter()
-        .find(|name| !validators.iter().any(|v| v.name() == name.as_str()))
+        .find(|name| !corpus.targets.iter().any(|t| &t.name == *name))
     {
-        let known: Vec<&str> = validators.iter().map(|v| v.name()).collect();
+        let known: Vec<&str> = corpus.targets.iter().map(|t| t.name.as_str()).collect();
         return Err(BadInput(anyhow::anyhow!(
-            "--target `{unknown}`: no such target (known: {})",
+            "--target `{unknown}`: no such target in corpus/targets/ (known: {})",
             known.join(", ")
         ))
         .into());
     }
-    let chosen: Vec<Arc<dyn Validator>> = validators
+    Ok(corpus
+        .targets
+        .iter()
+        .filter(|target| names.is_empty() || names.contains(&target.name))
+        .collect())
+}
+
+/// Each chosen target's engine: the client model, or its real validator column, set up on
+/// first use (only the columns these targets need).
+fn engines<'a>(
+    targets: &[&'a Target],
+    timeout: Duration,
+) -> anyhow::Result<Vec<(&'a Target, Arc<dyn Validator>)>> {
+    let needed: Vec<String> = targets
+        .iter()
+        .filter_map(|target| match &target.engine {
+            TargetEngine::Validator { name } => Some(name.clone()),
+            TargetEngine::Model { .. } => None,
+        })
+        .collect::<BTreeSet<_>>()
         .into_iter()
-        .filter(|v| targets.is_empty() || targets.iter().any(|name| name == v.name()))
         .collect();
-    Ok(subjects_for_validators(scenario, &corpus.cases, &chosen))
+    // An empty `wanted` list would select every validator: ask only when one is needed.
+    let columns = if needed.is_empty() {
+        Vec::new()
+    } else {
+        select_validators(&[], &needed, timeout)?
+    };
+    Ok(target_engines(targets.iter().copied(), &columns))
 }
 
 /// One line per subject: where the connection works.
