@@ -13,16 +13,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anchorsmith_corpus::compatibility::{
+    render_md, render_svg_file, subjects_for_targets, ScenarioTimeline,
+};
 use anchorsmith_corpus::generated::{check_generated, render_generated, write_generated};
 use anchorsmith_corpus::report::{
     parse_questions, render_differences_md, render_html, render_matrix_md, render_summary_table,
     Question, RunPlan, RunReport,
 };
 use anchorsmith_corpus::{load_corpus_with, Case, Corpus, LoadOptions};
-use anchorsmith_validators::runner::RunResults;
+use anchorsmith_validators::runner::{RunOptions, RunResults};
 use anchorsmith_validators::{ValidationInput, Validator};
 
-use crate::shared::{remove_stale, run_with_progress, select_validators, write_files};
+use crate::shared::{
+    remove_stale, run_with_progress, select_validators, target_engines, write_files,
+};
 use crate::{project_root, BadInput, CorpusArgs};
 
 pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
@@ -66,19 +71,45 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
         .filter_map(|target| target.model_validator())
         .collect();
     let model_results = run_with_progress(&models, &inputs, timeout);
-    let report = RunReport::new(plan, &results, &model_results);
+    let timelines = compatibility_timelines(&corpus, &selected, &validators, timeout)?;
+    let report = RunReport::new(plan, &results, &model_results).with_timelines(timelines);
     let files = report_files(&report, &results);
     let out = crate::resolve_out(&args.out);
     write_files(&out, &files)?;
     remove_stale(&out, "results", &files)?;
     println!("\n{}", render_summary_table(&report));
     println!(
-        "{} validations in {:.1} s; reports in {}: matrix.md, differences.md, report.html, results/",
+        "{} validations in {:.1} s; reports in {}: matrix.md, differences.md, report.html, timeline.md, timeline.svg, results/",
         inputs.len() * validators.len(),
         started.elapsed().as_secs_f64(),
         out.display()
     );
     Ok(())
+}
+
+/// The compatibility timeline of every scenario in the run, over its targets (their engines
+/// among `validators`, or the client model), for report.html.
+fn compatibility_timelines(
+    corpus: &Corpus,
+    selected: &[&Case],
+    validators: &[Arc<dyn Validator>],
+    timeout: Duration,
+) -> anyhow::Result<Vec<ScenarioTimeline>> {
+    let engines = target_engines(&corpus.targets, validators);
+    let options = RunOptions {
+        per_case_timeout: timeout,
+        progress: None,
+    };
+    let mut timelines = Vec::new();
+    for scenario in &corpus.scenarios {
+        if !selected.iter().any(|case| case.scenario == scenario.name) {
+            continue;
+        }
+        let subjects = subjects_for_targets(scenario, &corpus.cases, &engines);
+        eprintln!("timeline: {} ({} subjects)", scenario.name, subjects.len());
+        timelines.push(ScenarioTimeline::compute(scenario, &subjects, &options)?);
+    }
+    Ok(timelines)
 }
 
 /// Loads the corpus; input errors become [`BadInput`] (exit status 2).
@@ -140,6 +171,11 @@ fn report_files(report: &RunReport, results: &RunResults) -> Vec<(PathBuf, Strin
     files.push(("matrix.md".into(), render_matrix_md(report)));
     files.push(("differences.md".into(), render_differences_md(report)));
     files.push(("report.html".into(), render_html(report)));
+    if !report.timelines.is_empty() {
+        let timelines: Vec<ScenarioTimeline> = report.timelines.values().cloned().collect();
+        files.push(("timeline.md".into(), render_md(&timelines)));
+        files.push(("timeline.svg".into(), render_svg_file(&timelines)));
+    }
     files
 }
 

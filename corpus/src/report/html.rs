@@ -137,6 +137,14 @@ fn scenario_section(report: &RunReport, scenario: &ScenarioView) -> Markup {
         p { (scenario.description) }
         pre { (scenario.diagram) }
         (timeline::render_svg(&scenario.timeline))
+        @if let Some(compatibility) = report.timelines.get(&scenario.name) {
+            h3 { "When each target's connection works" }
+            p {
+                "Exact intervals from every validity boundary in play, each change proved on both \
+                 sides (`cargo xtask timeline --scenario " (scenario.name) "` writes them as text)."
+            }
+            (crate::compatibility::render_svg(compatibility))
+        }
         table {
             tr {
                 th { "case" }

@@ -10,6 +10,7 @@ use anchorsmith_validators::Verdict;
 
 use super::questions::Question;
 use super::targets::{applicability, target_verdicts, Applicability, TargetColumn};
+use crate::compatibility::ScenarioTimeline;
 use crate::timeline::Timeline;
 use crate::{Case, Corpus, Expectation, ReferenceVerdict};
 
@@ -141,6 +142,9 @@ pub struct RunReport {
     pub targets: Vec<TargetColumn>,
     /// Case id → target name → verdict, for the cases each target applies to.
     pub target_verdicts: BTreeMap<String, BTreeMap<String, Verdict>>,
+    /// Scenario name → its compatibility timeline, when the run computed one (report.html
+    /// embeds it; see [`RunReport::with_timelines`]).
+    pub timelines: BTreeMap<String, ScenarioTimeline>,
 }
 
 impl RunReport {
@@ -191,7 +195,18 @@ impl RunReport {
             verdicts,
             targets,
             target_verdicts,
+            timelines: BTreeMap::new(),
         }
+    }
+
+    /// The report with each scenario's compatibility timeline, computed by the caller (it
+    /// validates, so it is not part of the pure join above).
+    pub fn with_timelines(mut self, timelines: Vec<ScenarioTimeline>) -> RunReport {
+        self.timelines = timelines
+            .into_iter()
+            .map(|timeline| (timeline.scenario.clone(), timeline))
+            .collect();
+        self
     }
 
     /// The verdict of `validator` on the case `case_id`.
@@ -374,6 +389,7 @@ pub(crate) mod fixture {
             verdicts,
             targets: vec![],
             target_verdicts: BTreeMap::new(),
+            timelines: BTreeMap::new(),
         }
     }
 
