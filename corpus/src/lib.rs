@@ -30,7 +30,7 @@ pub use case::{Case, Expectation};
 pub use error::CorpusError;
 pub use reference::ReferenceVerdict;
 pub use scenario::Scenario;
-pub use spec::{Client, ExpectedOutcome};
+pub use spec::{Client, ExpectedOutcome, Strength};
 
 /// The loaded corpus: scenarios in name order, the client vocabulary, and every case.
 #[derive(Clone, Debug)]

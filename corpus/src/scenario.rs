@@ -20,7 +20,7 @@ use crate::error::{parse_toml_file, CorpusError};
 use crate::pki::ScenarioPki;
 use crate::reference::{reference_verdict, CertFacts, ReferenceInput, ReferenceVerdict};
 use crate::seeds::Seeds;
-use crate::spec::{Client, ExpectationSpec, IdList, ScenarioFile, ScenarioHeader};
+use crate::spec::{Client, ExpectationSpec, ExpectedOutcome, IdList, ScenarioFile, ScenarioHeader};
 
 /// A loaded scenario.
 #[derive(Clone, Debug)]
@@ -442,6 +442,19 @@ fn resolve_expectations(
             check_known(source, &file.times, "time", time, &field("time"))?;
         }
         check_known(source, clients, "client", &spec.client, &field("client"))?;
+        if let (Some(kind), ExpectedOutcome::Accept) = (&spec.reject_kind, spec.outcome) {
+            return Err(source
+                .error(
+                    Code::InvalidValue,
+                    kind.span(),
+                    field("reject_kind"),
+                    format!(
+                        "reject_kind {:?} with outcome \"accept\": an accepted chain has no reject reason",
+                        <&str>::from(kind.get_ref())
+                    ),
+                )
+                .help("remove reject_kind, or set outcome = \"reject\""));
+        }
         let seed_file = spec.seed_file.as_ref().unwrap_or(&file.scenario.seed_file);
         check_seed_file(source, seeds, seed_file, &field("seed_file"))?;
         if !seeds.quote_occurs(seed_file.get_ref(), spec.quote.get_ref()) {
@@ -475,6 +488,9 @@ fn resolve_expectations(
         expectations.push(Expectation {
             client: spec.client.get_ref().clone(),
             outcome: spec.outcome,
+            reject_kind: spec.reject_kind.as_ref().map(|kind| *kind.get_ref()),
+            strength: spec.strength,
+            derived: spec.derived,
             seed_file: seed_file.get_ref().clone(),
             quote: crate::seeds::normalise_whitespace(spec.quote.get_ref()),
             selector: selector_text(spec),

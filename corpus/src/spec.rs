@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anchorsmith_diagnostics::{Code, Diagnostic};
-use anchorsmith_validators::Usage;
+use anchorsmith_validators::{RejectKind, Usage};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -100,6 +100,35 @@ pub enum ExpectedOutcome {
     Reject,
 }
 
+/// How strongly the quoted seed sentence states an expectation.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Strength {
+    /// A report of what happened, or a plain statement of fact ("does NOT work").
+    Stated,
+    /// Someone who knows the system explains why (a CA's staff, a maintainer).
+    ExpertExplanation,
+    /// The sentence hedges ("seems to", "under some circumstances", "might").
+    Hedged,
+    /// The writer says it is a guess ("this is only speculation").
+    Speculation,
+}
+
 /// One `[[expectations]]` table as written. Selector fields left out match any case.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,6 +144,13 @@ pub struct ExpectationSpec {
     pub seed_file: Option<Spanned<String>>,
     /// The sentence the expectation rests on, verbatim from the seed file.
     pub quote: Spanned<String>,
+    /// How strongly that sentence states the expectation.
+    pub strength: Strength,
+    /// A prediction the seed does not make: the quote is the context it is derived from.
+    #[serde(default)]
+    pub derived: bool,
+    /// The expected reason; only with `outcome = "reject"`.
+    pub reject_kind: Option<Spanned<RejectKind>>,
 }
 
 /// `clients.toml` as written.
@@ -213,9 +249,39 @@ mod tests {
     fn expected_outcome_spellings_come_from_one_derive() {
         assert_eq!(ExpectedOutcome::Accept.to_string(), "accept");
         assert_eq!(<&str>::from(ExpectedOutcome::Reject), "reject");
-        let parsed: ExpectationSpec =
-            toml::from_str("client = \"c\"\noutcome = \"reject\"\nquote = \"q\"\n").unwrap();
+        let parsed: ExpectationSpec = toml::from_str(
+            "client = \"c\"\noutcome = \"reject\"\nquote = \"q\"\nstrength = \"stated\"\n",
+        )
+        .unwrap();
         assert_eq!(parsed.outcome, ExpectedOutcome::Reject);
+        assert!(!parsed.derived, "documented unless said otherwise");
+        assert!(parsed.reject_kind.is_none());
+    }
+
+    #[test]
+    fn strength_and_reject_kind_are_kebab_case() {
+        assert_eq!(
+            Strength::ExpertExplanation.to_string(),
+            "expert-explanation"
+        );
+        let parsed: ExpectationSpec = toml::from_str(
+            "client = \"c\"\noutcome = \"reject\"\nquote = \"q\"\nstrength = \"expert-explanation\"\nderived = true\nreject_kind = \"unknown-issuer\"\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.strength, Strength::ExpertExplanation);
+        assert!(parsed.derived);
+        assert_eq!(
+            parsed.reject_kind.map(Spanned::into_inner),
+            Some(RejectKind::UnknownIssuer)
+        );
+    }
+
+    #[test]
+    fn strength_is_required() {
+        let missing = toml::from_str::<ExpectationSpec>(
+            "client = \"c\"\noutcome = \"reject\"\nquote = \"q\"\n",
+        );
+        assert!(missing.unwrap_err().to_string().contains("strength"));
     }
 
     #[test]

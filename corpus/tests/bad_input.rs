@@ -50,6 +50,7 @@ time = "at-after"
 client = "path-builder"
 outcome = "reject"
 quote = "The long chain fails after “expiry”."
+strength = "stated"
 "#;
 
 /// Writes the tiny corpus with `clients` as clients.toml and `scenario` as scenario.toml, and
@@ -304,6 +305,76 @@ fn quote_not_in_the_seed() {
         at(Code::Quote, 32, 9, "expectations[0].quote", line),
     );
     assert!(diagnostic.message.contains("000_test.txt"), "{diagnostic}");
+}
+
+#[test]
+fn unknown_strength() {
+    let line = r#"strength = "certain""#;
+    let diagnostic = expect_error(
+        r#"strength = "stated""#,
+        line,
+        at(Code::Shape, 33, 12, "expectations[0].strength", line),
+    );
+    assert!(diagnostic.message.contains("certain"), "{diagnostic}");
+}
+
+#[test]
+fn a_reject_kind_needs_outcome_reject() {
+    let line = r#"reject_kind = "expired""#;
+    let diagnostic = expect_error(
+        r#"outcome = "reject""#,
+        &format!("outcome = \"accept\"\n{line}"),
+        at(
+            Code::InvalidValue,
+            32,
+            15,
+            "expectations[0].reject_kind",
+            line,
+        ),
+    );
+    assert!(diagnostic.message.contains("accept"), "{diagnostic}");
+    // With outcome = "reject" the same line loads, and the expectation carries the kind.
+    let corpus = load_with(|text| {
+        text.replacen(
+            r#"outcome = "reject""#,
+            &format!("outcome = \"reject\"\n{line}"),
+            1,
+        )
+    })
+    .unwrap();
+    let case = corpus.case("tiny::full::store-root::at-after").unwrap();
+    assert_eq!(
+        case.expectations[0].reject_kind,
+        Some(anchorsmith_validators::RejectKind::Expired)
+    );
+}
+
+#[test]
+fn unknown_reject_kind() {
+    let line = r#"reject_kind = "untrusted""#;
+    expect_error(
+        r#"outcome = "reject""#,
+        &format!("outcome = \"reject\"\n{line}"),
+        at(Code::Shape, 32, 15, "expectations[0].reject_kind", line),
+    );
+}
+
+#[test]
+fn a_derived_prediction_is_kept_as_such() {
+    let corpus = load_with(|text| {
+        text.replacen(
+            r#"strength = "stated""#,
+            "strength = \"hedged\"\nderived = true",
+            1,
+        )
+    })
+    .unwrap();
+    let case = corpus.case("tiny::full::store-root::at-after").unwrap();
+    assert!(case.expectations[0].derived);
+    assert_eq!(
+        case.expectations[0].strength,
+        anchorsmith_corpus::Strength::Hedged
+    );
 }
 
 #[test]

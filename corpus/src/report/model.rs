@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anchorsmith_validators::health::{column_health, ColumnHealth};
 use anchorsmith_validators::runner::RunResults;
-use anchorsmith_validators::Verdict;
+use anchorsmith_validators::{RejectKind, Verdict};
 
 use super::questions::Question;
 use crate::timeline::Timeline;
@@ -14,13 +14,47 @@ use crate::{Case, Corpus, Expectation, ReferenceVerdict};
 
 pub(crate) use crate::spec::ExpectedOutcome;
 
-/// Whether a real verdict has the documented outcome; `None` when the verdict is a skip or an
-/// error, which neither confirms nor contradicts a document.
-pub fn outcome_matches(documented: ExpectedOutcome, verdict: &Verdict) -> Option<bool> {
-    match verdict {
-        Verdict::Accept { .. } => Some(documented == ExpectedOutcome::Accept),
-        Verdict::Reject { .. } => Some(documented == ExpectedOutcome::Reject),
-        Verdict::Skip { .. } | Verdict::Error { .. } => None,
+/// How one verdict compares with one expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// The expected outcome (and, when one is expected, the expected reject kind).
+    Confirmed,
+    /// The opposite outcome.
+    ContradictsOutcome,
+    /// A rejection, as expected, but of another kind than the expected one.
+    ContradictsReason {
+        expected: RejectKind,
+        actual: RejectKind,
+    },
+    /// A skip or an error, which neither confirms nor contradicts an expectation.
+    Undecided,
+}
+
+impl Judgement {
+    /// Whether the verdict contradicts the expectation (its outcome or its reason).
+    pub fn is_contradiction(self) -> bool {
+        matches!(
+            self,
+            Judgement::ContradictsOutcome | Judgement::ContradictsReason { .. }
+        )
+    }
+}
+
+/// The one comparison of a verdict with an expectation: the outcome, then the reason when the
+/// expectation names one.
+pub fn judge(expectation: &Expectation, verdict: &Verdict) -> Judgement {
+    match (expectation.outcome, verdict) {
+        (_, Verdict::Skip { .. } | Verdict::Error { .. }) => Judgement::Undecided,
+        (ExpectedOutcome::Accept, Verdict::Accept { .. }) => Judgement::Confirmed,
+        (ExpectedOutcome::Reject, Verdict::Reject { kind, .. }) => match expectation.reject_kind {
+            Some(expected) if expected != *kind => Judgement::ContradictsReason {
+                expected,
+                actual: *kind,
+            },
+            _ => Judgement::Confirmed,
+        },
+        (ExpectedOutcome::Accept, Verdict::Reject { .. })
+        | (ExpectedOutcome::Reject, Verdict::Accept { .. }) => Judgement::ContradictsOutcome,
     }
 }
 
@@ -41,10 +75,21 @@ pub struct CaseRow {
     pub summary: String,
     /// The verdict derived from the topology graph (RFC 5280 path search), with its reason.
     pub reference: ReferenceVerdict,
+    /// Documented expectations and derived predictions, in declaration order.
     pub expectations: Vec<Expectation>,
 }
 
 impl CaseRow {
+    /// The expectations the seeds state (not derived).
+    pub fn documented(&self) -> impl Iterator<Item = &Expectation> + '_ {
+        self.expectations.iter().filter(|e| !e.derived)
+    }
+
+    /// The derived predictions: shown and counted apart from the documented expectations.
+    pub fn derived(&self) -> impl Iterator<Item = &Expectation> + '_ {
+        self.expectations.iter().filter(|e| e.derived)
+    }
+
     /// The id without its scenario prefix, for tables that already sit under the scenario.
     pub fn short_id(&self) -> &str {
         self.id
@@ -225,13 +270,48 @@ impl RunReport {
             .is_some_and(|engines| engines.iter().any(|engine| engine == validator))
     }
 
-    /// Whether `verdict` of `validator` on `row` contradicts an expectation it embodies.
-    pub fn contradicts(&self, row: &CaseRow, validator: &str, verdict: &Verdict) -> bool {
-        row.expectations.iter().any(|expectation| {
-            self.embodies(validator, expectation)
-                && outcome_matches(expectation.outcome, verdict) == Some(false)
-        })
+    /// The expectations of `row` whose client `validator` embodies, each with the judgement of
+    /// `verdict` (documented expectations and derived predictions alike; callers keep them
+    /// apart with [`Expectation::derived`]).
+    pub fn judgements<'a>(
+        &'a self,
+        row: &'a CaseRow,
+        validator: &'a str,
+        verdict: &'a Verdict,
+    ) -> impl Iterator<Item = (&'a Expectation, Judgement)> + 'a {
+        row.expectations
+            .iter()
+            .filter(move |expectation| self.embodies(validator, expectation))
+            .map(move |expectation| (expectation, judge(expectation, verdict)))
     }
+
+    /// Which expectations of `row` that `validator` embodies its `verdict` contradicts.
+    pub fn contradiction(
+        &self,
+        row: &CaseRow,
+        validator: &str,
+        verdict: &Verdict,
+    ) -> Contradiction {
+        let mut found = Contradiction::default();
+        for (expectation, judgement) in self.judgements(row, validator, verdict) {
+            if judgement.is_contradiction() {
+                if expectation.derived {
+                    found.derived = true;
+                } else {
+                    found.documented = true;
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Whether a verdict contradicts a documented expectation, a derived prediction, or both: a
+/// renderer marks the two differently.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Contradiction {
+    pub documented: bool,
+    pub derived: bool,
 }
 
 /// One line a person reads: what was served, trusted, cached, and when.
@@ -261,6 +341,7 @@ pub(crate) mod fixture {
     //! A small report for the renderers' tests: validators `a` and `b`, one case `s::c`.
 
     use super::*;
+    use crate::spec::Strength;
     use crate::timeline::Timeline;
 
     pub fn accept() -> Verdict {
@@ -281,6 +362,9 @@ pub(crate) mod fixture {
         Expectation {
             client: "path-builder".into(),
             outcome,
+            reject_kind: None,
+            strength: Strength::Stated,
+            derived: false,
             seed_file: "000_x.txt".into(),
             quote: "q".into(),
             selector: String::new(),
@@ -391,8 +475,65 @@ mod tests {
             &["b"],
         );
         let row = &report.rows[0];
-        assert!(!report.contradicts(row, "a", report.verdict("s::c", "a")));
-        assert!(report.contradicts(row, "b", report.verdict("s::c", "b")));
+        let contradiction = |name| report.contradiction(row, name, report.verdict("s::c", name));
+        assert_eq!(contradiction("a"), Contradiction::default());
+        assert_eq!(
+            contradiction("b"),
+            Contradiction {
+                documented: true,
+                derived: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_derived_prediction_is_contradicted_apart() {
+        let mut derived = expectation(ExpectedOutcome::Reject);
+        derived.derived = true;
+        let report = report(accept(), accept(), vec![derived], &["a"]);
+        let row = &report.rows[0];
+        assert_eq!(row.documented().count(), 0);
+        assert_eq!(row.derived().count(), 1);
+        assert_eq!(
+            report.contradiction(row, "a", report.verdict("s::c", "a")),
+            Contradiction {
+                documented: false,
+                derived: true
+            }
+        );
+    }
+
+    #[test]
+    fn judge_compares_the_outcome_then_the_expected_reason() {
+        let mut expected = expectation(ExpectedOutcome::Reject);
+        assert_eq!(judge(&expected, &accept()), Judgement::ContradictsOutcome);
+        assert_eq!(
+            judge(&expected, &reject(RejectKind::Expired)),
+            Judgement::Confirmed,
+            "no reason expected: any rejection confirms"
+        );
+        expected.reject_kind = Some(RejectKind::UnknownIssuer);
+        assert_eq!(
+            judge(&expected, &reject(RejectKind::UnknownIssuer)),
+            Judgement::Confirmed
+        );
+        let wrong = judge(&expected, &reject(RejectKind::Expired));
+        assert_eq!(
+            wrong,
+            Judgement::ContradictsReason {
+                expected: RejectKind::UnknownIssuer,
+                actual: RejectKind::Expired
+            }
+        );
+        assert!(wrong.is_contradiction());
+        assert_eq!(judge(&expected, &error("boom")), Judgement::Undecided);
+        assert_eq!(judge(&expected, &skip("n/a")), Judgement::Undecided);
+        let accepted = expectation(ExpectedOutcome::Accept);
+        assert_eq!(judge(&accepted, &accept()), Judgement::Confirmed);
+        assert_eq!(
+            judge(&accepted, &reject(RejectKind::Other)),
+            Judgement::ContradictsOutcome
+        );
     }
 
     #[test]

@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 use anchorsmith_validators::Verdict;
 
 use super::differences::{differences_by_class, DifferenceClass};
-use super::model::{outcome_matches, RunReport};
+use super::model::{Judgement, RunReport};
 use super::wording::idle_column_line;
+use crate::spec::Strength;
+use crate::Expectation;
 
 /// How many verdicts of each outcome one validator gave.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,20 +32,47 @@ impl OutcomeCounts {
     }
 }
 
-/// How one validator's verdicts compare with the documented expectations it embodies.
+/// How one validator's verdicts compare with the expectations it embodies (documented ones, or
+/// derived predictions: two scores, never added together).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExpectationScore {
     pub confirmed: usize,
+    /// The opposite outcome.
     pub contradicted: usize,
+    /// The expected outcome, reject, but of another kind than the expected one.
+    pub wrong_reason: usize,
     /// Skipped or errored on a case with an applicable expectation.
     pub undecided: usize,
+}
+
+impl ExpectationScore {
+    fn add(&mut self, judgement: Judgement) {
+        let count = match judgement {
+            Judgement::Confirmed => &mut self.confirmed,
+            Judgement::ContradictsOutcome => &mut self.contradicted,
+            Judgement::ContradictsReason { .. } => &mut self.wrong_reason,
+            Judgement::Undecided => &mut self.undecided,
+        };
+        *count += 1;
+    }
+
+    /// `ok / ✗ / reason ✗ / n.a.` as numbers.
+    fn cell(&self) -> String {
+        format!(
+            "{} / {} / {} / {}",
+            self.confirmed, self.contradicted, self.wrong_reason, self.undecided
+        )
+    }
 }
 
 /// One validator's totals over the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ValidatorTotals {
     pub outcomes: OutcomeCounts,
+    /// Against the expectations the seeds state.
     pub documented: ExpectationScore,
+    /// Against the derived predictions, counted apart.
+    pub derived: ExpectationScore,
 }
 
 /// Validator name → its totals.
@@ -57,16 +86,13 @@ pub fn validator_totals(report: &RunReport) -> BTreeMap<&str, ValidatorTotals> {
         for (column, verdict) in report.row_verdicts(row) {
             let total = totals.entry(column.name.as_str()).or_default();
             total.outcomes.add(verdict);
-            for expectation in &row.expectations {
-                if !report.embodies(&column.name, expectation) {
-                    continue;
-                }
-                let score = &mut total.documented;
-                match outcome_matches(expectation.outcome, verdict) {
-                    Some(true) => score.confirmed += 1,
-                    Some(false) => score.contradicted += 1,
-                    None => score.undecided += 1,
-                }
+            for (expectation, judgement) in report.judgements(row, &column.name, verdict) {
+                let score = if expectation.derived {
+                    &mut total.derived
+                } else {
+                    &mut total.documented
+                };
+                score.add(judgement);
             }
         }
     }
@@ -86,27 +112,38 @@ pub fn render_summary_table(report: &RunReport) -> String {
     let mut text = String::new();
     writeln!(
         text,
-        "{:width$}  {:>6} {:>6} {:>5} {:>5}   {:>25}",
-        "validator", "accept", "reject", "skip", "error", "documented: ok / ✗ / n.a."
+        "{}",
+        render_expectation_counts(report).trim_end_matches('\n')
+    )
+    .unwrap();
+    writeln!(
+        text,
+        "{:width$}  {:>6} {:>6} {:>5} {:>5}   {:>20}   {:>17}",
+        "validator", "accept", "reject", "skip", "error", "documented:", "derived:"
+    )
+    .unwrap();
+    writeln!(
+        text,
+        "{:width$}  {:>6} {:>6} {:>5} {:>5}   {:>20}   {:>17}",
+        "", "", "", "", "", "ok/✗/reason ✗/n.a.", "ok/✗/reason ✗/n.a."
     )
     .unwrap();
     for column in &report.columns {
         let ValidatorTotals {
             outcomes,
             documented,
+            derived,
         } = totals[column.name.as_str()];
         writeln!(
             text,
-            "{:width$}  {:>6} {:>6} {:>5} {:>5}   {:>25}",
+            "{:width$}  {:>6} {:>6} {:>5} {:>5}   {:>20}   {:>17}",
             column.name,
             outcomes.accept,
             outcomes.reject,
             outcomes.skip,
             outcomes.error,
-            format!(
-                "{} / {} / {}",
-                documented.confirmed, documented.contradicted, documented.undecided
-            )
+            documented.cell(),
+            derived.cell()
         )
         .unwrap();
     }
@@ -122,18 +159,49 @@ pub fn render_summary_table(report: &RunReport) -> String {
     text
 }
 
+/// `12 documented expectations (5 stated, 4 expert-explanation, 2 hedged, 1 speculation); 4
+/// derived predictions`: the expectations of the run's cases, each counted once.
+pub fn render_expectation_counts(report: &RunReport) -> String {
+    use strum::IntoEnumIterator;
+    // An expectation selecting several cases is on each of their rows: count it once.
+    let mut unique: Vec<&Expectation> = Vec::new();
+    for expectation in report.rows.iter().flat_map(|row| &row.expectations) {
+        if !unique.contains(&expectation) {
+            unique.push(expectation);
+        }
+    }
+    let documented: Vec<&&Expectation> = unique.iter().filter(|e| !e.derived).collect();
+    let by_strength: Vec<String> = Strength::iter()
+        .map(|strength| {
+            let count = documented.iter().filter(|e| e.strength == strength).count();
+            format!("{count} {strength}")
+        })
+        .collect();
+    format!(
+        "{} documented expectations ({}); {} derived predictions\n",
+        documented.len(),
+        by_strength.join(", "),
+        unique.len() - documented.len()
+    )
+}
+
 /// `87 cases: 12 with outcome differences, 30 with reason differences only, …`: the cases of
-/// each [`DifferenceClass`] (failures only when there are some).
+/// each [`DifferenceClass`] (failures and contradicted derived predictions only when there are
+/// some).
 pub fn render_difference_counts(report: &RunReport) -> String {
     let parts: Vec<String> = differences_by_class(report)
         .iter()
-        .filter(|(class, cases)| **class != DifferenceClass::Failure || !cases.is_empty())
+        .filter(|(class, cases)| {
+            !matches!(class, DifferenceClass::Failure | DifferenceClass::Derived)
+                || !cases.is_empty()
+        })
         .map(|(class, cases)| {
             let what = match class {
                 DifferenceClass::Outcome => "with outcome differences",
                 DifferenceClass::Reason => "with reason differences only",
                 DifferenceClass::UnmappedReason => "whose reasons differ only by kind `other`",
                 DifferenceClass::Failure => "where only a validator failed",
+                DifferenceClass::Derived => "contradicting only derived predictions",
             };
             format!("{} {what}", cases.len())
         })
@@ -165,6 +233,7 @@ mod tests {
             ExpectationScore {
                 confirmed: 0,
                 contradicted: 1,
+                wrong_reason: 0,
                 undecided: 0
             }
         );
@@ -230,6 +299,43 @@ mod tests {
             "{table}"
         );
         assert_eq!(table.matches("gone").count(), 2, "{table}");
+    }
+
+    #[test]
+    fn derived_predictions_are_scored_and_counted_apart() {
+        let mut derived = expectation(ExpectedOutcome::Accept);
+        derived.derived = true;
+        let mut documented = expectation(ExpectedOutcome::Reject);
+        documented.reject_kind = Some(RejectKind::UnknownIssuer);
+        let report = report(
+            reject(RejectKind::Expired),
+            accept(),
+            vec![derived, documented],
+            &["a"],
+        );
+        let totals = validator_totals(&report);
+        assert_eq!(
+            totals["a"].documented,
+            ExpectationScore {
+                wrong_reason: 1,
+                ..ExpectationScore::default()
+            }
+        );
+        assert_eq!(
+            totals["a"].derived,
+            ExpectationScore {
+                contradicted: 1,
+                ..ExpectationScore::default()
+            }
+        );
+        assert_eq!(
+            render_expectation_counts(&report),
+            "1 documented expectations (1 stated, 0 expert-explanation, 0 hedged, \
+             0 speculation); 1 derived predictions\n"
+        );
+        let table = render_summary_table(&report);
+        assert!(table.contains("0 / 0 / 1 / 0"), "{table}");
+        assert!(table.contains("0 / 1 / 0 / 0"), "{table}");
     }
 
     #[test]
