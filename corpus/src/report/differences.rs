@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anchorsmith_validators::{RejectKind, Verdict};
 
-use super::model::{CaseRow, Judgement, RunReport};
+use super::model::{judge, CaseRow, Judgement, RunReport};
 use super::wording::{expectation_label, reject_kind_label};
 use crate::Expectation;
 
@@ -195,7 +195,7 @@ fn row_differences(report: &RunReport, row: &CaseRow, working: &[&str]) -> Vec<D
                 if !report.embodies(name, expectation) {
                     continue;
                 }
-                let judgement = super::model::judge(expectation, verdict);
+                let judgement = judge(expectation, verdict);
                 if judgement.is_contradiction() {
                     reasons.push(DifferenceReason::ContradictsExpectation {
                         validator: name.to_string(),

@@ -41,16 +41,20 @@ impl Judgement {
 }
 
 /// The one comparison of a verdict with an expectation: the outcome, then the reason when the
-/// expectation names one.
+/// expectation names one. A rejection of kind `other` (a native error its validator's table does
+/// not map yet) says nothing about the reason, so it confirms the outcome and contradicts no
+/// reason.
 pub fn judge(expectation: &Expectation, verdict: &Verdict) -> Judgement {
     match (expectation.outcome, verdict) {
         (_, Verdict::Skip { .. } | Verdict::Error { .. }) => Judgement::Undecided,
         (ExpectedOutcome::Accept, Verdict::Accept { .. }) => Judgement::Confirmed,
         (ExpectedOutcome::Reject, Verdict::Reject { kind, .. }) => match expectation.reject_kind {
-            Some(expected) if expected != *kind => Judgement::ContradictsReason {
-                expected,
-                actual: *kind,
-            },
+            Some(expected) if expected != *kind && *kind != RejectKind::Other => {
+                Judgement::ContradictsReason {
+                    expected,
+                    actual: *kind,
+                }
+            }
             _ => Judgement::Confirmed,
         },
         (ExpectedOutcome::Accept, Verdict::Reject { .. })
@@ -526,6 +530,11 @@ mod tests {
             }
         );
         assert!(wrong.is_contradiction());
+        assert_eq!(
+            judge(&expected, &reject(RejectKind::Other)),
+            Judgement::Confirmed,
+            "an unmapped native error says nothing about the reason"
+        );
         assert_eq!(judge(&expected, &error("boom")), Judgement::Undecided);
         assert_eq!(judge(&expected, &skip("n/a")), Judgement::Undecided);
         let accepted = expectation(ExpectedOutcome::Accept);
