@@ -284,6 +284,23 @@ mod tests {
     }
 
     #[test]
+    fn html_keeps_derived_predictions_apart_and_shows_strength() {
+        let mut derived = expectation(ExpectedOutcome::Reject);
+        derived.derived = true;
+        derived.strength = crate::Strength::Speculation;
+        let report = report(accept(), accept(), vec![derived], &["a"]);
+        let html = render_html(&report);
+        assert!(html.contains("<th>derived</th>"), "{html}");
+        assert!(html.contains("class=\"acc bad-derived\""), "{html}");
+        assert!(!html.contains("class=\"acc bad\""), "{html}");
+        assert!(html.contains("(seed 000, speculation)"), "{html}");
+        assert!(
+            html.contains("<h3>Derived predictions contradicted (1)</h3>"),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn html_names_a_broken_column_once_and_fades_it() {
         let report = matrix(
             &["c", "d"],
