@@ -5,20 +5,28 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use anchorsmith_validators::{PeerName, Usage, ValidationInput};
+use anchorsmith_validators::{PeerName, RejectKind, Usage, ValidationInput};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::pki::ScenarioPki;
 use crate::reference::ReferenceVerdict;
-use crate::spec::ExpectedOutcome;
+use crate::spec::{ExpectedOutcome, Strength};
 
-/// A documented expectation, resolved: its client, outcome and quote, and the cases it selects.
+/// An expectation, resolved: its client, outcome (and reason), quote and strength, whether the
+/// seed states it or it is derived, and the cases it selects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Expectation {
     /// A client behaviour from `clients.toml`.
     pub client: String,
     pub outcome: ExpectedOutcome,
+    /// The expected reason of a rejection (never set when `outcome` is accept).
+    pub reject_kind: Option<RejectKind>,
+    /// How strongly the quote states it.
+    pub strength: Strength,
+    /// A prediction the seed does not make (the quote is its context): shown and counted apart
+    /// from the documented expectations.
+    pub derived: bool,
     /// File name in the seeds directory.
     pub seed_file: String,
     /// The sentence the expectation rests on, verbatim (whitespace normalised).
@@ -146,12 +154,38 @@ impl Case {
         plain
     }
 
-    /// Expectations in one line each, for tables and prose.
+    /// Expectations in one line each, for tables and prose: documented ones first, then the
+    /// derived predictions, marked as such.
     pub fn expectation_lines(&self) -> Vec<String> {
-        self.expectations
-            .iter()
-            .map(|e| format!("{}: {} ({})", e.client, e.outcome, e.seed_file))
+        let (derived, documented): (Vec<&Expectation>, Vec<&Expectation>) =
+            self.expectations.iter().partition(|e| e.derived);
+        documented
+            .into_iter()
+            .chain(derived)
+            .map(Expectation::line)
             .collect()
+    }
+}
+
+impl Expectation {
+    /// `reject:unknown-issuer` or `accept`: the outcome, with the reason when one is expected.
+    pub fn outcome_label(&self) -> String {
+        match self.reject_kind {
+            Some(kind) => format!("{}:{kind}", self.outcome),
+            None => self.outcome.to_string(),
+        }
+    }
+
+    /// `client: outcome (seed file, strength)`, prefixed `derived` for a derived prediction.
+    pub fn line(&self) -> String {
+        let prefix = if self.derived { "derived: " } else { "" };
+        format!(
+            "{prefix}{}: {} ({}, {})",
+            self.client,
+            self.outcome_label(),
+            self.seed_file,
+            self.strength
+        )
     }
 }
 
@@ -175,6 +209,28 @@ mod tests {
         let cache = vec!["le-x3-by-dst".to_string(), "r3".to_string()];
         let id = case_id("s", "c", "st", "at-1", &cache, true);
         assert_eq!(id, "s::c::store-st::at-1::cache-le-x3-by-dst-r3::aia");
+    }
+
+    #[test]
+    fn expectation_lines_put_derived_predictions_last_and_name_the_reason() {
+        let expectation = |derived, reject_kind| Expectation {
+            client: "c".into(),
+            outcome: ExpectedOutcome::Reject,
+            reject_kind,
+            strength: Strength::Hedged,
+            derived,
+            seed_file: "002_x.txt".into(),
+            quote: "q".into(),
+            selector: String::new(),
+            case_ids: Vec::new(),
+        };
+        let derived = expectation(true, None);
+        let documented = expectation(false, Some(RejectKind::UnknownIssuer));
+        assert_eq!(derived.line(), "derived: c: reject (002_x.txt, hedged)");
+        assert_eq!(
+            documented.line(),
+            "c: reject:unknown-issuer (002_x.txt, hedged)"
+        );
     }
 
     #[test]

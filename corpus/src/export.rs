@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use anchorsmith_validators::limbo::{testcase_from_input, Limbo, Testcase};
 
 use crate::spec::ExpectedOutcome;
-use crate::{Case, Corpus, Scenario};
+use crate::{Case, Corpus, Expectation, Scenario};
 
 /// The corpus as one limbo testcase file, cases in corpus order.
 pub fn to_limbo(corpus: &Corpus) -> Limbo {
@@ -62,24 +62,43 @@ pub fn description(scenario: &Scenario, case: &Case) -> String {
         )
         .unwrap();
     }
-    if case.expectations.is_empty() {
+    let (derived, documented): (Vec<&Expectation>, Vec<&Expectation>) =
+        case.expectations.iter().partition(|e| e.derived);
+    if documented.is_empty() {
         text.push_str("Documented expectations: none (the seed is silent on this combination; the expected result is the reference verdict).\n");
     } else {
         text.push_str("Documented expectations:\n");
-        for expectation in &case.expectations {
-            let verb = match expectation.outcome {
-                ExpectedOutcome::Accept => "accepts",
-                ExpectedOutcome::Reject => "rejects",
-            };
-            writeln!(
-                text,
-                "- client `{}` {verb} ({}): \"{}\"",
-                expectation.client, expectation.seed_file, expectation.quote
-            )
-            .unwrap();
+        for expectation in documented {
+            expectation_line(&mut text, expectation);
+        }
+    }
+    if !derived.is_empty() {
+        text.push_str(
+            "Derived predictions (the seed does not make them; the quote is their context):\n",
+        );
+        for expectation in derived {
+            expectation_line(&mut text, expectation);
         }
     }
     text
+}
+
+/// `- client `c` rejects (unknown-issuer) (seed file, strength): "quote"`.
+fn expectation_line(text: &mut String, expectation: &Expectation) {
+    let verb = match expectation.outcome {
+        ExpectedOutcome::Accept => "accepts",
+        ExpectedOutcome::Reject => "rejects",
+    };
+    let reason = expectation
+        .reject_kind
+        .map(|kind| format!(" ({kind})"))
+        .unwrap_or_default();
+    writeln!(
+        text,
+        "- client `{}` {verb}{reason} ({}, {}): \"{}\"",
+        expectation.client, expectation.seed_file, expectation.strength, expectation.quote
+    )
+    .unwrap();
 }
 
 /// Pretty JSON with a final newline: stable bytes for the committed file.

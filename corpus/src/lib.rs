@@ -33,7 +33,7 @@ pub use case::{Case, Expectation};
 pub use error::CorpusError;
 pub use reference::ReferenceVerdict;
 pub use scenario::Scenario;
-pub use spec::{Client, ExpectedOutcome};
+pub use spec::{Client, ExpectedOutcome, Strength};
 pub use target::{Target, TargetEngine};
 
 /// The loaded corpus: scenarios in name order, the client vocabulary, and every case.
@@ -130,7 +130,7 @@ pub fn load_corpus(corpus_dir: &Path) -> Result<Corpus, CorpusError> {
 /// Loads the corpus: parses `clients.toml` and every scenario, checks every name, quote and
 /// selector, generates each topology (in parallel) and expands the cases.
 pub fn load_corpus_with(corpus_dir: &Path, options: &LoadOptions) -> Result<Corpus, CorpusError> {
-    let clients = spec::load_clients(&corpus_dir.join("clients.toml"), &options.validator_names())?;
+    let clients = spec::load_clients(&corpus_dir.join("clients.toml"))?;
     let seeds = seeds::Seeds::load(&options.seeds_dir)?;
     let parsed_targets = target::parse_targets(
         &corpus_dir.join("targets"),
@@ -139,10 +139,12 @@ pub fn load_corpus_with(corpus_dir: &Path, options: &LoadOptions) -> Result<Corp
         &options.validator_names(),
     )?;
     let scenario_dirs = scenario_dirs(&corpus_dir.join("scenarios"))?;
+    // An expectation names a behaviour or a target.
+    let client_names = target::client_names(&clients, &parsed_targets);
     // Check every scenario before generating any keys: a typo fails fast.
     let resolved = scenario_dirs
         .iter()
-        .map(|dir| scenario::resolve_scenario(dir, &clients, &seeds))
+        .map(|dir| scenario::resolve_scenario(dir, &client_names, &seeds))
         .collect::<Result<Vec<_>, _>>()?;
     let generated = resolved
         .into_par_iter()

@@ -20,7 +20,8 @@ use crate::error::{parse_toml_file, CorpusError};
 use crate::pki::ScenarioPki;
 use crate::reference::{reference_verdict, CertFacts, ReferenceInput, ReferenceVerdict};
 use crate::seeds::Seeds;
-use crate::spec::{Client, ExpectationSpec, IdList, ScenarioFile, ScenarioHeader};
+use crate::spec::{ExpectationSpec, ExpectedOutcome, IdList, ScenarioFile, ScenarioHeader};
+use crate::target::ClientKind;
 
 /// A loaded scenario.
 #[derive(Clone, Debug)]
@@ -81,7 +82,7 @@ fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
 /// Parses and checks one scenario directory (no key generation).
 pub(crate) fn resolve_scenario(
     dir: &Path,
-    clients: &BTreeMap<String, Client>,
+    clients: &BTreeMap<String, ClientKind>,
     seeds: &Seeds,
 ) -> Result<ResolvedScenario, CorpusError> {
     let name = dir
@@ -423,7 +424,7 @@ fn selects(spec: &ExpectationSpec, case: &CaseSkeleton) -> bool {
 
 fn resolve_expectations(
     source: &SourceFile<'_>,
-    clients: &BTreeMap<String, Client>,
+    clients: &BTreeMap<String, ClientKind>,
     seeds: &Seeds,
     file: &ScenarioFile,
     skeletons: &[CaseSkeleton],
@@ -442,6 +443,19 @@ fn resolve_expectations(
             check_known(source, &file.times, "time", time, &field("time"))?;
         }
         check_known(source, clients, "client", &spec.client, &field("client"))?;
+        if let (Some(kind), ExpectedOutcome::Accept) = (&spec.reject_kind, spec.outcome) {
+            return Err(source
+                .error(
+                    Code::InvalidValue,
+                    kind.span(),
+                    field("reject_kind"),
+                    format!(
+                        "reject_kind {:?} with outcome \"accept\": an accepted chain has no reject reason",
+                        <&str>::from(kind.get_ref())
+                    ),
+                )
+                .help("remove reject_kind, or set outcome = \"reject\""));
+        }
         let seed_file = spec.seed_file.as_ref().unwrap_or(&file.scenario.seed_file);
         check_seed_file(source, seeds, seed_file, &field("seed_file"))?;
         if !seeds.quote_occurs(seed_file.get_ref(), spec.quote.get_ref()) {
@@ -475,6 +489,9 @@ fn resolve_expectations(
         expectations.push(Expectation {
             client: spec.client.get_ref().clone(),
             outcome: spec.outcome,
+            reject_kind: spec.reject_kind.as_ref().map(|kind| *kind.get_ref()),
+            strength: spec.strength,
+            derived: spec.derived,
             seed_file: seed_file.get_ref().clone(),
             quote: crate::seeds::normalise_whitespace(spec.quote.get_ref()),
             selector: selector_text(spec),

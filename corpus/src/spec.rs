@@ -3,14 +3,13 @@
 //!
 //! Every value a later check can reject (a name, a certificate id, a selector, a quote, a seed
 //! file, a time) is kept with its source span (`toml::Spanned`), map keys included, so the check
-//! reports a [`Diagnostic`] at exactly that value. Resolving names against the topology, the
+//! reports a diagnostic at exactly that value. Resolving names against the topology, the
 //! clients and the seeds happens in [`crate::scenario`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anchorsmith_diagnostics::{Code, Diagnostic};
-use anchorsmith_validators::Usage;
+use anchorsmith_validators::{RejectKind, Usage};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -100,6 +99,35 @@ pub enum ExpectedOutcome {
     Reject,
 }
 
+/// How strongly the quoted seed sentence states an expectation.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Strength {
+    /// A report of what happened, or a plain statement of fact ("does NOT work").
+    Stated,
+    /// Someone who knows the system explains why (a CA's staff, a maintainer).
+    ExpertExplanation,
+    /// The sentence hedges ("seems to", "under some circumstances", "might").
+    Hedged,
+    /// The writer says it is a guess ("this is only speculation").
+    Speculation,
+}
+
 /// One `[[expectations]]` table as written. Selector fields left out match any case.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,6 +143,13 @@ pub struct ExpectationSpec {
     pub seed_file: Option<Spanned<String>>,
     /// The sentence the expectation rests on, verbatim from the seed file.
     pub quote: Spanned<String>,
+    /// How strongly that sentence states the expectation.
+    pub strength: Strength,
+    /// A prediction the seed does not make: the quote is the context it is derived from.
+    #[serde(default)]
+    pub derived: bool,
+    /// The expected reason; only with `outcome = "reject"`.
+    pub reject_kind: Option<Spanned<RejectKind>>,
 }
 
 /// `clients.toml` as written.
@@ -129,55 +164,40 @@ struct ClientsFile {
 #[serde(deny_unknown_fields)]
 struct ClientSpec {
     description: String,
-    engines: Vec<Spanned<String>>,
 }
 
-/// One documented client behaviour from `clients.toml`.
+/// One documented client behaviour from `clients.toml`. It names no validator: the targets that
+/// implement it do (`corpus/targets/`, [`crate::Target`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct Client {
     pub description: String,
-    /// Validators whose verdicts are compared with this client's documented outcomes.
-    pub engines: Vec<String>,
 }
 
-/// Loads `clients.toml` (client name → behaviour) and checks that every engine is one of
-/// `validators`: the in-process validators and any external harness named on the command line.
-pub fn load_clients(
-    path: &Path,
-    validators: &[String],
-) -> Result<BTreeMap<String, Client>, CorpusError> {
-    let (file, text): (ClientsFile, String) = parse_toml_file(path)?;
-    let mut clients = BTreeMap::new();
-    for (name, spec) in file.clients {
-        for (index, engine) in spec.engines.iter().enumerate() {
-            if !validators.contains(engine.get_ref()) {
-                return Err(Diagnostic::at(
-                    Code::UnknownName,
-                    path,
-                    &text,
-                    engine.span(),
-                    format!("unknown engine {:?}", engine.get_ref()),
-                )
-                .field(format!("clients.{name}.engines[{index}]"))
-                .help(format!("known validators: {}", validators.join(", ")))
-                .into());
-            }
-        }
-        let engines = spec.engines.into_iter().map(Spanned::into_inner).collect();
-        clients.insert(
-            name,
-            Client {
-                description: spec.description,
-                engines,
-            },
-        );
-    }
-    Ok(clients)
+/// Loads `clients.toml`: client name → behaviour.
+pub fn load_clients(path: &Path) -> Result<BTreeMap<String, Client>, CorpusError> {
+    let (file, _text): (ClientsFile, String) = parse_toml_file(path)?;
+    Ok(file
+        .clients
+        .into_iter()
+        .map(|(name, spec)| {
+            (
+                name,
+                Client {
+                    description: spec
+                        .description
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                },
+            )
+        })
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use anchorsmith_diagnostics::Code;
 
     #[test]
     fn unknown_field_is_reported_with_its_line_and_field() {
@@ -213,26 +233,56 @@ mod tests {
     fn expected_outcome_spellings_come_from_one_derive() {
         assert_eq!(ExpectedOutcome::Accept.to_string(), "accept");
         assert_eq!(<&str>::from(ExpectedOutcome::Reject), "reject");
-        let parsed: ExpectationSpec =
-            toml::from_str("client = \"c\"\noutcome = \"reject\"\nquote = \"q\"\n").unwrap();
+        let parsed: ExpectationSpec = toml::from_str(
+            "client = \"c\"\noutcome = \"reject\"\nquote = \"q\"\nstrength = \"stated\"\n",
+        )
+        .unwrap();
         assert_eq!(parsed.outcome, ExpectedOutcome::Reject);
+        assert!(!parsed.derived, "documented unless said otherwise");
+        assert!(parsed.reject_kind.is_none());
     }
 
     #[test]
-    fn an_unknown_engine_points_at_the_engine() {
+    fn strength_and_reject_kind_are_kebab_case() {
+        assert_eq!(
+            Strength::ExpertExplanation.to_string(),
+            "expert-explanation"
+        );
+        let parsed: ExpectationSpec = toml::from_str(
+            "client = \"c\"\noutcome = \"reject\"\nquote = \"q\"\nstrength = \"expert-explanation\"\nderived = true\nreject_kind = \"unknown-issuer\"\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.strength, Strength::ExpertExplanation);
+        assert!(parsed.derived);
+        assert_eq!(
+            parsed.reject_kind.map(Spanned::into_inner),
+            Some(RejectKind::UnknownIssuer)
+        );
+    }
+
+    #[test]
+    fn strength_is_required() {
+        let missing = toml::from_str::<ExpectationSpec>(
+            "client = \"c\"\noutcome = \"reject\"\nquote = \"q\"\n",
+        );
+        assert!(missing.unwrap_err().to_string().contains("strength"));
+    }
+
+    #[test]
+    fn a_client_names_no_engine_any_more() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clients.toml");
-        let text = "[clients.a]\ndescription = \"d\"\nengines = [\"openssl\", \"go\"]\n";
+        let text = "[clients.a]\ndescription = \"d\"\nengines = [\"openssl\"]\n";
         std::fs::write(&path, text).unwrap();
-        let known = vec!["openssl".to_string()];
-        let error = load_clients(&path, &known).unwrap_err();
+        let error = load_clients(&path).unwrap_err();
         let diagnostic = error.diagnostic().expect("a located error");
-        assert_eq!(diagnostic.code, Code::UnknownName);
-        assert_eq!((diagnostic.line, diagnostic.column), (3, 23));
-        assert_eq!(diagnostic.field.as_deref(), Some("clients.a.engines[1]"));
-        // An external harness named on the command line is a known engine.
-        let known = vec!["openssl".to_string(), "go".to_string()];
-        let clients = load_clients(&path, &known).unwrap();
-        assert_eq!(clients["a"].engines, ["openssl", "go"]);
+        assert_eq!(diagnostic.code, Code::Shape);
+        assert_eq!(diagnostic.line, 3);
+        std::fs::write(
+            &path,
+            "[clients.a]\ndescription = \"\"\"\ntwo\nlines\"\"\"\n",
+        )
+        .unwrap();
+        assert_eq!(load_clients(&path).unwrap()["a"].description, "two lines");
     }
 }

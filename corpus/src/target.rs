@@ -24,6 +24,29 @@ use crate::seeds::Seeds;
 use crate::spec::{Client, IdList};
 use crate::{Case, Scenario};
 
+/// What an expectation's `client` may name: a behaviour of `clients.toml`, or a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    Behaviour,
+    Target,
+}
+
+/// Every name an expectation's `client` may take: the behaviours, then the targets' names.
+pub(crate) fn client_names(
+    clients: &BTreeMap<String, Client>,
+    targets: &[ParsedTarget],
+) -> BTreeMap<String, ClientKind> {
+    clients
+        .keys()
+        .map(|name| (name.clone(), ClientKind::Behaviour))
+        .chain(
+            targets
+                .iter()
+                .map(|parsed| (parsed.target.name.clone(), ClientKind::Target)),
+        )
+        .collect()
+}
+
 /// One `corpus/targets/<name>.toml` as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anchorsmith_corpus::{load_corpus_with, Corpus, CorpusError, LoadOptions};
+use anchorsmith_corpus::{load_corpus_with, Corpus, CorpusError, LoadOptions, TargetEngine};
 use anchorsmith_diagnostics::{Code, Diagnostic};
 
 const SEED: &str = "The short chain works.\nThe long chain\n   fails after “expiry”.\n";
@@ -12,7 +12,6 @@ const SEED: &str = "The short chain works.\nThe long chain\n   fails after “ex
 const CLIENTS: &str = r#"
 [clients.path-builder]
 description = "any path builder"
-engines = ["rustls-webpki", "openssl"]
 "#;
 
 /// The shared small topology (root → int → leaf, instant `expiry`): one copy for every crate.
@@ -50,11 +49,28 @@ time = "at-after"
 client = "path-builder"
 outcome = "reject"
 quote = "The long chain fails after “expiry”."
+strength = "stated"
 "#;
 
-/// Writes the tiny corpus with `clients` as clients.toml and `scenario` as scenario.toml, and
-/// loads it, allowing `extra_validators` as engines.
-fn load(clients: &str, scenario: &str, extra_validators: &[&str]) -> Result<Corpus, CorpusError> {
+/// The files of a tiny corpus; each test changes one.
+struct Files<'a> {
+    clients: &'a str,
+    topology: &'a str,
+    scenario: &'a str,
+    /// `corpus/targets/tt.toml`, when there is one.
+    target: Option<&'a str>,
+}
+
+const TINY: Files<'static> = Files {
+    clients: CLIENTS,
+    topology: TOPOLOGY,
+    scenario: SCENARIO,
+    target: None,
+};
+
+/// Writes `files` as a corpus in a temporary directory and loads it, allowing
+/// `extra_validators` as target engines.
+fn load_files(files: &Files<'_>, extra_validators: &[&str]) -> Result<Corpus, CorpusError> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let write = |path: &Path, text: &str| {
@@ -62,9 +78,18 @@ fn load(clients: &str, scenario: &str, extra_validators: &[&str]) -> Result<Corp
         std::fs::write(path, text).unwrap();
     };
     write(&root.join("seeds/000_test.txt"), SEED);
-    write(&root.join("corpus/clients.toml"), clients);
-    write(&root.join("corpus/scenarios/tiny/topology.toml"), TOPOLOGY);
-    write(&root.join("corpus/scenarios/tiny/scenario.toml"), scenario);
+    write(&root.join("corpus/clients.toml"), files.clients);
+    write(
+        &root.join("corpus/scenarios/tiny/topology.toml"),
+        files.topology,
+    );
+    write(
+        &root.join("corpus/scenarios/tiny/scenario.toml"),
+        files.scenario,
+    );
+    if let Some(target) = files.target {
+        write(&root.join("corpus/targets/tt.toml"), target);
+    }
     let options = LoadOptions {
         seeds_dir: root.join("seeds"),
         key_cache_dir: None,
@@ -74,6 +99,18 @@ fn load(clients: &str, scenario: &str, extra_validators: &[&str]) -> Result<Corp
             .collect(),
     };
     load_corpus_with(&root.join("corpus"), &options)
+}
+
+/// The tiny corpus with `clients` as clients.toml and `scenario` as scenario.toml.
+fn load(clients: &str, scenario: &str, extra_validators: &[&str]) -> Result<Corpus, CorpusError> {
+    load_files(
+        &Files {
+            clients,
+            scenario,
+            ..TINY
+        },
+        extra_validators,
+    )
 }
 
 /// The tiny corpus with `edit` applied to scenario.toml.
@@ -307,6 +344,76 @@ fn quote_not_in_the_seed() {
 }
 
 #[test]
+fn unknown_strength() {
+    let line = r#"strength = "certain""#;
+    let diagnostic = expect_error(
+        r#"strength = "stated""#,
+        line,
+        at(Code::Shape, 33, 12, "expectations[0].strength", line),
+    );
+    assert!(diagnostic.message.contains("certain"), "{diagnostic}");
+}
+
+#[test]
+fn a_reject_kind_needs_outcome_reject() {
+    let line = r#"reject_kind = "expired""#;
+    let diagnostic = expect_error(
+        r#"outcome = "reject""#,
+        &format!("outcome = \"accept\"\n{line}"),
+        at(
+            Code::InvalidValue,
+            32,
+            15,
+            "expectations[0].reject_kind",
+            line,
+        ),
+    );
+    assert!(diagnostic.message.contains("accept"), "{diagnostic}");
+    // With outcome = "reject" the same line loads, and the expectation carries the kind.
+    let corpus = load_with(|text| {
+        text.replacen(
+            r#"outcome = "reject""#,
+            &format!("outcome = \"reject\"\n{line}"),
+            1,
+        )
+    })
+    .unwrap();
+    let case = corpus.case("tiny::full::store-root::at-after").unwrap();
+    assert_eq!(
+        case.expectations[0].reject_kind,
+        Some(anchorsmith_validators::RejectKind::Expired)
+    );
+}
+
+#[test]
+fn unknown_reject_kind() {
+    let line = r#"reject_kind = "untrusted""#;
+    expect_error(
+        r#"outcome = "reject""#,
+        &format!("outcome = \"reject\"\n{line}"),
+        at(Code::Shape, 32, 15, "expectations[0].reject_kind", line),
+    );
+}
+
+#[test]
+fn a_derived_prediction_is_kept_as_such() {
+    let corpus = load_with(|text| {
+        text.replacen(
+            r#"strength = "stated""#,
+            "strength = \"hedged\"\nderived = true",
+            1,
+        )
+    })
+    .unwrap();
+    let case = corpus.case("tiny::full::store-root::at-after").unwrap();
+    assert!(case.expectations[0].derived);
+    assert_eq!(
+        case.expectations[0].strength,
+        anchorsmith_corpus::Strength::Hedged
+    );
+}
+
+#[test]
 fn expectation_selecting_no_case() {
     let diagnostic = expect_error(
         r#"time = "at-after""#,
@@ -364,17 +471,16 @@ fn malformed_toml_and_unknown_fields_are_located_by_the_parser() {
 }
 
 #[test]
-fn engines_are_validators_and_an_external_harness_can_be_one() {
-    let clients = CLIENTS.replace(r#""openssl"]"#, r#""openssl", "go"]"#);
-    let error = load(&clients, SCENARIO, &[]).expect_err("go is not known without --validator-cmd");
-    let line = r#"engines = ["rustls-webpki", "openssl", "go"]"#;
+fn a_target_engine_may_be_an_external_harness_named_on_the_command_line() {
+    let target = TARGET.replace(r#""openssl""#, r#""go""#);
+    let error = load_target(&target, &[]).expect_err("go is not known without --validator-cmd");
     let expected = Expected {
-        file: "clients.toml",
+        file: "tt.toml",
         code: Code::UnknownName,
-        line: 4,
-        column: 40,
-        field: "clients.path-builder.engines[2]",
-        source_line: line,
+        line: 6,
+        column: 13,
+        field: "engine.validator",
+        source_line: r#"validator = "go""#,
     };
     let diagnostic = assert_diagnostic(error, &expected);
     assert!(
@@ -384,34 +490,24 @@ fn engines_are_validators_and_an_external_harness_can_be_one() {
             .is_some_and(|help| help.contains("openssl-strict")),
         "{diagnostic}"
     );
-    let corpus = load(&clients, SCENARIO, &["go"]).expect("an external harness is an engine");
+    let corpus = load_target(&target, &["go"]).expect("an external harness is an engine");
     assert_eq!(
-        corpus.clients["path-builder"].engines,
-        ["rustls-webpki", "openssl", "go"]
+        corpus.targets[0].engine,
+        TargetEngine::Validator { name: "go".into() }
     );
 }
 
 #[test]
 fn topology_errors_are_located_diagnostics() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    let write = |path: &Path, text: &str| {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    write(&root.join("seeds/000_test.txt"), SEED);
-    write(&root.join("corpus/clients.toml"), CLIENTS);
-    write(
-        &root.join("corpus/scenarios/tiny/topology.toml"),
-        &TOPOLOGY.replacen("issuer = \"int\"", "issuer = \"r9\"", 1),
-    );
-    write(&root.join("corpus/scenarios/tiny/scenario.toml"), SCENARIO);
-    let options = LoadOptions {
-        seeds_dir: root.join("seeds"),
-        key_cache_dir: None,
-        extra_validators: Vec::new(),
-    };
-    let error = load_corpus_with(&root.join("corpus"), &options).unwrap_err();
+    let topology = TOPOLOGY.replacen("issuer = \"int\"", "issuer = \"r9\"", 1);
+    let error = load_files(
+        &Files {
+            topology: &topology,
+            ..TINY
+        },
+        &[],
+    )
+    .unwrap_err();
     assert!(error.is_bad_input());
     let diagnostic = error.diagnostic().expect("a located diagnostic");
     assert_eq!(diagnostic.code, Code::UnknownName);
@@ -431,25 +527,16 @@ validator = "openssl"
 stores = ["root"]
 "#;
 
-/// The tiny corpus plus `corpus/targets/tt.toml` = `target`.
-fn load_target(target: &str) -> Result<Corpus, CorpusError> {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    let write = |path: &Path, text: &str| {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    write(&root.join("seeds/000_test.txt"), SEED);
-    write(&root.join("corpus/clients.toml"), CLIENTS);
-    write(&root.join("corpus/scenarios/tiny/topology.toml"), TOPOLOGY);
-    write(&root.join("corpus/scenarios/tiny/scenario.toml"), SCENARIO);
-    write(&root.join("corpus/targets/tt.toml"), target);
-    let options = LoadOptions {
-        seeds_dir: root.join("seeds"),
-        key_cache_dir: None,
-        extra_validators: Vec::new(),
-    };
-    load_corpus_with(&root.join("corpus"), &options)
+/// The tiny corpus plus `corpus/targets/tt.toml` = `target`, allowing `extra_validators` as
+/// engines.
+fn load_target(target: &str, extra_validators: &[&str]) -> Result<Corpus, CorpusError> {
+    load_files(
+        &Files {
+            target: Some(target),
+            ..TINY
+        },
+        extra_validators,
+    )
 }
 
 /// The diagnostic of a target file with `from` replaced by `to`, in `tt.toml`.
@@ -457,7 +544,7 @@ fn expect_target_error(from: &str, to: &str, code: Code, line: usize, column: us
     assert!(TARGET.contains(from), "test edit does not apply: {from}");
     let edited = TARGET.replacen(from, to, 1);
     let source_line = edited.lines().nth(line - 1).unwrap().to_string();
-    let error = load_target(&edited).expect_err("must fail");
+    let error = load_target(&edited, &[]).expect_err("must fail");
     assert_diagnostic(
         error,
         &Expected {
@@ -473,7 +560,7 @@ fn expect_target_error(from: &str, to: &str, code: Code, line: usize, column: us
 
 #[test]
 fn a_valid_target_applies_to_its_store() {
-    let corpus = load_target(TARGET).unwrap();
+    let corpus = load_target(TARGET, &[]).unwrap();
     let target = &corpus.targets[0];
     assert_eq!(target.name, "tt");
     let applies: Vec<&str> = corpus
@@ -545,7 +632,7 @@ fn a_misspelt_model_knob_is_a_shape_error_at_its_line() {
         "[engine.model]\nanchor-expiri = \"ignored\"",
         1,
     );
-    let diagnostic = load_target(&edited)
+    let diagnostic = load_target(&edited, &[])
         .expect_err("must fail")
         .diagnostic()
         .cloned()

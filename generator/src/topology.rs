@@ -235,6 +235,8 @@ pub struct Extensions {
     pub ext_key_usage: Option<ExtKeyUsageExtension>,
     pub subject_alt_name: Option<SubjectAltName>,
     pub subject_key_identifier: KeyIdentifier,
+    /// Default: derived, except on a self-signed certificate, where it is omitted as on real
+    /// roots unless the topology writes it.
     pub authority_key_identifier: KeyIdentifier,
     pub aia_ca_issuers: Option<String>,
     pub name_constraints: Option<NameConstraints>,

@@ -219,17 +219,20 @@ fn note_stale_export(corpus_dir: &Path, corpus: &Corpus) {
 }
 
 fn print_summary(corpus: &Corpus) {
-    let expectations = corpus.expectations().count();
+    let derived = corpus.expectations().filter(|(_, e)| e.derived).count();
+    let expectations = corpus.expectations().count() - derived;
     let accepted = corpus
         .cases
         .iter()
         .filter(|c| c.reference.is_accept())
         .count();
     println!(
-        "{} scenarios, {} cases ({} accepted by the reference), {} documented expectations",
+        "{} scenarios, {} cases ({} accepted by the reference), {} documented expectations, \
+         {} derived predictions",
         corpus.scenarios.len(),
         corpus.cases.len(),
         accepted,
-        expectations
+        expectations,
+        derived
     );
 }

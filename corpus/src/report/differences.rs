@@ -1,7 +1,9 @@
-//! The differences of a run, in three classes a person reads in this order: outcome differences
+//! The differences of a run, in classes a person reads in this order: outcome differences
 //! (validators disagree on accept/reject, or one contradicts a documented expectation), reason
 //! differences (every deciding validator has the same outcome, but they reject for different
-//! normalized reasons) and failures (a validator failed on the case; nothing else differs).
+//! normalized reasons, or for another reason than a documented one), failures (a validator
+//! failed on the case; nothing else differs), and contradicted derived predictions (apart: the
+//! seed does not make them).
 //!
 //! Columns that decided no case at all (broken or unavailable here, see
 //! [`anchorsmith_validators::health`]) are named once by the reports and left out of every case.
@@ -10,8 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anchorsmith_validators::{RejectKind, Verdict};
 
-use super::model::{outcome_matches, CaseRow, ExpectedOutcome, RunReport};
-use super::wording::{expected_label, reject_kind_label};
+use super::model::{judge, CaseRow, Judgement, RunReport};
+use super::wording::{expectation_label, reject_kind_label};
+use crate::Expectation;
 
 /// One validator's normalized reason for rejecting.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,14 +33,16 @@ pub enum DifferenceReason {
     },
     /// All deciding validators reject, but not for the same normalized reason.
     RejectKindsDiffer { kinds: Vec<RejectedBy> },
-    /// A validator that embodies a documented client does not do what the document reports.
-    ContradictsDocument {
-        validator: String,
-        client: String,
-        documented: ExpectedOutcome,
+    /// A target that claims a client does not do what an expectation of that client says: the
+    /// opposite outcome, or a rejection of another kind than the expected one. The expectation
+    /// may be documented or a derived prediction (then it is kept apart).
+    ContradictsExpectation {
+        target: String,
+        /// The verdict's label, e.g. `reject:expired`.
         actual: String,
-        seed_file: String,
-        quote: String,
+        /// [`Judgement::ContradictsOutcome`] or [`Judgement::ContradictsReason`].
+        judgement: Judgement,
+        expectation: Expectation,
     },
     /// A validator crashed, hung or failed to run the case.
     ValidatorError { validator: String, detail: String },
@@ -49,7 +54,7 @@ pub enum DifferenceClass {
     /// The outcome differs: between validators, or from a documented expectation.
     Outcome,
     /// Every deciding validator has the same outcome, and at least two name different specific
-    /// reject kinds.
+    /// reject kinds, or a validator rejects for another reason than a documented one.
     Reason,
     /// As [`DifferenceClass::Reason`], except that the specific kinds agree and the only other
     /// kind is `other`, a native error its validator's table does not map yet. Kept apart so a
@@ -57,14 +62,25 @@ pub enum DifferenceClass {
     UnmappedReason,
     /// A validator failed on the case (crash, hang, garbage output); nothing else differs.
     Failure,
+    /// Only a derived prediction (one the seed does not make) is contradicted: kept apart from
+    /// the documented expectations, and counted apart.
+    Derived,
 }
 
 impl DifferenceReason {
     /// The class this reason puts its case in (at most).
     pub fn class(&self) -> DifferenceClass {
         match self {
-            DifferenceReason::ValidatorsDisagree { .. }
-            | DifferenceReason::ContradictsDocument { .. } => DifferenceClass::Outcome,
+            DifferenceReason::ValidatorsDisagree { .. } => DifferenceClass::Outcome,
+            DifferenceReason::ContradictsExpectation {
+                expectation,
+                judgement,
+                ..
+            } => match (expectation.derived, judgement) {
+                (true, _) => DifferenceClass::Derived,
+                (false, Judgement::ContradictsReason { .. }) => DifferenceClass::Reason,
+                (false, _) => DifferenceClass::Outcome,
+            },
             DifferenceReason::RejectKindsDiffer { kinds } => {
                 let specific: BTreeSet<RejectKind> = kinds
                     .iter()
@@ -172,19 +188,26 @@ fn row_differences(report: &RunReport, row: &CaseRow, working: &[&str]) -> Vec<D
             reasons.push(DifferenceReason::RejectKindsDiffer { kinds });
         }
     }
-    for expectation in &row.expectations {
-        for (name, verdict) in &verdicts {
-            if report.embodies(name, expectation)
-                && outcome_matches(expectation.outcome, verdict) == Some(false)
-            {
-                reasons.push(DifferenceReason::ContradictsDocument {
-                    validator: name.to_string(),
-                    client: expectation.client.clone(),
-                    documented: expectation.outcome,
-                    actual: verdict.label(),
-                    seed_file: expectation.seed_file.clone(),
-                    quote: expectation.quote.clone(),
-                });
+    // Documented expectations first, then derived predictions, each in declaration order; each
+    // judged against the targets that claim its client (never against a library column).
+    for derived in [false, true] {
+        for expectation in row.expectations.iter().filter(|e| e.derived == derived) {
+            for target in &report.targets {
+                let Some(verdict) = report.target_verdict(&row.id, &target.name) else {
+                    continue;
+                };
+                if !target.claims(expectation) {
+                    continue;
+                }
+                let judgement = judge(expectation, verdict);
+                if judgement.is_contradiction() {
+                    reasons.push(DifferenceReason::ContradictsExpectation {
+                        target: target.name.clone(),
+                        actual: verdict.label(),
+                        judgement,
+                        expectation: expectation.clone(),
+                    });
+                }
             }
         }
     }
@@ -240,17 +263,31 @@ pub fn describe_reason(reason: &DifferenceReason) -> String {
                     .join("; ")
             )
         }
-        DifferenceReason::ContradictsDocument {
-            validator,
-            client,
-            documented,
+        DifferenceReason::ContradictsExpectation {
+            target,
             actual,
-            seed_file,
-            quote,
-        } => format!(
-            "`{validator}` ({actual}) contradicts the documented `{client}` outcome ({}) — {seed_file}: “{quote}”",
-            expected_label(*documented)
-        ),
+            judgement,
+            expectation,
+        } => {
+            let what = match (expectation.derived, judgement) {
+                (true, Judgement::ContradictsReason { .. }) => "the reason of the derived",
+                (true, _) => "the derived",
+                (false, Judgement::ContradictsReason { .. }) => "the reason of the documented",
+                (false, _) => "the documented",
+            };
+            let noun = if expectation.derived {
+                "prediction"
+            } else {
+                "outcome"
+            };
+            format!(
+                "target `{target}` ({actual}) contradicts {what} `{}` {noun} ({}) — {}: “{}”",
+                expectation.client,
+                expectation_label(expectation),
+                expectation.seed_file,
+                expectation.quote
+            )
+        }
         DifferenceReason::ValidatorError { validator, detail } => {
             format!("`{validator}` failed: {detail}")
         }
@@ -260,6 +297,7 @@ pub fn describe_reason(reason: &DifferenceReason) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::model::fixture::*;
+    use super::super::model::ExpectedOutcome;
     use super::*;
 
     #[test]
@@ -386,7 +424,47 @@ mod tests {
     }
 
     #[test]
-    fn contradiction_only_counts_for_embodying_engines() {
+    fn a_rejection_of_another_kind_contradicts_the_documented_reason() {
+        let mut expected = expectation(ExpectedOutcome::Reject);
+        expected.reject_kind = Some(RejectKind::UnknownIssuer);
+        let report = report(
+            reject(RejectKind::UnknownIssuer),
+            reject(RejectKind::Expired),
+            vec![expected],
+            &["a", "b"],
+        );
+        let found = differences(&report);
+        assert_eq!(found.len(), 1);
+        let contradictions: Vec<&DifferenceReason> = found[0]
+            .reasons
+            .iter()
+            .filter(|reason| matches!(reason, DifferenceReason::ContradictsExpectation { .. }))
+            .collect();
+        assert_eq!(contradictions.len(), 1, "{:?}", found[0].reasons);
+        assert_eq!(
+            describe_reason(contradictions[0]),
+            "target `b` (reject:expired) contradicts the reason of the documented `path-builder` \
+             outcome (reject:unknown-issuer; stated) — 000_x.txt: “q”"
+        );
+        assert_eq!(found[0].class(), DifferenceClass::Reason);
+    }
+
+    #[test]
+    fn a_contradicted_derived_prediction_is_a_class_of_its_own() {
+        let mut predicted = expectation(ExpectedOutcome::Reject);
+        predicted.derived = true;
+        let report = report(accept(), accept(), vec![predicted], &["a"]);
+        let found = differences(&report);
+        assert_eq!(found[0].class(), DifferenceClass::Derived);
+        assert_eq!(
+            describe_reason(&found[0].reasons[0]),
+            "target `a` (accept) contradicts the derived `path-builder` prediction (reject; stated) — \
+             000_x.txt: “q”"
+        );
+    }
+
+    #[test]
+    fn contradiction_only_counts_for_targets_that_claim_the_client() {
         let unknown = || reject(RejectKind::UnknownIssuer);
         let report = report(
             unknown(),
@@ -398,7 +476,7 @@ mod tests {
         assert_eq!(found[0].reasons.len(), 1);
         assert!(matches!(
             &found[0].reasons[0],
-            DifferenceReason::ContradictsDocument { validator, .. } if validator == "b"
+            DifferenceReason::ContradictsExpectation { target, .. } if target == "b"
         ));
         assert_eq!(found[0].class(), DifferenceClass::Outcome);
     }

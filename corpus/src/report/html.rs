@@ -13,16 +13,16 @@ use super::model::{CaseRow, RunReport, ScenarioView, ValidatorColumn};
 use super::questions::Question;
 use super::summary::{render_difference_counts, render_summary_table};
 use super::wording::{
-    difference_class_intro, difference_class_title, expected_label, reference_detail,
-    reference_label, short_seed, verdict_detail,
+    difference_class_intro, difference_class_title, reference_detail, reference_label, short_seed,
+    verdict_detail,
 };
-use crate::timeline;
+use crate::{timeline, Expectation};
 
 const STYLE: &str = "\
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;vertical-align:top}th{background:#f4f4f4}
 td.acc{background:#c8efc8}td.rej{background:#f6c6c6}td.skip{background:#eee;color:#777}td.err{background:#f9e79f}
-h4 code{font-size:14px}td.bad{outline:3px solid #b00;outline-offset:-3px}code{font-size:12px}.quote{color:#555;font-style:italic}
+h4 code{font-size:14px}td.bad{outline:3px solid #b00;outline-offset:-3px}td.bad-derived{outline:2px dashed #b00;outline-offset:-3px}code{font-size:12px}.quote{color:#555;font-style:italic}
 pre{background:#f8f8f8;padding:1em}th.idle,td.idle{opacity:.45}th small{display:block;font-weight:normal;color:#b00}
 .idle-note{border:2px solid #b00;padding:.5em 1em;background:#fff4f4}
 ";
@@ -42,9 +42,15 @@ pub fn render_html(report: &RunReport) -> String {
             body {
                 h1 { "anchorsmith corpus report" }
                 p {
-                    "Green accepts, red rejects, grey skipped, yellow failed to run. A thick red \
-                     frame marks a verdict that contradicts a documented expectation its validator \
-                     embodies. Hover a cell for the native message."
+                    "Green accepts, red rejects, grey skipped, yellow failed to run. Hover a cell \
+                     for the native message, an expectation for its quote; each expectation says \
+                     how strongly its seed sentence states it, and derived predictions (ones the \
+                     seeds do not make) are listed apart. The libraries' matrices show how they \
+                     differ from each other; the targets (client populations with their stores \
+                     and engines) are judged against the expectations: a thick red frame marks a \
+                     target contradicting a documented expectation of the client it claims to be \
+                     (its outcome, or the reason it names), a dashed frame a derived prediction \
+                     only."
                 }
                 @if !idle.is_empty() {
                     div.idle-note {
@@ -120,7 +126,7 @@ fn question_table(report: &RunReport, question: &Question) -> Markup {
                 tr {
                     td { code { (row.id) } }
                     @for (column, verdict) in report.row_verdicts(row) {
-                        (verdict_cell(verdict, false, idle_names.contains(&column.name)))
+                        (verdict_cell(verdict, idle_names.contains(&column.name)))
                     }
                 }
             }
@@ -131,6 +137,9 @@ fn question_table(report: &RunReport, question: &Question) -> Markup {
 /// A scenario's heading, description, diagram, timeline and matrix.
 fn scenario_section(report: &RunReport, scenario: &ScenarioView) -> Markup {
     let idle_names = idle_names(report);
+    let has_derived = report
+        .rows_of(&scenario.name)
+        .any(|row| row.derived().next().is_some());
     html! {
         h2 { (scenario.name) }
         p { b { (scenario.title) } " (from " code { (scenario.seed_file) } ")" }
@@ -151,15 +160,21 @@ fn scenario_section(report: &RunReport, scenario: &ScenarioView) -> Markup {
                 th { "reference" }
                 @for column in &report.columns { (column_header(report, column)) }
                 th { "documented" }
+                @if has_derived { th { "derived" } }
             }
             @for row in report.rows_of(&scenario.name) {
-                (matrix_row(report, row, &idle_names))
+                (matrix_row(report, row, &idle_names, has_derived))
             }
         }
     }
 }
 
-fn matrix_row(report: &RunReport, row: &CaseRow, idle_names: &BTreeSet<String>) -> Markup {
+fn matrix_row(
+    report: &RunReport,
+    row: &CaseRow,
+    idle_names: &BTreeSet<String>,
+    has_derived: bool,
+) -> Markup {
     let reference_class = if row.reference.is_accept() {
         "acc"
     } else {
@@ -172,21 +187,24 @@ fn matrix_row(report: &RunReport, row: &CaseRow, idle_names: &BTreeSet<String>) 
                 (reference_label(&row.reference))
             }
             @for (column, verdict) in report.row_verdicts(row) {
-                (verdict_cell(
-                    verdict,
-                    report.contradicts(row, &column.name, verdict),
-                    idle_names.contains(&column.name),
-                ))
+                (verdict_cell(verdict, idle_names.contains(&column.name)))
             }
-            td {
-                @for expectation in &row.expectations {
-                    (expectation.client) ": " b { (expected_label(expectation.outcome)) } " "
-                    span.quote title=(expectation.quote) {
-                        "(" (short_seed(&expectation.seed_file)) ")"
-                    }
-                    br;
-                }
+            td { (expectations_cell(row.documented())) }
+            @if has_derived { td { (expectations_cell(row.derived())) } }
+        }
+    }
+}
+
+/// Expectations (documented, or derived), one a line: client, outcome (and reason), the seed
+/// and the strength; the quote on hover.
+fn expectations_cell<'a>(expectations: impl Iterator<Item = &'a Expectation>) -> Markup {
+    html! {
+        @for expectation in expectations {
+            (expectation.client) ": " b { (expectation.outcome_label()) } " "
+            span.quote title=(expectation.quote) {
+                "(" (short_seed(&expectation.seed_file)) ", " (expectation.strength) ")"
             }
+            br;
         }
     }
 }
@@ -213,17 +231,21 @@ fn column_header(report: &RunReport, column: &ValidatorColumn) -> Markup {
     }
 }
 
-/// A coloured verdict with its native message on hover; `contradicted` frames it, `idle` fades
-/// it (its column decided no case).
-fn verdict_cell(verdict: &Verdict, contradicted: bool, idle: bool) -> Markup {
-    let colour = match verdict {
+/// The CSS class that colours a verdict's cell.
+pub(super) fn verdict_class(verdict: &Verdict) -> &'static str {
+    match verdict {
         Verdict::Accept { .. } => "acc",
         Verdict::Reject { .. } => "rej",
         Verdict::Skip { .. } => "skip",
         Verdict::Error { .. } => "err",
-    };
+    }
+}
+
+/// A coloured verdict with its native message on hover; `idle` fades it (its column decided no
+/// case).
+fn verdict_cell(verdict: &Verdict, idle: bool) -> Markup {
     html! {
-        td class={ (colour) @if contradicted { " bad" } @if idle { " idle" } } title=(verdict_detail(verdict)) {
+        td class={ (verdict_class(verdict)) @if idle { " idle" } } title=(verdict_detail(verdict)) {
             (verdict.label())
         }
     }
@@ -262,6 +284,23 @@ mod tests {
         // The questions come before the first scenario's matrix.
         let question = html.find("Is &lt;this&gt; accepted?").unwrap();
         assert!(question < html.find("<h2>s</h2>").unwrap(), "{html}");
+    }
+
+    #[test]
+    fn html_keeps_derived_predictions_apart_and_shows_strength() {
+        let mut derived = expectation(ExpectedOutcome::Reject);
+        derived.derived = true;
+        derived.strength = crate::Strength::Speculation;
+        let report = report(accept(), accept(), vec![derived], &["a"]);
+        let html = render_html(&report);
+        assert!(html.contains("<th>derived</th>"), "{html}");
+        assert!(html.contains("class=\"acc bad-derived\""), "{html}");
+        assert!(!html.contains("class=\"acc bad\""), "{html}");
+        assert!(html.contains("(seed 000, speculation)"), "{html}");
+        assert!(
+            html.contains("<h3>Derived predictions contradicted (1)</h3>"),
+            "{html}"
+        );
     }
 
     #[test]

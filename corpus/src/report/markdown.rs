@@ -4,12 +4,13 @@
 use std::fmt::Write as _;
 
 use super::differences::{describe_reason, differences_by_class, CaseDifferences};
-use super::model::{CaseRow, RunReport};
+use super::model::RunReport;
 use super::summary::render_difference_counts;
 use super::wording::{
-    column_heading, difference_class_intro, difference_class_title, expected_label,
-    idle_column_line, reference_detail, reference_label, short_seed, verdict_detail,
+    column_heading, difference_class_intro, difference_class_title, idle_column_line,
+    reference_detail, reference_label, short_seed, verdict_detail,
 };
+use crate::Expectation;
 
 /// `matrix.md`: every case × validator, the reference verdict and the documented expectations.
 pub fn render_matrix_md(report: &RunReport) -> String {
@@ -34,34 +35,51 @@ pub fn render_matrix_md(report: &RunReport) -> String {
     }
     text.push_str(
         "\n`reference` is derived from the topology graph (a path search over the topology; an anchor may be an intermediate but must be within its validity). \
-`documented` lists what the seed documents report for a client behaviour; ✗ marks a verdict that \
-contradicts a documented expectation its validator embodies.\n",
+`documented` lists what the seed documents report for a client behaviour, with how strongly the \
+quoted sentence says it (stated, expert-explanation, hedged, speculation); `derived` (only in \
+scenarios that have some) lists predictions the seeds do not make. A library claims no client, so \
+these columns are not judged against them: the targets at the end are (see “Targets”).\n",
     );
     text.push_str(&render_questions_md(report));
     let names = column_names(report);
     for scenario in &report.scenarios {
+        let has_derived = report
+            .rows_of(&scenario.name)
+            .any(|row| row.derived().next().is_some());
+        let (derived_heading, derived_rule) = if has_derived {
+            (" derived |", "---|")
+        } else {
+            ("", "")
+        };
         writeln!(text, "\n## {}\n", scenario.name).unwrap();
-        writeln!(text, "| case | reference | {} | documented |", names).unwrap();
-        writeln!(text, "|---|---|{}---|", "---|".repeat(report.columns.len())).unwrap();
+        writeln!(
+            text,
+            "| case | reference | {names} | documented |{derived_heading}"
+        )
+        .unwrap();
+        writeln!(
+            text,
+            "|---|---|{}---|{derived_rule}",
+            "---|".repeat(report.columns.len())
+        )
+        .unwrap();
         for row in report.rows_of(&scenario.name) {
             let cells: Vec<String> = report
                 .row_verdicts(row)
-                .map(|(column, verdict)| {
-                    let mark = if report.contradicts(row, &column.name, verdict) {
-                        " ✗"
-                    } else {
-                        ""
-                    };
-                    format!("{}{mark}", verdict.label())
-                })
+                .map(|(_, verdict)| verdict.label())
                 .collect();
+            let derived = if has_derived {
+                format!(" {} |", expectations_cell(row.derived()))
+            } else {
+                String::new()
+            };
             writeln!(
                 text,
-                "| `{}` | {} | {} | {} |",
+                "| `{}` | {} | {} | {} |{derived}",
                 row.short_id(),
                 reference_label(&row.reference),
                 cells.join(" | "),
-                documented_summary(row)
+                expectations_cell(row.documented()),
             )
             .unwrap();
         }
@@ -102,23 +120,25 @@ fn render_questions_md(report: &RunReport) -> String {
     text
 }
 
-/// The documented expectations of a row, in one table cell.
-fn documented_summary(row: &CaseRow) -> String {
-    if row.expectations.is_empty() {
-        return "—".into();
-    }
-    row.expectations
-        .iter()
+/// Expectations (the documented ones, or the derived predictions) in one table cell:
+/// `client: outcome (seed 000, strength)`.
+fn expectations_cell<'a>(expectations: impl Iterator<Item = &'a Expectation>) -> String {
+    let lines: Vec<String> = expectations
         .map(|expectation| {
             format!(
-                "{}: {} ({})",
+                "{}: {} ({}, {})",
                 expectation.client,
-                expected_label(expectation.outcome),
-                short_seed(&expectation.seed_file)
+                expectation.outcome_label(),
+                short_seed(&expectation.seed_file),
+                expectation.strength
             )
         })
-        .collect::<Vec<_>>()
-        .join("<br>")
+        .collect();
+    if lines.is_empty() {
+        "—".into()
+    } else {
+        lines.join("<br>")
+    }
 }
 
 /// `differences.md`: the counts, the validators that decided no case (named once), then every
@@ -189,7 +209,7 @@ mod tests {
     use anchorsmith_validators::RejectKind;
 
     #[test]
-    fn matrix_marks_contradictions_and_answers_questions_first() {
+    fn matrix_answers_questions_first_and_only_targets_are_judged() {
         let mut report = report(
             accept(),
             reject(RejectKind::Expired),
@@ -210,9 +230,46 @@ mod tests {
         );
         assert!(
             matrix.contains(
-                "| `c` | accept | accept | reject:expired ✗ | path-builder: accept (seed 000) |"
+                "| `c` | accept | accept | reject:expired | path-builder: accept (seed 000, stated) |"
+            ),
+            "a library column is not judged: {matrix}"
+        );
+        // The target on column `b` claims the client: the target view marks its contradiction.
+        assert!(
+            matrix.contains("| `c` | path-builder: accept; stated (seed 000) | accept | reject:expired ✗ |"),
+            "{matrix}"
+        );
+    }
+
+    #[test]
+    fn matrix_shows_derived_predictions_in_their_own_column() {
+        let mut derived = expectation(ExpectedOutcome::Accept);
+        derived.derived = true;
+        let mut documented = expectation(ExpectedOutcome::Reject);
+        documented.reject_kind = Some(RejectKind::UnknownIssuer);
+        documented.strength = crate::Strength::Hedged;
+        let report = report(
+            reject(RejectKind::UnknownIssuer),
+            reject(RejectKind::UnknownIssuer),
+            vec![derived, documented],
+            &["b"],
+        );
+        let matrix = render_matrix_md(&report);
+        assert!(
+            matrix.contains("| case | reference | a | b | documented | derived |"),
+            "{matrix}"
+        );
+        assert!(
+            matrix.contains(
+                "| reject:unknown-issuer | \
+                 path-builder: reject:unknown-issuer (seed 000, hedged) | \
+                 path-builder: accept (seed 000, stated) |"
             ),
             "{matrix}"
+        );
+        assert!(
+            matrix.contains("| reject:unknown-issuer | reject:unknown-issuer ✗ derived |"),
+            "the target view marks the derived prediction apart: {matrix}"
         );
     }
 

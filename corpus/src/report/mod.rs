@@ -30,13 +30,13 @@ pub use differences::{
 };
 pub use html::render_html;
 pub use markdown::{render_differences_md, render_matrix_md};
-pub use model::{outcome_matches, CaseRow, RunPlan, RunReport, ScenarioView, ValidatorColumn};
+pub use model::{
+    judge, CaseRow, Contradiction, Judgement, RunPlan, RunReport, ScenarioView, ValidatorColumn,
+};
 pub use questions::{parse_questions, Question};
 pub use snapshot::render_snapshot;
 pub use summary::{
-    render_difference_counts, render_summary_table, validator_totals, ExpectationScore,
-    OutcomeCounts, ValidatorTotals,
+    render_difference_counts, render_expectation_counts, render_summary_table, target_scores,
+    validator_totals, ExpectationScore, OutcomeCounts, TargetScores, ValidatorTotals,
 };
-pub use targets::{
-    render_targets_md, target_checks, targets_html, Judgement, TargetCheck, TargetColumn,
-};
+pub use targets::{render_targets_md, targets_html, TargetColumn};

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anchorsmith_validators::health::{column_health, ColumnHealth};
 use anchorsmith_validators::runner::RunResults;
-use anchorsmith_validators::Verdict;
+use anchorsmith_validators::{RejectKind, Verdict};
 
 use super::questions::Question;
 use super::targets::{applicability, target_verdicts, Applicability, TargetColumn};
@@ -16,13 +16,51 @@ use crate::{Case, Corpus, Expectation, ReferenceVerdict};
 
 pub(crate) use crate::spec::ExpectedOutcome;
 
-/// Whether a real verdict has the documented outcome; `None` when the verdict is a skip or an
-/// error, which neither confirms nor contradicts a document.
-pub fn outcome_matches(documented: ExpectedOutcome, verdict: &Verdict) -> Option<bool> {
-    match verdict {
-        Verdict::Accept { .. } => Some(documented == ExpectedOutcome::Accept),
-        Verdict::Reject { .. } => Some(documented == ExpectedOutcome::Reject),
-        Verdict::Skip { .. } | Verdict::Error { .. } => None,
+/// How one verdict compares with one expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// The expected outcome (and, when one is expected, the expected reject kind).
+    Confirmed,
+    /// The opposite outcome.
+    ContradictsOutcome,
+    /// A rejection, as expected, but of another kind than the expected one.
+    ContradictsReason {
+        expected: RejectKind,
+        actual: RejectKind,
+    },
+    /// A skip or an error, which neither confirms nor contradicts an expectation.
+    Undecided,
+}
+
+impl Judgement {
+    /// Whether the verdict contradicts the expectation (its outcome or its reason).
+    pub fn is_contradiction(self) -> bool {
+        matches!(
+            self,
+            Judgement::ContradictsOutcome | Judgement::ContradictsReason { .. }
+        )
+    }
+}
+
+/// The one comparison of a verdict with an expectation: the outcome, then the reason when the
+/// expectation names one. A rejection of kind `other` (a native error its validator's table does
+/// not map yet) says nothing about the reason, so it confirms the outcome and contradicts no
+/// reason.
+pub fn judge(expectation: &Expectation, verdict: &Verdict) -> Judgement {
+    match (expectation.outcome, verdict) {
+        (_, Verdict::Skip { .. } | Verdict::Error { .. }) => Judgement::Undecided,
+        (ExpectedOutcome::Accept, Verdict::Accept { .. }) => Judgement::Confirmed,
+        (ExpectedOutcome::Reject, Verdict::Reject { kind, .. }) => match expectation.reject_kind {
+            Some(expected) if expected != *kind && *kind != RejectKind::Other => {
+                Judgement::ContradictsReason {
+                    expected,
+                    actual: *kind,
+                }
+            }
+            _ => Judgement::Confirmed,
+        },
+        (ExpectedOutcome::Accept, Verdict::Reject { .. })
+        | (ExpectedOutcome::Reject, Verdict::Accept { .. }) => Judgement::ContradictsOutcome,
     }
 }
 
@@ -43,10 +81,21 @@ pub struct CaseRow {
     pub summary: String,
     /// The verdict derived from the topology graph (RFC 5280 path search), with its reason.
     pub reference: ReferenceVerdict,
+    /// Documented expectations and derived predictions, in declaration order.
     pub expectations: Vec<Expectation>,
 }
 
 impl CaseRow {
+    /// The expectations the seeds state (not derived).
+    pub fn documented(&self) -> impl Iterator<Item = &Expectation> + '_ {
+        self.expectations.iter().filter(|e| !e.derived)
+    }
+
+    /// The derived predictions: shown and counted apart from the documented expectations.
+    pub fn derived(&self) -> impl Iterator<Item = &Expectation> + '_ {
+        self.expectations.iter().filter(|e| e.derived)
+    }
+
     /// The id without its scenario prefix, for tables that already sit under the scenario.
     pub fn short_id(&self) -> &str {
         self.id
@@ -77,8 +126,6 @@ pub struct RunPlan {
     pub scenarios: Vec<ScenarioView>,
     /// Answered first in the matrix and the HTML page (`corpus/questions.toml`).
     pub questions: Vec<Question>,
-    /// Client behaviour (`clients.toml`) → the validators that embody it.
-    pub engines: BTreeMap<String, Vec<String>>,
     /// The targets (`corpus/targets/`), in file-name order.
     pub targets: Vec<TargetColumn>,
     /// Case id → the targets that apply to it.
@@ -112,16 +159,10 @@ impl RunPlan {
                 timeline: Timeline::of(scenario),
             })
             .collect();
-        let engines = corpus
-            .clients
-            .iter()
-            .map(|(name, client)| (name.clone(), client.engines.clone()))
-            .collect();
         RunPlan {
             rows,
             scenarios,
             questions,
-            engines,
             targets: corpus.targets.iter().map(TargetColumn::of).collect(),
             applicable: applicability(&corpus.targets, cases),
         }
@@ -135,8 +176,6 @@ pub struct RunReport {
     pub rows: Vec<CaseRow>,
     pub scenarios: Vec<ScenarioView>,
     pub questions: Vec<Question>,
-    /// Client behaviour → the validators that embody it.
-    pub engines: BTreeMap<String, Vec<String>>,
     /// Case id → validator name → verdict; complete for every row and column.
     pub verdicts: BTreeMap<String, BTreeMap<String, Verdict>>,
     pub targets: Vec<TargetColumn>,
@@ -182,7 +221,6 @@ impl RunReport {
             rows,
             scenarios,
             questions,
-            engines,
             targets,
             applicable: _,
         } = plan;
@@ -191,7 +229,6 @@ impl RunReport {
             rows,
             scenarios,
             questions,
-            engines,
             verdicts,
             targets,
             target_verdicts,
@@ -249,21 +286,49 @@ impl RunReport {
         self.rows.iter().filter(move |row| row.scenario == scenario)
     }
 
-    /// Whether `validator` embodies the client of `expectation` (`clients.toml`), so that its
-    /// verdicts are judged against it.
-    pub fn embodies(&self, validator: &str, expectation: &Expectation) -> bool {
-        self.engines
-            .get(&expectation.client)
-            .is_some_and(|engines| engines.iter().any(|engine| engine == validator))
+    /// The verdict of target `target` on case `case_id`, when the target applies to it.
+    pub fn target_verdict(&self, case_id: &str, target: &str) -> Option<&Verdict> {
+        self.target_verdicts.get(case_id)?.get(target)
     }
 
-    /// Whether `verdict` of `validator` on `row` contradicts an expectation it embodies.
-    pub fn contradicts(&self, row: &CaseRow, validator: &str, verdict: &Verdict) -> bool {
-        row.expectations.iter().any(|expectation| {
-            self.embodies(validator, expectation)
-                && outcome_matches(expectation.outcome, verdict) == Some(false)
-        })
+    /// The expectations of `row` whose client `target` claims to be, each with the judgement of
+    /// the target's verdict (documented expectations and derived predictions alike; callers keep
+    /// them apart with [`Expectation::derived`]). Empty when the target does not apply to the
+    /// row. Library columns are never judged: a library claims no client.
+    pub fn judgements<'a>(
+        &'a self,
+        row: &'a CaseRow,
+        target: &'a TargetColumn,
+    ) -> impl Iterator<Item = (&'a Expectation, Judgement)> + 'a {
+        let verdict = self.target_verdict(&row.id, &target.name);
+        row.expectations
+            .iter()
+            .filter(move |expectation| verdict.is_some() && target.claims(expectation))
+            .filter_map(move |expectation| Some((expectation, judge(expectation, verdict?))))
     }
+
+    /// Which expectations of `row` that `target` claims its verdict contradicts.
+    pub fn contradiction(&self, row: &CaseRow, target: &TargetColumn) -> Contradiction {
+        let mut found = Contradiction::default();
+        for (expectation, judgement) in self.judgements(row, target) {
+            if judgement.is_contradiction() {
+                if expectation.derived {
+                    found.derived = true;
+                } else {
+                    found.documented = true;
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Whether a verdict contradicts a documented expectation, a derived prediction, or both: a
+/// renderer marks the two differently.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Contradiction {
+    pub documented: bool,
+    pub derived: bool,
 }
 
 /// One line a person reads: what was served, trusted, cached, and when.
@@ -293,6 +358,7 @@ pub(crate) mod fixture {
     //! A small report for the renderers' tests: validators `a` and `b`, one case `s::c`.
 
     use super::*;
+    use crate::spec::Strength;
     use crate::timeline::Timeline;
 
     pub fn accept() -> Verdict {
@@ -313,6 +379,9 @@ pub(crate) mod fixture {
         Expectation {
             client: "path-builder".into(),
             outcome,
+            reject_kind: None,
+            strength: Strength::Stated,
+            derived: false,
             seed_file: "000_x.txt".into(),
             quote: "q".into(),
             selector: String::new(),
@@ -320,25 +389,45 @@ pub(crate) mod fixture {
         }
     }
 
-    /// The report of case `s::c` with verdicts `a` and `b`, where `path-builder` is embodied by
-    /// `engines`.
+    /// A target named `name` placed in scenario `s` whose engine is the column `name`; it
+    /// claims `path-builder` when `claims`.
+    pub fn target(name: &str, claims: bool) -> TargetColumn {
+        TargetColumn {
+            name: name.into(),
+            population: "p".into(),
+            seed_file: "000_x.txt".into(),
+            behaviours: if claims {
+                vec!["path-builder".into()]
+            } else {
+                vec![]
+            },
+            quirks: vec![],
+            engine: name.into(),
+            engine_column: Some(name.into()),
+            placements: BTreeMap::from([("s".to_string(), vec!["root".to_string()])]),
+        }
+    }
+
+    /// The report of case `s::c` with verdicts `a` and `b`, and a target of each name on its
+    /// column, where the targets named in `claimers` claim `path-builder`.
     pub fn report(
         a: Verdict,
         b: Verdict,
         expectations: Vec<Expectation>,
-        engines: &[&str],
+        claimers: &[&str],
     ) -> RunReport {
         let mut report = matrix(&["c"], &[("a", vec![a]), ("b", vec![b])]);
         report.rows[0].expectations = expectations;
-        report.engines = BTreeMap::from([(
-            "path-builder".to_string(),
-            engines.iter().map(|engine| engine.to_string()).collect(),
-        )]);
+        report.targets = ["a", "b"]
+            .iter()
+            .map(|name| target(name, claimers.contains(name)))
+            .collect();
+        report.target_verdicts = report.verdicts.clone();
         report
     }
 
     /// The report of cases `s::<case>` (in order) and of the named columns, each with its
-    /// verdicts in case order; no expectations, no engines.
+    /// verdicts in case order; no expectations, no targets.
     pub fn matrix(cases: &[&str], columns: &[(&str, Vec<Verdict>)]) -> RunReport {
         let ids: Vec<String> = cases.iter().map(|case| format!("s::{case}")).collect();
         let mut verdicts: BTreeMap<String, BTreeMap<String, Verdict>> = BTreeMap::new();
@@ -385,7 +474,6 @@ pub(crate) mod fixture {
                 },
             }],
             questions: vec![],
-            engines: BTreeMap::new(),
             verdicts,
             targets: vec![],
             target_verdicts: BTreeMap::new(),
@@ -418,7 +506,7 @@ mod tests {
     }
 
     #[test]
-    fn contradiction_counts_only_for_embodying_validators() {
+    fn contradiction_counts_only_for_targets_that_claim_the_client() {
         let report = report(
             accept(),
             accept(),
@@ -426,8 +514,70 @@ mod tests {
             &["b"],
         );
         let row = &report.rows[0];
-        assert!(!report.contradicts(row, "a", report.verdict("s::c", "a")));
-        assert!(report.contradicts(row, "b", report.verdict("s::c", "b")));
+        let contradiction = |index: usize| report.contradiction(row, &report.targets[index]);
+        assert_eq!(contradiction(0), Contradiction::default());
+        assert_eq!(
+            contradiction(1),
+            Contradiction {
+                documented: true,
+                derived: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_derived_prediction_is_contradicted_apart() {
+        let mut derived = expectation(ExpectedOutcome::Reject);
+        derived.derived = true;
+        let report = report(accept(), accept(), vec![derived], &["a"]);
+        let row = &report.rows[0];
+        assert_eq!(row.documented().count(), 0);
+        assert_eq!(row.derived().count(), 1);
+        assert_eq!(
+            report.contradiction(row, &report.targets[0]),
+            Contradiction {
+                documented: false,
+                derived: true
+            }
+        );
+    }
+
+    #[test]
+    fn judge_compares_the_outcome_then_the_expected_reason() {
+        let mut expected = expectation(ExpectedOutcome::Reject);
+        assert_eq!(judge(&expected, &accept()), Judgement::ContradictsOutcome);
+        assert_eq!(
+            judge(&expected, &reject(RejectKind::Expired)),
+            Judgement::Confirmed,
+            "no reason expected: any rejection confirms"
+        );
+        expected.reject_kind = Some(RejectKind::UnknownIssuer);
+        assert_eq!(
+            judge(&expected, &reject(RejectKind::UnknownIssuer)),
+            Judgement::Confirmed
+        );
+        let wrong = judge(&expected, &reject(RejectKind::Expired));
+        assert_eq!(
+            wrong,
+            Judgement::ContradictsReason {
+                expected: RejectKind::UnknownIssuer,
+                actual: RejectKind::Expired
+            }
+        );
+        assert!(wrong.is_contradiction());
+        assert_eq!(
+            judge(&expected, &reject(RejectKind::Other)),
+            Judgement::Confirmed,
+            "an unmapped native error says nothing about the reason"
+        );
+        assert_eq!(judge(&expected, &error("boom")), Judgement::Undecided);
+        assert_eq!(judge(&expected, &skip("n/a")), Judgement::Undecided);
+        let accepted = expectation(ExpectedOutcome::Accept);
+        assert_eq!(judge(&accepted, &accept()), Judgement::Confirmed);
+        assert_eq!(
+            judge(&accepted, &reject(RejectKind::Other)),
+            Judgement::ContradictsOutcome
+        );
     }
 
     #[test]

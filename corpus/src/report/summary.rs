@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 use anchorsmith_validators::Verdict;
 
 use super::differences::{differences_by_class, DifferenceClass};
-use super::model::{outcome_matches, RunReport};
+use super::model::{Judgement, RunReport};
 use super::wording::idle_column_line;
+use crate::spec::Strength;
+use crate::Expectation;
 
 /// How many verdicts of each outcome one validator gave.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,20 +32,52 @@ impl OutcomeCounts {
     }
 }
 
-/// How one validator's verdicts compare with the documented expectations it embodies.
+/// How one target's verdicts compare with the expectations it is judged by (documented ones, or
+/// derived predictions: two scores, never added together).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExpectationScore {
     pub confirmed: usize,
+    /// The opposite outcome.
     pub contradicted: usize,
+    /// The expected outcome, reject, but of another kind than the expected one.
+    pub wrong_reason: usize,
     /// Skipped or errored on a case with an applicable expectation.
     pub undecided: usize,
 }
 
-/// One validator's totals over the run.
+impl ExpectationScore {
+    /// Adds `other`'s counts to these.
+    pub fn merge(&mut self, other: &ExpectationScore) {
+        self.confirmed += other.confirmed;
+        self.contradicted += other.contradicted;
+        self.wrong_reason += other.wrong_reason;
+        self.undecided += other.undecided;
+    }
+
+    fn add(&mut self, judgement: Judgement) {
+        let count = match judgement {
+            Judgement::Confirmed => &mut self.confirmed,
+            Judgement::ContradictsOutcome => &mut self.contradicted,
+            Judgement::ContradictsReason { .. } => &mut self.wrong_reason,
+            Judgement::Undecided => &mut self.undecided,
+        };
+        *count += 1;
+    }
+
+    /// `ok / ✗ / reason ✗ / n.a.` as numbers.
+    fn cell(&self) -> String {
+        format!(
+            "{} / {} / {} / {}",
+            self.confirmed, self.contradicted, self.wrong_reason, self.undecided
+        )
+    }
+}
+
+/// One validator's totals over the run: its outcomes. A library claims no client, so it has no
+/// expectation score (see [`TargetScores`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ValidatorTotals {
     pub outcomes: OutcomeCounts,
-    pub documented: ExpectationScore,
 }
 
 /// Validator name → its totals.
@@ -55,60 +89,110 @@ pub fn validator_totals(report: &RunReport) -> BTreeMap<&str, ValidatorTotals> {
         .collect();
     for row in &report.rows {
         for (column, verdict) in report.row_verdicts(row) {
-            let total = totals.entry(column.name.as_str()).or_default();
-            total.outcomes.add(verdict);
-            for expectation in &row.expectations {
-                if !report.embodies(&column.name, expectation) {
-                    continue;
-                }
-                let score = &mut total.documented;
-                match outcome_matches(expectation.outcome, verdict) {
-                    Some(true) => score.confirmed += 1,
-                    Some(false) => score.contradicted += 1,
-                    None => score.undecided += 1,
-                }
-            }
+            totals
+                .entry(column.name.as_str())
+                .or_default()
+                .outcomes
+                .add(verdict);
         }
     }
     totals
 }
 
-/// The table printed at the end of `cargo xtask corpus` (and shown in report.html).
+/// How one target's verdicts compare with the expectations of the clients it claims.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TargetScores {
+    /// Against the expectations the seeds state.
+    pub documented: ExpectationScore,
+    /// Against the derived predictions, counted apart.
+    pub derived: ExpectationScore,
+}
+
+/// Target name → its scores.
+pub fn target_scores(report: &RunReport) -> BTreeMap<&str, TargetScores> {
+    let mut scores: BTreeMap<&str, TargetScores> = report
+        .targets
+        .iter()
+        .map(|target| (target.name.as_str(), TargetScores::default()))
+        .collect();
+    for row in &report.rows {
+        for target in &report.targets {
+            for (expectation, judgement) in report.judgements(row, target) {
+                let entry = scores.entry(target.name.as_str()).or_default();
+                let score = if expectation.derived {
+                    &mut entry.derived
+                } else {
+                    &mut entry.documented
+                };
+                score.add(judgement);
+            }
+        }
+    }
+    scores
+}
+
+/// The table printed at the end of `cargo xtask corpus` (and shown in report.html): every
+/// validator's outcomes, then every target's score against the expectations it is judged by.
 pub fn render_summary_table(report: &RunReport) -> String {
     let totals = validator_totals(report);
     let width = report
         .columns
         .iter()
         .map(|column| column.name.len())
+        .chain(report.targets.iter().map(|target| target.name.len()))
         .max()
         .unwrap_or(9)
         .max(9);
     let mut text = String::new();
     writeln!(
         text,
-        "{:width$}  {:>6} {:>6} {:>5} {:>5}   {:>25}",
-        "validator", "accept", "reject", "skip", "error", "documented: ok / ✗ / n.a."
+        "{}",
+        render_expectation_counts(report).trim_end_matches('\n')
+    )
+    .unwrap();
+    writeln!(
+        text,
+        "{:width$}  {:>6} {:>6} {:>5} {:>5}",
+        "validator", "accept", "reject", "skip", "error"
     )
     .unwrap();
     for column in &report.columns {
-        let ValidatorTotals {
-            outcomes,
-            documented,
-        } = totals[column.name.as_str()];
+        let ValidatorTotals { outcomes } = totals[column.name.as_str()];
         writeln!(
             text,
-            "{:width$}  {:>6} {:>6} {:>5} {:>5}   {:>25}",
-            column.name,
-            outcomes.accept,
-            outcomes.reject,
-            outcomes.skip,
-            outcomes.error,
-            format!(
-                "{} / {} / {}",
-                documented.confirmed, documented.contradicted, documented.undecided
-            )
+            "{:width$}  {:>6} {:>6} {:>5} {:>5}",
+            column.name, outcomes.accept, outcomes.reject, outcomes.skip, outcomes.error
         )
         .unwrap();
+    }
+    if !report.targets.is_empty() {
+        let scores = target_scores(report);
+        writeln!(
+            text,
+            "\n{:width$}  {:>20}   {:>17}",
+            "target", "documented:", "derived:"
+        )
+        .unwrap();
+        writeln!(
+            text,
+            "{:width$}  {:>20}   {:>17}",
+            "", "ok/✗/reason ✗/n.a.", "ok/✗/reason ✗/n.a."
+        )
+        .unwrap();
+        for target in &report.targets {
+            let TargetScores {
+                documented,
+                derived,
+            } = scores[target.name.as_str()];
+            writeln!(
+                text,
+                "{:width$}  {:>20}   {:>17}",
+                target.name,
+                documented.cell(),
+                derived.cell()
+            )
+            .unwrap();
+        }
     }
     for (column, health) in report.idle_columns() {
         writeln!(text, "{}", idle_column_line(column, &health)).unwrap();
@@ -122,18 +206,49 @@ pub fn render_summary_table(report: &RunReport) -> String {
     text
 }
 
+/// `12 documented expectations (5 stated, 4 expert-explanation, 2 hedged, 1 speculation); 4
+/// derived predictions`: the expectations of the run's cases, each counted once.
+pub fn render_expectation_counts(report: &RunReport) -> String {
+    use strum::IntoEnumIterator;
+    // An expectation selecting several cases is on each of their rows: count it once.
+    let mut unique: Vec<&Expectation> = Vec::new();
+    for expectation in report.rows.iter().flat_map(|row| &row.expectations) {
+        if !unique.contains(&expectation) {
+            unique.push(expectation);
+        }
+    }
+    let documented: Vec<&&Expectation> = unique.iter().filter(|e| !e.derived).collect();
+    let by_strength: Vec<String> = Strength::iter()
+        .map(|strength| {
+            let count = documented.iter().filter(|e| e.strength == strength).count();
+            format!("{count} {strength}")
+        })
+        .collect();
+    format!(
+        "{} documented expectations ({}); {} derived predictions\n",
+        documented.len(),
+        by_strength.join(", "),
+        unique.len() - documented.len()
+    )
+}
+
 /// `87 cases: 12 with outcome differences, 30 with reason differences only, …`: the cases of
-/// each [`DifferenceClass`] (failures only when there are some).
+/// each [`DifferenceClass`] (failures and contradicted derived predictions only when there are
+/// some).
 pub fn render_difference_counts(report: &RunReport) -> String {
     let parts: Vec<String> = differences_by_class(report)
         .iter()
-        .filter(|(class, cases)| **class != DifferenceClass::Failure || !cases.is_empty())
+        .filter(|(class, cases)| {
+            !matches!(class, DifferenceClass::Failure | DifferenceClass::Derived)
+                || !cases.is_empty()
+        })
         .map(|(class, cases)| {
             let what = match class {
                 DifferenceClass::Outcome => "with outcome differences",
                 DifferenceClass::Reason => "with reason differences only",
                 DifferenceClass::UnmappedReason => "whose reasons differ only by kind `other`",
                 DifferenceClass::Failure => "where only a validator failed",
+                DifferenceClass::Derived => "contradicting only derived predictions",
             };
             format!("{} {what}", cases.len())
         })
@@ -149,7 +264,7 @@ mod tests {
     use anchorsmith_validators::RejectKind;
 
     #[test]
-    fn totals_count_outcomes_and_judge_only_embodied_expectations() {
+    fn totals_count_outcomes_and_scores_judge_only_claiming_targets() {
         let report = report(
             reject(RejectKind::UnknownIssuer),
             Verdict::Error {
@@ -159,17 +274,19 @@ mod tests {
             &["a", "b"],
         );
         let totals = validator_totals(&report);
+        let scores = target_scores(&report);
         assert_eq!(totals["a"].outcomes.reject, 1);
         assert_eq!(
-            totals["a"].documented,
+            scores["a"].documented,
             ExpectationScore {
                 confirmed: 0,
                 contradicted: 1,
+                wrong_reason: 0,
                 undecided: 0
             }
         );
         assert_eq!(totals["b"].outcomes.error, 1);
-        assert_eq!(totals["b"].documented.undecided, 1);
+        assert_eq!(scores["b"].documented.undecided, 1);
         let table = render_summary_table(&report);
         // `b` failed on the only case: it is named once as broken, and the case is an outcome
         // difference only through `a`'s contradiction of the document.
@@ -233,15 +350,52 @@ mod tests {
     }
 
     #[test]
-    fn a_validator_embodying_nothing_has_no_score() {
+    fn derived_predictions_are_scored_and_counted_apart() {
+        let mut derived = expectation(ExpectedOutcome::Accept);
+        derived.derived = true;
+        let mut documented = expectation(ExpectedOutcome::Reject);
+        documented.reject_kind = Some(RejectKind::UnknownIssuer);
+        let report = report(
+            reject(RejectKind::Expired),
+            accept(),
+            vec![derived, documented],
+            &["a"],
+        );
+        let scores = target_scores(&report);
+        assert_eq!(
+            scores["a"].documented,
+            ExpectationScore {
+                wrong_reason: 1,
+                ..ExpectationScore::default()
+            }
+        );
+        assert_eq!(
+            scores["a"].derived,
+            ExpectationScore {
+                contradicted: 1,
+                ..ExpectationScore::default()
+            }
+        );
+        assert_eq!(
+            render_expectation_counts(&report),
+            "1 documented expectations (1 stated, 0 expert-explanation, 0 hedged, \
+             0 speculation); 1 derived predictions\n"
+        );
+        let table = render_summary_table(&report);
+        assert!(table.contains("0 / 0 / 1 / 0"), "{table}");
+        assert!(table.contains("0 / 1 / 0 / 0"), "{table}");
+    }
+
+    #[test]
+    fn a_target_claiming_nothing_has_no_score() {
         let report = report(
             accept(),
             accept(),
             vec![expectation(ExpectedOutcome::Reject)],
             &["b"],
         );
-        let totals = validator_totals(&report);
-        assert_eq!(totals["a"].documented, ExpectationScore::default());
-        assert_eq!(totals["b"].documented.contradicted, 1);
+        let scores = target_scores(&report);
+        assert_eq!(scores["a"].documented, ExpectationScore::default());
+        assert_eq!(scores["b"].documented.contradicted, 1);
     }
 }

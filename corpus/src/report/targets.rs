@@ -11,8 +11,10 @@ use anchorsmith_validators::runner::RunResults;
 use anchorsmith_validators::Verdict;
 use maud::{html, Markup};
 
-use super::model::{outcome_matches, CaseRow, RunReport};
-use super::wording::{expected_label, short_seed, verdict_detail};
+use super::html::verdict_class;
+use super::model::{CaseRow, Judgement, RunReport};
+use super::summary::{target_scores, ExpectationScore};
+use super::wording::{expectation_label, short_seed, verdict_detail};
 use crate::{Case, Expectation, Target, TargetEngine};
 
 /// What the report shows of one target.
@@ -123,94 +125,37 @@ pub fn target_verdicts(
     verdicts
 }
 
-/// How a target's verdict stands against one expectation it is judged by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Judgement {
-    Confirms,
-    Contradicts,
-    /// The target skipped or failed: it neither confirms nor contradicts.
-    Undecided,
-}
-
-/// Judges `verdict` against `expectation`.
-pub fn judge(expectation: &Expectation, verdict: &Verdict) -> Judgement {
-    match outcome_matches(expectation.outcome, verdict) {
-        Some(true) => Judgement::Confirms,
-        Some(false) => Judgement::Contradicts,
-        None => Judgement::Undecided,
+/// The scores of all targets together: documented expectations and derived predictions.
+fn total_scores(report: &RunReport) -> (ExpectationScore, ExpectationScore) {
+    let mut documented = ExpectationScore::default();
+    let mut derived = ExpectationScore::default();
+    for scores in target_scores(report).values() {
+        documented.merge(&scores.documented);
+        derived.merge(&scores.derived);
     }
+    (documented, derived)
 }
 
-/// One judged pair: a target's verdict on a case against an expectation it claims.
-#[derive(Clone, Debug)]
-pub struct TargetCheck<'a> {
-    pub row: &'a CaseRow,
-    pub target: &'a TargetColumn,
-    pub expectation: &'a Expectation,
-    pub verdict: &'a Verdict,
-    pub judgement: Judgement,
-}
-
-/// Every (case, target, expectation) the run can judge, in row then target order.
-pub fn target_checks(report: &RunReport) -> Vec<TargetCheck<'_>> {
-    let mut checks = Vec::new();
-    for row in &report.rows {
-        let Some(verdicts) = report.target_verdicts.get(&row.id) else {
-            continue;
-        };
-        for target in &report.targets {
-            let Some(verdict) = verdicts.get(&target.name) else {
-                continue;
-            };
-            for expectation in &row.expectations {
-                if target.claims(expectation) {
-                    checks.push(TargetCheck {
-                        row,
-                        target,
-                        expectation,
-                        verdict,
-                        judgement: judge(expectation, verdict),
-                    });
-                }
-            }
-        }
+/// The mark of a target's cell: ✓ when it confirms every expectation it claims there, ✗ when it
+/// contradicts a documented one, `✗ derived` a derived one only, ? when undecided; nothing when
+/// it claims none.
+fn mark(report: &RunReport, row: &CaseRow, target: &TargetColumn) -> &'static str {
+    let judgements: Vec<Judgement> = report
+        .judgements(row, target)
+        .map(|(_, judgement)| judgement)
+        .collect();
+    let contradiction = report.contradiction(row, target);
+    if contradiction.documented {
+        " ✗"
+    } else if contradiction.derived {
+        " ✗ derived"
+    } else if judgements.is_empty() {
+        ""
+    } else if judgements.contains(&Judgement::Undecided) {
+        " ?"
+    } else {
+        " ✓"
     }
-    checks
-}
-
-/// The judgement of `target`'s verdict on `row`: the worst over the expectations it claims there,
-/// `None` when it claims none.
-fn cell_judgement(report: &RunReport, row: &CaseRow, target: &TargetColumn) -> Option<Judgement> {
-    let verdict = report.target_verdicts.get(&row.id)?.get(&target.name)?;
-    row.expectations
-        .iter()
-        .filter(|expectation| target.claims(expectation))
-        .map(|expectation| judge(expectation, verdict))
-        .max_by_key(|judgement| match judgement {
-            Judgement::Contradicts => 2,
-            Judgement::Undecided => 1,
-            Judgement::Confirms => 0,
-        })
-}
-
-/// Counts of the judged pairs: confirmed, contradicted, undecided.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CheckCounts {
-    pub confirmed: usize,
-    pub contradicted: usize,
-    pub undecided: usize,
-}
-
-pub fn check_counts(checks: &[TargetCheck<'_>]) -> CheckCounts {
-    let mut counts = CheckCounts::default();
-    for check in checks {
-        match check.judgement {
-            Judgement::Confirms => counts.confirmed += 1,
-            Judgement::Contradicts => counts.contradicted += 1,
-            Judgement::Undecided => counts.undecided += 1,
-        }
-    }
-    counts
 }
 
 /// The targets placed in `scenario`, in target order.
@@ -230,24 +175,17 @@ fn target_rows<'a>(report: &'a RunReport, scenario: &'a str) -> Vec<&'a CaseRow>
         .collect()
 }
 
-fn mark(judgement: Option<Judgement>) -> &'static str {
-    match judgement {
-        Some(Judgement::Confirms) => " ✓",
-        Some(Judgement::Contradicts) => " ✗",
-        Some(Judgement::Undecided) => " ?",
-        None => "",
-    }
-}
-
-/// The documented outcomes of a row, one per expectation: `client: accept (seed 003)`.
+/// The expectations of a row, one line each: `client: accept; stated (seed 003)`, derived
+/// predictions marked as such.
 fn documented(row: &CaseRow) -> Vec<String> {
     row.expectations
         .iter()
         .map(|expectation| {
             format!(
-                "{}: {} ({})",
+                "{}{}: {} ({})",
+                if expectation.derived { "derived: " } else { "" },
                 expectation.client,
-                expected_label(expectation.outcome),
+                expectation_label(expectation),
                 short_seed(&expectation.seed_file)
             )
         })
@@ -261,12 +199,18 @@ pub fn render_targets_md(report: &RunReport) -> String {
         text.push_str("No targets (`corpus/targets/`).\n");
         return text;
     }
-    let checks = target_checks(report);
-    let counts = check_counts(&checks);
+    let (documented_score, derived_score) = total_scores(report);
     writeln!(
         text,
-        "Documented expectations judged against the targets that claim their client: {} confirmed, {} contradicted, {} undecided (skipped or failed). ✓ confirms, ✗ contradicts, ? undecided, · the target is not placed in this case.\n",
-        counts.confirmed, counts.contradicted, counts.undecided
+        "Expectations are judged only against the targets that claim their client (a library column claims none). Documented expectations: {} confirmed, {} contradicted, {} with the expected outcome for another reason, {} undecided (skipped or failed). Derived predictions, counted apart: {} confirmed, {} contradicted, {} another reason, {} undecided. ✓ confirms, ✗ contradicts a documented expectation, `✗ derived` only a derived prediction, ? undecided, · the target is not placed in this case.\n",
+        documented_score.confirmed,
+        documented_score.contradicted,
+        documented_score.wrong_reason,
+        documented_score.undecided,
+        derived_score.confirmed,
+        derived_score.contradicted,
+        derived_score.wrong_reason,
+        derived_score.undecided
     )
     .unwrap();
     for target in &report.targets {
@@ -304,11 +248,9 @@ pub fn render_targets_md(report: &RunReport) -> String {
                         .get(&row.id)
                         .and_then(|verdicts| verdicts.get(&target.name))
                     {
-                        Some(verdict) => format!(
-                            "{}{}",
-                            verdict.label(),
-                            mark(cell_judgement(report, row, target))
-                        ),
+                        Some(verdict) => {
+                            format!("{}{}", verdict.label(), mark(report, row, target))
+                        }
                         None => "·".into(),
                     }
                 })
@@ -328,23 +270,37 @@ pub fn render_targets_md(report: &RunReport) -> String {
             .unwrap();
         }
     }
-    let contradicted: Vec<&TargetCheck> = checks
-        .iter()
-        .filter(|check| check.judgement == Judgement::Contradicts)
-        .collect();
+    let mut contradicted = Vec::new();
+    for row in &report.rows {
+        for target in &report.targets {
+            for (expectation, judgement) in report.judgements(row, target) {
+                if judgement.is_contradiction() {
+                    contradicted.push((row, target, expectation));
+                }
+            }
+        }
+    }
     if !contradicted.is_empty() {
         text.push_str("\n### Contradicted expectations\n\n");
-        for check in contradicted {
+        for (row, target, expectation) in contradicted {
+            let verdict = report
+                .target_verdict(&row.id, &target.name)
+                .expect("a judged target has a verdict");
             writeln!(
                 text,
-                "- `{}` on `{}`: documented {} for `{}` ({}: “{}”), got {}.",
-                check.target.name,
-                check.row.id,
-                expected_label(check.expectation.outcome),
-                check.expectation.client,
-                short_seed(&check.expectation.seed_file),
-                check.expectation.quote,
-                verdict_detail(check.verdict)
+                "- `{}` on `{}`: {} `{}` {} ({}: “{}”), got {}.",
+                target.name,
+                row.id,
+                if expectation.derived {
+                    "derived"
+                } else {
+                    "documented"
+                },
+                expectation.client,
+                expectation_label(expectation),
+                short_seed(&expectation.seed_file),
+                expectation.quote,
+                verdict_detail(verdict)
             )
             .unwrap();
         }
@@ -354,16 +310,21 @@ pub fn render_targets_md(report: &RunReport) -> String {
 
 /// The HTML section: the targets, then per scenario the coloured target view.
 pub fn targets_html(report: &RunReport) -> Markup {
-    let counts = check_counts(&target_checks(report));
+    let (documented_score, derived_score) = total_scores(report);
     html! {
         h2 #targets { "Targets" }
         p {
             "A target is a client population from the seed documents, with its trust store and an \
-             engine: a real validator, or the client model with its quirks. Each documented \
-             expectation is judged against the targets that claim its client: "
-            b { (counts.confirmed) " confirmed" } ", "
-            b { (counts.contradicted) " contradicted" } ", "
-            (counts.undecided) " undecided. ✓ confirms, ✗ contradicts (framed in red), · not placed."
+             engine: a real validator, or the client model with its quirks. Each expectation is \
+             judged only against the targets that claim its client (a library column claims \
+             none). Documented expectations: "
+            b { (documented_score.confirmed) " confirmed" } ", "
+            b { (documented_score.contradicted) " contradicted" } ", "
+            (documented_score.wrong_reason) " with another reason, "
+            (documented_score.undecided) " undecided; derived predictions, apart: "
+            (derived_score.confirmed) " confirmed, "
+            (derived_score.contradicted) " contradicted. ✓ confirms, ✗ contradicts (solid red \
+             frame; dashed for a derived prediction), · not placed."
         }
         table {
             tr { th { "target" } th { "who" } th { "implements" } th { "engine" } th { "quirks" } }
@@ -407,20 +368,14 @@ fn target_cell(report: &RunReport, row: &CaseRow, target: &TargetColumn) -> Mark
         .target_verdicts
         .get(&row.id)
         .and_then(|verdicts| verdicts.get(&target.name));
-    let judgement = cell_judgement(report, row, target);
+    let contradiction = report.contradiction(row, target);
     html! {
         @match verdict {
             None => td.skip { "·" },
             Some(verdict) => {
-                @let colour = match verdict {
-                    Verdict::Accept { .. } => "acc",
-                    Verdict::Reject { .. } => "rej",
-                    Verdict::Skip { .. } => "skip",
-                    Verdict::Error { .. } => "err",
-                };
-                td class={ (colour) @if judgement == Some(Judgement::Contradicts) { " bad" } }
+                td class={ (verdict_class(verdict)) @if contradiction.documented { " bad" } @else if contradiction.derived { " bad-derived" } }
                     title=(verdict_detail(verdict)) {
-                    (verdict.label()) (mark(judgement))
+                    (verdict.label()) (mark(report, row, target))
                 }
             }
         }
@@ -487,45 +442,50 @@ mod tests {
             accept(),
             accept(),
             vec![expectation(ExpectedOutcome::Reject)],
-            &[],
+            &["a"],
         );
-        let mut other = column("other", None);
-        other.behaviours = vec!["android-ignores-anchor-expiry".into()];
-        report.targets = vec![column("claims", None), other];
-        report.target_verdicts = BTreeMap::from([(
-            "s::c".to_string(),
-            BTreeMap::from([
-                ("claims".to_string(), accept()),
-                ("other".to_string(), accept()),
-            ]),
-        )]);
-        let checks = target_checks(&report);
+        let row = &report.rows[0];
+        let judged: Vec<usize> = report
+            .targets
+            .iter()
+            .map(|target| report.judgements(row, target).count())
+            .collect();
         assert_eq!(
-            checks.len(),
-            1,
+            judged,
+            [1, 0],
             "the target that does not claim the client is not judged"
         );
-        assert_eq!(checks[0].target.name, "claims");
-        assert_eq!(checks[0].judgement, Judgement::Contradicts);
         let markdown = render_targets_md(&report);
         assert!(markdown.contains("| accept ✗ | accept |"), "{markdown}");
         assert!(
-            markdown.contains("0 confirmed, 1 contradicted"),
+            markdown.contains("Documented expectations: 0 confirmed, 1 contradicted"),
             "{markdown}"
         );
         let html = targets_html(&report).into_string();
         assert!(html.contains(r#"class="acc bad""#), "{html}");
+        // A target that does not apply to the case has no verdict there and no mark.
+        report.target_verdicts.clear();
+        let markdown = render_targets_md(&report);
+        assert!(!markdown.contains("accept ✗"), "{markdown}");
     }
 
     #[test]
-    fn a_skip_or_error_neither_confirms_nor_contradicts() {
-        let expected = expectation(ExpectedOutcome::Accept);
-        assert_eq!(judge(&expected, &accept()), Judgement::Confirms);
-        assert_eq!(
-            judge(&expected, &reject(RejectKind::Expired)),
-            Judgement::Contradicts
+    fn a_cell_is_confirmed_undecided_or_marked_derived() {
+        let mut predicted = expectation(ExpectedOutcome::Reject);
+        predicted.derived = true;
+        let report = report(accept(), skip("not run"), vec![predicted], &["a", "b"]);
+        let row = &report.rows[0];
+        assert_eq!(mark(&report, row, &report.targets[0]), " ✗ derived");
+        assert_eq!(mark(&report, row, &report.targets[1]), " ?");
+        let confirmed = super::super::model::fixture::report(
+            accept(),
+            accept(),
+            vec![expectation(ExpectedOutcome::Accept)],
+            &["a"],
         );
-        assert_eq!(judge(&expected, &skip("not run")), Judgement::Undecided);
-        assert_eq!(judge(&expected, &error("crashed")), Judgement::Undecided);
+        assert_eq!(
+            mark(&confirmed, &confirmed.rows[0], &confirmed.targets[0]),
+            " ✓"
+        );
     }
 }

@@ -5,12 +5,13 @@ use anchorsmith_validators::health::ColumnHealth;
 use anchorsmith_validators::{RejectKind, Verdict};
 
 use super::differences::DifferenceClass;
-use super::model::{ExpectedOutcome, ValidatorColumn};
-use crate::ReferenceVerdict;
+use super::model::ValidatorColumn;
+use crate::{Expectation, ReferenceVerdict};
 
-/// `accept` or `reject`.
-pub fn expected_label(outcome: ExpectedOutcome) -> &'static str {
-    outcome.into()
+/// `accept; stated` or `reject:unknown-issuer; hedged`: what an expectation expects (the reason
+/// when it names one) and how strongly its seed sentence says so.
+pub fn expectation_label(expectation: &Expectation) -> String {
+    format!("{}; {}", expectation.outcome_label(), expectation.strength)
 }
 
 /// `expired`, `unknown-issuer`, ….
@@ -70,6 +71,7 @@ pub fn difference_class_title(class: DifferenceClass) -> &'static str {
         DifferenceClass::Reason => "Reason differences",
         DifferenceClass::UnmappedReason => "Unmapped reasons only",
         DifferenceClass::Failure => "Failures",
+        DifferenceClass::Derived => "Derived predictions contradicted",
     }
 }
 
@@ -82,7 +84,8 @@ pub fn difference_class_intro(class: DifferenceClass) -> &'static str {
         }
         DifferenceClass::Reason => {
             "Every deciding validator has the same outcome, but they reject for different \
-             reasons."
+             reasons, or a validator rejects for another reason than the one a document gives \
+             for a client it embodies."
         }
         DifferenceClass::UnmappedReason => {
             "Every deciding validator rejects and the named reasons agree; some validators report \
@@ -91,6 +94,11 @@ pub fn difference_class_intro(class: DifferenceClass) -> &'static str {
         }
         DifferenceClass::Failure => {
             "A validator failed on the case (crash, hang or garbage output); the others agree."
+        }
+        DifferenceClass::Derived => {
+            "A validator contradicts a derived prediction of a client it embodies: a prediction \
+             the seed does not make, kept apart from the documented expectations. Nothing \
+             documented is contradicted here."
         }
     }
 }

@@ -19,7 +19,8 @@ use toml::Spanned;
 
 use super::input::{CertInput, SubjectInput, TopologyFile};
 use super::{
-    CertSpec, Extensions, KeyAlgorithm, SignatureAlgorithm, SignatureHash, Topology, DEFAULT_SEED,
+    CertSpec, Extensions, KeyAlgorithm, KeyIdentifier, SignatureAlgorithm, SignatureHash, Topology,
+    DEFAULT_SEED,
 };
 use crate::instant::{self, InstantError};
 use crate::name::Name;
@@ -51,6 +52,9 @@ struct Declared {
     not_after: OffsetDateTime,
     serial: Vec<u8>,
     extensions: Extensions,
+    /// Whether `extensions.authority_key_identifier` is written: the default depends on whether
+    /// the certificate is self-signed, which is known only once issuers are resolved.
+    authority_key_identifier_written: bool,
     /// The issuer as written: `self` or a certificate id.
     issuer: Spanned<String>,
     signature_hash: Option<Spanned<SignatureHash>>,
@@ -72,6 +76,13 @@ impl Declared {
     }
 
     fn into_spec(self, issuance: Issuance) -> CertSpec {
+        let mut extensions = self.extensions;
+        // Real self-signed roots carry no AKI (ISRG Root X1 and X2, DST Root CA X3: see
+        // ../shared/fixtures/letsencrypt/MANIFEST.md); RFC 5280 4.2.1.1 allows leaving it out
+        // there. Writing `authority_key_identifier` keeps one.
+        if issuance.self_signed && !self.authority_key_identifier_written {
+            extensions.authority_key_identifier = KeyIdentifier::Omit;
+        }
         CertSpec {
             id: self.id,
             subject: self.subject,
@@ -83,7 +94,7 @@ impl Declared {
             not_after: self.not_after,
             serial: self.serial,
             signature_algorithm: issuance.signature_algorithm,
-            extensions: self.extensions,
+            extensions,
         }
     }
 }
@@ -249,6 +260,7 @@ impl Context<'_> {
             ));
         }
         let serial = self.serial(&cert.serial, &format!("{prefix}.serial"))?;
+        let authority_key_identifier_written = cert.extensions.authority_key_identifier.is_some();
         let extensions = self.extensions(
             cert.extensions,
             &format!("{prefix}.extensions"),
@@ -263,6 +275,7 @@ impl Context<'_> {
             not_after,
             serial,
             extensions,
+            authority_key_identifier_written,
             issuer: cert.issuer,
             signature_hash: cert.signature_hash,
         })

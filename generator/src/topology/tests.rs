@@ -116,6 +116,39 @@ fn valid_topology_resolves_everything() {
 }
 
 #[test]
+fn a_self_signed_certificate_omits_its_aki_unless_the_topology_asks() {
+    let topology = parse(VALID).unwrap();
+    let aki = |topology: &Topology, id: &str| {
+        topology
+            .cert(id)
+            .unwrap()
+            .extensions
+            .authority_key_identifier
+            .clone()
+    };
+    // Real roots carry none; issued certificates keep the derived one.
+    assert_eq!(aki(&topology, "root"), KeyIdentifier::Omit);
+    assert_eq!(aki(&topology, "int"), KeyIdentifier::Derived);
+    assert_eq!(aki(&topology, "leaf"), KeyIdentifier::Derived);
+    let root_extensions = "basic_constraints = { ca = true, path_len = 1 }\n";
+    let asked = parse(&valid_with(
+        root_extensions,
+        &format!("{root_extensions}authority_key_identifier = \"derived\"\n"),
+    ))
+    .unwrap();
+    assert_eq!(aki(&asked, "root"), KeyIdentifier::Derived);
+    let explicit = parse(&valid_with(
+        root_extensions,
+        &format!("{root_extensions}authority_key_identifier = \"0a0b\"\n"),
+    ))
+    .unwrap();
+    assert_eq!(
+        aki(&explicit, "root"),
+        KeyIdentifier::Explicit(vec![0x0a, 0x0b])
+    );
+}
+
+#[test]
 fn enum_names_are_the_file_spellings() {
     // One spelling per value: strum's, which serde reads too.
     let names: Vec<&str> = [
