@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::error::{parse_toml_file, CorpusError};
+use crate::serving::{PreferredChain, ServerSoftware};
 
 /// A named list of certificate ids (a chain, a store, a cache), each id with its span.
 pub type IdList = Spanned<Vec<Spanned<String>>>;
@@ -27,6 +28,11 @@ pub struct ScenarioFile {
     /// Chains exactly as the server sends them: peer first, order and extras kept.
     #[serde(default)]
     pub chains: BTreeMap<Spanned<String>, IdList>,
+    /// Chains a modelled server assembles (same namespace as `chains`).
+    #[serde(default)]
+    pub served: BTreeMap<Spanned<String>, ServedSpec>,
+    /// The chains the ACME CA offers with the leaves it issues, for `certbot-fullchain`.
+    pub acme_chains: Option<AcmeChainsSpec>,
     /// Trust stores: lists of certificate ids treated as anchors.
     #[serde(default)]
     pub stores: BTreeMap<Spanned<String>, IdList>,
@@ -76,6 +82,61 @@ fn no_cache() -> Vec<IdList> {
 
 fn no_aia() -> Spanned<Vec<bool>> {
     Spanned::new(0..0, vec![false])
+}
+
+/// One `[served.<chain>]` table: the chain a server of `software` sends for `leaf`, and the
+/// seed sentence (with its strength) the model of that software rests on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServedSpec {
+    pub software: ServerSoftware,
+    pub leaf: Spanned<String>,
+    /// `iis` only (required there): the intermediate store, in the order IIS searches it.
+    pub intermediate_store: Option<IdList>,
+    /// `certbot-fullchain` only: which of `[acme_chains]` follows the leaf; default `default`.
+    pub preferred_chain: Option<Spanned<PreferredChain>>,
+    /// How strongly the quoted sentence states the server's behaviour.
+    pub strength: Strength,
+    /// Defaults to the scenario's seed file.
+    pub seed_file: Option<Spanned<String>>,
+    /// The sentence the model of the software rests on, verbatim from the seed file.
+    pub quote: Spanned<String>,
+}
+
+/// `[acme_chains]`: the chains (certificate ids after the leaf) the ACME CA offers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmeChainsSpec {
+    pub default: IdList,
+    pub alternate: Option<IdList>,
+}
+
+/// How strongly a seed sentence states what it is quoted for.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Strength {
+    /// Stated as fact.
+    Stated,
+    /// An expert's explanation of what happened.
+    ExpertExplanation,
+    /// Hedged ("seems to", "under some circumstances").
+    Hedged,
+    /// Offered as speculation.
+    Speculation,
 }
 
 /// The outcome a seed document reports for a client.
