@@ -111,34 +111,6 @@ pub struct AcmeChainsSpec {
     pub alternate: Option<IdList>,
 }
 
-/// How strongly a seed sentence states what it is quoted for.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::Display,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum Strength {
-    /// Stated as fact.
-    Stated,
-    /// An expert's explanation of what happened.
-    ExpertExplanation,
-    /// Hedged ("seems to", "under some circumstances").
-    Hedged,
-    /// Offered as speculation.
-    Speculation,
-}
-
 /// The outcome a seed document reports for a client.
 #[derive(
     Clone,
@@ -159,6 +131,35 @@ pub enum Strength {
 pub enum ExpectedOutcome {
     Accept,
     Reject,
+}
+
+/// How strongly the quoted seed sentence states an expectation.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Strength {
+    /// A report of what happened, or a plain statement of fact ("does NOT work").
+    Stated,
+    /// Someone who knows the system explains why (a CA's staff, a maintainer).
+    ExpertExplanation,
+    /// The sentence hedges ("seems to", "under some circumstances", "might").
+    Hedged,
+    /// The writer says it is a guess ("this is only speculation").
+    Speculation,
 }
 
 /// One `[[expectations]]` table as written. Selector fields left out match any case.
