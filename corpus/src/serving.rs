@@ -404,5 +404,15 @@ serial = "04"
             }
         }
         assert!(checked >= 1, "no IIS-served intermediate in the corpus");
+        // Seed 001 only says IIS "seems to" choose by key identifier: the scenario says so.
+        let same_key = corpus
+            .scenarios
+            .iter()
+            .find(|scenario| scenario.name == "same-key-intermediates")
+            .unwrap();
+        let served = &same_key.served["x3-leaf-served-x1"];
+        assert_eq!(served.server.software(), ServerSoftware::Iis);
+        assert_eq!(served.strength, Strength::Hedged);
+        assert!(served.quote.contains("seems to use"), "{}", served.quote);
     }
 }
