@@ -31,8 +31,10 @@ pub struct ScenarioFile {
     /// Chains a modelled server assembles (same namespace as `chains`).
     #[serde(default)]
     pub served: BTreeMap<Spanned<String>, ServedSpec>,
-    /// The chains the ACME CA offers with the leaves it issues, for `certbot-fullchain`.
-    pub acme_chains: Option<AcmeChainsSpec>,
+    /// Issuing certificate id -> the chains the ACME CA offers with the leaves it issues, for
+    /// `certbot-fullchain`.
+    #[serde(default)]
+    pub acme_chains: BTreeMap<Spanned<String>, AcmeChainsSpec>,
     /// Trust stores: lists of certificate ids treated as anchors.
     #[serde(default)]
     pub stores: BTreeMap<Spanned<String>, IdList>,
@@ -93,7 +95,8 @@ pub struct ServedSpec {
     pub leaf: Spanned<String>,
     /// `iis` only (required there): the intermediate store, in the order IIS searches it.
     pub intermediate_store: Option<IdList>,
-    /// `certbot-fullchain` only: which of `[acme_chains]` follows the leaf; default `default`.
+    /// `certbot-fullchain` only: which of the chains offered for the leaf's issuer
+    /// (`[acme_chains.<issuer>]`) follows the leaf; default `default`.
     pub preferred_chain: Option<Spanned<PreferredChain>>,
     /// How strongly the quoted sentence states the server's behaviour.
     pub strength: Strength,
@@ -103,7 +106,8 @@ pub struct ServedSpec {
     pub quote: Spanned<String>,
 }
 
-/// `[acme_chains]`: the chains (certificate ids after the leaf) the ACME CA offers.
+/// One `[acme_chains.<issuer>]` table: the chains (certificate ids after the leaf) the ACME CA
+/// offers with a leaf that certificate issued.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcmeChainsSpec {

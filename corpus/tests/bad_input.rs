@@ -403,7 +403,7 @@ fn expect_served_error(
 
 #[test]
 fn served_chains_join_the_chains_under_their_names() {
-    let certbot = r#"[acme_chains]
+    let certbot = r#"[acme_chains.int]
 default = ["int"]
 
 [served.full]
@@ -495,11 +495,19 @@ fn unknown_certificate_ids_in_served_tables() {
     );
     let line = r#"default = ["in"]"#;
     expect_served_error(
-        &format!("[acme_chains]\n{line}\n\n{APACHE}"),
+        &format!("[acme_chains.int]\n{line}\n\n{APACHE}"),
         Code::UnknownName,
         line,
         12,
-        "acme_chains.default[0]",
+        "acme_chains.int.default[0]",
+    );
+    // The table is named after the certificate that issues the leaves it offers chains for.
+    expect_served_error(
+        &format!("[acme_chains.itn]\ndefault = [\"int\"]\n\n{APACHE}"),
+        Code::UnknownName,
+        "[acme_chains.itn]",
+        14,
+        "acme_chains.itn",
     );
 }
 
@@ -537,17 +545,25 @@ fn each_software_reads_its_own_fields() {
 #[test]
 fn certbot_needs_the_chains_the_ca_offers() {
     let certbot = APACHE.replace("apache-cert-only", "certbot-fullchain");
+    // Chains offered for another issuer do not apply: the error points at the leaf.
     let diagnostic = expect_served_error(
-        &certbot,
+        &format!("[acme_chains.root]\ndefault = []\n\n{certbot}"),
         Code::InvalidValue,
-        "[served.leaf-only]",
-        9,
-        "served.leaf-only",
+        r#"leaf = "leaf""#,
+        8,
+        "served.leaf-only.leaf",
     );
-    assert!(diagnostic.message.contains("[acme_chains]"), "{diagnostic}");
+    assert!(
+        diagnostic.message.contains("[acme_chains.int]"),
+        "{diagnostic}"
+    );
+    assert_eq!(
+        diagnostic.help.as_deref(),
+        Some("[acme_chains] declares: root")
+    );
     let line = r#"preferred_chain = "alternate""#;
     expect_served_error(
-        &format!("[acme_chains]\ndefault = [\"int\"]\n\n{certbot}{line}\n"),
+        &format!("[acme_chains.int]\ndefault = [\"int\"]\n\n{certbot}{line}\n"),
         Code::InvalidValue,
         line,
         19,

@@ -1,4 +1,4 @@
-//! The `[served.<chain>]` and `[acme_chains]` tables of a scenario: checked (every failure a
+//! The `[served.<chain>]` and `[acme_chains.<issuer>]` tables of a scenario: checked (every failure a
 //! [`Diagnostic`] at the offending value) and turned into chains by [`crate::serving`].
 
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use crate::seeds::Seeds;
 use crate::serving::{assemble, AcmeChains, ServedBy, Server, ServerSoftware};
 use crate::spec::{ScenarioFile, ServedSpec};
 
-/// Checks `[acme_chains]` and every `[served.<chain>]` table, assembles each served chain and
+/// Checks `[acme_chains.<issuer>]` and every `[served.<chain>]` table, assembles each served chain and
 /// adds it to `chains`: one namespace, so a name in both tables is a duplicate.
 pub(super) fn resolve_served(
     source: &SourceFile<'_>,
@@ -22,27 +22,28 @@ pub(super) fn resolve_served(
     file: &ScenarioFile,
     chains: &mut BTreeMap<String, Vec<String>>,
 ) -> Result<BTreeMap<String, ServedBy>, Diagnostic> {
-    let acme = match &file.acme_chains {
-        None => None,
-        Some(spec) => {
-            let mut lists = vec![("default", &spec.default)];
-            lists.extend(spec.alternate.as_ref().map(|ids| ("alternate", ids)));
-            for (list, ids) in lists {
-                for (index, id) in ids.get_ref().iter().enumerate() {
-                    check_cert_id(
-                        source,
-                        topology,
-                        id,
-                        &format!("acme_chains.{list}[{index}]"),
-                    )?;
-                }
+    let mut acme = BTreeMap::new();
+    for (issuer, spec) in &file.acme_chains {
+        check_cert_id(
+            source,
+            topology,
+            issuer,
+            &format!("acme_chains.{}", issuer.get_ref()),
+        )?;
+        let mut lists = vec![("default", &spec.default)];
+        lists.extend(spec.alternate.as_ref().map(|ids| ("alternate", ids)));
+        for (list, ids) in lists {
+            for (index, id) in ids.get_ref().iter().enumerate() {
+                let field = format!("acme_chains.{}.{list}[{index}]", issuer.get_ref());
+                check_cert_id(source, topology, id, &field)?;
             }
-            Some(AcmeChains {
-                default: plain_ids(&spec.default),
-                alternate: spec.alternate.as_ref().map(plain_ids),
-            })
         }
-    };
+        let offered = AcmeChains {
+            default: plain_ids(&spec.default),
+            alternate: spec.alternate.as_ref().map(plain_ids),
+        };
+        acme.insert(issuer.get_ref().clone(), offered);
+    }
     let mut served = BTreeMap::new();
     for (name, spec) in &file.served {
         check_name(source, "served", name)?;
@@ -60,7 +61,7 @@ pub(super) fn resolve_served(
             ));
         }
         check_cert_id(source, topology, &spec.leaf, &field("leaf"))?;
-        let server = server_of(source, topology, acme.as_ref(), name, spec)?;
+        let server = server_of(source, topology, &acme, name, spec)?;
         let seed_file = spec.seed_file.as_ref().unwrap_or(&file.scenario.seed_file);
         check_seed_file(source, seeds, seed_file, &field("seed_file"))?;
         if !seeds.quote_occurs(seed_file.get_ref(), spec.quote.get_ref()) {
@@ -99,7 +100,7 @@ pub(super) fn resolve_served(
 fn server_of(
     source: &SourceFile<'_>,
     topology: &Topology,
-    acme: Option<&AcmeChains>,
+    acme: &BTreeMap<String, AcmeChains>,
     name: &Spanned<String>,
     spec: &ServedSpec,
 ) -> Result<Server, Diagnostic> {
@@ -155,20 +156,29 @@ fn server_of(
             }
         }
         ServerSoftware::CertbotFullchain => {
-            let Some(acme) = acme else {
-                return Err(source.error(
-                    Code::InvalidValue,
-                    name.span(),
-                    format!("served.{}", name.get_ref()),
-                    "software \"certbot-fullchain\" needs an [acme_chains] table: the chains the CA offers",
-                ));
+            // The CA offers chains for the certificate that issued the leaf.
+            let issuer = topology
+                .cert(spec.leaf.get_ref())
+                .map(|leaf| leaf.issuer_id.as_str())
+                .unwrap_or_default();
+            let Some(offered_for_issuer) = acme.get(issuer) else {
+                return Err(source
+                    .error(
+                        Code::InvalidValue,
+                        spec.leaf.span(),
+                        field("leaf"),
+                        format!(
+                            "software \"certbot-fullchain\" needs [acme_chains.{issuer}]: the chains the CA offers with a leaf {issuer} issued"
+                        ),
+                    )
+                    .help(known_issuers(acme)));
             };
             let preferred = spec
                 .preferred_chain
                 .as_ref()
                 .map(|preferred| *preferred.get_ref())
                 .unwrap_or_default();
-            let Some(offered) = acme.get(preferred) else {
+            let Some(offered) = offered_for_issuer.get(preferred) else {
                 let span = spec
                     .preferred_chain
                     .as_ref()
@@ -177,7 +187,7 @@ fn server_of(
                     Code::InvalidValue,
                     span,
                     field("preferred_chain"),
-                    "[acme_chains] offers no alternate chain",
+                    format!("[acme_chains.{issuer}] offers no alternate chain"),
                 ));
             };
             Server::CertbotFullchain {
@@ -186,4 +196,13 @@ fn server_of(
             }
         }
     })
+}
+
+/// `[acme_chains]` declares chains for: the issuers it names.
+fn known_issuers(acme: &BTreeMap<String, AcmeChains>) -> String {
+    if acme.is_empty() {
+        return "no [acme_chains.<issuer>] table is declared".into();
+    }
+    let issuers: Vec<&str> = acme.keys().map(String::as_str).collect();
+    format!("[acme_chains] declares: {}", issuers.join(", "))
 }
