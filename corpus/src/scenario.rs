@@ -34,7 +34,10 @@ pub struct Scenario {
     pub diagram: String,
     pub why_it_matters: String,
     pub seed_file: String,
+    /// Every chain, `[chains]` and `[served]` alike: certificate ids, peer first.
     pub chains: BTreeMap<String, Vec<String>>,
+    /// The chains of `chains` a modelled server assembled, and how.
+    pub served: BTreeMap<String, crate::serving::ServedBy>,
     pub stores: BTreeMap<String, Vec<String>>,
     /// name → (expression, resolved instant).
     pub times: BTreeMap<String, (String, OffsetDateTime)>,
@@ -67,6 +70,7 @@ pub(crate) struct ResolvedScenario {
     dir: PathBuf,
     header: ScenarioHeader,
     chains: BTreeMap<String, Vec<String>>,
+    served: BTreeMap<String, crate::serving::ServedBy>,
     stores: BTreeMap<String, Vec<String>>,
     times: BTreeMap<String, (String, OffsetDateTime)>,
     aia_repository: BTreeMap<String, String>,
@@ -113,7 +117,7 @@ pub(crate) fn resolve_scenario(
         &file.scenario.seed_file,
         "scenario.seed_file",
     )?;
-    let chains = resolve_id_lists(&source, &topology, "chains", &file.chains)?;
+    let mut chains = resolve_id_lists(&source, &topology, "chains", &file.chains)?;
     for (chain, ids) in &file.chains {
         if ids.get_ref().is_empty() {
             return Err(source
@@ -126,19 +130,21 @@ pub(crate) fn resolve_scenario(
                 .into());
         }
     }
+    let served = served::resolve_served(&source, &topology, seeds, &file, &mut chains)?;
     let stores = resolve_id_lists(&source, &topology, "stores", &file.stores)?;
     let times = resolve_times(&source, &topology, &file)?;
     for (url, id) in &file.aia_repository {
         check_cert_id(&source, &topology, id, &format!("aia_repository.{url:?}"))?;
     }
-    let skeletons = expand_cases(&source, &topology, &name, &file, &times)?;
-    let expectations = resolve_expectations(&source, clients, seeds, &file, &skeletons)?;
+    let skeletons = expand_cases(&source, &topology, &name, &file, &chains, &times)?;
+    let expectations = resolve_expectations(&source, clients, seeds, &file, &chains, &skeletons)?;
     Ok(ResolvedScenario {
         topology,
         name,
         dir: dir.to_path_buf(),
         header: file.scenario,
         chains,
+        served,
         stores,
         times,
         aia_repository: file
@@ -288,6 +294,7 @@ fn expand_cases(
     topology: &Topology,
     scenario: &str,
     file: &ScenarioFile,
+    chains: &BTreeMap<String, Vec<String>>,
     times: &BTreeMap<String, (String, OffsetDateTime)>,
 ) -> Result<Vec<CaseSkeleton>, Diagnostic> {
     let mut skeletons: Vec<CaseSkeleton> = Vec::new();
@@ -298,7 +305,7 @@ fn expand_cases(
         let field = |name: &str| format!("cases[{block_index}].{name}");
         for (index, chain) in block.chains.iter().enumerate() {
             let chain_field = field(&format!("chains[{index}]"));
-            check_known(source, &file.chains, "chain", chain, &chain_field)?;
+            check_known(source, chains, "chain", chain, &chain_field)?;
         }
         for (index, store) in block.stores.iter().enumerate() {
             let store_field = field(&format!("stores[{index}]"));
@@ -427,6 +434,7 @@ fn resolve_expectations(
     clients: &BTreeMap<String, ClientKind>,
     seeds: &Seeds,
     file: &ScenarioFile,
+    chains: &BTreeMap<String, Vec<String>>,
     skeletons: &[CaseSkeleton],
 ) -> Result<Vec<Expectation>, Diagnostic> {
     let mut expectations = Vec::new();
@@ -434,7 +442,7 @@ fn resolve_expectations(
         let spec = spanned.get_ref();
         let field = |name: &str| format!("expectations[{index}].{name}");
         if let Some(chain) = &spec.chain {
-            check_known(source, &file.chains, "chain", chain, &field("chain"))?;
+            check_known(source, chains, "chain", chain, &field("chain"))?;
         }
         if let Some(store) = &spec.store {
             check_known(source, &file.stores, "store", store, &field("store"))?;
@@ -543,6 +551,7 @@ pub(crate) fn build_scenario(
         why_it_matters: header.why_it_matters,
         seed_file: header.seed_file.into_inner(),
         chains: resolved.chains,
+        served: resolved.served,
         stores: resolved.stores,
         times: resolved.times,
         aia_repository: resolved.aia_repository,
@@ -587,3 +596,5 @@ pub(crate) fn build_scenario(
         .collect();
     (scenario, cases)
 }
+
+mod served;

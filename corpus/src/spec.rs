@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::error::{parse_toml_file, CorpusError};
+use crate::serving::{PreferredChain, ServerSoftware};
 
 /// A named list of certificate ids (a chain, a store, a cache), each id with its span.
 pub type IdList = Spanned<Vec<Spanned<String>>>;
@@ -26,6 +27,13 @@ pub struct ScenarioFile {
     /// Chains exactly as the server sends them: peer first, order and extras kept.
     #[serde(default)]
     pub chains: BTreeMap<Spanned<String>, IdList>,
+    /// Chains a modelled server assembles (same namespace as `chains`).
+    #[serde(default)]
+    pub served: BTreeMap<Spanned<String>, ServedSpec>,
+    /// Issuing certificate id -> the chains the ACME CA offers with the leaves it issues, for
+    /// `certbot-fullchain`.
+    #[serde(default)]
+    pub acme_chains: BTreeMap<Spanned<String>, AcmeChainsSpec>,
     /// Trust stores: lists of certificate ids treated as anchors.
     #[serde(default)]
     pub stores: BTreeMap<Spanned<String>, IdList>,
@@ -75,6 +83,35 @@ fn no_cache() -> Vec<IdList> {
 
 fn no_aia() -> Spanned<Vec<bool>> {
     Spanned::new(0..0, vec![false])
+}
+
+/// One `[served.<chain>]` table: the chain a server of `software` sends for `leaf`, and the
+/// seed sentence (with its strength) the model of that software rests on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServedSpec {
+    pub software: ServerSoftware,
+    pub leaf: Spanned<String>,
+    /// `iis` only (required there): the intermediate store, in the order IIS searches it.
+    pub intermediate_store: Option<IdList>,
+    /// `certbot-fullchain` only: which of the chains offered for the leaf's issuer
+    /// (`[acme_chains.<issuer>]`) follows the leaf; default `default`.
+    pub preferred_chain: Option<Spanned<PreferredChain>>,
+    /// How strongly the quoted sentence states the server's behaviour.
+    pub strength: Strength,
+    /// Defaults to the scenario's seed file.
+    pub seed_file: Option<Spanned<String>>,
+    /// The sentence the model of the software rests on, verbatim from the seed file.
+    pub quote: Spanned<String>,
+}
+
+/// One `[acme_chains.<issuer>]` table: the chains (certificate ids after the leaf) the ACME CA
+/// offers with a leaf that certificate issued.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmeChainsSpec {
+    pub default: IdList,
+    pub alternate: Option<IdList>,
 }
 
 /// The outcome a seed document reports for a client.

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use anchorsmith_corpus::serving::ServerSoftware;
+use anchorsmith_corpus::spec::Strength;
 use anchorsmith_corpus::{load_corpus_with, Corpus, CorpusError, LoadOptions, TargetEngine};
 use anchorsmith_diagnostics::{Code, Diagnostic};
 
@@ -467,6 +469,232 @@ fn malformed_toml_and_unknown_fields_are_located_by_the_parser() {
     assert!(
         diagnostic.to_string().contains("12 | [stores"),
         "{diagnostic}"
+    );
+}
+
+// ---- served chains ([served.<chain>] and [acme_chains]) ----
+
+/// The tiny scenario with `leaf-only` taken out of [chains] and `served` appended at the end.
+fn with_served(served: &str) -> String {
+    let scenario = SCENARIO.replacen("leaf-only = [\"leaf\"]\n", "", 1);
+    assert_ne!(scenario, SCENARIO);
+    format!("{scenario}\n{served}")
+}
+
+/// An Apache that serves `leaf-only` as its software does.
+const APACHE: &str = r#"[served.leaf-only]
+software = "apache-cert-only"
+leaf = "leaf"
+strength = "stated"
+quote = "The short chain works."
+"#;
+
+/// The diagnostic of the tiny scenario with `served` (see [`with_served`]), located on the
+/// first line that is `source_line`.
+fn expect_served_error(
+    served: &str,
+    code: Code,
+    source_line: &str,
+    column: usize,
+    field: &str,
+) -> Diagnostic {
+    let scenario = with_served(served);
+    let line = scenario
+        .lines()
+        .position(|line| line == source_line)
+        .unwrap_or_else(|| panic!("no line {source_line:?}"))
+        + 1;
+    let error = load(CLIENTS, &scenario, &[]).expect_err("must fail");
+    assert_diagnostic(error, &at(code, line, column, field, source_line))
+}
+
+#[test]
+fn served_chains_join_the_chains_under_their_names() {
+    let certbot = r#"[acme_chains.int]
+default = ["int"]
+
+[served.full]
+software = "certbot-fullchain"
+leaf = "leaf"
+strength = "stated"
+quote = "The short chain works."
+"#;
+    let scenario = with_served(&format!("{APACHE}\n{certbot}")).replacen(
+        "full = [\"leaf\", \"int\"]\n",
+        "",
+        1,
+    );
+    let corpus = load(CLIENTS, &scenario, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(corpus.cases.len(), 8);
+    let served = |id: &str| &corpus.case(id).unwrap().served_chain;
+    assert_eq!(served("tiny::leaf-only::store-root::at-before"), &["leaf"]);
+    assert_eq!(
+        served("tiny::full::store-root::at-before"),
+        &["leaf", "int"]
+    );
+    let tiny = &corpus.scenarios[0];
+    assert_eq!(
+        tiny.served["leaf-only"].server.software(),
+        ServerSoftware::ApacheCertOnly
+    );
+    assert_eq!(tiny.served["full"].strength, Strength::Stated);
+    assert!(!tiny.served.contains_key("nothing"));
+}
+
+#[test]
+fn a_served_chain_named_like_a_listed_chain_is_a_duplicate() {
+    let diagnostic = expect_served_error(
+        &APACHE.replace("[served.leaf-only]", "[served.full]"),
+        Code::Duplicate,
+        "[served.full]",
+        9,
+        "served.full",
+    );
+    assert!(diagnostic.message.contains("line 9"), "{diagnostic}");
+}
+
+#[test]
+fn served_names_become_case_id_components() {
+    expect_served_error(
+        &APACHE.replace("[served.leaf-only]", "[served.9leaf]"),
+        Code::InvalidValue,
+        "[served.9leaf]",
+        9,
+        "served.9leaf",
+    );
+}
+
+#[test]
+fn unknown_software_is_located_by_the_parser() {
+    let line = r#"software = "nginx""#;
+    let diagnostic = expect_served_error(
+        &APACHE.replace(r#"software = "apache-cert-only""#, line),
+        Code::Shape,
+        line,
+        12,
+        // The parser's field path cannot name a map key kept with its span (as for [chains]).
+        "served.?.software",
+    );
+    assert!(diagnostic.message.contains("iis"), "{diagnostic}");
+}
+
+#[test]
+fn unknown_certificate_ids_in_served_tables() {
+    let line = r#"leaf = "lef""#;
+    let diagnostic = expect_served_error(
+        &APACHE.replace(r#"leaf = "leaf""#, line),
+        Code::UnknownName,
+        line,
+        8,
+        "served.leaf-only.leaf",
+    );
+    assert_eq!(diagnostic.help.as_deref(), Some("known: root, int, leaf"));
+    let iis = APACHE.replace(
+        r#"software = "apache-cert-only""#,
+        "software = \"iis\"\nintermediate_store = [\"int\", \"nit\"]",
+    );
+    expect_served_error(
+        &iis,
+        Code::UnknownName,
+        r#"intermediate_store = ["int", "nit"]"#,
+        30,
+        "served.leaf-only.intermediate_store[1]",
+    );
+    let line = r#"default = ["in"]"#;
+    expect_served_error(
+        &format!("[acme_chains.int]\n{line}\n\n{APACHE}"),
+        Code::UnknownName,
+        line,
+        12,
+        "acme_chains.int.default[0]",
+    );
+    // The table is named after the certificate that issues the leaves it offers chains for.
+    expect_served_error(
+        &format!("[acme_chains.itn]\ndefault = [\"int\"]\n\n{APACHE}"),
+        Code::UnknownName,
+        "[acme_chains.itn]",
+        14,
+        "acme_chains.itn",
+    );
+}
+
+#[test]
+fn each_software_reads_its_own_fields() {
+    // IIS needs its store; the error points at the table's name.
+    expect_served_error(
+        &APACHE.replace("apache-cert-only", "iis"),
+        Code::InvalidValue,
+        "[served.leaf-only]",
+        9,
+        "served.leaf-only.intermediate_store",
+    );
+    // Apache configured with cert.pem reads no intermediate store.
+    let line = r#"intermediate_store = ["int"]"#;
+    let diagnostic = expect_served_error(
+        &format!("{APACHE}{line}\n"),
+        Code::InvalidValue,
+        line,
+        22,
+        "served.leaf-only.intermediate_store",
+    );
+    assert!(diagnostic.message.contains("only \"iis\""), "{diagnostic}");
+    // Only certbot has a preferred chain.
+    let line = r#"preferred_chain = "alternate""#;
+    expect_served_error(
+        &format!("{APACHE}{line}\n"),
+        Code::InvalidValue,
+        line,
+        19,
+        "served.leaf-only.preferred_chain",
+    );
+}
+
+#[test]
+fn certbot_needs_the_chains_the_ca_offers() {
+    let certbot = APACHE.replace("apache-cert-only", "certbot-fullchain");
+    // Chains offered for another issuer do not apply: the error points at the leaf.
+    let diagnostic = expect_served_error(
+        &format!("[acme_chains.root]\ndefault = []\n\n{certbot}"),
+        Code::InvalidValue,
+        r#"leaf = "leaf""#,
+        8,
+        "served.leaf-only.leaf",
+    );
+    assert!(
+        diagnostic.message.contains("[acme_chains.int]"),
+        "{diagnostic}"
+    );
+    assert_eq!(
+        diagnostic.help.as_deref(),
+        Some("[acme_chains] declares: root")
+    );
+    let line = r#"preferred_chain = "alternate""#;
+    expect_served_error(
+        &format!("[acme_chains.int]\ndefault = [\"int\"]\n\n{certbot}{line}\n"),
+        Code::InvalidValue,
+        line,
+        19,
+        "served.leaf-only.preferred_chain",
+    );
+}
+
+#[test]
+fn a_served_chain_rests_on_a_verbatim_seed_sentence() {
+    let line = r#"quote = "The short chain always works.""#;
+    expect_served_error(
+        &APACHE.replace(r#"quote = "The short chain works.""#, line),
+        Code::Quote,
+        line,
+        9,
+        "served.leaf-only.quote",
+    );
+    let line = r#"strength = "certain""#;
+    expect_served_error(
+        &APACHE.replace(r#"strength = "stated""#, line),
+        Code::Shape,
+        line,
+        12,
+        "served.?.strength",
     );
 }
 

@@ -236,7 +236,9 @@ mod tests {
         );
         // The target on column `b` claims the client: the target view marks its contradiction.
         assert!(
-            matrix.contains("| `c` | path-builder: accept; stated (seed 000) | accept | reject:expired ✗ |"),
+            matrix.contains(
+                "| `c` | path-builder: accept; stated (seed 000) | accept | reject:expired ✗ |"
+            ),
             "{matrix}"
         );
     }
