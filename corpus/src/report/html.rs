@@ -145,6 +145,10 @@ fn scenario_section(report: &RunReport, scenario: &ScenarioView) -> Markup {
         p { b { (scenario.title) } " (from " code { (scenario.seed_file) } ")" }
         p { (scenario.description) }
         pre { (scenario.diagram) }
+        @if !scenario.served.is_empty() {
+            p { "How the servers assemble these chains:" }
+            ul { @for line in &scenario.served { li { (line) } } }
+        }
         (timeline::render_svg(&scenario.timeline))
         @if let Some(compatibility) = report.timelines.get(&scenario.name) {
             h3 { "When each target's connection works" }

@@ -52,6 +52,12 @@ these columns are not judged against them: the targets at the end are (see “Ta
             ("", "")
         };
         writeln!(text, "\n## {}\n", scenario.name).unwrap();
+        for line in &scenario.served {
+            writeln!(text, "- {line}").unwrap();
+        }
+        if !scenario.served.is_empty() {
+            text.push('\n');
+        }
         writeln!(
             text,
             "| case | reference | {names} | documented |{derived_heading}"

@@ -10,7 +10,9 @@ use anchorsmith_validators::{RejectKind, Verdict};
 
 use super::questions::Question;
 use super::targets::{applicability, target_verdicts, Applicability, TargetColumn};
+use super::wording::short_seed;
 use crate::compatibility::ScenarioTimeline;
+use crate::serving::{ServedBy, Server};
 use crate::timeline::Timeline;
 use crate::{Case, Corpus, Expectation, ReferenceVerdict};
 
@@ -114,6 +116,9 @@ pub struct ScenarioView {
     pub description: String,
     pub diagram: String,
     pub timeline: Timeline,
+    /// One line per chain a modelled server assembles: which server, from what, and the seed
+    /// sentence (with its strength) the model rests on.
+    pub served: Vec<String>,
 }
 
 /// Everything the report shows that does not depend on a validator: taken from the corpus and
@@ -157,6 +162,11 @@ impl RunPlan {
                 description: scenario.description.clone(),
                 diagram: scenario.diagram.clone(),
                 timeline: Timeline::of(scenario),
+                served: scenario
+                    .served
+                    .iter()
+                    .map(|(chain, served)| served_line(chain, served))
+                    .collect(),
             })
             .collect();
         RunPlan {
@@ -331,6 +341,32 @@ pub struct Contradiction {
     pub derived: bool,
 }
 
+/// `x3-leaf-served-x1: IIS picks … from its store [a, b] (hedged, seed 001: “…”)`.
+fn served_line(chain: &str, served: &ServedBy) -> String {
+    let how = match &served.server {
+        Server::Iis { intermediate_store } => format!(
+            "IIS sends {} and, above it, the first certificate of its store [{}] whose key \
+             identifier matches",
+            served.leaf,
+            intermediate_store.join(", ")
+        ),
+        Server::ApacheCertOnly => {
+            format!("Apache configured with cert.pem only sends {}", served.leaf)
+        }
+        Server::CertbotFullchain { preferred, offered } => format!(
+            "certbot's fullchain.pem ({preferred} chain): {} then {}",
+            served.leaf,
+            offered.join(", ")
+        ),
+    };
+    format!(
+        "`{chain}`: {how} ({}, {}: “{}”)",
+        served.strength,
+        short_seed(&served.seed_file),
+        served.quote
+    )
+}
+
 /// One line a person reads: what was served, trusted, cached, and when.
 fn case_summary(case: &Case) -> String {
     let list = |ids: &[String]| {
@@ -472,6 +508,7 @@ pub(crate) mod fixture {
                     bars: vec![],
                     times: vec![],
                 },
+                served: vec![],
             }],
             questions: vec![],
             verdicts,
