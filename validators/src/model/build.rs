@@ -167,7 +167,11 @@ impl<'a, 'i> Builder<'a, 'i> {
             return Err(Problem::new(RejectKind::Other, BUDGET_EXHAUSTED));
         }
         self.budget_left.set(left - 1);
-        cert::signed_by(&self.nodes[child].cert, &self.nodes[parent].cert)
+        cert::signed_by(
+            &self.nodes[child].cert,
+            &self.nodes[parent].cert,
+            self.knobs.sha1_signatures,
+        )
     }
 
     /// A path may end at `index`: a store certificate that is self-signed, or any store
@@ -205,7 +209,11 @@ impl<'a, 'i> Builder<'a, 'i> {
                         && !self.on_path(path, index)
                 })
                 .collect();
-            group.sort_by_key(|&index| cert::key_id_match(child, &self.nodes[index].cert));
+            // A full search tries key-identifier matches first (they are likelier to verify);
+            // a greedy builder keeps the order it finds them in, as OpenSSL does.
+            if self.knobs.alternate_chains == AlternateChains::FullSearch {
+                group.sort_by_key(|&index| cert::key_id_match(child, &self.nodes[index].cert));
+            }
             group
         };
         let trusted = issuers(&|node| node.trusted);
@@ -494,6 +502,13 @@ impl<'a, 'i> Builder<'a, 'i> {
             } else {
                 self.issuer_properties(index, depth - 1)?;
             }
+        }
+        for &index in &path[1..] {
+            cert::within_name_constraints(
+                &self.nodes[index].cert,
+                peer,
+                self.knobs.name_constraint_budget,
+            )?;
         }
         if let Some(name) = &self.input.expected_peer_name {
             cert::proves_name(peer, name)?;

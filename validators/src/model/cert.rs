@@ -78,20 +78,59 @@ pub fn is_self_signed(cert: &X509Certificate<'_>) -> bool {
     names_chain(cert, cert) && cert.verify_signature(None).is_ok()
 }
 
-/// `child` is signed by `parent`'s key (x509-parser checks it with ring).
-pub fn signed_by(child: &X509Certificate<'_>, parent: &X509Certificate<'_>) -> Result<(), Problem> {
+/// The signature algorithms that hash with SHA-1 (RSA, ECDSA, DSA), by OID.
+const SHA1_SIGNATURES: [&str; 4] = [
+    "1.2.840.113549.1.1.5",
+    "1.3.14.3.2.29",
+    "1.2.840.10045.4.1",
+    "1.2.840.10040.4.3",
+];
+
+pub fn signed_with_sha1(cert: &X509Certificate<'_>) -> bool {
+    SHA1_SIGNATURES.contains(&cert.signature_algorithm.algorithm.to_id_string().as_str())
+}
+
+/// `child` is signed by `parent`'s key. Checked by x509-parser (ring); a SHA-1 signature is
+/// refused unless `allow_sha1`, and then checked by OpenSSL, because ring verifies no ECDSA
+/// with SHA-1.
+pub fn signed_by(
+    child: &X509Certificate<'_>,
+    parent: &X509Certificate<'_>,
+    allow_sha1: bool,
+) -> Result<(), Problem> {
+    let refuse = |reason: String| {
+        Problem::new(
+            RejectKind::BadSignature,
+            format!(
+                "{} is not signed by {}: {reason}",
+                label(child),
+                label(parent)
+            ),
+        )
+    };
+    if signed_with_sha1(child) {
+        if !allow_sha1 {
+            return Err(refuse("SHA-1 signatures are refused".into()));
+        }
+        return openssl_verifies(child, parent).map_err(refuse);
+    }
     child
         .verify_signature(Some(parent.public_key()))
-        .map_err(|error| {
-            Problem::new(
-                RejectKind::BadSignature,
-                format!(
-                    "{} is not signed by {}: {error}",
-                    label(child),
-                    label(parent)
-                ),
-            )
-        })
+        .map_err(|error| refuse(error.to_string()))
+}
+
+fn openssl_verifies(
+    child: &X509Certificate<'_>,
+    parent: &X509Certificate<'_>,
+) -> Result<(), String> {
+    let child = openssl::x509::X509::from_der(child.as_raw()).map_err(|e| e.to_string())?;
+    let key = openssl::pkey::PKey::public_key_from_der(parent.public_key().raw)
+        .map_err(|e| e.to_string())?;
+    match child.verify(&key) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err("the signature does not verify".into()),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 pub fn within_validity(cert: &X509Certificate<'_>, at: ASN1Time) -> Result<(), Problem> {
@@ -146,12 +185,6 @@ pub fn may_sign_certificates(cert: &X509Certificate<'_>) -> Result<(), Problem> 
             format!("{}: bad keyUsage: {error}", label(cert)),
         )),
     }
-}
-
-/// The certificate is a CA (basicConstraints cA true): a leaf that is one is refused by
-/// path builders that separate end entities from authorities.
-pub fn is_ca(cert: &X509Certificate<'_>) -> bool {
-    matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca)
 }
 
 /// extendedKeyUsage, when present, must contain the purpose `usage` implies and every extra
@@ -233,6 +266,91 @@ pub fn proves_name(cert: &X509Certificate<'_>, name: &PeerName) -> Result<(), Pr
     }
 }
 
+/// The peer's names (dNSName and iPAddress entries) fall inside `issuer`'s name constraints.
+/// More than `budget` (name, constraint) pairs, counting every subjectAltName entry and
+/// subject attribute against every subtree, is refused as a denial of service.
+pub fn within_name_constraints(
+    issuer: &X509Certificate<'_>,
+    peer: &X509Certificate<'_>,
+    budget: u32,
+) -> Result<(), Problem> {
+    let constraints = match issuer.name_constraints() {
+        Ok(Some(constraints)) => constraints.value,
+        Ok(None) => return Ok(()),
+        Err(error) => {
+            return Err(Problem::new(
+                RejectKind::Other,
+                format!("{}: bad nameConstraints: {error}", label(issuer)),
+            ))
+        }
+    };
+    let permitted: Vec<&GeneralName> = constraints
+        .permitted_subtrees
+        .iter()
+        .flatten()
+        .map(|subtree| &subtree.base)
+        .collect();
+    let excluded: Vec<&GeneralName> = constraints
+        .excluded_subtrees
+        .iter()
+        .flatten()
+        .map(|subtree| &subtree.base)
+        .collect();
+    let names = alt_names(peer);
+    let name_count = names.len() + peer.subject().iter_attributes().count();
+    let cost = (name_count as u64) * ((permitted.len() + excluded.len()) as u64);
+    if cost > u64::from(budget) {
+        return Err(Problem::new(
+            RejectKind::Other,
+            format!(
+                "{}: name-constraint budget exhausted ({cost} comparisons)",
+                label(issuer)
+            ),
+        ));
+    }
+    for name in names {
+        let same_kind: Vec<&&GeneralName> = permitted
+            .iter()
+            .filter(|base| std::mem::discriminant(**base) == std::mem::discriminant(name))
+            .collect();
+        let inside = |base: &GeneralName| subtree_contains(base, name);
+        if excluded.iter().any(|base| inside(base))
+            || (!same_kind.is_empty() && !same_kind.iter().any(|base| inside(base)))
+        {
+            return Err(Problem::new(
+                RejectKind::ConstraintViolation,
+                format!(
+                    "{}: {name:?} is outside the name constraints of {}",
+                    label(peer),
+                    label(issuer)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 5280 4.2.1.10 for DNS names and IP ranges; other kinds are not constrained here.
+fn subtree_contains(base: &GeneralName<'_>, name: &GeneralName<'_>) -> bool {
+    match (base, name) {
+        (GeneralName::DNSName(base), GeneralName::DNSName(name)) => {
+            let base = base.trim_start_matches('.').to_ascii_lowercase();
+            let name = name.to_ascii_lowercase();
+            base.is_empty() || name == base || name.ends_with(&format!(".{base}"))
+        }
+        (GeneralName::IPAddress(range), GeneralName::IPAddress(address))
+            if range.len() == 2 * address.len() =>
+        {
+            let (network, mask) = range.split_at(address.len());
+            address
+                .iter()
+                .zip(network.iter().zip(mask))
+                .all(|(a, (n, m))| a & m == n & m)
+        }
+        _ => false,
+    }
+}
+
 /// RFC 6125 matching: case-insensitive, a `*` only as the whole left-most label, matching
 /// exactly one label.
 pub fn dns_matches(pattern: &str, name: &str) -> bool {
@@ -282,6 +400,32 @@ mod tests {
         assert!(!dns_matches("*.com", "example.com"));
         assert!(!dns_matches("w*.example.com", "www.example.com"));
         assert!(!dns_matches("www.example.com", "example.com"));
+    }
+
+    #[test]
+    fn dns_subtrees_contain_the_name_and_its_subdomains() {
+        let base = GeneralName::DNSName("example.com");
+        assert!(subtree_contains(
+            &base,
+            &GeneralName::DNSName("example.com")
+        ));
+        assert!(subtree_contains(
+            &base,
+            &GeneralName::DNSName("a.Example.com")
+        ));
+        assert!(!subtree_contains(
+            &base,
+            &GeneralName::DNSName("badexample.com")
+        ));
+        let range = GeneralName::IPAddress(&[10, 0, 0, 0, 255, 0, 0, 0]);
+        assert!(subtree_contains(
+            &range,
+            &GeneralName::IPAddress(&[10, 1, 2, 3])
+        ));
+        assert!(!subtree_contains(
+            &range,
+            &GeneralName::IPAddress(&[11, 1, 2, 3])
+        ));
     }
 
     #[test]

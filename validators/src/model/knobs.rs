@@ -85,6 +85,14 @@ pub struct Knobs {
     /// The most signature checks one validation may spend; running out is a rejection whose
     /// reason says so (rustls-webpki's budget is 100).
     pub signature_budget: u32,
+    /// Accept SHA-1 signatures (OpenSSL 3 at its default security level and BearSSL do in
+    /// certificate chains; rustls-webpki and mbedTLS's default profile refuse them). Found
+    /// necessary by calibration: limbo's bettertls pathbuilding cases sign with ecdsa-with-SHA1.
+    pub sha1_signatures: bool,
+    /// The most (name, constraint) comparisons name constraints may cost; above it the chain is
+    /// rejected as a denial of service (OpenSSL's NAME_CHECK_MAX is 2^20 since 1.1.0h). Found
+    /// necessary by calibration: limbo's `pathological::nc-dos-*`.
+    pub name_constraint_budget: u32,
 }
 
 impl Default for Knobs {
@@ -99,6 +107,8 @@ impl Default for Knobs {
             chain_as_sent: false,
             topmost_issuer_only: false,
             signature_budget: 100,
+            sha1_signatures: false,
+            name_constraint_budget: u32::MAX,
         }
     }
 }
