@@ -181,13 +181,19 @@ impl<'a, 'i> Builder<'a, 'i> {
         node.trusted && (self.knobs.partial_chain || node.self_signed)
     }
 
-    /// Already on the path: the same subject and key (a loop, or a cert repeated).
+    /// Already on the path. A full search (rustls-webpki) refuses a second certificate with
+    /// the same subject and key, as a loop; a greedy builder (OpenSSL's find_issuer) refuses
+    /// only the very same certificate, so a name and key may come back through a cross-sign.
     fn on_path(&self, path: &[usize], candidate: usize) -> bool {
-        let candidate = &self.nodes[candidate].cert;
+        let candidate_cert = &self.nodes[candidate].cert;
+        let full_search = self.knobs.alternate_chains == AlternateChains::FullSearch;
         path.iter().any(|&index| {
             let member = &self.nodes[index].cert;
-            member.subject().as_raw() == candidate.subject().as_raw()
-                && member.public_key().raw == candidate.public_key().raw
+            index == candidate
+                || member.as_raw() == candidate_cert.as_raw()
+                || (full_search
+                    && member.subject().as_raw() == candidate_cert.subject().as_raw()
+                    && member.public_key().raw == candidate_cert.public_key().raw)
         })
     }
 
@@ -473,7 +479,9 @@ impl<'a, 'i> Builder<'a, 'i> {
             ));
         }
         cert::may_sign_certificates(issuer)?;
-        cert::allows_usage(issuer, self.input.usage, &[])?;
+        if self.knobs.issuer_eku {
+            cert::allows_usage(issuer, self.input.usage, &[])?;
+        }
         cert::within_validity(issuer, self.at)
     }
 

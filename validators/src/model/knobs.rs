@@ -93,6 +93,10 @@ pub struct Knobs {
     /// rejected as a denial of service (OpenSSL's NAME_CHECK_MAX is 2^20 since 1.1.0h). Found
     /// necessary by calibration: limbo's `pathological::nc-dos-*`.
     pub name_constraint_budget: u32,
+    /// An issuer's extendedKeyUsage, when present, must allow the purpose too (OpenSSL and
+    /// rustls-webpki check it; BearSSL and mbedTLS read EKU on the end entity only). Found
+    /// necessary by calibration: bettertls pathbuilding cases 5, 12 and 38.
+    pub issuer_eku: bool,
 }
 
 impl Default for Knobs {
@@ -109,6 +113,7 @@ impl Default for Knobs {
             signature_budget: 100,
             sha1_signatures: false,
             name_constraint_budget: u32::MAX,
+            issuer_eku: true,
         }
     }
 }
