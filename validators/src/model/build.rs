@@ -248,13 +248,16 @@ impl<'a, 'i> Builder<'a, 'i> {
 
     /// OpenSSL's choice within a group: the first candidate valid now, else the one that
     /// expires last. Candidates whose key identifiers contradict are not issuers.
-    fn pick(&self, child: usize, group: &[usize]) -> Option<usize> {
-        let child = &self.nodes[child].cert;
+    fn pick(&self, child_index: usize, group: &[usize]) -> Option<usize> {
+        let child = &self.nodes[child_index].cert;
         let plausible: Vec<usize> = group
             .iter()
             .copied()
             .filter(|&index| {
                 cert::key_id_match(child, &self.nodes[index].cert) != KeyIdMatch::Mismatch
+            })
+            .filter(|&index| {
+                !self.knobs.verified_selection || self.verified_issuer(child_index, index)
             })
             .collect();
         plausible
@@ -267,6 +270,14 @@ impl<'a, 'i> Builder<'a, 'i> {
                     .copied()
                     .max_by_key(|&index| self.nodes[index].cert.validity().not_after)
             })
+    }
+
+    /// `issuer` is a CA that may sign certificates and its key verifies `child`.
+    fn verified_issuer(&self, child: usize, issuer: usize) -> bool {
+        let cert = &self.nodes[issuer].cert;
+        let constraints_hold = self.nodes[issuer].trusted
+            || (cert::ca_path_len(cert).is_ok() && cert::may_sign_certificates(cert).is_ok());
+        constraints_hold && self.verify(child, issuer).is_ok()
     }
 
     /// Extend `path` one issuer at a time, never backtracking, until it ends at an anchor or

@@ -97,6 +97,11 @@ pub struct Knobs {
     /// rustls-webpki check it; BearSSL and mbedTLS read EKU on the end entity only). Found
     /// necessary by calibration: bettertls pathbuilding cases 5, 12 and 38.
     pub issuer_eku: bool,
+    /// A builder that never backtracks still passes over a candidate issuer that is no CA, may
+    /// not sign certificates, or whose key does not verify the child's signature (mbedTLS's
+    /// x509_crt_find_parent_in); off: name and key identifiers choose (OpenSSL's find_issuer).
+    /// Found necessary by calibration: bettertls pathbuilding cases with two same-name issuers.
+    pub verified_selection: bool,
 }
 
 impl Default for Knobs {
@@ -114,6 +119,7 @@ impl Default for Knobs {
             sha1_signatures: false,
             name_constraint_budget: u32::MAX,
             issuer_eku: true,
+            verified_selection: false,
         }
     }
 }
