@@ -223,7 +223,14 @@ impl<'a, 'i> Builder<'a, 'i> {
             group
         };
         let trusted = issuers(&|node| node.trusted);
-        let untrusted = issuers(&|node| !node.trusted);
+        // Pool order is the list order: the peer, the served certificates, then the cache.
+        let after_top = |node: &Node| {
+            !self.knobs.forward_only
+                || self.nodes[top + 1..]
+                    .iter()
+                    .any(|later| std::ptr::eq(later, node))
+        };
+        let untrusted = issuers(&|node| !node.trusted && after_top(node));
         let mut groups = if self.knobs.trusted_first {
             vec![trusted, untrusted]
         } else {

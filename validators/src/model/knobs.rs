@@ -102,6 +102,11 @@ pub struct Knobs {
     /// x509_crt_find_parent_in); off: name and key identifiers choose (OpenSSL's find_issuer).
     /// Found necessary by calibration: bettertls pathbuilding cases with two same-name issuers.
     pub verified_selection: bool,
+    /// An untrusted issuer of a served certificate is looked for only among the certificates
+    /// sent after it (mbedTLS keeps the chain as a linked list and searches from child->next);
+    /// the peer's issuer may be any of them. Found necessary by calibration: bettertls
+    /// pathbuilding's bridge and cross-sign mazes.
+    pub forward_only: bool,
 }
 
 impl Default for Knobs {
@@ -120,6 +125,7 @@ impl Default for Knobs {
             name_constraint_budget: u32::MAX,
             issuer_eku: true,
             verified_selection: false,
+            forward_only: false,
         }
     }
 }
