@@ -537,7 +537,12 @@ impl<'a, 'i> Builder<'a, 'i> {
             )?;
         }
         if let Some(name) = &self.input.expected_peer_name {
-            cert::proves_name(peer, name)?;
+            cert::proves_name(
+                peer,
+                name,
+                self.knobs.common_name_fallback,
+                self.knobs.empty_subject_refused,
+            )?;
         }
         if !signatures_checked {
             for pair in path.windows(2).rev() {

@@ -240,9 +240,27 @@ fn alt_names<'a>(cert: &'a X509Certificate<'_>) -> Vec<&'a GeneralName<'a>> {
 
 /// The peer proves `name`: a DNS name against the dNSName entries (left-most label wildcard
 /// allowed), an IP address against the iPAddress entries, an e-mail against rfc822Name.
-pub fn proves_name(cert: &X509Certificate<'_>, name: &PeerName) -> Result<(), Problem> {
+///
+/// `common_name_fallback`: with no dNSName at all, a DNS name may match a subject CN.
+/// `empty_subject_refused`: a peer with an empty subject proves no name.
+pub fn proves_name(
+    cert: &X509Certificate<'_>,
+    name: &PeerName,
+    common_name_fallback: bool,
+    empty_subject_refused: bool,
+) -> Result<(), Problem> {
     let names = alt_names(cert);
+    let has_dns = names
+        .iter()
+        .any(|entry| matches!(entry, GeneralName::DNSName(_)));
+    let empty_subject = cert.subject().iter_attributes().next().is_none();
     let proved = match name {
+        _ if empty_subject_refused && empty_subject => false,
+        PeerName::Dns(dns) if common_name_fallback && !has_dns => cert
+            .subject()
+            .iter_common_name()
+            .filter_map(|cn| cn.as_str().ok())
+            .any(|cn| dns_matches(cn, dns)),
         PeerName::Dns(dns) => names.iter().any(|entry| match entry {
             GeneralName::DNSName(pattern) => dns_matches(pattern, dns),
             _ => false,

@@ -107,6 +107,15 @@ pub struct Knobs {
     /// the peer's issuer may be any of them. Found necessary by calibration: bettertls
     /// pathbuilding's bridge and cross-sign mazes.
     pub forward_only: bool,
+    /// A DNS name is matched against the subject's common names when the peer has no dNSName
+    /// in its subjectAltName (OpenSSL's X509_check_host by default, Node.js's
+    /// checkServerIdentity, BearSSL, mbedTLS; rustls-webpki never reads the CN). Found
+    /// necessary by calibration: limbo's `pathological::nc-dos-3` names its host only in CNs.
+    pub common_name_fallback: bool,
+    /// A peer with an empty subject fails the name check whatever its subjectAltName says
+    /// (Node.js 0.12 and 8's checkServerIdentity: "Cert is empty"). Found necessary by
+    /// calibration: limbo's `pathological::nc-dos-2`.
+    pub empty_subject_refused: bool,
 }
 
 impl Default for Knobs {
@@ -126,6 +135,8 @@ impl Default for Knobs {
             issuer_eku: true,
             verified_selection: false,
             forward_only: false,
+            common_name_fallback: false,
+            empty_subject_refused: false,
         }
     }
 }
