@@ -11,6 +11,8 @@ mod calibration;
 mod cert;
 mod engines;
 mod knobs;
+#[cfg(test)]
+mod tests;
 
 use std::time::SystemTime;
 
