@@ -15,7 +15,7 @@ use crate::{Outcome, ValidationInput, Validator, Verdict};
 /// served certificates, in that order, and the AIA repository is dropped.
 pub fn as_engines_see_it(input: &ValidationInput) -> ValidationInput {
     let mut seen = input.clone();
-    seen.served_chain.extend(seen.cached.drain(..));
+    seen.served_chain.append(&mut seen.cached);
     seen.aia_repository.clear();
     seen
 }
