@@ -255,17 +255,15 @@ impl<'a, 'i> Builder<'a, 'i> {
 
     /// OpenSSL's choice within a group: the first candidate valid now, else the one that
     /// expires last. Candidates whose key identifiers contradict are not issuers.
-    fn pick(&self, child_index: usize, group: &[usize]) -> Option<usize> {
-        let child = &self.nodes[child_index].cert;
+    fn pick(&self, path: &[usize], group: &[usize]) -> Option<usize> {
+        let child = &self.nodes[*path.last().expect("non-empty")].cert;
         let plausible: Vec<usize> = group
             .iter()
             .copied()
             .filter(|&index| {
                 cert::key_id_match(child, &self.nodes[index].cert) != KeyIdMatch::Mismatch
             })
-            .filter(|&index| {
-                !self.knobs.verified_selection || self.verified_issuer(child_index, index)
-            })
+            .filter(|&index| !self.knobs.verified_selection || self.suitable_parent(path, index))
             .collect();
         plausible
             .iter()
@@ -279,12 +277,20 @@ impl<'a, 'i> Builder<'a, 'i> {
             })
     }
 
-    /// `issuer` is a CA that may sign certificates and its key verifies `child`.
-    fn verified_issuer(&self, child: usize, issuer: usize) -> bool {
-        let cert = &self.nodes[issuer].cert;
-        let constraints_hold = self.nodes[issuer].trusted
-            || (cert::ca_path_len(cert).is_ok() && cert::may_sign_certificates(cert).is_ok());
-        constraints_hold && self.verify(child, issuer).is_ok()
+    /// mbedTLS's suitable parent for the top of `path`: a CA (a trusted v1 certificate is
+    /// excused) that may sign certificates, with path length room, and, when it is trusted, whose
+    /// key verifies the child; an untrusted parent's signature is checked only after choosing.
+    fn suitable_parent(&self, path: &[usize], issuer: usize) -> bool {
+        let node = &self.nodes[issuer];
+        let below = path.len() - 1;
+        let is_ca = match cert::ca_path_len(&node.cert) {
+            Ok(limit) => limit.is_none_or(|limit| below as u64 <= u64::from(limit)),
+            Err(_) => node.trusted && node.cert.version().0 < 2,
+        };
+        let child = *path.last().expect("non-empty");
+        is_ca
+            && cert::may_sign_certificates(&node.cert).is_ok()
+            && (!node.trusted || self.verify(child, issuer).is_ok())
     }
 
     /// Extend `path` one issuer at a time, never backtracking, until it ends at an anchor or
@@ -301,7 +307,7 @@ impl<'a, 'i> Builder<'a, 'i> {
             let next = self
                 .candidates(path)
                 .iter()
-                .find_map(|group| self.pick(top, group));
+                .find_map(|group| self.pick(path, group));
             match next {
                 Some(issuer) => path.push(issuer),
                 None => return false,
@@ -328,14 +334,13 @@ impl<'a, 'i> Builder<'a, 'i> {
             });
             let Some(depth) = cut else { break };
             path.truncate(depth + 1);
-            let child = path[depth];
             let store: Vec<usize> = self
                 .candidates(&path)
                 .into_iter()
                 .flatten()
                 .filter(|&index| self.nodes[index].trusted)
                 .collect();
-            match self.pick(child, &store) {
+            match self.pick(&path, &store) {
                 Some(issuer) => path.push(issuer),
                 None => break,
             }

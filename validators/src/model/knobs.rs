@@ -98,9 +98,9 @@ pub struct Knobs {
     /// necessary by calibration: bettertls pathbuilding cases 5, 12 and 38.
     pub issuer_eku: bool,
     /// A builder that never backtracks still passes over a candidate issuer that is no CA, may
-    /// not sign certificates, or whose key does not verify the child's signature (mbedTLS's
-    /// x509_crt_find_parent_in); off: name and key identifiers choose (OpenSSL's find_issuer).
-    /// Found necessary by calibration: bettertls pathbuilding cases with two same-name issuers.
+    /// not sign certificates or has no path length room, and a trusted candidate whose key does
+    /// not verify the child (mbedTLS's x509_crt_find_parent_in, read in mbedTLS 2.x's
+    /// x509_crt.c); off: name and key identifiers choose (OpenSSL's find_issuer).
     pub verified_selection: bool,
     /// An untrusted issuer of a served certificate is looked for only among the certificates
     /// sent after it (mbedTLS keeps the chain as a linked list and searches from child->next);
