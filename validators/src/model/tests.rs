@@ -335,3 +335,33 @@ fn a_wrong_name_and_an_expired_leaf_are_reported_as_such() {
         Some(RejectKind::Expired)
     );
 }
+
+#[test]
+fn forward_only_finds_an_issuer_only_among_the_certificates_sent_after() {
+    let pki = pki();
+    let android = Knobs {
+        anchor_expiry: AnchorExpiry::Ignored,
+        ..Knobs::default()
+    };
+    let mbedtls = Knobs {
+        forward_only: true,
+        ..android.clone()
+    };
+    let after = case(
+        &pki,
+        &[&pki.old_root],
+        &[&pki.intermediate, &pki.new_by_old],
+    );
+    assert!(kind(&run(mbedtls.clone(), &after)).is_none());
+    // The cross-sign sent before the intermediate it issued: a path builder still finds it.
+    let before = case(
+        &pki,
+        &[&pki.old_root],
+        &[&pki.new_by_old, &pki.intermediate],
+    );
+    assert!(kind(&run(android, &before)).is_none());
+    assert_eq!(
+        kind(&run(mbedtls, &before)),
+        Some(RejectKind::UnknownIssuer)
+    );
+}
