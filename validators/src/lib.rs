@@ -51,7 +51,7 @@ pub struct ValidationInput {
     /// in-process adapters offer them to the path builder after the served ones.
     pub cached: Vec<CertDer>,
     /// Certificates the client could fetch through AIA caIssuers, by URL. No real library here
-    /// fetches; kept so the client model (roadmap) can.
+    /// fetches; the client model ([`model`]) does when its `aia-fetching` knob is on.
     pub aia_repository: Vec<(String, CertDer)>,
     /// `None` means "now" (limbo's null).
     pub validation_time: Option<SystemTime>,

@@ -85,6 +85,37 @@ pub struct Knobs {
     /// The most signature checks one validation may spend; running out is a rejection whose
     /// reason says so (rustls-webpki's budget is 100).
     pub signature_budget: u32,
+    /// Accept SHA-1 signatures (OpenSSL 3 at its default security level and BearSSL do in
+    /// certificate chains; rustls-webpki and mbedTLS's default profile refuse them). Found
+    /// necessary by calibration: limbo's bettertls pathbuilding cases sign with ecdsa-with-SHA1.
+    pub sha1_signatures: bool,
+    /// The most (name, constraint) comparisons name constraints may cost; above it the chain is
+    /// rejected as a denial of service (OpenSSL's NAME_CHECK_MAX is 2^20 since 1.1.0h). Found
+    /// necessary by calibration: limbo's `pathological::nc-dos-*`.
+    pub name_constraint_budget: u32,
+    /// An issuer's extendedKeyUsage, when present, must allow the purpose too (OpenSSL and
+    /// rustls-webpki check it; BearSSL and mbedTLS read EKU on the end entity only). Found
+    /// necessary by calibration: bettertls pathbuilding cases 5, 12 and 38.
+    pub issuer_eku: bool,
+    /// A builder that never backtracks still passes over a candidate issuer that is no CA, may
+    /// not sign certificates or has no path length room, and a trusted candidate whose key does
+    /// not verify the child (mbedTLS's x509_crt_find_parent_in, read in mbedTLS 2.x's
+    /// x509_crt.c); off: name and key identifiers choose (OpenSSL's find_issuer).
+    pub verified_selection: bool,
+    /// An untrusted issuer of a served certificate is looked for only among the certificates
+    /// sent after it (mbedTLS keeps the chain as a linked list and searches from child->next);
+    /// the peer's issuer may be any of them. Found necessary by calibration: bettertls
+    /// pathbuilding's bridge and cross-sign mazes.
+    pub forward_only: bool,
+    /// A DNS name is matched against the subject's common names when the peer has no dNSName
+    /// in its subjectAltName (OpenSSL's X509_check_host by default, Node.js's
+    /// checkServerIdentity, BearSSL, mbedTLS; rustls-webpki never reads the CN). Found
+    /// necessary by calibration: limbo's `pathological::nc-dos-3` names its host only in CNs.
+    pub common_name_fallback: bool,
+    /// A peer with an empty subject fails the name check whatever its subjectAltName says
+    /// (Node.js 0.12 and 8's checkServerIdentity: "Cert is empty"). Found necessary by
+    /// calibration: limbo's `pathological::nc-dos-2`.
+    pub empty_subject_refused: bool,
 }
 
 impl Default for Knobs {
@@ -99,6 +130,13 @@ impl Default for Knobs {
             chain_as_sent: false,
             topmost_issuer_only: false,
             signature_budget: 100,
+            sha1_signatures: false,
+            name_constraint_budget: u32::MAX,
+            issuer_eku: true,
+            verified_selection: false,
+            forward_only: false,
+            common_name_fallback: false,
+            empty_subject_refused: false,
         }
     }
 }
