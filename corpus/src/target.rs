@@ -164,8 +164,9 @@ impl Target {
     pub fn model_validator(&self) -> Option<std::sync::Arc<dyn anchorsmith_validators::Validator>> {
         match &self.engine {
             TargetEngine::Validator { .. } => None,
-            // Filled in when the client model lands (issue 10).
-            TargetEngine::Model { .. } => None,
+            TargetEngine::Model { knobs } => Some(std::sync::Arc::new(
+                anchorsmith_validators::model::ClientModel::new(self.name.clone(), knobs.clone()),
+            )),
         }
     }
 
