@@ -34,7 +34,7 @@ pub use model::{
     judge, CaseRow, Contradiction, Judgement, RunPlan, RunReport, ScenarioView, ValidatorColumn,
 };
 pub use questions::{parse_questions, Question};
-pub use snapshot::render_snapshot;
+pub use snapshot::{render_snapshot, render_target_snapshot};
 pub use summary::{
     render_difference_counts, render_expectation_counts, render_summary_table, target_scores,
     validator_totals, ExpectationScore, OutcomeCounts, TargetScores, ValidatorTotals,

@@ -35,6 +35,16 @@ pub enum Judgement {
 }
 
 impl Judgement {
+    /// `confirmed`, `contradicts-outcome`, `contradicts-reason`, `undecided`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Judgement::Confirmed => "confirmed",
+            Judgement::ContradictsOutcome => "contradicts-outcome",
+            Judgement::ContradictsReason { .. } => "contradicts-reason",
+            Judgement::Undecided => "undecided",
+        }
+    }
+
     /// Whether the verdict contradicts the expectation (its outcome or its reason).
     pub fn is_contradiction(self) -> bool {
         matches!(

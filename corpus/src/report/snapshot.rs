@@ -32,6 +32,44 @@ pub fn render_snapshot(report: &RunReport) -> String {
     text
 }
 
+/// Every target's verdict on every case it applies to, with the judgement of each expectation
+/// it claims there (`confirmed`, `contradicts-outcome`, …): what `corpus/tests/targets.rs` pins.
+pub fn render_target_snapshot(report: &RunReport) -> String {
+    let mut text = String::from("# case | target | verdict | judgements\n");
+    for row in &report.rows {
+        for target in &report.targets {
+            let Some(verdict) = report.target_verdict(&row.id, &target.name) else {
+                continue;
+            };
+            let judgements: Vec<String> = report
+                .judgements(row, target)
+                .map(|(expectation, judgement)| {
+                    format!(
+                        "{}{}:{}",
+                        if expectation.derived { "derived " } else { "" },
+                        expectation.client,
+                        judgement.label()
+                    )
+                })
+                .collect();
+            writeln!(
+                text,
+                "{} | {} | {} | {}",
+                row.id,
+                target.name,
+                verdict.label(),
+                if judgements.is_empty() {
+                    "—".to_string()
+                } else {
+                    judgements.join(", ")
+                }
+            )
+            .unwrap();
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::model::fixture::*;
