@@ -79,8 +79,8 @@ pub struct LoadOptions {
     /// keys is the slow part, and every scenario shares one seed, so a key label shared across
     /// scenarios is one cached key.
     pub key_cache_dir: Option<PathBuf>,
-    /// Names of external validators (`--validator-cmd name=...`) that `clients.toml` may list as
-    /// engines, besides the in-process validators.
+    /// Names of external validators (`--validator-cmd name=...`) that a target may name as its
+    /// engine, besides the in-process validators and the built-in harnesses.
     pub extra_validators: Vec<String>,
 }
 
@@ -93,7 +93,7 @@ impl LoadOptions {
         }
     }
 
-    /// The validator names `clients.toml` may list: the in-process validators, the columns of
+    /// The validator names a target's engine may take: the in-process validators, the columns of
     /// the built-in harnesses (`validators/harnesses/`, whether set up here or not), then the
     /// extra ones.
     pub fn validator_names(&self) -> Vec<String> {

@@ -75,9 +75,9 @@ enum EngineSpec {
 #[serde(deny_unknown_fields)]
 struct HoldingSpec {
     stores: Vec<Spanned<String>>,
-    /// Default: one empty cache.
+    /// Default: one empty cache. Only for a model engine with `intermediate-cache = true`.
     #[serde(default)]
-    caches: Option<Vec<IdList>>,
+    caches: Option<Spanned<Vec<IdList>>>,
 }
 
 /// What decides a target's verdicts.
@@ -91,6 +91,15 @@ pub enum TargetEngine {
 }
 
 impl TargetEngine {
+    /// Whether the engine completes chains from an intermediate cache (the client model with
+    /// `intermediate-cache`); a real validator has no cache of its own.
+    pub fn keeps_a_cache(&self) -> bool {
+        match self {
+            TargetEngine::Validator { .. } => false,
+            TargetEngine::Model { knobs } => knobs.intermediate_cache,
+        }
+    }
+
     /// Whether the engine downloads issuers through AIA, so that it applies to `aia` cases.
     pub fn fetches_aia(&self) -> bool {
         match self {
@@ -367,8 +376,23 @@ pub(crate) fn check_target_scenarios(
         let caches = match &spec.caches {
             None => vec![Vec::new()],
             Some(caches) => {
+                if !target.engine.keeps_a_cache() {
+                    // A real library handed "cached" certificates only sees more served ones: that
+                    // is a path builder given extra certificates, not a client with a cache.
+                    return Err(source
+                        .error(
+                            Code::InvalidValue,
+                            caches.span(),
+                            format!("{field}.caches"),
+                            "only an engine that keeps an intermediate cache can hold one",
+                        )
+                        .help(
+                            "use `[engine.model]` with `intermediate-cache = true`; a real \
+                             validator would only see the cache as extra served certificates",
+                        ));
+                }
                 let mut plain = Vec::new();
-                for (cache_index, cache) in caches.iter().enumerate() {
+                for (cache_index, cache) in caches.get_ref().iter().enumerate() {
                     let mut ids = Vec::new();
                     for (id_index, id) in cache.get_ref().iter().enumerate() {
                         if !scenario.pki.facts().contains_key(id.get_ref()) {

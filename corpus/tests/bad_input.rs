@@ -854,6 +854,38 @@ fn target_names_are_checked_where_they_are_written() {
 }
 
 #[test]
+fn only_an_engine_that_keeps_a_cache_may_hold_one() {
+    // A real validator would see the cache as extra served certificates: not a cache.
+    expect_target_error(
+        "stores = [\"root\"]",
+        "stores = [\"root\"]\ncaches = [[\"int\"]]",
+        Code::InvalidValue,
+        10,
+        10,
+        "scenarios.tiny.caches",
+    );
+    // The client model with its cache knob may.
+    let with_cache = TARGET
+        .replacen(
+            "[engine]\nvalidator = \"openssl\"",
+            "[engine.model]\nintermediate-cache = true",
+            1,
+        )
+        .replacen(
+            "stores = [\"root\"]",
+            "stores = [\"root\"]\ncaches = [[\"int\"]]",
+            1,
+        );
+    let corpus = load_target(&with_cache, &[]).expect("a model with a cache holds one");
+    let applies = corpus
+        .cases
+        .iter()
+        .filter(|case| corpus.targets[0].applies_to(case))
+        .count();
+    assert_eq!(applies, 4, "the cases with the `int` cache");
+}
+
+#[test]
 fn a_misspelt_model_knob_is_a_shape_error_at_its_line() {
     let edited = TARGET.replacen(
         "[engine]\nvalidator = \"openssl\"",

@@ -45,7 +45,7 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
     // Every input is read and checked here, before the first validation.
     let timeout = Duration::from_secs(args.timeout);
     let validators = select_validators(&args.validator_cmd, &[], timeout)?;
-    // clients.toml may name an external harness as an engine.
+    // A target may name an external harness as its engine.
     let validator_names: Vec<String> = validators
         .iter()
         .map(|validator| validator.name().to_string())

@@ -79,13 +79,13 @@ pub fn difference_class_title(class: DifferenceClass) -> &'static str {
 pub fn difference_class_intro(class: DifferenceClass) -> &'static str {
     match class {
         DifferenceClass::Outcome => {
-            "Validators disagree on accept or reject, or a validator contradicts a documented \
-             expectation of a client it embodies."
+            "Validators disagree on accept or reject, or a target contradicts a documented \
+             expectation of a client it claims to be."
         }
         DifferenceClass::Reason => {
             "Every deciding validator has the same outcome, but they reject for different \
-             reasons, or a validator rejects for another reason than the one a document gives \
-             for a client it embodies."
+             reasons, or a target rejects for another reason than the one a document gives for \
+             a client it claims to be."
         }
         DifferenceClass::UnmappedReason => {
             "Every deciding validator rejects and the named reasons agree; some validators report \
@@ -96,7 +96,7 @@ pub fn difference_class_intro(class: DifferenceClass) -> &'static str {
             "A validator failed on the case (crash, hang or garbage output); the others agree."
         }
         DifferenceClass::Derived => {
-            "A validator contradicts a derived prediction of a client it embodies: a prediction \
+            "A target contradicts a derived prediction of a client it claims to be: a prediction \
              the seed does not make, kept apart from the documented expectations. Nothing \
              documented is contradicted here."
         }
