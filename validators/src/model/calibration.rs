@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{ClientModel, EngineModel};
 use crate::runner::{run_all, RunOptions};
-use crate::{Outcome, ValidationInput, Validator, Verdict};
+use crate::{Outcome, RejectKind, ValidationInput, Validator, Verdict};
 
 /// What the real engine was given, as the model must see it to be compared fairly: every
 /// in-process adapter and every harness receives the client's cache as extra untrusted
@@ -29,6 +29,10 @@ pub struct Calibration {
     pub agree: usize,
     /// Cases where either side skipped or failed to run.
     pub undecided: usize,
+    /// Cases both rejected where the engine names a specific reason (not `other`, a native
+    /// error its table does not map), and of those the ones where the model names the same.
+    pub reasons_compared: usize,
+    pub same_reason: usize,
     /// By case id: (the engine's label, the model's label).
     pub disagreements: BTreeMap<String, (String, String)>,
 }
@@ -55,6 +59,20 @@ pub fn calibrate(
                 calibration.compared += 1;
                 if real.outcome() == model.outcome() {
                     calibration.agree += 1;
+                    if let (
+                        Verdict::Reject {
+                            kind: real_kind, ..
+                        },
+                        Verdict::Reject {
+                            kind: model_kind, ..
+                        },
+                    ) = (real, model)
+                    {
+                        if *real_kind != RejectKind::Other {
+                            calibration.reasons_compared += 1;
+                            calibration.same_reason += usize::from(real_kind == model_kind);
+                        }
+                    }
                 } else {
                     calibration
                         .disagreements
@@ -105,8 +123,13 @@ pub fn render_calibrations(calibrations: &[Calibration]) -> String {
     for calibration in calibrations {
         let _ = writeln!(
             out,
-            "{}: agree {}/{} ({} undecided)",
-            calibration.engine, calibration.agree, calibration.compared, calibration.undecided
+            "{}: agree {}/{} ({} undecided); same reason on {}/{} rejections with a mapped reason",
+            calibration.engine,
+            calibration.agree,
+            calibration.compared,
+            calibration.undecided,
+            calibration.same_reason,
+            calibration.reasons_compared
         );
         for (id, (real, model)) in &calibration.disagreements {
             let _ = writeln!(out, "  {id}: engine {real}, model {model}");
@@ -118,7 +141,6 @@ pub fn render_calibrations(calibrations: &[Calibration]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::RejectKind;
 
     #[test]
     fn only_cases_both_sides_decided_are_compared() {
@@ -147,7 +169,32 @@ mod tests {
         assert_eq!(calibration.undecided, 2);
         assert_eq!(
             render_calibrations(&[calibration]),
-            "e: agree 1/2 (2 undecided)\n  b: engine accept, model reject:expired\n"
+            "e: agree 1/2 (2 undecided); same reason on 0/0 rejections with a mapped reason\n  \
+             b: engine accept, model reject:expired\n"
+        );
+    }
+
+    #[test]
+    fn reasons_are_compared_only_where_both_reject_and_the_engine_maps_its_error() {
+        let reject = |kind| Verdict::Reject {
+            kind,
+            detail: String::new(),
+        };
+        let real = BTreeMap::from([
+            ("same".to_string(), reject(RejectKind::Expired)),
+            ("other".to_string(), reject(RejectKind::UnknownIssuer)),
+            ("unmapped".to_string(), reject(RejectKind::Other)),
+        ]);
+        let model = BTreeMap::from([
+            ("same".to_string(), reject(RejectKind::Expired)),
+            ("other".to_string(), reject(RejectKind::Expired)),
+            ("unmapped".to_string(), reject(RejectKind::Expired)),
+        ]);
+        let calibration = calibrate("e", &["same", "other", "unmapped"], &real, &model);
+        assert_eq!(calibration.agree, 3);
+        assert_eq!(
+            (calibration.same_reason, calibration.reasons_compared),
+            (1, 2)
         );
     }
 
