@@ -51,11 +51,17 @@ enum Command {
         after_help = "Example:\n  cargo xtask gen corpus/scenarios/root-expiry-long-short/topology.toml --out /tmp/pki"
     )]
     Gen(GenArgs),
-    /// Build the corpus, run every case through every validator, and report.
+    /// Build the corpus, run every case through every validator and every target, and report.
     ///
-    /// Writes results/<validator>.json (limbo results format), matrix.md, differences.md and
-    /// report.html to --out, and prints a summary table; nothing else is written. The committed
-    /// export (corpus/generated/) changes only with `--bless`; `--check` fails if it is stale.
+    /// Every case goes through every validator (the library matrix: where libraries differ from
+    /// each other) and every target of corpus/targets/ that applies to it (a client population
+    /// with its store, run by its real engine or by the client model with its quirks); the
+    /// documented expectations are judged against the targets that claim their client. Writes
+    /// results/<validator>.json (limbo results format), matrix.md, differences.md, report.html
+    /// and timeline.md/timeline.svg (when each target's connection works) to --out, and prints
+    /// a summary table (validators' outcomes, targets' scores); nothing else is written. The
+    /// committed export (corpus/generated/) changes only with `--bless`; `--check` fails if it
+    /// is stale.
     #[command(
         after_help = "Examples:\n  cargo xtask corpus\n  cargo xtask corpus --check\n  \
 cargo xtask corpus --bless\n  \
