@@ -19,33 +19,17 @@ use anchorsmith_corpus::compatibility::{
 };
 use anchorsmith_corpus::report::{render_target_snapshot, target_scores, RunPlan, RunReport};
 use anchorsmith_corpus::{load_corpus, Corpus, TargetEngine};
-use anchorsmith_validators::harnesses::{every_harness_ready, in_ci};
+use anchorsmith_validators::harnesses::every_harness_ready_or_skip;
 use anchorsmith_validators::runner::{run_all, RunOptions};
 use anchorsmith_validators::{in_process_validators, Validator};
 
 /// The validator columns the targets' real engines need, or `None` (with the reason printed)
 /// when a harness is missing outside CI.
 fn engine_columns(corpus: &Corpus) -> Option<Vec<Arc<dyn Validator>>> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("corpus/ is inside the workspace");
-    let harnesses = match every_harness_ready(
-        Duration::from_secs(30),
-        &workspace.join("target").join("harnesses"),
-    ) {
-        Ok(harnesses) => harnesses,
-        Err(missing) => {
-            assert!(
-                !in_ci(),
-                "harnesses missing under CI:\n{}",
-                missing.join("\n")
-            );
-            eprintln!(
-                "not checking the targets: missing here\n{}",
-                missing.join("\n")
-            );
-            return None;
-        }
+    let Some(harnesses) =
+        every_harness_ready_or_skip(Duration::from_secs(30), "checking the targets")
+    else {
+        return None;
     };
     let needed: Vec<&str> = corpus
         .targets

@@ -20,7 +20,7 @@ pub fn harnesses_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("harnesses")
 }
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -157,6 +157,38 @@ pub fn every_harness_ready(
         .into_iter()
         .map(HarnessColumn::into_validator)
         .collect())
+}
+
+/// Where the tests set the harnesses up: `target/harnesses/` of this workspace, as
+/// `cargo xtask` does.
+pub fn workspace_harness_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("validators/ is inside the workspace")
+        .join("target")
+        .join("harnesses")
+}
+
+/// [`every_harness_ready`] under `target/harnesses/` with the one CI rule of the tests that pin
+/// harness behaviour: under `CI=true` a missing harness fails the test (CI always pins every
+/// column); elsewhere the missing columns are printed with how to get them, and `None` tells the
+/// test to pin nothing (`purpose` says what is then not checked).
+pub fn every_harness_ready_or_skip(
+    timeout: Duration,
+    purpose: &str,
+) -> Option<Vec<Arc<dyn Validator>>> {
+    match every_harness_ready(timeout, &workspace_harness_dir()) {
+        Ok(validators) => Some(validators),
+        Err(missing) => {
+            assert!(
+                !in_ci(),
+                "harnesses missing under CI:\n{}",
+                missing.join("\n")
+            );
+            eprintln!("not {purpose}: missing here\n{}", missing.join("\n"));
+            None
+        }
+    }
 }
 
 /// A column whose harness could not be set up here: every case is a [`Verdict::Skip`] that says
