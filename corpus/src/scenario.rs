@@ -199,6 +199,30 @@ fn check_cert_id(
         .help(known(topology.cert_ids())))
 }
 
+/// `quote` must occur verbatim (whitespace normalised) in `seed_file`, already checked to exist.
+pub(crate) fn check_quote(
+    source: &SourceFile<'_>,
+    seeds: &Seeds,
+    seed_file: &Spanned<String>,
+    quote: &Spanned<String>,
+    field: &str,
+) -> Result<(), Diagnostic> {
+    if seeds.quote_occurs(seed_file.get_ref(), quote.get_ref()) {
+        return Ok(());
+    }
+    Err(source
+        .error(
+            Code::Quote,
+            quote.span(),
+            field,
+            format!(
+                "quote not found verbatim (whitespace normalised) in seed file {}",
+                seed_file.get_ref()
+            ),
+        )
+        .help("copy the sentence from the seed file; curly quotes and punctuation must match"))
+}
+
 /// A name that becomes a case-id component (a chain, store or time name).
 fn check_name(
     source: &SourceFile<'_>,
@@ -466,21 +490,7 @@ fn resolve_expectations(
         }
         let seed_file = spec.seed_file.as_ref().unwrap_or(&file.scenario.seed_file);
         check_seed_file(source, seeds, seed_file, &field("seed_file"))?;
-        if !seeds.quote_occurs(seed_file.get_ref(), spec.quote.get_ref()) {
-            return Err(source
-                .error(
-                    Code::Quote,
-                    spec.quote.span(),
-                    field("quote"),
-                    format!(
-                        "quote not found verbatim (whitespace normalised) in seed file {}",
-                        seed_file.get_ref()
-                    ),
-                )
-                .help(
-                    "copy the sentence from the seed file; curly quotes and punctuation must match",
-                ));
-        }
+        check_quote(source, seeds, seed_file, &spec.quote, &field("quote"))?;
         let case_ids: Vec<String> = skeletons
             .iter()
             .filter(|case| selects(spec, case))

@@ -8,7 +8,7 @@ use anchorsmith_diagnostics::{line_column, Code, Diagnostic, SourceFile};
 use anchorsmith_generator::Topology;
 use toml::Spanned;
 
-use super::{check_cert_id, check_name, check_seed_file, plain_ids};
+use super::{check_cert_id, check_name, check_quote, check_seed_file, plain_ids};
 use crate::seeds::Seeds;
 use crate::serving::{assemble, AcmeChains, ServedBy, Server, ServerSoftware};
 use crate::spec::{ScenarioFile, ServedSpec};
@@ -64,19 +64,7 @@ pub(super) fn resolve_served(
         let server = server_of(source, topology, &acme, name, spec)?;
         let seed_file = spec.seed_file.as_ref().unwrap_or(&file.scenario.seed_file);
         check_seed_file(source, seeds, seed_file, &field("seed_file"))?;
-        if !seeds.quote_occurs(seed_file.get_ref(), spec.quote.get_ref()) {
-            return Err(source
-                .error(
-                    Code::Quote,
-                    spec.quote.span(),
-                    field("quote"),
-                    format!(
-                        "quote not found verbatim (whitespace normalised) in seed file {}",
-                        seed_file.get_ref()
-                    ),
-                )
-                .help("copy the sentence the model of this server software rests on"));
-        }
+        check_quote(source, seeds, seed_file, &spec.quote, &field("quote"))?;
         chains.insert(
             name.get_ref().clone(),
             assemble(topology, spec.leaf.get_ref(), &server),
