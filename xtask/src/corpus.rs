@@ -107,7 +107,12 @@ fn compatibility_timelines(
         }
         let subjects = subjects_for_targets(scenario, &corpus.cases, &engines);
         eprintln!("timeline: {} ({} subjects)", scenario.name, subjects.len());
-        timelines.push(ScenarioTimeline::compute(scenario, &subjects, &options)?);
+        let timeline = ScenarioTimeline::compute(scenario, &subjects, &options)?;
+        // The report is still written (the failure is marked in it), but not silently.
+        for failure in timeline.failures() {
+            eprintln!("warning: timeline proof failed: {failure}");
+        }
+        timelines.push(timeline);
     }
     Ok(timelines)
 }

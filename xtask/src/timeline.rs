@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchorsmith_corpus::compatibility::{
-    date_time, render_md, render_svg_file, subjects_for_targets, ScenarioTimeline, Status, Subject,
+    date_time, render_md, render_svg_file, subjects_for_targets, Place, ScenarioTimeline, Status,
+    Subject,
 };
 use anchorsmith_corpus::{Corpus, Scenario, Target, TargetEngine};
 use anchorsmith_validators::runner::RunOptions;
@@ -58,32 +59,20 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
     let proofs: usize = timelines
         .iter()
         .flat_map(|timeline| &timeline.rows)
-        .map(|row| row.proofs.len())
+        .map(|row| row.changes.len())
+        .sum();
+    let off_boundary: usize = timelines
+        .iter()
+        .flat_map(|timeline| &timeline.rows)
+        .map(|row| row.off_boundary().count())
         .sum();
     let failed: Vec<String> = timelines
         .iter()
-        .flat_map(|timeline| {
-            timeline.rows.iter().flat_map(move |row| {
-                row.failed_proofs().map(move |proof| {
-                    format!(
-                        "{}: {} {} / store {} at {}: expected {} then {}, measured {} then {}",
-                        timeline.scenario,
-                        row.label,
-                        row.chain,
-                        row.store_text(),
-                        date_time(proof.at),
-                        proof.before.expected,
-                        proof.after.expected,
-                        proof.before.measured,
-                        proof.after.measured
-                    )
-                })
-            })
-        })
+        .flat_map(ScenarioTimeline::failures)
         .collect();
     println!(
-        "{} scenarios, {} subjects, {proofs} changes proved on both sides ({} failed) in {:.1} s; \
-wrote timeline.md and timeline.svg to {}",
+        "{} scenarios, {} subjects, {proofs} changes proved on both sides ({} failed), \
+{off_boundary} not at a certificate boundary, in {:.1} s; wrote timeline.md and timeline.svg to {}",
         timelines.len(),
         subjects.iter().map(Vec::len).sum::<usize>(),
         failed.len(),
@@ -188,6 +177,22 @@ fn print_summary(timelines: &[ScenarioTimeline]) {
                     works.join(", ")
                 }
             );
+            for change in row.off_boundary() {
+                if let Place::OffBoundary {
+                    nearest,
+                    offset_seconds,
+                } = &change.place
+                {
+                    println!(
+                        "    not at a certificate boundary: {} → {} at {}, {offset_seconds:+} s from {} {}",
+                        change.proof.before.measured,
+                        change.proof.after.measured,
+                        date_time(change.at),
+                        nearest.certificate,
+                        nearest.edge
+                    );
+                }
+            }
         }
     }
 }
