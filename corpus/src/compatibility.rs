@@ -31,18 +31,22 @@
 //! ([`Status::NotServed`]) before the latest notBefore of the peer and the served certificates
 //! ([`TimelineRow::served_from`]), whatever the validator would say then; the sweep and the
 //! search start there. The store, cache and AIA repository do not bound it: a client may hold a
-//! certificate before or after it is valid.
+//! certificate before or after it is valid. (NSS's day of grace before a leaf's notBefore
+//! therefore never shows in the corpus: the leaf is served from its notBefore on. The search
+//! still finds it, as its unit test shows.)
 //!
 //! On notAfter: RFC 5280 §4.1.2.5 makes the validity period inclusive of both notBefore and
 //! notAfter, so a certificate is still valid during its notAfter second. rustls-webpki follows it
 //! (it rejects when `time > notAfter`); OpenSSL treats notAfter as exclusive (`X509_cmp_time`
 //! counts equality as "earlier", so it rejects *at* notAfter). The proofs record which reading
-//! each validator takes ([`Proof::not_after_reading`]); `corpus/tests/compatibility.rs` pins
+//! each validator takes ([`Change::not_after_reading`]); `corpus/tests/compatibility.rs` pins
 //! both on root-expiry-long-short.
 //!
-//! Subjects come from the caller: today one per validator, store and chain
-//! ([`subjects_for_validators`]); client targets plug in by building [`Subject`]s the same way.
-//! This module knows nothing of the report; `report.html` may embed [`render_svg`].
+//! Subjects come from the caller: one per target, store, cache and chain
+//! ([`subjects_for_targets`]), or one per bare validator, store and chain
+//! ([`subjects_for_validators`]). The whole computation is deterministic: every validation time
+//! is derived from the certificates, never from the clock. This module knows nothing of the
+//! report; `report.html` may embed [`render_svg`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

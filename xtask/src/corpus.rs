@@ -88,7 +88,8 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
 }
 
 /// The compatibility timeline of every scenario in the run, over its targets (their engines
-/// among `validators`, or the client model), for report.html.
+/// among `validators`, or the client model), for report.html. A failed proof is a warning on
+/// stderr, not an error: the report is still written, and marks the row.
 fn compatibility_timelines(
     corpus: &Corpus,
     selected: &[&Case],

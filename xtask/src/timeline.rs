@@ -1,8 +1,11 @@
 //! `cargo xtask timeline [--scenario S]... [--target T]... [--out DIR]`: when does the connection
 //! work? For each subject (a client with one trust store, shown one served chain) of each chosen
-//! scenario, the exact intervals of time in which validation succeeds, computed from every
-//! certificate validity boundary in play and proved on both sides of every change
-//! (`anchorsmith_corpus::compatibility`). Writes `timeline.md` and `timeline.svg` to `--out`.
+//! scenario, the exact intervals of time in which validation succeeds: probed on every
+//! certificate validity boundary in play, a day either side of it and between, each change then
+//! found to the second by halving and proved on both sides; `not served` before the chain's
+//! certificates all exist (`anchorsmith_corpus::compatibility`). Writes `timeline.md` and
+//! `timeline.svg` to `--out`, and prints where each subject works, with any change that falls on
+//! no certificate boundary (an engine quirk, such as NSS's day of grace before a notBefore).
 //!
 //! The subjects are the targets (`corpus/targets/`): one per target placed in the scenario × each
 //! store and cache it holds there × each served chain, validated by the target's engine (the
