@@ -1063,21 +1063,27 @@ fn fill(status: Status) -> &'static str {
     }
 }
 
-/// The line of each incident label: the lowest whose previous label is far enough to the left,
-/// so labels of dates a day apart do not overprint each other.
-fn label_lines(xs: &[f64]) -> Vec<usize> {
-    const SPACING: f64 = 90.0;
+/// The line of each incident label, given its centre x and its text: the lowest line whose
+/// previous label ends far enough to the left, so labels of dates close together (or long
+/// labels naming several things at one second) do not overprint each other.
+fn label_lines(labels: &[(f64, String)]) -> Vec<usize> {
+    // Sans-serif at 11 px is about 6 px a character; a few pixels apart at least.
+    const CHARACTER: f64 = 6.0;
+    const GAP: f64 = 8.0;
     let mut line_ends: Vec<f64> = Vec::new();
-    xs.iter()
-        .map(|&x| {
+    labels
+        .iter()
+        .map(|(x, text)| {
+            let half = CHARACTER * text.chars().count() as f64 / 2.0;
+            let (start, end) = (x - half, x + half);
             let line = line_ends
                 .iter()
-                .position(|&end| x - end >= SPACING)
+                .position(|&previous| start - previous >= GAP)
                 .unwrap_or(line_ends.len());
             if line == line_ends.len() {
-                line_ends.push(x);
+                line_ends.push(end);
             } else {
-                line_ends[line] = x;
+                line_ends[line] = end;
             }
             line
         })
@@ -1140,7 +1146,12 @@ impl<'a> Layout<'a> {
             .iter()
             .map(|incident| x_of(window, incident.instant))
             .collect();
-        let lines = label_lines(&xs);
+        let labelled: Vec<(f64, String)> = xs
+            .iter()
+            .zip(&incidents)
+            .map(|(&x, incident)| (x, incident.label()))
+            .collect();
+        let lines = label_lines(&labelled);
         let label_rows = lines.iter().max().map_or(0, |max| max + 1);
         let top = TOP_MARGIN + 12.0 * label_rows.saturating_sub(1) as f64;
         let bottom = top + ROW_HEIGHT * timeline.rows.len() as f64;

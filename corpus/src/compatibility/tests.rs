@@ -252,10 +252,25 @@ fn the_search_finds_nss_accepting_a_leaf_a_day_before_its_not_before() {
 
 #[test]
 fn incident_labels_take_the_lowest_free_line() {
+    let labels = |xs: &[(f64, &str)]| -> Vec<(f64, String)> {
+        xs.iter().map(|(x, text)| (*x, text.to_string())).collect()
+    };
+    // Ten characters are about 60 px wide.
     assert_eq!(
-        label_lines(&[300.0, 301.0, 302.0, 600.0, 605.0]),
+        label_lines(&labels(&[
+            (300.0, "0123456789"),
+            (301.0, "0123456789"),
+            (302.0, "0123456789"),
+            (600.0, "0123456789"),
+            (605.0, "0123456789"),
+        ])),
         vec![0, 1, 2, 0, 1]
     );
+    // A long label pushes a neighbour that a short one would leave alone.
+    let short = labels(&[(300.0, "dst-expiry"), (380.0, "at-x")]);
+    assert_eq!(label_lines(&short), vec![0, 0]);
+    let long = labels(&[(300.0, "webkit-bug-filed / at-2020-12-15"), (380.0, "at-x")]);
+    assert_eq!(label_lines(&long), vec![0, 1]);
 }
 
 fn row(label: &str) -> TimelineRow {
