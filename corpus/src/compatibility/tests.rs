@@ -406,7 +406,7 @@ fn markdown_lists_intervals_quirks_serving_and_flags_failed_proofs() {
         },
         Status::Error,
     ));
-    let md = render_md(&[ScenarioTimeline {
+    let timeline = ScenarioTimeline {
         scenario: "s".into(),
         incidents: vec![Incident {
             instant: at,
@@ -414,7 +414,17 @@ fn markdown_lists_intervals_quirks_serving_and_flags_failed_proofs() {
             times: vec!["at-dst-expiry".into()],
         }],
         rows: vec![failing, quirk],
-    }]);
+    };
+    // What `cargo xtask corpus` warns about and `cargo xtask timeline` fails on: only the
+    // failed proof, not the quirk.
+    assert_eq!(
+        timeline.failures(),
+        vec![
+            "s: a|b long-chain / store old + cache le-x3-by-dst at 2021-09-30 14:01:15: \
+expected accept then error, measured accept then accept"
+        ]
+    );
+    let md = render_md(&[timeline]);
     assert!(
         md.contains("| a\\|b | long-chain | old + cache le-x3-by-dst | … → 2021-08-31 14:01:15 not served · 2021-08-31 14:01:15 → 2021-09-30 14:01:15 accept · 2021-09-30 14:01:15 → … error |"),
         "{md}"
