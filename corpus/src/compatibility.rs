@@ -2,31 +2,53 @@
 //! served chain), the exact intervals of time in which validation succeeds, each change proved,
 //! as data ([`ScenarioTimeline`]), Markdown ([`render_md`]) and SVG ([`render_svg`]).
 //!
-//! Exact, not sampled by days. A validator's answer depends on the time only through the
+//! Exact, not sampled by days. A validator's answer depends on the time mostly through the
 //! validity of the certificates it is given: the served chain, the store, the cache and the AIA
-//! repository. Validators take the time to the second and compare it with each notBefore and
-//! notAfter, so the answer is constant on every range strictly between two consecutive
-//! boundaries and may differ on a boundary second itself (whether a notAfter second is still
-//! valid is exactly where libraries differ). One validation inside each range and one on each
-//! boundary second therefore give the whole picture; equal neighbours are merged.
+//! repository. So the *sweep* validates on every boundary second (a notBefore or notAfter), a
+//! day either side of it (grace periods: NSS accepts a leaf up to a day before its notBefore,
+//! its "pending slop"), and in the middle of every range between two of those seconds. Then,
+//! for every two neighbouring probes with different answers, a *search* halves the range
+//! between them until the exact second of each change is found: the answer is not assumed to
+//! change only on boundaries, it is measured. Each round of the search validates every pending
+//! middle of every subject in one run per validator (one batch per harness process).
 //!
-//! Every change between two intervals is then *proved*: validated again on the last second of
-//! the earlier interval and the first second of the later one. A proof that does not show the
-//! change is kept and reported ([`TimelineRow::failed_proofs`]), never hidden: it means the
-//! validator's answer moved where no certificate boundary explains it.
+//! Each change is then placed: on a certificate boundary (`at` is a notBefore or notAfter
+//! second, or the second after a notAfter read as inclusive), or on none, which is an engine
+//! quirk and is recorded as such with its offset from the nearest boundary
+//! ([`Place::OffBoundary`]), never hidden and never an error.
+//!
+//! What is still missed: an answer that flips and flips back between two neighbouring probes
+//! that agree (an interval shorter than the probe spacing, away from every boundary and from
+//! the day either side of it). No validator we run does that; a new quirk that did would not be
+//! seen.
+//!
+//! Every change is *proved*: validated again on its last second before and its first second,
+//! which must give the two answers the search found, and they must differ
+//! ([`TimelineRow::failed_proofs`]). By construction of the search they do; a proof that fails
+//! means the validator does not answer the same twice for the same input and time.
+//!
+//! A chain cannot be served before all its certificates exist: each row is *not served*
+//! ([`Status::NotServed`]) before the latest notBefore of the peer and the served certificates
+//! ([`TimelineRow::served_from`]), whatever the validator would say then; the sweep and the
+//! search start there. The store, cache and AIA repository do not bound it: a client may hold a
+//! certificate before or after it is valid. (NSS's day of grace before a leaf's notBefore
+//! therefore never shows in the corpus: the leaf is served from its notBefore on. The search
+//! still finds it, as its unit test shows.)
 //!
 //! On notAfter: RFC 5280 §4.1.2.5 makes the validity period inclusive of both notBefore and
 //! notAfter, so a certificate is still valid during its notAfter second. rustls-webpki follows it
 //! (it rejects when `time > notAfter`); OpenSSL treats notAfter as exclusive (`X509_cmp_time`
 //! counts equality as "earlier", so it rejects *at* notAfter). The proofs record which reading
-//! each validator takes ([`Proof::not_after_reading`]); `corpus/tests/compatibility.rs` pins
+//! each validator takes ([`Change::not_after_reading`]); `corpus/tests/compatibility.rs` pins
 //! both on root-expiry-long-short.
 //!
-//! Subjects come from the caller: today one per validator, store and chain
-//! ([`subjects_for_validators`]); client targets plug in by building [`Subject`]s the same way.
-//! This module knows nothing of the report; `report.html` may embed [`render_svg`].
+//! Subjects come from the caller: one per target, store, cache and chain
+//! ([`subjects_for_targets`]), or one per bare validator, store and chain
+//! ([`subjects_for_validators`]). The whole computation is deterministic: every validation time
+//! is derived from the certificates, never from the clock. This module knows nothing of the
+//! report; `report.html` may embed [`render_svg`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -85,13 +107,17 @@ pub struct Boundary {
     pub edge: Edge,
 }
 
-/// A validator's answer without its message: what decides the colour and what is merged.
+/// A validator's answer without its message, or that there was nothing to validate yet: what
+/// decides the colour and what is merged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
     Accept,
     Reject(RejectKind),
     Skip,
     Error,
+    /// Before every certificate of the served chain exists: no server could send it, so no
+    /// validator was asked.
+    NotServed,
 }
 
 impl Status {
@@ -104,22 +130,26 @@ impl Status {
         }
     }
 
-    pub fn outcome(self) -> Outcome {
+    /// The validator's outcome; `None` when it was not asked.
+    pub fn outcome(self) -> Option<Outcome> {
         match self {
-            Status::Accept => Outcome::Accept,
-            Status::Reject(_) => Outcome::Reject,
-            Status::Skip => Outcome::Skip,
-            Status::Error => Outcome::Error,
+            Status::Accept => Some(Outcome::Accept),
+            Status::Reject(_) => Some(Outcome::Reject),
+            Status::Skip => Some(Outcome::Skip),
+            Status::Error => Some(Outcome::Error),
+            Status::NotServed => None,
         }
     }
 }
 
-/// `accept`, `reject:expired`, `skip`, `error`: the same words as [`Verdict::label`].
+/// `accept`, `reject:expired`, `skip`, `error`: the same words as [`Verdict::label`]; and
+/// `not served`.
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Status::Reject(kind) => write!(f, "reject:{kind}"),
-            other => write!(f, "{}", other.outcome()),
+        match (self, self.outcome()) {
+            (Status::Reject(kind), _) => write!(f, "reject:{kind}"),
+            (_, Some(outcome)) => write!(f, "{outcome}"),
+            (_, None) => f.write_str("not served"),
         }
     }
 }
@@ -157,18 +187,46 @@ pub struct Check {
     pub measured: Status,
 }
 
-/// Evidence for one change between two neighbouring intervals.
+/// Where a change falls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// On these certificate boundaries: each on the change's first second, or on the second
+    /// before it (a notAfter read as inclusive).
+    Boundaries(Vec<Boundary>),
+    /// On no certificate boundary: an engine quirk, such as a grace period. `nearest` is the
+    /// boundary nearest the change's first second, `offset_seconds` that second minus the
+    /// boundary's (negative: before it).
+    OffBoundary {
+        nearest: Boundary,
+        offset_seconds: i64,
+    },
+}
+
+/// Evidence that the answer changes between `at - 1s` and `at`: both seconds validated again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proof {
-    /// The first second of the later interval: the change lies between `at - 1s` and `at`.
-    pub at: OffsetDateTime,
-    /// The boundaries on either second of the change (what explains it); empty only when no
-    /// certificate boundary explains it, which is then also a failed proof.
-    pub boundaries: Vec<Boundary>,
     /// On the last second of the earlier interval.
     pub before: Check,
     /// On the first second of the later interval.
     pub after: Check,
+}
+
+impl Proof {
+    /// Both checks gave what the intervals claim, and the two answers differ.
+    pub fn holds(&self) -> bool {
+        self.before.expected == self.before.measured
+            && self.after.expected == self.after.measured
+            && self.before.measured != self.after.measured
+    }
+}
+
+/// One change between two neighbouring intervals a validator answered, found to the second.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The first second of the later interval: the change lies between `at - 1s` and `at`.
+    pub at: OffsetDateTime,
+    pub place: Place,
+    pub proof: Proof,
 }
 
 /// How a validator read a notAfter at a change it caused.
@@ -180,12 +238,13 @@ pub enum NotAfterReading {
     Exclusive,
 }
 
-impl Proof {
-    /// Both checks gave what the intervals claim, and a certificate boundary explains the change.
-    pub fn holds(&self) -> bool {
-        self.before.expected == self.before.measured
-            && self.after.expected == self.after.measured
-            && !self.boundaries.is_empty()
+impl Change {
+    /// The boundaries the change falls on (none when it is off every boundary).
+    pub fn boundaries(&self) -> &[Boundary] {
+        match &self.place {
+            Place::Boundaries(boundaries) => boundaries,
+            Place::OffBoundary { .. } => &[],
+        }
     }
 
     /// For a notAfter boundary at this change: whether the validator still accepted its second.
@@ -213,10 +272,15 @@ pub struct TimelineRow {
     pub cache: Vec<String>,
     /// The validator's column name (the engine of a target).
     pub validator: String,
-    /// In time order, covering all time, neighbours differing in status.
+    /// The latest notBefore of the peer and the served certificates: the first second the
+    /// chain can be served.
+    pub served_from: Boundary,
+    /// In time order, covering all time, neighbours differing in status: first the
+    /// [`Status::NotServed`] interval up to `served_from`, then the validator's answers.
     pub intervals: Vec<Interval>,
-    /// One per change between neighbouring intervals, in time order.
-    pub proofs: Vec<Proof>,
+    /// One per change between neighbouring intervals the validator answered, in time order
+    /// (the start of serving is not one: it is `served_from`).
+    pub changes: Vec<Change>,
 }
 
 impl TimelineRow {
@@ -229,8 +293,16 @@ impl TimelineRow {
         }
     }
 
-    pub fn failed_proofs(&self) -> impl Iterator<Item = &Proof> {
-        self.proofs.iter().filter(|proof| !proof.holds())
+    /// The changes whose proof does not show them.
+    pub fn failed_proofs(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|change| !change.proof.holds())
+    }
+
+    /// The changes on no certificate boundary: engine quirks.
+    pub fn off_boundary(&self) -> impl Iterator<Item = &Change> {
+        self.changes
+            .iter()
+            .filter(|change| matches!(change.place, Place::OffBoundary { .. }))
     }
 
     /// The answer at `instant`, read off the intervals.
@@ -241,23 +313,49 @@ impl TimelineRow {
             .expect("the intervals cover all time")
             .status
     }
+
+    /// `client chain / store at <time>: expected A then B, measured C then D`, for a failed proof.
+    pub fn failure_text(&self, change: &Change) -> String {
+        format!(
+            "{} {} / store {} at {}: expected {} then {}, measured {} then {}",
+            self.label,
+            self.chain,
+            self.store_text(),
+            date_time(change.at),
+            change.proof.before.expected,
+            change.proof.after.expected,
+            change.proof.before.measured,
+            change.proof.after.measured
+        )
+    }
 }
 
-/// Where an incident date comes from, which decides how it is drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IncidentKind {
-    /// A named instant of the topology (`[instants]`): what happened, e.g. `dst-expiry`.
-    Instant,
-    /// A named validation time of the scenario (`[times]`): when the cases look.
-    ValidationTime,
-}
-
-/// A date marked on the timeline.
+/// A date marked on the timeline: the topology's instants and the scenario's validation times
+/// at that second, listed once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incident {
-    pub label: String,
     pub instant: OffsetDateTime,
-    pub kind: IncidentKind,
+    /// Named instants of the topology (`[instants]`) at this second: what happened, e.g.
+    /// `dst-expiry`.
+    pub instants: Vec<String>,
+    /// Named validation times of the scenario (`[times]`) at this second: when the cases look.
+    pub times: Vec<String>,
+}
+
+impl Incident {
+    /// Every name of the second, the topology's first: `dst-expiry / at-dst-expiry`.
+    pub fn label(&self) -> String {
+        self.names().collect::<Vec<_>>().join(" / ")
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.instants.iter().chain(&self.times).map(String::as_str)
+    }
+
+    /// Something happened then (drawn solid), rather than only a case looking then (dashed).
+    pub fn is_instant(&self) -> bool {
+        !self.instants.is_empty()
+    }
 }
 
 /// Every subject's timeline in one scenario, with its incident dates.
@@ -359,59 +457,63 @@ pub fn subjects_for_targets(
     subjects
 }
 
-/// The topology's named instants and the scenario's named validation times, sorted by instant.
+/// The topology's named instants and the scenario's named validation times, one incident per
+/// second, sorted by instant.
 pub fn incidents(scenario: &Scenario) -> Result<Vec<Incident>, CompatibilityError> {
     let topology = anchorsmith_generator::load_topology(&scenario.dir.join("topology.toml"))?;
-    let mut incidents: Vec<Incident> = topology
-        .instants()
-        .iter()
-        .map(|(label, instant)| Incident {
-            label: label.clone(),
-            instant: *instant,
-            kind: IncidentKind::Instant,
+    let mut by_second: BTreeMap<OffsetDateTime, Incident> = BTreeMap::new();
+    fn at(
+        by_second: &mut BTreeMap<OffsetDateTime, Incident>,
+        instant: OffsetDateTime,
+    ) -> &mut Incident {
+        let instant = whole_second(instant);
+        by_second.entry(instant).or_insert_with(|| Incident {
+            instant,
+            instants: Vec::new(),
+            times: Vec::new(),
         })
-        .chain(scenario.times.iter().map(|(label, (_, instant))| Incident {
-            label: label.clone(),
-            instant: *instant,
-            kind: IncidentKind::ValidationTime,
-        }))
-        .collect();
-    incidents.sort_by_key(|incident| incident.instant);
-    Ok(incidents)
+    }
+    for (label, instant) in topology.instants().iter() {
+        at(&mut by_second, *instant).instants.push(label.clone());
+    }
+    for (label, (_, instant)) in &scenario.times {
+        at(&mut by_second, *instant).times.push(label.clone());
+    }
+    Ok(by_second.into_values().collect())
 }
 
 impl ScenarioTimeline {
     /// Computes and proves every subject's intervals (see the module header). Validations run
-    /// through the runner, so a panic or a hang is an `error` answer, not a crash; each
-    /// validator gets all its validations in one run (one batch per harness process).
+    /// through the runner, so a panic or a hang is an `error` answer, not a crash; each round
+    /// (the sweep, each step of the search, the proofs) gives each validator all its
+    /// validations in one run (one batch per harness process).
     pub fn compute(
         scenario: &Scenario,
         subjects: &[Subject],
         options: &RunOptions,
     ) -> Result<ScenarioTimeline, CompatibilityError> {
         let names = certificate_names(scenario);
-        let boundaries = subjects
+        let placed = subjects
             .iter()
             .map(|subject| boundaries_of(subject, &names))
             .collect::<Result<Vec<_>, _>>()?;
-        let probes: Vec<Vec<Probe>> = boundaries
+        let served_from: Vec<Boundary> = placed.iter().map(|placed| served_from(placed)).collect();
+        let boundaries: Vec<Vec<Boundary>> = placed.into_iter().map(distinct).collect();
+        let sweep: Vec<Vec<OffsetDateTime>> = boundaries
             .iter()
-            .map(|boundaries| probes(&boundary_seconds(boundaries)))
+            .zip(&served_from)
+            .map(|(boundaries, from)| probes(&boundary_seconds(boundaries), from.instant))
             .collect();
-        let sweep_times: Vec<Vec<OffsetDateTime>> = probes
+        let samples = search(subjects, sweep, options);
+        let intervals: Vec<Vec<Interval>> = samples
             .iter()
-            .map(|probes| probes.iter().map(|probe| probe.at).collect())
-            .collect();
-        let sweep = validate_at(subjects, &sweep_times, options);
-        let intervals: Vec<Vec<Interval>> = probes
-            .iter()
-            .zip(&sweep)
-            .map(|(probes, verdicts)| merge(probes, verdicts))
+            .zip(&served_from)
+            .map(|(samples, from)| intervals(from.instant, samples))
             .collect();
         let proof_times: Vec<Vec<OffsetDateTime>> = intervals
             .iter()
             .map(|intervals| {
-                changes(intervals)
+                validated_changes(intervals)
                     .flat_map(|at| [at - Duration::SECOND, at])
                     .collect()
             })
@@ -420,25 +522,40 @@ impl ScenarioTimeline {
         let rows = subjects
             .iter()
             .zip(intervals)
+            .zip(served_from)
             .zip(boundaries.iter().zip(&proof_verdicts))
-            .map(|((subject, intervals), (boundaries, verdicts))| {
-                let proofs = proofs(&intervals, boundaries, verdicts);
-                TimelineRow {
-                    label: subject.label.clone(),
-                    chain: subject.chain.clone(),
-                    store: subject.store.clone(),
-                    cache: subject.cache.clone(),
-                    validator: subject.validator.name().to_string(),
-                    intervals,
-                    proofs,
-                }
-            })
+            .map(
+                |(((subject, intervals), served_from), (boundaries, verdicts))| {
+                    let changes = changes(&intervals, boundaries, verdicts);
+                    TimelineRow {
+                        label: subject.label.clone(),
+                        chain: subject.chain.clone(),
+                        store: subject.store.clone(),
+                        cache: subject.cache.clone(),
+                        validator: subject.validator.name().to_string(),
+                        served_from,
+                        intervals,
+                        changes,
+                    }
+                },
+            )
             .collect();
         Ok(ScenarioTimeline {
             scenario: scenario.name.clone(),
             incidents: incidents(scenario)?,
             rows,
         })
+    }
+
+    /// One line per failed proof: `scenario: client chain / store at …: expected … measured …`.
+    pub fn failures(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .flat_map(|row| {
+                row.failed_proofs()
+                    .map(move |change| format!("{}: {}", self.scenario, row.failure_text(change)))
+            })
+            .collect()
     }
 }
 
@@ -452,11 +569,21 @@ fn certificate_names(scenario: &Scenario) -> BTreeMap<&[u8], &str> {
         .collect()
 }
 
-/// Every validity boundary of every certificate the subject's validator is given.
+/// Which certificates of a subject bound when its chain can be served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// The peer and the served certificates: what the server sends.
+    Served,
+    /// The store, the cache, the AIA repository: what the client holds or fetches.
+    Held,
+}
+
+/// Every validity boundary of every certificate the subject's validator is given, with whether
+/// the server sends that certificate.
 fn boundaries_of(
     subject: &Subject,
     names: &BTreeMap<&[u8], &str>,
-) -> Result<Vec<Boundary>, CompatibilityError> {
+) -> Result<Vec<(Role, Boundary)>, CompatibilityError> {
     let input = &subject.input;
     let groups: [(&'static str, Vec<&[u8]>); 5] = [
         ("peer", vec![input.peer.as_slice()]),
@@ -497,17 +624,47 @@ fn boundaries_of(
                 (Edge::NotBefore, &validity.not_before),
                 (Edge::NotAfter, &validity.not_after),
             ] {
-                boundaries.push(Boundary {
-                    instant: whole_second(time.to_datetime()),
-                    certificate: certificate.clone(),
-                    edge,
-                });
+                let role = if matches!(role, "peer" | "served chain") {
+                    Role::Served
+                } else {
+                    Role::Held
+                };
+                boundaries.push((
+                    role,
+                    Boundary {
+                        instant: whole_second(time.to_datetime()),
+                        certificate: certificate.clone(),
+                        edge,
+                    },
+                ));
             }
         }
     }
+    Ok(boundaries)
+}
+
+/// The boundaries without their roles, sorted and distinct.
+fn distinct(placed: Vec<(Role, Boundary)>) -> Vec<Boundary> {
+    let mut boundaries: Vec<Boundary> = placed.into_iter().map(|(_, boundary)| boundary).collect();
     boundaries.sort();
     boundaries.dedup();
-    Ok(boundaries)
+    boundaries
+}
+
+/// The latest notBefore of what the server sends: the first second all of it exists.
+fn served_from(placed: &[(Role, Boundary)]) -> Boundary {
+    placed
+        .iter()
+        .filter(|(role, boundary)| *role == Role::Served && boundary.edge == Edge::NotBefore)
+        .map(|(_, boundary)| boundary)
+        // Of certificates starting on the same second, the first by id names it.
+        .max_by(|a, b| {
+            a.instant
+                .cmp(&b.instant)
+                .then_with(|| b.certificate.cmp(&a.certificate))
+        })
+        .expect("the peer is always served")
+        .clone()
 }
 
 /// Validators take the time to the second.
@@ -523,67 +680,90 @@ fn boundary_seconds(boundaries: &[Boundary]) -> Vec<OffsetDateTime> {
     seconds
 }
 
-/// One validation of the sweep: the second validated and the seconds `[from, to)` it stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Probe {
-    at: OffsetDateTime,
-    from: Option<OffsetDateTime>,
-    to: Option<OffsetDateTime>,
+/// The sweep from `from` (the first second served) over sorted, distinct boundary seconds:
+/// `from`, each boundary second and the seconds a day either side of it (grace periods), the
+/// middle of each range between two of those, and a day after the last (the unbounded end).
+fn probes(seconds: &[OffsetDateTime], from: OffsetDateTime) -> Vec<OffsetDateTime> {
+    let mut points: BTreeSet<OffsetDateTime> = seconds
+        .iter()
+        .flat_map(|&second| [second - Duration::DAY, second, second + Duration::DAY])
+        .chain([from])
+        .filter(|&second| second >= from)
+        .collect();
+    let last = *points.last().expect("`from` is a probe");
+    points.insert(last + Duration::DAY);
+    let middles: Vec<OffsetDateTime> = points
+        .iter()
+        .zip(points.iter().skip(1))
+        .filter_map(|(&a, &b)| middle(a, b))
+        .collect();
+    points.extend(middles);
+    points.into_iter().collect()
 }
 
-/// The sweep over sorted, distinct boundary seconds: each boundary second on its own, each
-/// non-empty range between two of them at its middle, and the unbounded ends a day out.
-fn probes(seconds: &[OffsetDateTime]) -> Vec<Probe> {
-    let (Some(&first), Some(&last)) = (seconds.first(), seconds.last()) else {
-        // No certificate, no boundary: one answer for all time.
-        return vec![Probe {
-            at: whole_second(OffsetDateTime::now_utc()),
-            from: None,
-            to: None,
-        }];
-    };
-    let mut probes = vec![Probe {
-        at: first - Duration::DAY,
-        from: None,
-        to: Some(first),
-    }];
-    for (index, &second) in seconds.iter().enumerate() {
-        let after = second + Duration::SECOND;
-        probes.push(Probe {
-            at: second,
-            from: Some(second),
-            to: Some(after),
-        });
-        match seconds.get(index + 1) {
-            Some(&next) if next > after => probes.push(Probe {
-                at: second + Duration::seconds((next - second).whole_seconds() / 2),
-                from: Some(after),
-                to: Some(next),
-            }),
-            Some(_) => {}
-            None => probes.push(Probe {
-                at: last + Duration::DAY,
-                from: Some(after),
-                to: None,
-            }),
+/// The second halfway between `a` and `b`, when one lies strictly between them.
+fn middle(a: OffsetDateTime, b: OffsetDateTime) -> Option<OffsetDateTime> {
+    let gap = (b - a).whole_seconds();
+    (gap > 1).then(|| a + Duration::seconds(gap / 2))
+}
+
+/// Every subject's answers: validated at each of its probes, then, round after round, at the
+/// middle of every range between two neighbouring answers that differ, until every such pair
+/// is a second apart. Sorted by time.
+fn search(
+    subjects: &[Subject],
+    probes: Vec<Vec<OffsetDateTime>>,
+    options: &RunOptions,
+) -> Vec<Vec<(OffsetDateTime, Verdict)>> {
+    let mut samples: Vec<BTreeMap<OffsetDateTime, Verdict>> = vec![BTreeMap::new(); subjects.len()];
+    let mut pending = probes;
+    while pending.iter().any(|times| !times.is_empty()) {
+        let verdicts = validate_at(subjects, &pending, options);
+        for ((samples, times), verdicts) in samples.iter_mut().zip(&pending).zip(verdicts) {
+            samples.extend(times.iter().copied().zip(verdicts));
         }
+        pending = samples.iter().map(unresolved_middles).collect();
     }
-    probes
+    samples
+        .into_iter()
+        .map(|samples| samples.into_iter().collect())
+        .collect()
 }
 
-/// The probes' answers as intervals, equal neighbours merged.
-fn merge(probes: &[Probe], verdicts: &[Verdict]) -> Vec<Interval> {
-    let mut intervals: Vec<Interval> = Vec::new();
-    for (probe, verdict) in probes.iter().zip(verdicts) {
+/// The middle of every range between two neighbouring samples whose answers differ and that
+/// are more than a second apart.
+fn unresolved_middles(samples: &BTreeMap<OffsetDateTime, Verdict>) -> Vec<OffsetDateTime> {
+    samples
+        .iter()
+        .zip(samples.iter().skip(1))
+        .filter(|((_, a), (_, b))| Status::of(a) != Status::of(b))
+        .filter_map(|((&a, _), (&b, _))| middle(a, b))
+        .collect()
+}
+
+/// A row's intervals from its samples (sorted by time, the first at `served_from`): not served
+/// before `served_from`, then the answers, equal neighbours merged, each change at the first
+/// sample with the new answer (after the search, the second after the last with the old one).
+fn intervals(served_from: OffsetDateTime, samples: &[(OffsetDateTime, Verdict)]) -> Vec<Interval> {
+    let mut intervals = vec![Interval {
+        from: None,
+        to: Some(served_from),
+        status: Status::NotServed,
+        detail: String::new(),
+    }];
+    for (at, verdict) in samples.iter().filter(|(at, _)| *at >= served_from) {
         let status = Status::of(verdict);
-        match intervals.last_mut() {
-            Some(last) if last.status == status => last.to = probe.to,
-            _ => intervals.push(Interval {
-                from: probe.from,
-                to: probe.to,
+        let last = intervals
+            .last_mut()
+            .expect("the not-served interval comes first");
+        if last.status != status {
+            last.to = Some(*at);
+            intervals.push(Interval {
+                from: Some(*at),
+                to: None,
                 status,
                 detail: detail(verdict).to_string(),
-            }),
+            });
         }
     }
     intervals
@@ -597,38 +777,71 @@ fn detail(verdict: &Verdict) -> &str {
     }
 }
 
-/// The first second of every interval but the first: where the answer changes.
-fn changes(intervals: &[Interval]) -> impl Iterator<Item = OffsetDateTime> + '_ {
+/// The first second of every interval after the first the validator answered: where its
+/// answer changes.
+fn validated_changes(intervals: &[Interval]) -> impl Iterator<Item = OffsetDateTime> + '_ {
+    intervals
+        .iter()
+        .filter(|interval| interval.status != Status::NotServed)
+        .skip(1)
+        .filter_map(|interval| interval.from)
+}
+
+/// The first second of every interval but the first: where the row changes colour.
+fn row_changes(intervals: &[Interval]) -> impl Iterator<Item = OffsetDateTime> + '_ {
     intervals
         .iter()
         .skip(1)
         .filter_map(|interval| interval.from)
 }
 
-/// The proofs of one row, from the verdicts at `at - 1s` and `at` of each change, in order.
-fn proofs(intervals: &[Interval], boundaries: &[Boundary], verdicts: &[Verdict]) -> Vec<Proof> {
-    intervals
+/// Where the change starting at `at` falls among `boundaries` (sorted, not empty).
+fn place(at: OffsetDateTime, boundaries: &[Boundary]) -> Place {
+    let on: Vec<Boundary> = boundaries
+        .iter()
+        .filter(|b| b.instant == at || b.instant + Duration::SECOND == at)
+        .cloned()
+        .collect();
+    if !on.is_empty() {
+        return Place::Boundaries(on);
+    }
+    let nearest = boundaries
+        .iter()
+        .min_by_key(|b| (at - b.instant).whole_seconds().abs())
+        .expect("the peer's validity is always in play")
+        .clone();
+    Place::OffBoundary {
+        offset_seconds: (at - nearest.instant).whole_seconds(),
+        nearest,
+    }
+}
+
+/// The changes of one row, from the verdicts at `at - 1s` and `at` of each change the validator
+/// answered, in order.
+fn changes(intervals: &[Interval], boundaries: &[Boundary], verdicts: &[Verdict]) -> Vec<Change> {
+    let answered: Vec<&Interval> = intervals
+        .iter()
+        .filter(|interval| interval.status != Status::NotServed)
+        .collect();
+    answered
         .windows(2)
         .zip(verdicts.chunks(2))
         .map(|(pair, measured)| {
             let at = pair[1].from.expect("a later interval starts somewhere");
-            let before = at - Duration::SECOND;
-            Proof {
+            Change {
                 at,
-                boundaries: boundaries
-                    .iter()
-                    .filter(|b| b.instant == at || b.instant == before)
-                    .cloned()
-                    .collect(),
-                before: Check {
-                    at: before,
-                    expected: pair[0].status,
-                    measured: Status::of(&measured[0]),
-                },
-                after: Check {
-                    at,
-                    expected: pair[1].status,
-                    measured: Status::of(&measured[1]),
+                place: place(at, boundaries),
+                proof: Proof {
+                    before: Check {
+                        at: at - Duration::SECOND,
+                        expected: pair[0].status,
+                        measured: Status::of(&measured[0]),
+                    },
+                    after: Check {
+                        at,
+                        expected: pair[1].status,
+                        measured: Status::of(&measured[1]),
+                    },
                 },
             }
         })
@@ -704,29 +917,52 @@ fn interval_text(interval: &Interval) -> String {
     format!("{} {}", interval.span(), interval.status)
 }
 
-fn proof_text(row: &TimelineRow, proof: &Proof) -> String {
-    let boundaries: Vec<String> = proof
-        .boundaries
-        .iter()
-        .map(|boundary| {
-            let reading = match proof.not_after_reading(boundary) {
-                Some(NotAfterReading::Inclusive) => ", still valid on that second (inclusive)",
-                Some(NotAfterReading::Exclusive) => ", invalid on that second (exclusive)",
-                None => "",
+/// `leaf notBefore 2021-08-31 14:01:15`.
+fn boundary_text(boundary: &Boundary) -> String {
+    format!(
+        "{} {} {}",
+        boundary.certificate,
+        boundary.edge,
+        date_time(boundary.instant)
+    )
+}
+
+/// What explains a change: the boundaries it falls on, or how far it is from the nearest.
+fn place_text(change: &Change) -> String {
+    match &change.place {
+        Place::Boundaries(boundaries) => boundaries
+            .iter()
+            .map(|boundary| {
+                let reading = match change.not_after_reading(boundary) {
+                    Some(NotAfterReading::Inclusive) => ", still valid on that second (inclusive)",
+                    Some(NotAfterReading::Exclusive) => ", invalid on that second (exclusive)",
+                    None => "",
+                };
+                format!("{}{reading}", boundary_text(boundary))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Place::OffBoundary {
+            nearest,
+            offset_seconds,
+        } => {
+            let side = if *offset_seconds < 0 {
+                "before"
+            } else {
+                "after"
             };
             format!(
-                "{} {} {}{reading}",
-                boundary.certificate,
-                boundary.edge,
-                date_time(boundary.instant)
+                "not at a certificate boundary: {} s {side} {} {} (an engine quirk)",
+                offset_seconds.unsigned_abs(),
+                nearest.certificate,
+                nearest.edge
             )
-        })
-        .collect();
-    let explained = if boundaries.is_empty() {
-        "no certificate boundary".to_string()
-    } else {
-        boundaries.join("; ")
-    };
+        }
+    }
+}
+
+fn change_text(row: &TimelineRow, change: &Change) -> String {
+    let proof = &change.proof;
     let verdict = if proof.holds() {
         "proved".to_string()
     } else {
@@ -736,7 +972,7 @@ fn proof_text(row: &TimelineRow, proof: &Proof) -> String {
         )
     };
     format!(
-        "- `{}` {} / store {}: {} at {}, {} at {} ({explained}): {verdict}",
+        "- `{}` {} / store {}: {} at {}, {} at {} ({}): {verdict}",
         row.label,
         row.chain,
         row.store_text(),
@@ -744,25 +980,30 @@ fn proof_text(row: &TimelineRow, proof: &Proof) -> String {
         date_time(proof.before.at),
         proof.after.measured,
         date_time(proof.after.at),
+        place_text(change),
     )
 }
 
-/// `timeline.md`: per scenario its incident dates, a table with one row per subject, and the
-/// proofs.
+/// `timeline.md`: per scenario its incident dates, a table with one row per subject, the
+/// changes not at a certificate boundary, and the proofs.
 pub fn render_md(timelines: &[ScenarioTimeline]) -> String {
     let mut out = String::from(
         "# Compatibility timeline\n\n\
          When validation succeeds for each subject (a client with one trust store, shown one \
-         served chain), computed exactly from every certificate validity boundary in play and \
-         proved by validating on both sides of every change. Intervals are `from → to`, from \
-         inclusive, to exclusive, in UTC to the second; `…` is unbounded.\n",
+         served chain). Each change is found to the second: validated on every certificate \
+         validity boundary in play, a day either side of it and between them, then narrowed \
+         by halving, and proved by validating on both sides. A change on no certificate \
+         boundary is an engine quirk and is listed as such. Before the latest notBefore of the \
+         served certificates the chain cannot be served: `not served`, whatever a validator \
+         would say. Intervals are `from → to`, from inclusive, to exclusive, in UTC to the \
+         second; `…` is unbounded.\n",
     );
     for timeline in timelines {
         out.push_str(&format!("\n## {}\n\n", timeline.scenario));
         let incidents: Vec<String> = timeline
             .incidents
             .iter()
-            .map(|incident| format!("`{}` {}", incident.label, date_time(incident.instant)))
+            .map(|incident| format!("`{}` {}", incident.label(), date_time(incident.instant)))
             .collect();
         out.push_str(&format!("Incident dates: {}.\n\n", incidents.join(", ")));
         out.push_str("| subject | chain | store | intervals |\n|---|---|---|---|\n");
@@ -776,10 +1017,35 @@ pub fn render_md(timelines: &[ScenarioTimeline]) -> String {
                 table_cell(&intervals.join(" · "))
             ));
         }
+        let quirks: Vec<String> = timeline
+            .rows
+            .iter()
+            .flat_map(|row| {
+                row.off_boundary()
+                    .map(move |change| change_text(row, change))
+            })
+            .collect();
+        if !quirks.is_empty() {
+            out.push_str("\nChanges not at a certificate boundary (engine quirks):\n\n");
+            for quirk in quirks {
+                out.push_str(&quirk);
+                out.push('\n');
+            }
+        }
+        out.push_str("\nServed from (the latest notBefore of the served certificates):\n\n");
+        for row in &timeline.rows {
+            out.push_str(&format!(
+                "- `{}` {} / store {}: {}\n",
+                row.label,
+                row.chain,
+                row.store_text(),
+                boundary_text(&row.served_from)
+            ));
+        }
         out.push_str("\nProofs (the last second before each change, then the first after):\n\n");
         for row in &timeline.rows {
-            for proof in &row.proofs {
-                out.push_str(&proof_text(row, proof));
+            for change in &row.changes {
+                out.push_str(&change_text(row, change));
                 out.push('\n');
             }
         }
@@ -787,30 +1053,37 @@ pub fn render_md(timelines: &[ScenarioTimeline]) -> String {
     out
 }
 
-/// The colour of a status: green works, red fails, grey did not decide.
+/// The colour of a status: green works, red fails, grey did not decide, light grey not served.
 fn fill(status: Status) -> &'static str {
     match status.outcome() {
-        Outcome::Accept => "#58b368",
-        Outcome::Reject => "#d9534f",
-        Outcome::Skip | Outcome::Error => "#b0b0b0",
+        Some(Outcome::Accept) => "#58b368",
+        Some(Outcome::Reject) => "#d9534f",
+        Some(Outcome::Skip | Outcome::Error) => "#b0b0b0",
+        None => "#e4e4e4",
     }
 }
 
-/// The line of each incident label: the lowest whose previous label is far enough to the left,
-/// so labels of dates a day apart do not overprint each other.
-fn label_lines(xs: &[f64]) -> Vec<usize> {
-    const SPACING: f64 = 90.0;
+/// The line of each incident label, given its centre x and its text: the lowest line whose
+/// previous label ends far enough to the left, so labels of dates close together (or long
+/// labels naming several things at one second) do not overprint each other.
+fn label_lines(labels: &[(f64, String)]) -> Vec<usize> {
+    // Sans-serif at 11 px is about 6 px a character; a few pixels apart at least.
+    const CHARACTER: f64 = 6.0;
+    const GAP: f64 = 8.0;
     let mut line_ends: Vec<f64> = Vec::new();
-    xs.iter()
-        .map(|&x| {
+    labels
+        .iter()
+        .map(|(x, text)| {
+            let half = CHARACTER * text.chars().count() as f64 / 2.0;
+            let (start, end) = (x - half, x + half);
             let line = line_ends
                 .iter()
-                .position(|&end| x - end >= SPACING)
+                .position(|&previous| start - previous >= GAP)
                 .unwrap_or(line_ends.len());
             if line == line_ends.len() {
-                line_ends.push(x);
+                line_ends.push(end);
             } else {
-                line_ends[line] = x;
+                line_ends[line] = end;
             }
             line
         })
@@ -841,7 +1114,7 @@ impl<'a> Layout<'a> {
         let looked_at = timeline
             .incidents
             .iter()
-            .filter(|incident| incident.kind == IncidentKind::ValidationTime);
+            .filter(|incident| !incident.times.is_empty());
         let core: Vec<OffsetDateTime> = if looked_at.clone().next().is_some() {
             looked_at.map(|incident| incident.instant).collect()
         } else {
@@ -861,7 +1134,7 @@ impl<'a> Layout<'a> {
                     timeline
                         .rows
                         .iter()
-                        .flat_map(|row| changes(&row.intervals).collect::<Vec<_>>()),
+                        .flat_map(|row| row_changes(&row.intervals).collect::<Vec<_>>()),
                 ),
         );
         let incidents: Vec<&Incident> = timeline
@@ -873,7 +1146,12 @@ impl<'a> Layout<'a> {
             .iter()
             .map(|incident| x_of(window, incident.instant))
             .collect();
-        let lines = label_lines(&xs);
+        let labelled: Vec<(f64, String)> = xs
+            .iter()
+            .zip(&incidents)
+            .map(|(&x, incident)| (x, incident.label()))
+            .collect();
+        let lines = label_lines(&labelled);
         let label_rows = lines.iter().max().map_or(0, |max| max + 1);
         let top = TOP_MARGIN + 12.0 * label_rows.saturating_sub(1) as f64;
         let bottom = top + ROW_HEIGHT * timeline.rows.len() as f64;
@@ -888,7 +1166,7 @@ impl<'a> Layout<'a> {
     }
 
     fn height(&self) -> f64 {
-        self.bottom + 40.0
+        self.bottom + 54.0
     }
 }
 
@@ -931,9 +1209,9 @@ pub fn render_svg(timeline: &ScenarioTimeline) -> Markup {
                 line x1=(coordinate(*x)) y1=(coordinate(top - 6.0 - lift))
                     x2=(coordinate(*x)) y2=(coordinate(bottom))
                     stroke="#222"
-                    stroke-dasharray=[(incident.kind == IncidentKind::ValidationTime).then_some("3,2")] {}
+                    stroke-dasharray=[(!incident.is_instant()).then_some("3,2")] {}
                 text x=(coordinate(*x)) y=(coordinate(top - 9.0 - lift)) text-anchor="middle" {
-                    (incident.label)
+                    (incident.label())
                     title { (date_time(incident.instant)) " UTC" }
                 }
             }
@@ -980,24 +1258,36 @@ fn legend(y: f64) -> Markup {
         (fill(Status::Accept), "works"),
         (fill(Status::Reject(RejectKind::Other)), "fails"),
         (fill(Status::Error), "validator errored or skipped"),
+        (fill(Status::NotServed), "not served yet"),
     ];
     html! {
-        @for ((colour, text), x) in entries.iter().zip([0.0, 70.0, 140.0]) {
+        @for ((colour, text), x) in entries.iter().zip([0.0, 70.0, 140.0, 310.0]) {
             rect x=(coordinate(LEFT + x)) y=(coordinate(y)) width="10" height="10" fill=(colour) {}
             text x=(coordinate(LEFT + x + 14.0)) y=(coordinate(y + 9.0)) { (text) }
         }
-        text x=(coordinate(LEFT + 340.0)) y=(coordinate(y + 9.0)) fill="#555" {
+        text x=(LEFT) y=(coordinate(y + 23.0)) fill="#555" {
             "solid: incident · dashed: validation time"
         }
     }
 }
 
 /// One subject's label and coloured intervals, at height `y`.
+/// A row with a failed proof says so on its label, the failures in its tooltip.
 fn row_markup(row: &TimelineRow, y: f64, window: Window) -> Markup {
     let label = format!("{} · {} · {}", row.label, row.chain, row.store_text());
+    let failures: Vec<String> = row
+        .failed_proofs()
+        .map(|change| row.failure_text(change))
+        .collect();
     html! {
         text x=(coordinate(LEFT - 6.0)) y=(coordinate(y + 10.0)) text-anchor="end" {
             (label)
+            @if !failures.is_empty() {
+                tspan fill="#b00000" font-weight="bold" {
+                    " ⚠ unproved"
+                    title { "proof failed: " (failures.join("; ")) }
+                }
+            }
         }
         @for interval in &row.intervals {
             @let x0 = interval.from.map_or(LEFT, |from| x_of(window, from));

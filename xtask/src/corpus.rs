@@ -88,7 +88,8 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
 }
 
 /// The compatibility timeline of every scenario in the run, over its targets (their engines
-/// among `validators`, or the client model), for report.html.
+/// among `validators`, or the client model), for report.html. A failed proof is a warning on
+/// stderr, not an error: the report is still written, and marks the row.
 fn compatibility_timelines(
     corpus: &Corpus,
     selected: &[&Case],
@@ -107,7 +108,12 @@ fn compatibility_timelines(
         }
         let subjects = subjects_for_targets(scenario, &corpus.cases, &engines);
         eprintln!("timeline: {} ({} subjects)", scenario.name, subjects.len());
-        timelines.push(ScenarioTimeline::compute(scenario, &subjects, &options)?);
+        let timeline = ScenarioTimeline::compute(scenario, &subjects, &options)?;
+        // The report is still written (the failure is marked in it), but not silently.
+        for failure in timeline.failures() {
+            eprintln!("warning: timeline proof failed: {failure}");
+        }
+        timelines.push(timeline);
     }
     Ok(timelines)
 }

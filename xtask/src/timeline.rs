@@ -1,8 +1,11 @@
 //! `cargo xtask timeline [--scenario S]... [--target T]... [--out DIR]`: when does the connection
 //! work? For each subject (a client with one trust store, shown one served chain) of each chosen
-//! scenario, the exact intervals of time in which validation succeeds, computed from every
-//! certificate validity boundary in play and proved on both sides of every change
-//! (`anchorsmith_corpus::compatibility`). Writes `timeline.md` and `timeline.svg` to `--out`.
+//! scenario, the exact intervals of time in which validation succeeds: probed on every
+//! certificate validity boundary in play, a day either side of it and between, each change then
+//! found to the second by halving and proved on both sides; `not served` before the chain's
+//! certificates all exist (`anchorsmith_corpus::compatibility`). Writes `timeline.md` and
+//! `timeline.svg` to `--out`, and prints where each subject works, with any change that falls on
+//! no certificate boundary (an engine quirk, such as NSS's day of grace before a notBefore).
 //!
 //! The subjects are the targets (`corpus/targets/`): one per target placed in the scenario × each
 //! store and cache it holds there × each served chain, validated by the target's engine (the
@@ -17,7 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchorsmith_corpus::compatibility::{
-    date_time, render_md, render_svg_file, subjects_for_targets, ScenarioTimeline, Status, Subject,
+    date_time, render_md, render_svg_file, subjects_for_targets, Place, ScenarioTimeline, Status,
+    Subject,
 };
 use anchorsmith_corpus::{Corpus, Scenario, Target, TargetEngine};
 use anchorsmith_validators::runner::RunOptions;
@@ -58,32 +62,20 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
     let proofs: usize = timelines
         .iter()
         .flat_map(|timeline| &timeline.rows)
-        .map(|row| row.proofs.len())
+        .map(|row| row.changes.len())
+        .sum();
+    let off_boundary: usize = timelines
+        .iter()
+        .flat_map(|timeline| &timeline.rows)
+        .map(|row| row.off_boundary().count())
         .sum();
     let failed: Vec<String> = timelines
         .iter()
-        .flat_map(|timeline| {
-            timeline.rows.iter().flat_map(move |row| {
-                row.failed_proofs().map(move |proof| {
-                    format!(
-                        "{}: {} {} / store {} at {}: expected {} then {}, measured {} then {}",
-                        timeline.scenario,
-                        row.label,
-                        row.chain,
-                        row.store_text(),
-                        date_time(proof.at),
-                        proof.before.expected,
-                        proof.after.expected,
-                        proof.before.measured,
-                        proof.after.measured
-                    )
-                })
-            })
-        })
+        .flat_map(ScenarioTimeline::failures)
         .collect();
     println!(
-        "{} scenarios, {} subjects, {proofs} changes proved on both sides ({} failed) in {:.1} s; \
-wrote timeline.md and timeline.svg to {}",
+        "{} scenarios, {} subjects, {proofs} changes proved on both sides ({} failed), \
+{off_boundary} not at a certificate boundary, in {:.1} s; wrote timeline.md and timeline.svg to {}",
         timelines.len(),
         subjects.iter().map(Vec::len).sum::<usize>(),
         failed.len(),
@@ -188,6 +180,22 @@ fn print_summary(timelines: &[ScenarioTimeline]) {
                     works.join(", ")
                 }
             );
+            for change in row.off_boundary() {
+                if let Place::OffBoundary {
+                    nearest,
+                    offset_seconds,
+                } = &change.place
+                {
+                    println!(
+                        "    not at a certificate boundary: {} → {} at {}, {offset_seconds:+} s from {} {}",
+                        change.proof.before.measured,
+                        change.proof.after.measured,
+                        date_time(change.at),
+                        nearest.certificate,
+                        nearest.edge
+                    );
+                }
+            }
         }
     }
 }
