@@ -66,7 +66,7 @@ use crate::{Case, Scenario, Target};
 /// shown one served chain.
 #[derive(Clone)]
 pub struct Subject {
-    /// The row's name: the target's (today the validator's).
+    /// The row's name: the target's (or the validator's, for [`subjects_for_validators`]).
     pub label: String,
     /// The served chain's name in the scenario.
     pub chain: String,

@@ -91,14 +91,17 @@ cargo xtask limbo --suite full --compare ../shared/limbo/results/rustls-webpki.j
     ///
     /// For each subject (a target of corpus/targets/ with one of the stores and caches it holds
     /// in the scenario, shown one of its served chains, validated by the target's engine) it
-    /// collects every notBefore and notAfter of every
-    /// certificate in play (served chain, store, cache, AIA repository), validates once inside
-    /// each range between them and once on each boundary second, and merges equal neighbours:
-    /// exact, not sampled by days. Every change is then proved by validating on the last second
-    /// before it and the first second of it; a proof that does not show the change fails the
-    /// command (exit 1, after the files are written). Writes timeline.md (the intervals with
-    /// their dates and the proofs) and timeline.svg (green works, red fails, grey errored or
-    /// skipped; incident dates marked) to --out.
+    /// collects every notBefore and notAfter of every certificate in play (served chain, store,
+    /// cache, AIA repository), validates on each, a day either side and between them, and halves
+    /// every range where two answers differ down to the exact second: exact, not sampled by
+    /// days. Every change is proved by validating on the last second before it and the first
+    /// second of it, and placed on the certificate boundary that explains it; a change on no
+    /// boundary is reported as an engine quirk with its offset (NSS accepts a leaf a day early),
+    /// and a proof that does not hold fails the command (exit 1, after the files are written).
+    /// Before the latest notBefore of the chain a row is "not served": no server could send it.
+    /// Writes timeline.md (the intervals with their dates and the proofs) and timeline.svg
+    /// (green works, red fails, light grey not served, grey errored or skipped; incident dates
+    /// marked) to --out.
     #[command(
         after_help = "Examples:\n  cargo xtask timeline --scenario root-expiry-long-short\n  \
 cargo xtask timeline --scenario root-expiry-long-short --target android-pre-7.1.1 --target openssl-1.0.2-client --out /tmp/timeline\n\n\

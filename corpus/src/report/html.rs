@@ -153,8 +153,10 @@ fn scenario_section(report: &RunReport, scenario: &ScenarioView) -> Markup {
         @if let Some(compatibility) = report.timelines.get(&scenario.name) {
             h3 { "When each target's connection works" }
             p {
-                "Exact intervals from every validity boundary in play, each change proved on both \
-                 sides (`cargo xtask timeline --scenario " (scenario.name) "` writes them as text)."
+                "Exact intervals, to the second, from every validity boundary in play; each change \
+                 proved on both sides; light grey before the chain could be served (its newest \
+                 certificate did not exist yet). `cargo xtask timeline --scenario "
+                (scenario.name) "` writes them as text, with the proofs."
             }
             (crate::compatibility::render_svg(compatibility))
         }
