@@ -1,0 +1,1 @@
+//! The bundle's output formats: pure functions from the chosen anchors to bytes.
