@@ -349,3 +349,94 @@ int main(void) {
         .collect();
     assert_eq!(stdout, expected);
 }
+
+/// BearSSL's headers, or `None` (with a message) when they are not installed.
+fn have_bearssl() -> bool {
+    let found = Path::new("/usr/include/bearssl.h").exists() && have_c_compiler();
+    if !found {
+        eprintln!("skipped: BearSSL headers (libbearssl-dev) are not installed");
+    }
+    found
+}
+
+/// BearSSL's X.509 "minimal" engine, loaded with the trust anchors of `anchors` as written by
+/// `bearssl_ta`, checks the chain made of `certificate` alone at a time inside its validity, and
+/// returns BearSSL's error code (0: trusted).
+fn bearssl_verdict(anchors: &[Anchor], certificate: &Anchor) -> u32 {
+    let main = r#"#include <stdio.h>
+#include <stdlib.h>
+#include "bearssl_ta.h"
+int main(int argc, char **argv) {
+    static unsigned char der[65536];
+    br_x509_minimal_context xc;
+    FILE *f;
+    size_t n;
+    if (argc != 4 || (f = fopen(argv[1], "rb")) == NULL) return 2;
+    n = fread(der, 1, sizeof der, f);
+    fclose(f);
+    br_x509_minimal_init_full(&xc, TAs, TAs_NUM);
+    br_x509_minimal_set_time(&xc, (uint32_t)strtoul(argv[2], NULL, 10),
+        (uint32_t)strtoul(argv[3], NULL, 10));
+    xc.vtable->start_chain(&xc.vtable, NULL);
+    xc.vtable->start_cert(&xc.vtable, (uint32_t)n);
+    xc.vtable->append(&xc.vtable, der, n);
+    xc.vtable->end_cert(&xc.vtable);
+    printf("%u\n", xc.vtable->end_chain(&xc.vtable));
+    return 0;
+}
+"#;
+    let (_, cert) = X509Certificate::from_der(&certificate.der).unwrap();
+    // A day after notBefore, in BearSSL's clock: days since 1 January of year 0, and seconds.
+    let at = cert.validity().not_before.timestamp() + 86_400;
+    const DAYS_FROM_YEAR_0_TO_1970: i64 = 719_528;
+    let days = (at.div_euclid(86_400) + DAYS_FROM_YEAR_0_TO_1970).to_string();
+    let seconds = at.rem_euclid(86_400).to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let der_path = dir.path().join("chain.der");
+    std::fs::write(&der_path, &certificate.der).unwrap();
+    let source = encode::bearssl_ta(anchors).unwrap();
+    let (stdout, status) = compile_and_run(
+        dir.path(),
+        &[("bearssl_ta.h", &source), ("main.c", main)],
+        &["-lbearssl"],
+        &[&der_path, Path::new(&days), Path::new(&seconds)],
+    );
+    assert_eq!(status, 0, "harness ran");
+    stdout.trim().parse().expect("BearSSL's error code")
+}
+
+/// BearSSL's `BR_ERR_X509_NOT_TRUSTED` (bearssl_x509.h).
+const BR_ERR_X509_NOT_TRUSTED: u32 = 62;
+
+#[test]
+fn bearssl_anchors_compile_and_validate_real_chains_in_bearssl() {
+    if !have_bearssl() {
+        return;
+    }
+    let x1 = fixture("isrg-root-x1.pem");
+    let x2 = fixture("isrg-root-x2.pem");
+    let p256 = test_ca("anchorsmith test CA P-256", &rcgen::PKCS_ECDSA_P256_SHA256);
+    let bundle = [p256.clone(), x1.clone(), x2.clone()];
+    // R10 is signed by ISRG Root X1 (RSA), E5 by ISRG Root X2 (ECDSA P-384).
+    assert_eq!(
+        bearssl_verdict(&bundle, &fixture("r10.pem")),
+        0,
+        "R10 under X1"
+    );
+    assert_eq!(
+        bearssl_verdict(&bundle, &fixture("e5.pem")),
+        0,
+        "E5 under X2"
+    );
+    // Without its issuer, the same chain is refused: the anchors above are what made it pass.
+    assert_eq!(
+        bearssl_verdict(&[p256, x2], &fixture("r10.pem")),
+        BR_ERR_X509_NOT_TRUSTED,
+        "R10 without X1"
+    );
+    assert_eq!(
+        bearssl_verdict(&[x1], &fixture("e5.pem")),
+        BR_ERR_X509_NOT_TRUSTED,
+        "E5 without X2"
+    );
+}
