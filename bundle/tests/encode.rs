@@ -440,3 +440,31 @@ fn bearssl_anchors_compile_and_validate_real_chains_in_bearssl() {
         "E5 without X2"
     );
 }
+
+#[test]
+fn bearssl_p256_anchor_validates_a_leaf_it_signed() {
+    if !have_bearssl() {
+        return;
+    }
+    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "anchorsmith test root P-256");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let leaf_params = rcgen::CertificateParams::new(vec!["test.example".to_string()]).unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+    let root = Anchor {
+        name: "anchorsmith test root P-256".to_string(),
+        der: ca.der().to_vec(),
+    };
+    let leaf = Anchor {
+        name: "test.example".to_string(),
+        der: leaf.der().to_vec(),
+    };
+    let other = test_ca("anchorsmith test CA other", &rcgen::PKCS_ECDSA_P256_SHA256);
+    assert_eq!(bearssl_verdict(&[other.clone(), root], &leaf), 0);
+    assert_eq!(bearssl_verdict(&[other], &leaf), BR_ERR_X509_NOT_TRUSTED);
+}
