@@ -468,3 +468,41 @@ fn bearssl_p256_anchor_validates_a_leaf_it_signed() {
     assert_eq!(bearssl_verdict(&[other.clone(), root], &leaf), 0);
     assert_eq!(bearssl_verdict(&[other], &leaf), BR_ERR_X509_NOT_TRUSTED);
 }
+
+#[test]
+fn rust_source_compiles_and_holds_the_der_bytes() {
+    let anchors = anchors();
+    let source = encode::rust(&anchors).unwrap();
+    let main = r#"#[path = "trust_anchors.rs"]
+mod trust_anchors;
+fn main() {
+    for der in trust_anchors::ANCHORS {
+        let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
+        println!("{hex}");
+    }
+}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trust_anchors.rs"), source).unwrap();
+    std::fs::write(dir.path().join("main.rs"), main).unwrap();
+    let exe = dir.path().join("main");
+    // The compiler that builds this test (cargo sets RUSTC for build scripts only).
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let out = Command::new(rustc)
+        .args(["--edition", "2021", "-D", "warnings", "-o"])
+        .arg(&exe)
+        .arg(dir.path().join("main.rs"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rustc failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(&exe).output().unwrap();
+    let expected: String = anchors
+        .iter()
+        .map(|a| format!("{}\n", hex::encode(&a.der)))
+        .collect();
+    assert_eq!(String::from_utf8(run.stdout).unwrap(), expected);
+}
