@@ -9,7 +9,9 @@
 //!   subject-name length, a little-endian u16 key length, the subject Name DER and the
 //!   SubjectPublicKeyInfo DER;
 //! - legacy (before the offsets table): a big-endian u16 count, then per root big-endian u16
-//!   lengths and the same two DER values.
+//!   lengths and the same two DER values (the original reader: `(x509_bundle[0] << 8) |
+//!   x509_bundle[1]`). A short-lived intermediate reader took a little-endian count and a u32
+//!   offsets list after the last root; no generator we found wrote it, so it is not offered.
 //!
 //! Roots are sorted by subject DER as raw bytes (the binary search needs it); two roots with the
 //! same subject (a lint elsewhere: the device can match only one) are ordered by key DER.
