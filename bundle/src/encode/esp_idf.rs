@@ -10,8 +10,8 @@
 //!   SubjectPublicKeyInfo DER;
 //! - legacy (before the offsets table): a big-endian u16 count, then per root big-endian u16
 //!   lengths and the same two DER values (the original reader: `(x509_bundle[0] << 8) |
-//!   x509_bundle[1]`). A short-lived intermediate reader took a little-endian count and a u32
-//!   offsets list after the last root; no generator we found wrote it, so it is not offered.
+//!   x509_bundle[1]`). A short-lived intermediate reader (2023) took a little-endian count and
+//!   a u32 offsets list after the last root; that variant is not emitted here.
 //!
 //! Roots are sorted by subject DER as raw bytes (the binary search needs it); two roots with the
 //! same subject (a lint elsewhere: the device can match only one) are ordered by key DER.
