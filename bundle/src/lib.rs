@@ -4,8 +4,20 @@
 //!
 //! - [`encode`]: the output formats (PEM, DER, C header, ESP-IDF bundle, BearSSL trust anchors,
 //!   Rust source), pure functions of the chosen anchors.
+//! - [`load`]: endpoint chains and candidate anchors (PEM files, the Mozilla store), refusing
+//!   leaves, keys and garbage with located errors.
+//! - [`coverage`]: whether an anchor keeps an endpoint working to the horizon under the device's
+//!   verifier (the client model), checked at every validity boundary.
+//! - [`select`]: the fewest anchors giving each endpoint its backups (exact or greedy).
+//! - [`lint`]: findings with a severity and a sentence.
+//! - [`build`]: the pipeline and the output files (`bundle.pem`, `manifest.json`, `report.md`).
 
+pub mod build;
+pub mod coverage;
 pub mod encode;
+pub mod lint;
+pub mod load;
+pub mod select;
 
 /// One chosen trust anchor: a CA certificate, never a key or a leaf (the loader refuses those).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,87 @@
+//! Lints: findings about a set of anchors (the chosen bundle, or a device's existing store), each
+//! with a severity and a sentence a firmware engineer understands.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::Display)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// One finding. Names are human names of certificates (subject CN) and endpoint hosts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "lint", rename_all = "kebab-case")]
+pub enum Lint {
+    /// Every anchor that covers the endpoint is an intermediate: it breaks at the CA's next
+    /// rotation (seed 004).
+    OnlyIntermediate {
+        endpoint: String,
+        anchors: Vec<String>,
+    },
+    /// The endpoint depends on one root alone.
+    SingleRoot { endpoint: String, root: String },
+    /// The endpoint's covering anchors all belong to one CA operator (subject organization).
+    SingleOperator { endpoint: String, operator: String },
+    /// An anchor expires before the horizon; `replacement`: candidates that cover the same
+    /// endpoints until the horizon.
+    ExpiresBeforeHorizon {
+        anchor: String,
+        #[serde(with = "time::serde::rfc3339")]
+        not_after: OffsetDateTime,
+        replacement: Vec<String>,
+    },
+    /// The endpoint has fewer covering anchors than asked.
+    BelowMinimum {
+        endpoint: String,
+        have: usize,
+        want: usize,
+    },
+    /// The bundle is larger than the device allows.
+    ExceedsMaxBytes { bytes: usize, max: usize },
+}
+
+impl Lint {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Lint::OnlyIntermediate { .. } | Lint::ExceedsMaxBytes { .. } => Severity::Error,
+            Lint::SingleRoot { .. }
+            | Lint::SingleOperator { .. }
+            | Lint::ExpiresBeforeHorizon { .. }
+            | Lint::BelowMinimum { .. } => Severity::Warning,
+        }
+    }
+
+    pub fn sentence(&self) -> String {
+        match self {
+            Lint::OnlyIntermediate { endpoint, anchors } => format!(
+                "{endpoint} is trusted only through the intermediate {}: when the CA rotates its intermediates, the device stops connecting until its firmware is updated.",
+                anchors.join(", ")
+            ),
+            Lint::SingleRoot { endpoint, root } => format!(
+                "{endpoint} depends on the single root {root}: if that root is distrusted or its CA changes hierarchy, the device has no backup path."
+            ),
+            Lint::SingleOperator { endpoint, operator } => format!(
+                "{endpoint} depends on one CA operator, {operator}: a change at that CA alone can break it."
+            ),
+            Lint::ExpiresBeforeHorizon { anchor, not_after, replacement } => {
+                let date = not_after.date();
+                if replacement.is_empty() {
+                    format!("{anchor} expires on {date}, before the horizon, and no candidate replaces it for the endpoints it covers.")
+                } else {
+                    format!("{anchor} expires on {date}, before the horizon; {} covers its endpoints until the horizon.", replacement.join(", "))
+                }
+            }
+            Lint::BelowMinimum { endpoint, have, want } => format!(
+                "{endpoint} has {have} covering anchor(s) among the candidates, fewer than the {want} asked: every one of them is in the bundle."
+            ),
+            Lint::ExceedsMaxBytes { bytes, max } => format!(
+                "the bundle takes {bytes} bytes, more than the {max} the device allows."
+            ),
+        }
+    }
+}
