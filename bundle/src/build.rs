@@ -253,7 +253,8 @@ impl Bundle {
                 .filter(|&other| {
                     coverage::validity(&candidates[other].der)
                         .is_some_and(|(_, later)| later > not_after)
-                        && covered.iter().all(|&e| self.reach[e][other].covers())
+                        && (covered.iter().all(|&e| self.reach[e][other].covers())
+                            || self.successor(c, other))
                 })
                 .map(|other| name(&candidates[other].der))
                 .collect::<BTreeSet<_>>()
@@ -266,6 +267,39 @@ impl Bundle {
             });
         }
         lints
+    }
+
+    /// Whether the root `other` is the CA's successor of `anchor`: some candidate or served
+    /// certificate is `other`'s subject and key cross-signed by `anchor` (how a CA moves its
+    /// clients to a new root before the old one expires).
+    fn successor(&self, anchor: usize, other: usize) -> bool {
+        let candidates = &self.request.candidates;
+        let Ok((_, old)) = X509Certificate::from_der(&candidates[anchor].der) else {
+            return false;
+        };
+        let Ok((_, new)) = X509Certificate::from_der(&candidates[other].der) else {
+            return false;
+        };
+        if !is_root(&candidates[other].der) {
+            return false;
+        }
+        let everything = candidates
+            .iter()
+            .map(|candidate| candidate.der.as_slice())
+            .chain(
+                self.request
+                    .endpoints
+                    .iter()
+                    .flat_map(|e| e.chain.iter().map(Vec::as_slice)),
+            );
+        everything
+            .filter_map(|der| X509Certificate::from_der(der).ok().map(|(_, cert)| cert))
+            .any(|cross| {
+                cross.issuer().as_raw() == old.subject().as_raw()
+                    && cross.subject().as_raw() == new.subject().as_raw()
+                    && cross.public_key().raw == new.public_key().raw
+                    && cross.verify_signature(Some(old.public_key())).is_ok()
+            })
     }
 
     /// The anchors as concatenated PEM, each preceded by its name.

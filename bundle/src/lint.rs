@@ -27,8 +27,8 @@ pub enum Lint {
     SingleRoot { endpoint: String, root: String },
     /// The endpoint's covering anchors all belong to one CA operator (subject organization).
     SingleOperator { endpoint: String, operator: String },
-    /// An anchor expires before the horizon; `replacement`: candidates that cover the same
-    /// endpoints until the horizon.
+    /// An anchor expires before the horizon; `replacement`: later-expiring candidates that
+    /// cover the same endpoints, or roots it cross-signed (its CA's successors).
     ExpiresBeforeHorizon {
         anchor: String,
         #[serde(with = "time::serde::rfc3339")]
@@ -73,7 +73,7 @@ impl Lint {
                 if replacement.is_empty() {
                     format!("{anchor} expires on {date}, before the horizon, and no candidate replaces it for the endpoints it covers.")
                 } else {
-                    format!("{anchor} expires on {date}, before the horizon; {} covers its endpoints until the horizon.", replacement.join(", "))
+                    format!("{anchor} expires on {date}, before the horizon; {} outlives it and takes over its endpoints (covering them already, or cross-signed by it as its successor): keep it in the bundle.", replacement.join(", "))
                 }
             }
             Lint::BelowMinimum { endpoint, have, want } => format!(

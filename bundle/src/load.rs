@@ -252,9 +252,9 @@ pub fn load_candidate_dir(dir: &Path) -> Result<(Vec<Candidate>, CandidateSource
     ))
 }
 
-/// The version of `webpki-root-certs` compiled in (read from Cargo.lock at build time would need
-/// a build script; the dependency's major version is pinned in the workspace, the exact one here).
-pub const MOZILLA_CRATE: &str = "webpki-root-certs 1";
+/// The version of `webpki-root-certs` compiled in; a test checks it against Cargo.lock, so a
+/// dependency update that forgets it fails.
+pub const MOZILLA_CRATE: &str = "webpki-root-certs 1.0.11";
 
 /// The Mozilla root store compiled in through `webpki-root-certs`.
 pub fn mozilla_candidates() -> (Vec<Candidate>, CandidateSource) {
