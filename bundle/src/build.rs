@@ -382,7 +382,7 @@ impl Bundle {
         for anchor in self.anchors() {
             out += &format!("- {}\n", anchor.name);
         }
-        out += "\n## Coverage per endpoint\n\n| endpoint | checked until | covering anchors in the bundle | other candidates that cover it |\n|---|---|---|---|\n";
+        out += "\n## Coverage per endpoint\n\n| endpoint | checked from | checked until | covering anchors in the bundle | other candidates that cover it |\n|---|---|---|---|---|\n";
         for (endpoint, row) in request.endpoints.iter().zip(&self.reach) {
             let (chosen, other): (Vec<usize>, Vec<usize>) = (0..row.len())
                 .filter(|&c| row[c].covers())
@@ -393,6 +393,7 @@ impl Bundle {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
+            let from = coverage::served_from(endpoint, request.now);
             let until = coverage::served_until(endpoint, request.horizon);
             let note = if until < request.horizon {
                 " (its chain expires then)"
@@ -400,13 +401,14 @@ impl Bundle {
                 ""
             };
             out += &format!(
-                "| {}{} | {}{note} | {} | {} |\n",
+                "| {}{} | {} | {}{note} | {} | {} |\n",
                 endpoint.host,
                 if endpoint.has_leaf {
                     ""
                 } else {
                     " (intermediates only)"
                 },
+                date(from),
                 date(until),
                 names(&chosen),
                 names(&other)

@@ -11,8 +11,10 @@
 //! the leaf: the device then checks that the intermediates chain to the anchor, which is what a
 //! leaf issued by them needs beyond its own dates.
 //!
-//! A chain is checked only while it can be served: up to the horizon or the earliest notAfter of
-//! its own certificates, whichever comes first ([`served_until`]). Past that date the server must
+//! A chain is checked only while it can be served: from now or the latest notBefore of its own
+//! certificates, whichever comes last ([`served_from`]: no server sends a chain before it
+//! exists), up to the horizon or the earliest notAfter of its own certificates, whichever comes
+//! first ([`served_until`]). Past that date the server must
 //! send another chain (a renewed leaf, the CA's next intermediate), which the builder cannot see;
 //! the report says until when each endpoint was checked, and the lints name anchors that expire
 //! before the horizon.
@@ -141,6 +143,18 @@ pub fn validate(
     model.validate(&input)
 }
 
+/// The first moment `endpoint` is checked: now, or the latest notBefore of its chain.
+pub fn served_from(endpoint: &Endpoint, now: OffsetDateTime) -> OffsetDateTime {
+    endpoint
+        .chain
+        .iter()
+        .filter_map(|der| validity(der))
+        .map(|(not_before, _)| not_before)
+        .chain(std::iter::once(now))
+        .max()
+        .unwrap_or(now)
+}
+
 /// The last moment `endpoint` is checked: the horizon, or the earliest notAfter of its chain.
 pub fn served_until(endpoint: &Endpoint, horizon: OffsetDateTime) -> OffsetDateTime {
     endpoint
@@ -163,7 +177,7 @@ pub enum Reach {
         fails_at: OffsetDateTime,
         verdict: String,
     },
-    /// Does not validate now.
+    /// Does not validate when the chain is first checked.
     Never { verdict: String },
 }
 
@@ -181,7 +195,8 @@ pub fn reach(
     now: OffsetDateTime,
     horizon: OffsetDateTime,
 ) -> Reach {
-    let first = validate(model, endpoint, anchor, now);
+    let from = served_from(endpoint, now);
+    let first = validate(model, endpoint, anchor, from);
     if !matches!(first, Verdict::Accept { .. }) {
         return Reach::Never {
             verdict: verdict_text(&first),
@@ -193,7 +208,7 @@ pub fn reach(
         .map(Vec::as_slice)
         .chain(std::iter::once(anchor));
     let until = served_until(endpoint, horizon);
-    for at in checkpoints(involved, now, until).into_iter().skip(1) {
+    for at in checkpoints(involved, from, until).into_iter().skip(1) {
         let verdict = validate(model, endpoint, anchor, at);
         if !matches!(verdict, Verdict::Accept { .. }) {
             return Reach::Until {
