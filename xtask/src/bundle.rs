@@ -39,7 +39,10 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     }
     let now = match &args.now {
         Some(text) => parse_instant(text).map_err(bad)?,
-        None => time::OffsetDateTime::now_utc(),
+        // To the second, as certificates count time.
+        None => time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .expect("zero nanoseconds is valid"),
     };
     let horizon = parse_instant(&args.horizon).map_err(bad)?;
     if horizon < now {
