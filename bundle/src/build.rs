@@ -39,7 +39,11 @@ pub struct Uncovered {
 /// The result: the request, every reach, the selection and the lints.
 #[derive(Clone, Debug)]
 pub struct Bundle {
+    /// The request, its candidates merged by subject and key.
     pub request: Request,
+    /// The candidates merged into another of the same subject and key (cross-signs of a root
+    /// offered beside it): still evidence of a CA's successor.
+    pub merged: Vec<Candidate>,
     /// `reach[endpoint][candidate]`.
     pub reach: Vec<Vec<Reach>>,
     pub selection: Selection,
@@ -128,8 +132,40 @@ fn preference(candidates: &[Candidate]) -> Vec<usize> {
     order
 }
 
+/// One candidate per (subject, key): a root and its cross-signs by other CAs are one anchor to a
+/// device (a name and a key), so they must not count as each other's backup, nor fill the bundle
+/// twice. The preferred one is kept: the self-signed root, else the latest notAfter.
+pub fn one_per_name_and_key(candidates: Vec<Candidate>) -> Vec<Candidate> {
+    let order = preference(&candidates);
+    let mut seen = BTreeSet::new();
+    let mut kept: Vec<usize> = order
+        .into_iter()
+        .filter(|&c| {
+            let identity = X509Certificate::from_der(&candidates[c].der).map(|(_, cert)| {
+                (
+                    cert.subject().as_raw().to_vec(),
+                    cert.public_key().raw.to_vec(),
+                )
+            });
+            match identity {
+                Ok(identity) => seen.insert(identity),
+                Err(_) => true,
+            }
+        })
+        .collect();
+    kept.sort_unstable();
+    kept.into_iter().map(|c| candidates[c].clone()).collect()
+}
+
 /// Computes coverage, selects, lints. Fails when an endpoint has no covering candidate.
-pub fn build(request: Request) -> Result<Bundle, Uncovered> {
+/// Candidates sharing a subject and key are merged first ([`one_per_name_and_key`]).
+pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
+    let offered = std::mem::take(&mut request.candidates);
+    request.candidates = one_per_name_and_key(offered.clone());
+    let merged = offered
+        .into_iter()
+        .filter(|candidate| !request.candidates.contains(candidate))
+        .collect();
     let ders: Vec<Vec<u8>> = request.candidates.iter().map(|c| c.der.clone()).collect();
     let reach = coverage::matrix(
         request.verifier,
@@ -160,6 +196,7 @@ pub fn build(request: Request) -> Result<Bundle, Uncovered> {
     );
     let mut bundle = Bundle {
         request,
+        merged,
         reach,
         selection,
         lints: Vec::new(),
@@ -285,6 +322,7 @@ impl Bundle {
         }
         let everything = candidates
             .iter()
+            .chain(&self.merged)
             .map(|candidate| candidate.der.as_slice())
             .chain(
                 self.request
@@ -373,9 +411,10 @@ impl Bundle {
             request.min_per_endpoint
         );
         out += &format!(
-            "{} anchor(s) chosen from {} candidate(s) ({} selection; lower bound {}).\n\n",
+            "{} anchor(s) chosen from {} candidate(s), {} more merged with one of the same subject and key ({} selection; lower bound {}).\n\n",
             self.selection.chosen.len(),
             request.candidates.len(),
+            self.merged.len(),
             self.selection.method,
             self.selection.lower_bound
         );

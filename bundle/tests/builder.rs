@@ -253,3 +253,28 @@ fn the_bundle_over_its_byte_budget_is_flagged() {
         .iter()
         .any(|lint| matches!(lint, Lint::ExceedsMaxBytes { max: 100, .. })));
 }
+
+#[test]
+fn a_cross_sign_of_a_chosen_root_is_no_backup() {
+    // Under partial-chain, Root YR cross-signed by X1 would anchor yr1 too, but it is the same
+    // name and key as Root YR: one anchor to the device, merged, and the endpoint has one.
+    let mut asked = request(
+        vec![endpoint("yr1", "extra/yr1.pem")],
+        vec![
+            candidate("extra/root-yr-by-x1.pem"),
+            candidate("extra/root-yr.pem"),
+        ],
+    );
+    asked.verifier = DeviceVerifier::PartialChain;
+    let bundle = build(asked).unwrap();
+    assert_eq!(bundle.request.candidates.len(), 1);
+    assert_eq!(bundle.merged.len(), 1);
+    let anchors = bundle.anchors();
+    assert_eq!(anchors.len(), 1);
+    assert!(is_root(&anchors[0].der));
+    assert!(bundle.lints.contains(&Lint::BelowMinimum {
+        endpoint: "yr1".into(),
+        have: 1,
+        want: 2
+    }));
+}
