@@ -274,6 +274,21 @@ impl Bundle {
                 });
             }
         }
+        let mut by_subject: std::collections::BTreeMap<Vec<u8>, (String, usize)> =
+            std::collections::BTreeMap::new();
+        for &c in store {
+            if let Ok((_, cert)) = X509Certificate::from_der(&candidates[c].der) {
+                let entry = by_subject
+                    .entry(cert.subject().as_raw().to_vec())
+                    .or_insert_with(|| (cert.subject().to_string(), 0));
+                entry.1 += 1;
+            }
+        }
+        for (subject, count) in by_subject.into_values() {
+            if count > 1 {
+                lints.push(Lint::SameSubject { subject, count });
+            }
+        }
         for &c in store {
             let Some((_, not_after)) = coverage::validity(&candidates[c].der) else {
                 continue;

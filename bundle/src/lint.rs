@@ -41,6 +41,9 @@ pub enum Lint {
         have: usize,
         want: usize,
     },
+    /// Anchors with the same subject but different keys: a lookup by subject (the ESP-IDF
+    /// bundle, sorted by subject) finds only one of them.
+    SameSubject { subject: String, count: usize },
     /// The bundle is larger than the device allows.
     ExceedsMaxBytes { bytes: usize, max: usize },
 }
@@ -52,7 +55,8 @@ impl Lint {
             Lint::SingleRoot { .. }
             | Lint::SingleOperator { .. }
             | Lint::ExpiresBeforeHorizon { .. }
-            | Lint::BelowMinimum { .. } => Severity::Warning,
+            | Lint::BelowMinimum { .. }
+            | Lint::SameSubject { .. } => Severity::Warning,
         }
     }
 
@@ -78,6 +82,9 @@ impl Lint {
             }
             Lint::BelowMinimum { endpoint, have, want } => format!(
                 "{endpoint} has {have} covering anchor(s) among the candidates, fewer than the {want} asked: every one of them is in the bundle."
+            ),
+            Lint::SameSubject { subject, count } => format!(
+                "{count} anchors share the subject {subject} with different keys: a device that looks anchors up by subject (the ESP-IDF bundle) can match only one of them."
             ),
             Lint::ExceedsMaxBytes { bytes, max } => format!(
                 "the bundle takes {bytes} bytes, more than the {max} the device allows."

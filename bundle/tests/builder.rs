@@ -278,3 +278,39 @@ fn a_cross_sign_of_a_chosen_root_is_no_backup() {
         want: 2
     }));
 }
+
+#[test]
+fn two_anchors_with_one_subject_and_two_keys_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for _ in 0..2 {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Vendor Root");
+        text += &params.self_signed(&key).unwrap().pem();
+    }
+    let file = write(dir.path(), "twins.pem", &text);
+    let mut candidates = vec![candidate("isrg-root-x1.pem")];
+    candidates.extend(load::load_candidate_file(&file).unwrap());
+    let bundle = build(request(vec![endpoint("r10", "r10.pem")], candidates)).unwrap();
+    assert_eq!(
+        bundle.request.candidates.len(),
+        3,
+        "different keys are not merged"
+    );
+    let lints = bundle.lint_store(&[1, 2]);
+    assert_eq!(
+        lints,
+        [Lint::SameSubject {
+            subject: "CN=Vendor Root".into(),
+            count: 2
+        }]
+    );
+    assert!(bundle
+        .lint_store(&[0])
+        .iter()
+        .all(|l| !matches!(l, Lint::SameSubject { .. })));
+}
