@@ -433,6 +433,18 @@ impl Bundle {
             self.selection.method,
             self.selection.lower_bound
         );
+        out += &match self.selection.method {
+            select::Method::Exact => {
+                "The set is minimum: no smaller set meets the demand.\n\n".to_string()
+            }
+            select::Method::Greedy => format!(
+                "Greedy selection: at most {} anchor(s) more than the minimum.\n\n",
+                self.selection
+                    .chosen
+                    .len()
+                    .saturating_sub(self.selection.lower_bound)
+            ),
+        };
         for anchor in self.anchors() {
             out += &format!("- {}\n", anchor.name);
         }

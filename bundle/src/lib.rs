@@ -11,6 +11,8 @@
 //! - [`select`]: the fewest anchors giving each endpoint its backups (exact or greedy).
 //! - [`lint`]: findings with a severity and a sentence.
 //! - [`build`]: the pipeline and the output files (`bundle.pem`, `manifest.json`, `report.md`).
+//!
+//! README.md beside this crate explains how coverage and selection decide.
 
 pub mod build;
 pub mod coverage;
