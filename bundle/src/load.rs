@@ -87,8 +87,11 @@ fn first_line(source: &str, span: &Range<usize>) -> Range<usize> {
     span.start..end
 }
 
+/// A certificate's DER and the bytes of its PEM block in the file.
+type Located = (Vec<u8>, Range<usize>);
+
 /// The certificates of one PEM file, each checked to be a well-formed certificate.
-fn certificates(file: &Path, source: &str) -> Result<Vec<(Vec<u8>, Range<usize>)>, Diagnostic> {
+fn certificates(file: &Path, source: &str) -> Result<Vec<Located>, Diagnostic> {
     let found = blocks(source);
     if found.is_empty() {
         return Err(Diagnostic::whole_file(
