@@ -116,7 +116,8 @@ pub fn checkpoints<'a>(
     points
 }
 
-fn system_time(at: OffsetDateTime) -> SystemTime {
+/// `at` as a `SystemTime`, as validators take it.
+pub fn system_time(at: OffsetDateTime) -> SystemTime {
     let seconds = at.unix_timestamp();
     if seconds >= 0 {
         SystemTime::UNIX_EPOCH + Duration::from_secs(seconds as u64)

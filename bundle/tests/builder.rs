@@ -314,3 +314,46 @@ fn two_anchors_with_one_subject_and_two_keys_are_flagged() {
         .iter()
         .all(|l| !matches!(l, Lint::SameSubject { .. })));
 }
+
+#[test]
+fn the_whole_bundle_is_proved_at_every_checkpoint() {
+    for verifier in [
+        DeviceVerifier::FullPathBuilding,
+        DeviceVerifier::EspIdf,
+        DeviceVerifier::Bearssl,
+    ] {
+        let mut asked = request(
+            vec![
+                endpoint("r10", "r10.pem"),
+                endpoint("e5-cross", "e5-by-x1.pem"),
+                endpoint("e5", "e5.pem"),
+            ],
+            vec![candidate("isrg-root-x1.pem"), candidate("isrg-root-x2.pem")],
+        );
+        asked.verifier = verifier;
+        let bundle = build(asked).unwrap();
+        assert_eq!(bundle.anchors().len(), 2, "{verifier}");
+        bundle.prove().unwrap_or_else(|e| panic!("{verifier}: {e}"));
+    }
+    // A bundle missing the anchor an endpoint needs fails its proof.
+    let mut bundle = build(request(
+        vec![endpoint("r10", "r10.pem"), endpoint("e5", "e5.pem")],
+        vec![candidate("isrg-root-x1.pem"), candidate("isrg-root-x2.pem")],
+    ))
+    .unwrap();
+    let x2 = bundle
+        .request
+        .candidates
+        .iter()
+        .position(|c| name(&c.der) == "ISRG Root X2")
+        .unwrap();
+    let x1 = 1 - x2;
+    // Pretend X2 covered r10 and choose it alone: the proof must catch it.
+    bundle.reach[0][x2] = Reach::Covers;
+    bundle.selection.chosen = vec![x2];
+    let error = bundle.prove().unwrap_err();
+    assert_eq!(error.host, "r10");
+    assert!(error.verdict.starts_with("reject"), "{error}");
+    bundle.selection.chosen = vec![x1, x2];
+    bundle.prove().unwrap();
+}

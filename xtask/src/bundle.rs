@@ -1,6 +1,7 @@
 //! `cargo xtask bundle`: the trust-bundle builder (issue 11). Loads the endpoints and the
 //! candidates (bad input: a located diagnostic, exit 2), builds with `anchorsmith_bundle`, and
-//! writes `bundle.pem`, `manifest.json` and `report.md` atomically: an error writes nothing.
+//! proves the bundle as a whole with the device verifier, and writes `bundle.pem`,
+//! `manifest.json` and `report.md` atomically: an error writes nothing.
 
 use anchorsmith_bundle::build::{build, parse_instant, Request};
 use anchorsmith_bundle::load::{self, Candidate};
@@ -60,6 +61,7 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     };
     // An endpoint that nothing covers is a failure of the request, not malformed input: exit 1.
     let bundle = build(request)?;
+    bundle.prove()?;
     write_files(&args.out, &bundle.files())?;
     println!(
         "{} anchor(s) ({} selection, lower bound {}) for {} endpoint(s) written to {}; {} lint(s)",
