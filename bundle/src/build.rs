@@ -36,14 +36,7 @@ pub struct Uncovered {
     pub uncovered: Vec<(String, String)>,
 }
 
-/// The bundle as a whole failed where each of its anchors alone succeeded.
-#[derive(Debug, thiserror::Error)]
-#[error("proof failed: {host} does not validate against the whole bundle at {at}: {verdict}")]
-pub struct ProofFailed {
-    pub host: String,
-    pub at: String,
-    pub verdict: String,
-}
+pub use crate::proof::ProofFailed;
 
 /// The result: the request, every reach, the selection and the lints.
 #[derive(Clone, Debug)]
@@ -330,45 +323,9 @@ impl Bundle {
         lints
     }
 
-    /// Validates every endpoint against the whole bundle (all chosen anchors in one store), with
-    /// the device verifier, at every checkpoint of its chain and the bundle. Coverage was judged
-    /// one anchor at a time; a verifier that stops at the first anchor with a matching name (as
-    /// ESP-IDF does) can fail with several, and then nothing may be written.
-    pub fn prove(&self) -> Result<(), ProofFailed> {
-        use anchorsmith_validators::{ValidationInput, Validator, Verdict};
-        let model = self.request.verifier.model();
-        let store: Vec<Vec<u8>> = self
-            .anchors()
-            .into_iter()
-            .map(|anchor| anchor.der)
-            .collect();
-        for (endpoint, row) in self.request.endpoints.iter().zip(&self.reach) {
-            if !self.selection.chosen.iter().any(|&c| row[c].covers()) {
-                continue;
-            }
-            let from = coverage::served_from(endpoint, self.request.now);
-            let until = coverage::served_until(endpoint, self.request.horizon);
-            let involved = endpoint.chain.iter().chain(&store).map(Vec::as_slice);
-            for at in coverage::checkpoints(involved, from, until) {
-                let input = ValidationInput {
-                    id: format!("bundle::proof::{}", endpoint.host),
-                    trust_anchors: store.clone(),
-                    peer: endpoint.chain[0].clone(),
-                    served_chain: endpoint.chain[1..].to_vec(),
-                    validation_time: Some(coverage::system_time(at)),
-                    ..ValidationInput::default()
-                };
-                let verdict = model.validate(&input);
-                if !matches!(verdict, Verdict::Accept { .. }) {
-                    return Err(ProofFailed {
-                        host: endpoint.host.clone(),
-                        at: at.format(&Rfc3339).unwrap_or_default(),
-                        verdict: verdict.label(),
-                    });
-                }
-            }
-        }
-        Ok(())
+    /// The proof before writing: see [`crate::proof`].
+    pub fn prove(&self) -> Result<crate::proof::Proof, ProofFailed> {
+        crate::proof::prove(self)
     }
 
     /// Whether the root `other` is the CA's successor of `anchor`: some candidate or served

@@ -156,13 +156,15 @@ pub fn served_from(endpoint: &Endpoint, now: OffsetDateTime) -> OffsetDateTime {
         .unwrap_or(now)
 }
 
-/// The last moment `endpoint` is checked: the horizon, or the earliest notAfter of its chain.
+/// The last moment `endpoint` is checked: the horizon, or the second before the earliest
+/// notAfter of its chain. RFC 5280 counts the notAfter second as valid, OpenSSL as expired
+/// (X509_cmp_time); the second before it is valid for every engine.
 pub fn served_until(endpoint: &Endpoint, horizon: OffsetDateTime) -> OffsetDateTime {
     endpoint
         .chain
         .iter()
         .filter_map(|der| validity(der))
-        .map(|(_, not_after)| not_after)
+        .map(|(_, not_after)| not_after - time::Duration::SECOND)
         .chain(std::iter::once(horizon))
         .min()
         .unwrap_or(horizon)

@@ -10,6 +10,7 @@
 //!   verifier (the client model), checked at every validity boundary.
 //! - [`select`]: the fewest anchors giving each endpoint its backups (exact or greedy).
 //! - [`lint`]: findings with a severity and a sentence.
+//! - [`proof`]: the whole bundle validated at every checkpoint before anything is written.
 //! - [`build`]: the pipeline and the output files (`bundle.pem`, `manifest.json`, `report.md`).
 //!
 //! README.md beside this crate explains how coverage and selection decide.
@@ -19,6 +20,7 @@ pub mod coverage;
 pub mod encode;
 pub mod lint;
 pub mod load;
+pub mod proof;
 pub mod select;
 
 /// One chosen trust anchor: a CA certificate, never a key or a leaf (the loader refuses those).

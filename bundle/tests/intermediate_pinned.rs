@@ -77,6 +77,10 @@ fn roots_survive_the_x3_to_r3_switch_and_the_x3_only_store_is_flagged() {
         .lints
         .iter()
         .all(|lint| !matches!(lint, Lint::OnlyIntermediate { .. })));
+    // Proved with the device model and, the chains having leaves, with real OpenSSL.
+    let proof = bundle.prove().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(proof.validators, ["partial-chain", "openssl-partial-chain"]);
+    assert!(proof.validations > 2 * bundle.request.endpoints.len());
 
     // The firmware of the time: X3 alone. It covers the X3 chain, not R3's, and is flagged.
     let x3 = bundle

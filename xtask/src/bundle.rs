@@ -61,7 +61,7 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     };
     // An endpoint that nothing covers is a failure of the request, not malformed input: exit 1.
     let bundle = build(request)?;
-    bundle.prove()?;
+    let proof = bundle.prove()?;
     write_files(&args.out, &bundle.files())?;
     println!(
         "{} anchor(s) ({} selection, lower bound {}) for {} endpoint(s) written to {}; {} lint(s)",
@@ -71,6 +71,11 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         bundle.request.endpoints.len(),
         args.out.display(),
         bundle.lints.len()
+    );
+    println!(
+        "  proved: {} validations against the whole bundle ({})",
+        proof.validations,
+        proof.validators.join(", ")
     );
     for lint in &bundle.lints {
         println!("  {}: {}", lint.severity(), lint.sentence());
