@@ -417,6 +417,7 @@ impl Bundle {
             lower_bound: self.selection.lower_bound,
             anchors,
             pem_bytes: self.pem().len(),
+            proof: None,
         }
     }
 
@@ -497,13 +498,23 @@ impl Bundle {
         out
     }
 
-    /// The output files, by name.
-    pub fn files(&self) -> Vec<(PathBuf, String)> {
-        let manifest = serde_json::to_string_pretty(&self.manifest()).expect("serializable") + "\n";
+    /// The output files, by name, once the bundle is proved ([`Bundle::prove`]).
+    pub fn files(&self, proof: &crate::proof::Proof) -> Vec<(PathBuf, String)> {
+        let manifest = Manifest {
+            proof: Some(proof.clone()),
+            ..self.manifest()
+        };
+        let manifest = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
+        let report = format!(
+            "{}\n## Proof\n\n{} validations of the covered endpoints against the whole bundle, at every checkpoint, all accepted: {}.\n",
+            self.report(),
+            proof.validations,
+            proof.validators.join(", ")
+        );
         vec![
             (PathBuf::from("bundle.pem"), self.pem()),
             (PathBuf::from("manifest.json"), manifest),
-            (PathBuf::from("report.md"), self.report()),
+            (PathBuf::from("report.md"), report),
         ]
     }
 }
@@ -522,6 +533,8 @@ pub struct Manifest {
     pub lower_bound: usize,
     pub anchors: Vec<ManifestAnchor>,
     pub pem_bytes: usize,
+    /// What validated the bundle before it was written.
+    pub proof: Option<crate::proof::Proof>,
 }
 
 #[derive(Clone, Debug, Serialize)]

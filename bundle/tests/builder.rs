@@ -223,7 +223,8 @@ fn the_real_chains_get_a_minimal_set_of_roots_and_x1_s_expiry_is_named() {
     let pem = bundle.pem();
     assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 3);
     assert!(!pem.contains("PRIVATE"));
-    let manifest: serde_json::Value = serde_json::from_str(&bundle.files()[1].1).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&bundle.files(&bundle.prove().unwrap())[1].1).unwrap();
     assert_eq!(manifest["method"], "exact");
     assert_eq!(manifest["anchors"][0]["covers"][0], "r10");
 }

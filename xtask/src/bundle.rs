@@ -62,7 +62,7 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     // An endpoint that nothing covers is a failure of the request, not malformed input: exit 1.
     let bundle = build(request)?;
     let proof = bundle.prove()?;
-    write_files(&args.out, &bundle.files())?;
+    write_files(&args.out, &bundle.files(&proof))?;
     println!(
         "{} anchor(s) ({} selection, lower bound {}) for {} endpoint(s) written to {}; {} lint(s)",
         bundle.selection.chosen.len(),
