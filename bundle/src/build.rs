@@ -203,7 +203,7 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
         selection,
         lints: Vec::new(),
     };
-    bundle.lints = bundle.lint_store(&bundle.selection.chosen);
+    bundle.lints = bundle.lint_store(&bundle.chosen_in_order());
     if let Some(max) = bundle.request.max_bytes {
         let bytes = bundle.pem().len();
         if bytes > max {
@@ -214,10 +214,18 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
 }
 
 impl Bundle {
-    /// The chosen anchors, in the selection's order.
+    /// The chosen candidates in output order: by name, then DER, whatever order the candidates
+    /// came in, so the same inputs give the same bytes.
+    fn chosen_in_order(&self) -> Vec<usize> {
+        let mut chosen = self.selection.chosen.clone();
+        let der = |c: usize| &self.request.candidates[c].der;
+        chosen.sort_by_key(|&c| (name(der(c)), der(c).clone()));
+        chosen
+    }
+
+    /// The chosen anchors, in output order.
     pub fn anchors(&self) -> Vec<Anchor> {
-        self.selection
-            .chosen
+        self.chosen_in_order()
             .iter()
             .map(|&c| {
                 let der = self.request.candidates[c].der.clone();
@@ -370,7 +378,10 @@ impl Bundle {
                 format!(
                     "# {}\n{}",
                     anchor.name,
-                    pem::encode(&pem::Pem::new("CERTIFICATE", anchor.der.clone()))
+                    pem::encode_config(
+                        &pem::Pem::new("CERTIFICATE", anchor.der.clone()),
+                        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF)
+                    )
                 )
             })
             .collect()
@@ -379,8 +390,7 @@ impl Bundle {
     pub fn manifest(&self) -> Manifest {
         let request = &self.request;
         let anchors = self
-            .selection
-            .chosen
+            .chosen_in_order()
             .iter()
             .map(|&c| {
                 let der = &request.candidates[c].der;
@@ -462,10 +472,12 @@ impl Bundle {
                 .filter(|&c| row[c].covers())
                 .partition(|c| self.selection.chosen.contains(c));
             let names = |set: &[usize]| {
-                set.iter()
+                let mut names: Vec<String> = set
+                    .iter()
                     .map(|&c| name(&request.candidates[c].der))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                    .collect();
+                names.sort();
+                names.join(", ")
             };
             let from = coverage::served_from(endpoint, request.now);
             let until = coverage::served_until(endpoint, request.horizon);

@@ -358,3 +358,22 @@ fn the_whole_bundle_is_proved_at_every_checkpoint() {
     bundle.selection.chosen = vec![x1, x2];
     bundle.prove().unwrap();
 }
+
+#[test]
+fn the_same_inputs_give_the_same_bytes_whatever_the_candidate_order() {
+    let endpoints = || vec![endpoint("r10", "r10.pem"), endpoint("e5", "e5.pem")];
+    let mut candidates = vec![
+        candidate("isrg-root-x1.pem"),
+        candidate("isrg-root-x2.pem"),
+        candidate("extra/root-yr.pem"),
+    ];
+    let files = |candidates: Vec<Candidate>| {
+        let bundle = build(request(endpoints(), candidates)).unwrap();
+        bundle.files(&bundle.prove().unwrap())
+    };
+    let first = files(candidates.clone());
+    assert_eq!(first, files(candidates.clone()));
+    candidates.reverse();
+    let reversed = files(candidates);
+    assert_eq!(first, reversed);
+}
