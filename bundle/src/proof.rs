@@ -33,7 +33,8 @@ pub struct ProofFailed {
 /// What the proof ran.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Proof {
-    /// Validator names, the device model first.
+    /// The validators that ran, the device model first (the libraries only for endpoints with
+    /// a leaf).
     pub validators: Vec<String>,
     /// Validations run, all accepted.
     pub validations: usize,
@@ -63,6 +64,8 @@ pub fn prove(bundle: &Bundle) -> Result<Proof, ProofFailed> {
         .map(|anchor| anchor.der)
         .collect();
     let mut validations = 0;
+    // The validators that ran at least once, the device model first.
+    let mut ran: Vec<String> = Vec::new();
     for (endpoint, row) in request.endpoints.iter().zip(&bundle.reach) {
         if !bundle.selection.chosen.iter().any(|&c| row[c].covers()) {
             continue;
@@ -84,6 +87,9 @@ pub fn prove(bundle: &Bundle) -> Result<Proof, ProofFailed> {
             };
             for validator in &validators {
                 validations += 1;
+                if !ran.iter().any(|name| name == validator.name()) {
+                    ran.push(validator.name().to_string());
+                }
                 let verdict = validator.validate(&input);
                 if !matches!(verdict, Verdict::Accept { .. }) {
                     return Err(ProofFailed {
@@ -100,10 +106,7 @@ pub fn prove(bundle: &Bundle) -> Result<Proof, ProofFailed> {
         }
     }
     Ok(Proof {
-        validators: std::iter::once(&model)
-            .chain(&libraries)
-            .map(|validator| validator.name().to_string())
-            .collect(),
+        validators: ran,
         validations,
     })
 }
