@@ -219,8 +219,8 @@ pub fn load_candidate_file(file: &Path) -> Result<Vec<Candidate>, Diagnostic> {
         .collect()
 }
 
-/// Every `*.pem`/`*.crt` file of `dir` (sorted by name), and the directory's hash.
-pub fn load_candidate_dir(dir: &Path) -> Result<(Vec<Candidate>, CandidateSource), Diagnostic> {
+/// The `*.pem`/`*.crt` files of `dir`, sorted by name.
+fn pem_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let entries = std::fs::read_dir(dir).map_err(|error| {
         Diagnostic::whole_file(
             Code::Syntax,
@@ -239,6 +239,27 @@ pub fn load_candidate_dir(dir: &Path) -> Result<(Vec<Candidate>, CandidateSource
         })
         .collect();
     files.sort();
+    Ok(files)
+}
+
+/// One endpoint per `*.pem`/`*.crt` file of `dir`, named by the file's stem
+/// (`api.example.org.pem` is the host `api.example.org`).
+pub fn load_endpoint_dir(dir: &Path) -> Result<Vec<Endpoint>, Diagnostic> {
+    pem_files(dir)?
+        .iter()
+        .map(|file| {
+            let host = file
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            load_endpoint(&host, file)
+        })
+        .collect()
+}
+
+/// Every `*.pem`/`*.crt` file of `dir` (sorted by name), and the directory's hash.
+pub fn load_candidate_dir(dir: &Path) -> Result<(Vec<Candidate>, CandidateSource), Diagnostic> {
+    let files = pem_files(dir)?;
     let mut hasher = Sha256::new();
     let mut candidates = Vec::new();
     for file in &files {

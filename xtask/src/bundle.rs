@@ -16,9 +16,12 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         let (host, path) = load::parse_endpoint_spec(spec).map_err(bad)?;
         endpoints.push(load::load_endpoint(&host, &path).map_err(|d| BadInput(d.into()))?);
     }
+    for dir in &args.endpoint_dirs {
+        endpoints.extend(load::load_endpoint_dir(dir).map_err(|d| BadInput(d.into()))?);
+    }
     if endpoints.is_empty() {
         return Err(bad(
-            "no endpoint: give at least one --endpoint HOST=PATH.pem".into(),
+            "no endpoint: give --endpoint HOST=PATH.pem or an --endpoint-dir with PEM files".into(),
         ));
     }
     let mut candidates: Vec<Candidate> = Vec::new();

@@ -231,8 +231,16 @@ pub struct TimelineArgs {
 pub struct BundleArgs {
     /// An endpoint: its host name and a PEM file with the chain its server sends, leaf first
     /// (or only the intermediates when no leaf is at hand). Repeatable.
-    #[arg(long = "endpoint", value_name = "HOST=PATH.pem", required = true)]
+    #[arg(
+        long = "endpoint",
+        value_name = "HOST=PATH.pem",
+        required_unless_present = "endpoint_dirs"
+    )]
     pub endpoints: Vec<String>,
+    /// A directory of endpoint chains, one *.pem or *.crt file per host, named HOST.pem.
+    /// Repeatable.
+    #[arg(long = "endpoint-dir", value_name = "DIR")]
+    pub endpoint_dirs: Vec<PathBuf>,
     /// A directory of candidate anchors (*.pem, *.crt): CA certificates only. Repeatable.
     #[arg(long = "candidates", value_name = "DIR")]
     pub candidates: Vec<PathBuf>,

@@ -160,3 +160,36 @@ fn help_shows_an_example() {
     );
     assert!(text.contains("--device-verifier"), "{text}");
 }
+
+#[test]
+fn an_endpoint_directory_names_each_host_by_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoints = dir.path().join("endpoints");
+    std::fs::create_dir(&endpoints).unwrap();
+    std::fs::copy(
+        fixtures().join("r10.pem"),
+        endpoints.join("api.example.org.pem"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures().join("e5.pem"),
+        endpoints.join("cdn.example.org.pem"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = bundle(
+        &["--endpoint-dir", endpoints.to_str().unwrap()],
+        &roots(dir.path()),
+        &out,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("| api.example.org (intermediates only) |"),
+        "{report}"
+    );
+    assert!(
+        report.contains("| cdn.example.org (intermediates only) |"),
+        "{report}"
+    );
+}
