@@ -193,3 +193,42 @@ fn an_endpoint_directory_names_each_host_by_its_file() {
         "{report}"
     );
 }
+
+#[test]
+fn the_mozilla_store_alone_covers_the_real_chains() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "bundle",
+            "--mozilla",
+            "--now",
+            "2026-11-30",
+            "--horizon",
+            "2030-01-01",
+        ])
+        .args(["--endpoint", &endpoint("r10", "r10.pem")])
+        .args(["--endpoint", &endpoint("e5", "e5.pem")])
+        .args(["--device-verifier", "esp-idf", "--max-bytes", "1000"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["sources"][0]["kind"], "mozilla");
+    assert_eq!(manifest["device_verifier"], "esp-idf");
+    let names: Vec<&str> = manifest["anchors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|anchor| anchor["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ISRG Root X1", "ISRG Root X2"]);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("more than the 1000 the device allows"),
+        "{report}"
+    );
+}
