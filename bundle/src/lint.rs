@@ -92,3 +92,30 @@ impl Lint {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_intermediate_anchor_is_an_error_and_says_what_breaks() {
+        let lint = Lint::OnlyIntermediate {
+            endpoint: "api.device.example".into(),
+            anchors: vec!["Let's Encrypt Authority X3".into()],
+        };
+        assert_eq!(lint.severity(), Severity::Error);
+        assert!(lint.sentence().starts_with(
+            "api.device.example is trusted only through the intermediate Let's Encrypt Authority X3"
+        ));
+        let expiry = Lint::ExpiresBeforeHorizon {
+            anchor: "Old Root".into(),
+            not_after: time::macros::datetime!(2035-06-04 11:04:38 UTC),
+            replacement: Vec::new(),
+        };
+        assert_eq!(expiry.severity(), Severity::Warning);
+        assert!(expiry.sentence().contains("expires on 2035-06-04"));
+        assert!(expiry.sentence().contains("no candidate replaces it"));
+        let json = serde_json::to_value(&expiry).unwrap();
+        assert_eq!(json["lint"], "expires-before-horizon");
+    }
+}

@@ -305,3 +305,28 @@ pub fn dedup(candidates: Vec<Candidate>) -> Vec<Candidate> {
         .filter(|candidate| seen.insert(candidate.der.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_found_with_their_spans_and_labels() {
+        let text = "junk\n-----BEGIN X-----\nAAAA\n-----END X-----\n-----BEGIN PRIVATE KEY-----\n";
+        let found = blocks(text);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].label, "X");
+        assert_eq!(
+            &text[found[0].span.clone()],
+            "-----BEGIN X-----\nAAAA\n-----END X-----"
+        );
+        assert_eq!(found[0].contents.as_deref(), Ok(&[0u8, 0, 0][..]));
+        // An unterminated block runs to the end of the file and does not decode.
+        assert_eq!(found[1].label, "PRIVATE KEY");
+        assert!(found[1].contents.is_err());
+        assert_eq!(
+            first_line(text, &found[1].span),
+            found[1].span.start..text.len() - 1
+        );
+    }
+}
