@@ -466,7 +466,7 @@ impl Bundle {
         for anchor in self.anchors() {
             out += &format!("- {}\n", anchor.name);
         }
-        out += "\n## Coverage per endpoint\n\n| endpoint | checked from | checked until | covering anchors in the bundle | other candidates that cover it |\n|---|---|---|---|---|\n";
+        out += "\n## Coverage per endpoint\n\n| endpoint | checked from | checked until | covering anchors in the bundle | other candidates that cover it | candidates that stop too early |\n|---|---|---|---|---|---|\n";
         for (endpoint, row) in request.endpoints.iter().zip(&self.reach) {
             let (chosen, other): (Vec<usize>, Vec<usize>) = (0..row.len())
                 .filter(|&c| row[c].covers())
@@ -486,8 +486,24 @@ impl Bundle {
             } else {
                 ""
             };
+            // Why an endpoint has fewer anchors than asked: the candidates that validate it
+            // first and fail before the chain expires, each with its first failing checkpoint.
+            let mut early: Vec<String> = row
+                .iter()
+                .zip(&request.candidates)
+                .filter_map(|(reach, candidate)| match reach {
+                    Reach::Until { fails_at, verdict } => Some(format!(
+                        "{} (fails {}: {})",
+                        name(&candidate.der),
+                        date(*fails_at),
+                        verdict.replace('|', "/")
+                    )),
+                    _ => None,
+                })
+                .collect();
+            early.sort();
             out += &format!(
-                "| {}{} | {} | {}{note} | {} | {} |\n",
+                "| {}{} | {} | {}{note} | {} | {} | {} |\n",
                 endpoint.host,
                 if endpoint.has_leaf {
                     ""
@@ -497,7 +513,8 @@ impl Bundle {
                 date(from),
                 date(until),
                 names(&chosen),
-                names(&other)
+                names(&other),
+                early.join("; ")
             );
         }
         out += "\n## Lints\n\n";

@@ -377,3 +377,27 @@ fn the_same_inputs_give_the_same_bytes_whatever_the_candidate_order() {
     let reversed = files(candidates);
     assert_eq!(first, reversed);
 }
+
+#[test]
+fn an_uncovered_endpoint_names_the_candidate_that_stops_too_early() {
+    // X2 cross-signed by X1 (until 2025-09-15) anchoring E5 under partial-chain: at 2025-01-01
+    // it validates, and fails once the cross-sign expires, before E5's chain does.
+    let mut asked = request(
+        vec![endpoint("e5", "e5.pem")],
+        vec![
+            candidate("isrg-root-x2.pem"),
+            candidate("isrg-root-x2-by-x1.pem"),
+        ],
+    );
+    asked.verifier = DeviceVerifier::PartialChain;
+    asked.now = at("2025-01-01");
+    // Different keys would not merge; these share one, so make the cross-sign stand alone.
+    asked.candidates.remove(0);
+    let error = build(asked).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("ISRG Root X2 validates it only until 2025-09-15T16:00:01Z"),
+        "{error}"
+    );
+}
