@@ -4,8 +4,24 @@
 //!
 //! - [`encode`]: the output formats (PEM, DER, C header, ESP-IDF bundle, BearSSL trust anchors,
 //!   Rust source), pure functions of the chosen anchors.
+//! - [`load`]: endpoint chains and candidate anchors (PEM files, the Mozilla store), refusing
+//!   leaves, keys and garbage with located errors.
+//! - [`coverage`]: whether an anchor keeps an endpoint working to the horizon under the device's
+//!   verifier (the client model), checked at every validity boundary.
+//! - [`select`]: the fewest anchors giving each endpoint its backups (exact or greedy).
+//! - [`lint`]: findings with a severity and a sentence.
+//! - [`proof`]: the whole bundle validated at every checkpoint before anything is written.
+//! - [`build`]: the pipeline and the output files (`bundle.pem`, `manifest.json`, `report.md`).
+//!
+//! README.md beside this crate explains how coverage and selection decide.
 
+pub mod build;
+pub mod coverage;
 pub mod encode;
+pub mod lint;
+pub mod load;
+pub mod proof;
+pub mod select;
 
 /// One chosen trust anchor: a CA certificate, never a key or a leaf (the loader refuses those).
 #[derive(Clone, Debug, PartialEq, Eq)]

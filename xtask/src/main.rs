@@ -10,6 +10,7 @@
 //! line with a caret under the fault.
 
 mod bench;
+mod bundle;
 mod corpus;
 mod gen;
 mod limbo;
@@ -111,6 +112,20 @@ Intervals run from (inclusive) to (exclusive), UTC to the second: OpenSSL 1.0.2 
 long chain to DST Root CA X3 and stops working the second that root expires."
     )]
     Timeline(TimelineArgs),
+    /// Build a device trust bundle: the fewest anchors that keep every endpoint working.
+    ///
+    /// Each endpoint's chain (as its server sends it, leaf first, or only the intermediates) is
+    /// validated against each candidate anchor alone with the device's verifier (the client
+    /// model) at every validity boundary from --now to the horizon (or to the chain's own
+    /// expiry, whichever is first). The fewest anchors giving every endpoint
+    /// --min-anchors-per-endpoint covering anchors are chosen (exactly for small instances,
+    /// greedily otherwise; the method and a lower bound are reported). Writes bundle.pem,
+    /// manifest.json and report.md to --out. A leaf, a key or garbage offered as a candidate
+    /// exits 2; an endpoint no candidate covers exits 1; both write nothing.
+    #[command(
+        after_help = "Example:\n  cargo xtask bundle --endpoint example.org=chain.pem \\\n    --endpoint api.example.org=../shared/fixtures/letsencrypt/r12.pem \\\n    --mozilla --candidates my-roots/ --device-verifier esp-idf --horizon 2040-01-01 --out /tmp/bundle"
+    )]
+    Bundle(BundleArgs),
 }
 
 #[derive(clap::Args)]
@@ -213,6 +228,56 @@ pub struct TimelineArgs {
 }
 
 #[derive(clap::Args)]
+pub struct BundleArgs {
+    /// An endpoint: its host name and a PEM file with the chain its server sends, leaf first
+    /// (or only the intermediates when no leaf is at hand). Repeatable.
+    #[arg(
+        long = "endpoint",
+        value_name = "HOST=PATH.pem",
+        required_unless_present = "endpoint_dirs"
+    )]
+    pub endpoints: Vec<String>,
+    /// A directory of endpoint chains, one *.pem or *.crt file per host, named HOST.pem.
+    /// Repeatable.
+    #[arg(long = "endpoint-dir", value_name = "DIR")]
+    pub endpoint_dirs: Vec<PathBuf>,
+    /// A directory of candidate anchors (*.pem, *.crt): CA certificates only. Repeatable.
+    #[arg(long = "candidates", value_name = "DIR")]
+    pub candidates: Vec<PathBuf>,
+    /// Add the Mozilla root store compiled in (webpki-root-certs) to the candidates.
+    #[arg(long)]
+    pub mozilla: bool,
+    /// The device's verifier.
+    #[arg(long, default_value = "full-path-building", value_parser = parse_verifier)]
+    pub device_verifier: anchorsmith_bundle::coverage::DeviceVerifier,
+    /// The first moment checked: a date (2026-01-01) or an RFC 3339 instant; default: now.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// The device must keep working until then: a date or an RFC 3339 instant.
+    #[arg(long)]
+    pub horizon: String,
+    /// Covering anchors wanted per endpoint, so each has a backup path.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_anchors_per_endpoint: u64,
+    /// The most bytes the bundle (PEM) may take; above it, a lint.
+    #[arg(long)]
+    pub max_bytes: Option<usize>,
+    /// Output directory for bundle.pem, manifest.json and report.md.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn parse_verifier(text: &str) -> Result<anchorsmith_bundle::coverage::DeviceVerifier, String> {
+    use strum::VariantNames;
+    text.parse().map_err(|_| {
+        format!(
+            "unknown device verifier `{text}`; one of: {}",
+            anchorsmith_bundle::coverage::DeviceVerifier::VARIANTS.join(", ")
+        )
+    })
+}
+
+#[derive(clap::Args)]
 pub struct ValidatorsArgs {
     /// Only report what is already set up; install and build nothing.
     #[arg(long)]
@@ -274,6 +339,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Validators(args) => validators::run(args),
         Command::Timeline(args) => timeline::run(args),
+        Command::Bundle(args) => bundle::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,592 @@
+//! The builder's pipeline: coverage of every endpoint by every candidate, the selection, the
+//! lints, and the output files (`bundle.pem`, `manifest.json`, `report.md`) as data, so the
+//! caller writes them all or none.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::coverage::{self, DeviceVerifier, Reach};
+use crate::lint::Lint;
+use crate::load::{Candidate, CandidateSource, Endpoint};
+use crate::select::{self, Selection};
+use crate::Anchor;
+
+/// Everything the builder is asked.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub endpoints: Vec<Endpoint>,
+    pub candidates: Vec<Candidate>,
+    pub sources: Vec<CandidateSource>,
+    pub verifier: DeviceVerifier,
+    pub now: OffsetDateTime,
+    pub horizon: OffsetDateTime,
+    pub min_per_endpoint: usize,
+    pub max_bytes: Option<usize>,
+}
+
+/// Endpoints no candidate covers: each host with the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .uncovered.iter().map(|(host, why)| format!("{host}: no candidate anchor covers it ({why})")).collect::<Vec<_>>().join("; "))]
+pub struct Uncovered {
+    pub uncovered: Vec<(String, String)>,
+}
+
+pub use crate::proof::ProofFailed;
+
+/// The result: the request, every reach, the selection and the lints.
+#[derive(Clone, Debug)]
+pub struct Bundle {
+    /// The request, its candidates merged by subject and key.
+    pub request: Request,
+    /// The candidates merged into another of the same subject and key (cross-signs of a root
+    /// offered beside it): still evidence of a CA's successor.
+    pub merged: Vec<Candidate>,
+    /// `reach[endpoint][candidate]`.
+    pub reach: Vec<Vec<Reach>>,
+    pub selection: Selection,
+    pub lints: Vec<Lint>,
+}
+
+/// A certificate's human name: its subject CN, else a fingerprint label.
+pub fn name(der: &[u8]) -> String {
+    anchorsmith_validators::subject_label(der)
+}
+
+/// Self-signed (subject = issuer): a root.
+pub fn is_root(der: &[u8]) -> bool {
+    X509Certificate::from_der(der)
+        .map(|(_, cert)| cert.subject().as_raw() == cert.issuer().as_raw())
+        .unwrap_or(false)
+}
+
+fn organization(der: &[u8]) -> Option<String> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let org = cert
+        .subject()
+        .iter_organization()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
+    Some(org)
+}
+
+fn fingerprint(der: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(der))
+}
+
+fn covers(reach: &[Vec<Reach>]) -> Vec<Vec<bool>> {
+    reach
+        .iter()
+        .map(|row| row.iter().map(Reach::covers).collect())
+        .collect()
+}
+
+fn why_uncovered(endpoint: &Endpoint, candidates: &[Candidate], row: &[Reach]) -> String {
+    let best = row
+        .iter()
+        .zip(candidates)
+        .find_map(|(reach, candidate)| match reach {
+            Reach::Until { fails_at, verdict } => Some(format!(
+                "{} validates it only until {} ({verdict})",
+                name(&candidate.der),
+                fails_at.format(&Rfc3339).unwrap_or_default()
+            )),
+            _ => None,
+        });
+    best.unwrap_or_else(|| {
+        let top = endpoint.chain.last().expect("a chain has a certificate");
+        let issuer = X509Certificate::from_der(top)
+            .map(|(_, cert)| cert.issuer().to_string())
+            .unwrap_or_default();
+        let named = row.iter().zip(candidates).find(|(_, candidate)| {
+            X509Certificate::from_der(&candidate.der)
+                .map(|(_, cert)| cert.subject().to_string() == issuer)
+                .unwrap_or(false)
+        });
+        match named {
+            Some((Reach::Never { verdict }, candidate)) => {
+                format!("{} rejects it now: {verdict}", name(&candidate.der))
+            }
+            _ => format!(
+                "none of the {} candidates is named {issuer}, the issuer of the topmost certificate sent",
+                candidates.len()
+            ),
+        }
+    })
+}
+
+/// Candidate positions, most preferred first: roots before intermediates, then the latest
+/// notAfter, then the DER (deterministic).
+fn preference(candidates: &[Candidate]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by_key(|&c| {
+        let der = &candidates[c].der;
+        let not_after = coverage::validity(der).map(|(_, not_after)| not_after);
+        (!is_root(der), std::cmp::Reverse(not_after), der.clone())
+    });
+    order
+}
+
+/// One candidate per (subject, key): a root and its cross-signs by other CAs are one anchor to a
+/// device (a name and a key), so they must not count as each other's backup, nor fill the bundle
+/// twice. The preferred one is kept: the self-signed root, else the latest notAfter.
+pub fn one_per_name_and_key(candidates: Vec<Candidate>) -> Vec<Candidate> {
+    let order = preference(&candidates);
+    let mut seen = BTreeSet::new();
+    let mut kept: Vec<usize> = order
+        .into_iter()
+        .filter(|&c| {
+            let identity = X509Certificate::from_der(&candidates[c].der).map(|(_, cert)| {
+                (
+                    cert.subject().as_raw().to_vec(),
+                    cert.public_key().raw.to_vec(),
+                )
+            });
+            match identity {
+                Ok(identity) => seen.insert(identity),
+                Err(_) => true,
+            }
+        })
+        .collect();
+    kept.sort_unstable();
+    kept.into_iter().map(|c| candidates[c].clone()).collect()
+}
+
+/// Computes coverage, selects, lints. Fails when an endpoint has no covering candidate.
+/// Candidates sharing a subject and key are merged first ([`one_per_name_and_key`]).
+pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
+    let offered = std::mem::take(&mut request.candidates);
+    request.candidates = one_per_name_and_key(offered.clone());
+    let merged = offered
+        .into_iter()
+        .filter(|candidate| !request.candidates.contains(candidate))
+        .collect();
+    let ders: Vec<Vec<u8>> = request.candidates.iter().map(|c| c.der.clone()).collect();
+    let reach = coverage::matrix(
+        request.verifier,
+        &request.endpoints,
+        &ders,
+        request.now,
+        request.horizon,
+    );
+    let uncovered: Vec<(String, String)> = request
+        .endpoints
+        .iter()
+        .zip(&reach)
+        .filter(|(_, row)| !row.iter().any(Reach::covers))
+        .map(|(endpoint, row)| {
+            (
+                endpoint.host.clone(),
+                why_uncovered(endpoint, &request.candidates, row),
+            )
+        })
+        .collect();
+    if !uncovered.is_empty() {
+        return Err(Uncovered { uncovered });
+    }
+    let selection = select::select(
+        &covers(&reach),
+        request.min_per_endpoint,
+        &preference(&request.candidates),
+    );
+    let mut bundle = Bundle {
+        request,
+        merged,
+        reach,
+        selection,
+        lints: Vec::new(),
+    };
+    bundle.lints = bundle.lint_store(&bundle.chosen_in_order());
+    if let Some(max) = bundle.request.max_bytes {
+        let bytes = bundle.pem().len();
+        if bytes > max {
+            bundle.lints.push(Lint::ExceedsMaxBytes { bytes, max });
+        }
+    }
+    Ok(bundle)
+}
+
+impl Bundle {
+    /// The chosen candidates in output order: by name, then DER, whatever order the candidates
+    /// came in, so the same inputs give the same bytes.
+    fn chosen_in_order(&self) -> Vec<usize> {
+        let mut chosen = self.selection.chosen.clone();
+        let der = |c: usize| &self.request.candidates[c].der;
+        chosen.sort_by_key(|&c| (name(der(c)), der(c).clone()));
+        chosen
+    }
+
+    /// The chosen anchors, in output order.
+    pub fn anchors(&self) -> Vec<Anchor> {
+        self.chosen_in_order()
+            .iter()
+            .map(|&c| {
+                let der = self.request.candidates[c].der.clone();
+                Anchor {
+                    name: name(&der),
+                    der,
+                }
+            })
+            .collect()
+    }
+
+    /// Lints for a store made of the candidates `store` (the bundle, or a device's own store
+    /// offered among the candidates).
+    pub fn lint_store(&self, store: &[usize]) -> Vec<Lint> {
+        let candidates = &self.request.candidates;
+        let mut lints = Vec::new();
+        for (endpoint, row) in self.request.endpoints.iter().zip(&self.reach) {
+            let covering: Vec<usize> = store.iter().copied().filter(|&c| row[c].covers()).collect();
+            if covering.is_empty() {
+                continue;
+            }
+            let roots: BTreeSet<String> = covering
+                .iter()
+                .filter(|&&c| is_root(&candidates[c].der))
+                .map(|&c| name(&candidates[c].der))
+                .collect();
+            if roots.is_empty() {
+                lints.push(Lint::OnlyIntermediate {
+                    endpoint: endpoint.host.clone(),
+                    anchors: covering.iter().map(|&c| name(&candidates[c].der)).collect(),
+                });
+            } else if roots.len() == 1 {
+                lints.push(Lint::SingleRoot {
+                    endpoint: endpoint.host.clone(),
+                    root: roots.into_iter().next().expect("one root"),
+                });
+            } else {
+                let operators: BTreeSet<Option<String>> = covering
+                    .iter()
+                    .filter(|&&c| is_root(&candidates[c].der))
+                    .map(|&c| organization(&candidates[c].der))
+                    .collect();
+                if let [Some(operator)] = operators.into_iter().collect::<Vec<_>>().as_slice() {
+                    lints.push(Lint::SingleOperator {
+                        endpoint: endpoint.host.clone(),
+                        operator: operator.clone(),
+                    });
+                }
+            }
+            let available = row.iter().filter(|reach| reach.covers()).count();
+            if covering.len() < self.request.min_per_endpoint {
+                lints.push(Lint::BelowMinimum {
+                    endpoint: endpoint.host.clone(),
+                    have: available.min(covering.len()),
+                    want: self.request.min_per_endpoint,
+                });
+            }
+        }
+        let mut by_subject: std::collections::BTreeMap<Vec<u8>, (String, usize)> =
+            std::collections::BTreeMap::new();
+        for &c in store {
+            if let Ok((_, cert)) = X509Certificate::from_der(&candidates[c].der) {
+                let entry = by_subject
+                    .entry(cert.subject().as_raw().to_vec())
+                    .or_insert_with(|| (cert.subject().to_string(), 0));
+                entry.1 += 1;
+            }
+        }
+        for (subject, count) in by_subject.into_values() {
+            if count > 1 {
+                lints.push(Lint::SameSubject { subject, count });
+            }
+        }
+        for &c in store {
+            let Some((_, not_after)) = coverage::validity(&candidates[c].der) else {
+                continue;
+            };
+            if not_after >= self.request.horizon {
+                continue;
+            }
+            // A replacement covers every endpoint this anchor covers and outlives it.
+            let covered: Vec<usize> = (0..self.reach.len())
+                .filter(|&e| self.reach[e][c].covers())
+                .collect();
+            let replacement = (0..candidates.len())
+                .filter(|&other| other != c)
+                .filter(|&other| {
+                    coverage::validity(&candidates[other].der)
+                        .is_some_and(|(_, later)| later > not_after)
+                        && (covered.iter().all(|&e| self.reach[e][other].covers())
+                            || self.successor(c, other))
+                })
+                .map(|other| name(&candidates[other].der))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            lints.push(Lint::ExpiresBeforeHorizon {
+                anchor: name(&candidates[c].der),
+                not_after,
+                replacement,
+            });
+        }
+        lints
+    }
+
+    /// The proof before writing: see [`crate::proof`].
+    pub fn prove(&self) -> Result<crate::proof::Proof, ProofFailed> {
+        crate::proof::prove(self)
+    }
+
+    /// Whether the root `other` is the CA's successor of `anchor`: some candidate or served
+    /// certificate is `other`'s subject and key cross-signed by `anchor` (how a CA moves its
+    /// clients to a new root before the old one expires).
+    fn successor(&self, anchor: usize, other: usize) -> bool {
+        let candidates = &self.request.candidates;
+        let Ok((_, old)) = X509Certificate::from_der(&candidates[anchor].der) else {
+            return false;
+        };
+        let Ok((_, new)) = X509Certificate::from_der(&candidates[other].der) else {
+            return false;
+        };
+        if !is_root(&candidates[other].der) {
+            return false;
+        }
+        let everything = candidates
+            .iter()
+            .chain(&self.merged)
+            .map(|candidate| candidate.der.as_slice())
+            .chain(
+                self.request
+                    .endpoints
+                    .iter()
+                    .flat_map(|e| e.chain.iter().map(Vec::as_slice)),
+            );
+        everything
+            .filter_map(|der| X509Certificate::from_der(der).ok().map(|(_, cert)| cert))
+            .any(|cross| {
+                cross.issuer().as_raw() == old.subject().as_raw()
+                    && cross.subject().as_raw() == new.subject().as_raw()
+                    && cross.public_key().raw == new.public_key().raw
+                    && cross.verify_signature(Some(old.public_key())).is_ok()
+            })
+    }
+
+    /// The anchors as concatenated PEM, each preceded by its name.
+    pub fn pem(&self) -> String {
+        self.anchors()
+            .iter()
+            .map(|anchor| {
+                format!(
+                    "# {}\n{}",
+                    anchor.name,
+                    pem::encode_config(
+                        &pem::Pem::new("CERTIFICATE", anchor.der.clone()),
+                        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF)
+                    )
+                )
+            })
+            .collect()
+    }
+
+    pub fn manifest(&self) -> Manifest {
+        let request = &self.request;
+        let anchors = self
+            .chosen_in_order()
+            .iter()
+            .map(|&c| {
+                let der = &request.candidates[c].der;
+                let (not_before, not_after) =
+                    coverage::validity(der).unwrap_or((request.now, request.now));
+                let subject = X509Certificate::from_der(der)
+                    .map(|(_, cert)| cert.subject().to_string())
+                    .unwrap_or_default();
+                let covers = request
+                    .endpoints
+                    .iter()
+                    .zip(&self.reach)
+                    .filter(|(_, row)| row[c].covers())
+                    .map(|(endpoint, _)| endpoint.host.clone())
+                    .collect();
+                ManifestAnchor {
+                    name: name(der),
+                    sha256: fingerprint(der),
+                    subject,
+                    not_before,
+                    not_after,
+                    origin: request.candidates[c].origin.clone(),
+                    covers,
+                }
+            })
+            .collect();
+        Manifest {
+            device_verifier: request.verifier,
+            now: request.now,
+            horizon: request.horizon,
+            min_anchors_per_endpoint: request.min_per_endpoint,
+            sources: request.sources.clone(),
+            method: self.selection.method,
+            lower_bound: self.selection.lower_bound,
+            anchors,
+            pem_bytes: self.pem().len(),
+            proof: None,
+        }
+    }
+
+    /// Coverage per endpoint and the lints, in Markdown.
+    pub fn report(&self) -> String {
+        let request = &self.request;
+        let date = |at: OffsetDateTime| at.format(&Rfc3339).unwrap_or_default();
+        let mut out = String::from("# Trust bundle\n\n");
+        out += &format!(
+            "Device verifier `{}`, from {} to the horizon {}, {} anchor(s) wanted per endpoint.\n\n",
+            request.verifier,
+            date(request.now),
+            date(request.horizon),
+            request.min_per_endpoint
+        );
+        out += &format!(
+            "{} anchor(s) chosen from {} candidate(s), {} more merged with one of the same subject and key ({} selection; lower bound {}).\n\n",
+            self.selection.chosen.len(),
+            request.candidates.len(),
+            self.merged.len(),
+            self.selection.method,
+            self.selection.lower_bound
+        );
+        out += &match self.selection.method {
+            select::Method::Exact => {
+                "The set is minimum: no smaller set meets the demand.\n\n".to_string()
+            }
+            select::Method::Greedy => format!(
+                "Greedy selection: at most {} anchor(s) more than the minimum.\n\n",
+                self.selection
+                    .chosen
+                    .len()
+                    .saturating_sub(self.selection.lower_bound)
+            ),
+        };
+        for anchor in self.anchors() {
+            out += &format!("- {}\n", anchor.name);
+        }
+        out += "\n## Coverage per endpoint\n\n| endpoint | checked from | checked until | covering anchors in the bundle | other candidates that cover it | candidates that stop too early |\n|---|---|---|---|---|---|\n";
+        for (endpoint, row) in request.endpoints.iter().zip(&self.reach) {
+            let (chosen, other): (Vec<usize>, Vec<usize>) = (0..row.len())
+                .filter(|&c| row[c].covers())
+                .partition(|c| self.selection.chosen.contains(c));
+            let names = |set: &[usize]| {
+                let mut names: Vec<String> = set
+                    .iter()
+                    .map(|&c| name(&request.candidates[c].der))
+                    .collect();
+                names.sort();
+                names.join(", ")
+            };
+            let from = coverage::served_from(endpoint, request.now);
+            let until = coverage::served_until(endpoint, request.horizon);
+            let note = if until < request.horizon {
+                " (its chain expires then)"
+            } else {
+                ""
+            };
+            // Why an endpoint has fewer anchors than asked: the candidates that validate it
+            // first and fail before the chain expires, each with its first failing checkpoint.
+            let mut early: Vec<String> = row
+                .iter()
+                .zip(&request.candidates)
+                .filter_map(|(reach, candidate)| match reach {
+                    Reach::Until { fails_at, verdict } => Some(format!(
+                        "{} (fails {}: {})",
+                        name(&candidate.der),
+                        date(*fails_at),
+                        verdict.replace('|', "/")
+                    )),
+                    _ => None,
+                })
+                .collect();
+            early.sort();
+            out += &format!(
+                "| {}{} | {} | {}{note} | {} | {} | {} |\n",
+                endpoint.host,
+                if endpoint.has_leaf {
+                    ""
+                } else {
+                    " (intermediates only)"
+                },
+                date(from),
+                date(until),
+                names(&chosen),
+                names(&other),
+                early.join("; ")
+            );
+        }
+        out += "\n## Lints\n\n";
+        if self.lints.is_empty() {
+            out += "None.\n";
+        }
+        for lint in &self.lints {
+            out += &format!("- **{}**: {}\n", lint.severity(), lint.sentence());
+        }
+        out
+    }
+
+    /// The output files, by name, once the bundle is proved ([`Bundle::prove`]).
+    pub fn files(&self, proof: &crate::proof::Proof) -> Vec<(PathBuf, String)> {
+        let manifest = Manifest {
+            proof: Some(proof.clone()),
+            ..self.manifest()
+        };
+        let manifest = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
+        let report = format!(
+            "{}\n## Proof\n\n{} validations of the covered endpoints against the whole bundle, at every checkpoint, all accepted: {}.\n",
+            self.report(),
+            proof.validations,
+            proof.validators.join(", ")
+        );
+        vec![
+            (PathBuf::from("bundle.pem"), self.pem()),
+            (PathBuf::from("manifest.json"), manifest),
+            (PathBuf::from("report.md"), report),
+        ]
+    }
+}
+
+/// `manifest.json`: provenance and each anchor with why it was chosen.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    pub device_verifier: DeviceVerifier,
+    #[serde(with = "time::serde::rfc3339")]
+    pub now: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub horizon: OffsetDateTime,
+    pub min_anchors_per_endpoint: usize,
+    pub sources: Vec<CandidateSource>,
+    pub method: select::Method,
+    pub lower_bound: usize,
+    pub anchors: Vec<ManifestAnchor>,
+    pub pem_bytes: usize,
+    /// What validated the bundle before it was written.
+    pub proof: Option<crate::proof::Proof>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ManifestAnchor {
+    pub name: String,
+    pub sha256: String,
+    pub subject: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    pub origin: String,
+    /// Why it was chosen: the endpoints it covers until their horizon.
+    pub covers: Vec<String>,
+}
+
+/// `2040-01-01` (midnight UTC) or an RFC 3339 instant.
+pub fn parse_instant(text: &str) -> Result<OffsetDateTime, String> {
+    if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(at);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &format)
+        .map(|date| date.midnight().assume_utc())
+        .map_err(|_| format!("`{text}` is neither a date (2040-01-01) nor an RFC 3339 instant"))
+}

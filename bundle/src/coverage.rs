@@ -1,0 +1,253 @@
+//! Coverage: does an anchor keep an endpoint working, under the device's verifier, from now to
+//! the horizon? The answer is computed by validating the endpoint's chain against a trust store
+//! of that one anchor with the client model ([`ClientModel`]) at every checkpoint.
+//!
+//! Checkpoints are now, the horizon, and every moment inside that range where the validity of a
+//! certificate involved changes: its notBefore (first valid second) and the second after its
+//! notAfter (first invalid second). Validity is constant between two checkpoints, so these are
+//! the only moments where the answer can change.
+//!
+//! Without a leaf (only the intermediates are at hand), the lowest certificate sent stands in for
+//! the leaf: the device then checks that the intermediates chain to the anchor, which is what a
+//! leaf issued by them needs beyond its own dates.
+//!
+//! A chain is checked only while it can be served: from now or the latest notBefore of its own
+//! certificates, whichever comes last ([`served_from`]: no server sends a chain before it
+//! exists), up to the horizon or the earliest notAfter of its own certificates, whichever comes
+//! first ([`served_until`]). Past that date the server must
+//! send another chain (a renewed leaf, the CA's next intermediate), which the builder cannot see;
+//! the report says until when each endpoint was checked, and the lints name anchors that expire
+//! before the horizon.
+
+use std::time::{Duration, SystemTime};
+
+use anchorsmith_validators::model::{AnchorExpiry, ClientModel, Knobs};
+use anchorsmith_validators::{ValidationInput, Validator, Verdict};
+use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::load::Endpoint;
+
+/// The device's certificate verifier, as the client model's knobs.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    strum::Display,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum DeviceVerifier {
+    /// An RFC 5280 path builder: trusted first, every alternate path, only self-signed anchors.
+    FullPathBuilding,
+    /// The same, but any certificate in the store may end a chain (X509_V_FLAG_PARTIAL_CHAIN).
+    PartialChain,
+    /// ESP-IDF's certificate bundle: only the issuer of the topmost certificate sent is looked
+    /// up; the anchor is a name and a key, its dates ignored.
+    EspIdf,
+    /// BearSSL's minimal engine: the chain exactly as sent (the calibrated `bearssl` engine
+    /// model of validators/engine-models.toml).
+    Bearssl,
+}
+
+impl DeviceVerifier {
+    pub fn knobs(self) -> Knobs {
+        match self {
+            DeviceVerifier::FullPathBuilding => Knobs::default(),
+            DeviceVerifier::PartialChain => Knobs {
+                partial_chain: true,
+                ..Knobs::default()
+            },
+            DeviceVerifier::EspIdf => Knobs {
+                topmost_issuer_only: true,
+                partial_chain: true,
+                anchor_expiry: AnchorExpiry::Ignored,
+                ..Knobs::default()
+            },
+            DeviceVerifier::Bearssl => {
+                let path = concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../validators/engine-models.toml"
+                );
+                anchorsmith_validators::model::engine_models(std::path::Path::new(path))
+                    .ok()
+                    .and_then(|models| models.get("bearssl").map(|model| model.knobs.clone()))
+                    .expect("validators/engine-models.toml declares the bearssl engine")
+            }
+        }
+    }
+
+    pub fn model(self) -> ClientModel {
+        ClientModel::new(self.to_string(), self.knobs())
+    }
+}
+
+/// The notBefore and notAfter of a certificate.
+pub fn validity(der: &[u8]) -> Option<(OffsetDateTime, OffsetDateTime)> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let validity = cert.validity();
+    Some((
+        validity.not_before.to_datetime(),
+        validity.not_after.to_datetime(),
+    ))
+}
+
+/// Now, the horizon, and every validity change of `certs` strictly between them, sorted.
+pub fn checkpoints<'a>(
+    certs: impl IntoIterator<Item = &'a [u8]>,
+    now: OffsetDateTime,
+    horizon: OffsetDateTime,
+) -> Vec<OffsetDateTime> {
+    let mut points = vec![now, horizon];
+    for (not_before, not_after) in certs.into_iter().filter_map(validity) {
+        for point in [not_before, not_after + time::Duration::SECOND] {
+            if point > now && point < horizon {
+                points.push(point);
+            }
+        }
+    }
+    points.sort();
+    points.dedup();
+    points
+}
+
+/// `at` as a `SystemTime`, as validators take it.
+pub fn system_time(at: OffsetDateTime) -> SystemTime {
+    let seconds = at.unix_timestamp();
+    if seconds >= 0 {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds as u64)
+    } else {
+        SystemTime::UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
+    }
+}
+
+/// One validation of `endpoint` against a store of `anchor` alone, at `at`.
+pub fn validate(
+    model: &ClientModel,
+    endpoint: &Endpoint,
+    anchor: &[u8],
+    at: OffsetDateTime,
+) -> Verdict {
+    let input = ValidationInput {
+        id: format!("bundle::{}", endpoint.host),
+        trust_anchors: vec![anchor.to_vec()],
+        peer: endpoint.chain[0].clone(),
+        served_chain: endpoint.chain[1..].to_vec(),
+        validation_time: Some(system_time(at)),
+        ..ValidationInput::default()
+    };
+    model.validate(&input)
+}
+
+/// The first moment `endpoint` is checked: now, or the latest notBefore of its chain.
+pub fn served_from(endpoint: &Endpoint, now: OffsetDateTime) -> OffsetDateTime {
+    endpoint
+        .chain
+        .iter()
+        .filter_map(|der| validity(der))
+        .map(|(not_before, _)| not_before)
+        .chain(std::iter::once(now))
+        .max()
+        .unwrap_or(now)
+}
+
+/// The last moment `endpoint` is checked: the horizon, or the second before the earliest
+/// notAfter of its chain. RFC 5280 counts the notAfter second as valid, OpenSSL as expired
+/// (X509_cmp_time); the second before it is valid for every engine.
+pub fn served_until(endpoint: &Endpoint, horizon: OffsetDateTime) -> OffsetDateTime {
+    endpoint
+        .chain
+        .iter()
+        .filter_map(|der| validity(der))
+        .map(|(_, not_after)| not_after - time::Duration::SECOND)
+        .chain(std::iter::once(horizon))
+        .min()
+        .unwrap_or(horizon)
+}
+
+/// How one anchor does for one endpoint between now and [`served_until`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Validates at every checkpoint.
+    Covers,
+    /// Validates from now, but not at `fails_at` (the first checkpoint that fails).
+    Until {
+        fails_at: OffsetDateTime,
+        verdict: String,
+    },
+    /// Does not validate when the chain is first checked.
+    Never { verdict: String },
+}
+
+impl Reach {
+    pub fn covers(&self) -> bool {
+        matches!(self, Reach::Covers)
+    }
+}
+
+/// Validates `endpoint` to `anchor` at each checkpoint, stopping at the first failure.
+pub fn reach(
+    model: &ClientModel,
+    endpoint: &Endpoint,
+    anchor: &[u8],
+    now: OffsetDateTime,
+    horizon: OffsetDateTime,
+) -> Reach {
+    let from = served_from(endpoint, now);
+    let first = validate(model, endpoint, anchor, from);
+    if !matches!(first, Verdict::Accept { .. }) {
+        return Reach::Never {
+            verdict: verdict_text(&first),
+        };
+    }
+    let involved = endpoint
+        .chain
+        .iter()
+        .map(Vec::as_slice)
+        .chain(std::iter::once(anchor));
+    let until = served_until(endpoint, horizon);
+    for at in checkpoints(involved, from, until).into_iter().skip(1) {
+        let verdict = validate(model, endpoint, anchor, at);
+        if !matches!(verdict, Verdict::Accept { .. }) {
+            return Reach::Until {
+                fails_at: at,
+                verdict: verdict_text(&verdict),
+            };
+        }
+    }
+    Reach::Covers
+}
+
+fn verdict_text(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Reject { kind, detail } => format!("{kind}: {detail}"),
+        Verdict::Skip { reason } => format!("skipped: {reason}"),
+        Verdict::Error { detail } => format!("error: {detail}"),
+        Verdict::Accept { .. } => "accept".into(),
+    }
+}
+
+/// Every endpoint × candidate reach, keyed by position in the two lists given.
+pub fn matrix(
+    verifier: DeviceVerifier,
+    endpoints: &[Endpoint],
+    candidates: &[Vec<u8>],
+    now: OffsetDateTime,
+    horizon: OffsetDateTime,
+) -> Vec<Vec<Reach>> {
+    let model = verifier.model();
+    endpoints
+        .iter()
+        .map(|endpoint| {
+            candidates
+                .iter()
+                .map(|anchor| reach(&model, endpoint, anchor, now, horizon))
+                .collect()
+        })
+        .collect()
+}

@@ -1,0 +1,121 @@
+//! Lints: findings about a set of anchors (the chosen bundle, or a device's existing store), each
+//! with a severity and a sentence a firmware engineer understands.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::Display)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// One finding. Names are human names of certificates (subject CN) and endpoint hosts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "lint", rename_all = "kebab-case")]
+pub enum Lint {
+    /// Every anchor that covers the endpoint is an intermediate: it breaks at the CA's next
+    /// rotation (seed 004).
+    OnlyIntermediate {
+        endpoint: String,
+        anchors: Vec<String>,
+    },
+    /// The endpoint depends on one root alone.
+    SingleRoot { endpoint: String, root: String },
+    /// The endpoint's covering anchors all belong to one CA operator (subject organization).
+    SingleOperator { endpoint: String, operator: String },
+    /// An anchor expires before the horizon; `replacement`: later-expiring candidates that
+    /// cover the same endpoints, or roots it cross-signed (its CA's successors).
+    ExpiresBeforeHorizon {
+        anchor: String,
+        #[serde(with = "time::serde::rfc3339")]
+        not_after: OffsetDateTime,
+        replacement: Vec<String>,
+    },
+    /// The endpoint has fewer covering anchors than asked.
+    BelowMinimum {
+        endpoint: String,
+        have: usize,
+        want: usize,
+    },
+    /// Anchors with the same subject but different keys: a lookup by subject (the ESP-IDF
+    /// bundle, sorted by subject) finds only one of them.
+    SameSubject { subject: String, count: usize },
+    /// The bundle is larger than the device allows.
+    ExceedsMaxBytes { bytes: usize, max: usize },
+}
+
+impl Lint {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Lint::OnlyIntermediate { .. } | Lint::ExceedsMaxBytes { .. } => Severity::Error,
+            Lint::SingleRoot { .. }
+            | Lint::SingleOperator { .. }
+            | Lint::ExpiresBeforeHorizon { .. }
+            | Lint::BelowMinimum { .. }
+            | Lint::SameSubject { .. } => Severity::Warning,
+        }
+    }
+
+    pub fn sentence(&self) -> String {
+        match self {
+            Lint::OnlyIntermediate { endpoint, anchors } => format!(
+                "{endpoint} is trusted only through the intermediate {}: when the CA rotates its intermediates, the device stops connecting until its firmware is updated.",
+                anchors.join(", ")
+            ),
+            Lint::SingleRoot { endpoint, root } => format!(
+                "{endpoint} depends on the single root {root}: if that root is distrusted or its CA changes hierarchy, the device has no backup path."
+            ),
+            Lint::SingleOperator { endpoint, operator } => format!(
+                "{endpoint} depends on one CA operator, {operator}: a change at that CA alone can break it."
+            ),
+            Lint::ExpiresBeforeHorizon { anchor, not_after, replacement } => {
+                let date = not_after.date();
+                if replacement.is_empty() {
+                    format!("{anchor} expires on {date}, before the horizon, and no candidate replaces it for the endpoints it covers.")
+                } else {
+                    format!("{anchor} expires on {date}, before the horizon; {} outlives it and takes over its endpoints (covering them already, or cross-signed by it as its successor): keep it in the bundle.", replacement.join(", "))
+                }
+            }
+            Lint::BelowMinimum { endpoint, have, want } => format!(
+                "{endpoint} has {have} covering anchor(s) among the candidates, fewer than the {want} asked: every one of them is in the bundle."
+            ),
+            Lint::SameSubject { subject, count } => format!(
+                "{count} anchors share the subject {subject} with different keys: a device that looks anchors up by subject (the ESP-IDF bundle) can match only one of them."
+            ),
+            Lint::ExceedsMaxBytes { bytes, max } => format!(
+                "the bundle takes {bytes} bytes, more than the {max} the device allows."
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_intermediate_anchor_is_an_error_and_says_what_breaks() {
+        let lint = Lint::OnlyIntermediate {
+            endpoint: "api.device.example".into(),
+            anchors: vec!["Let's Encrypt Authority X3".into()],
+        };
+        assert_eq!(lint.severity(), Severity::Error);
+        assert!(lint.sentence().starts_with(
+            "api.device.example is trusted only through the intermediate Let's Encrypt Authority X3"
+        ));
+        let expiry = Lint::ExpiresBeforeHorizon {
+            anchor: "Old Root".into(),
+            not_after: time::macros::datetime!(2035-06-04 11:04:38 UTC),
+            replacement: Vec::new(),
+        };
+        assert_eq!(expiry.severity(), Severity::Warning);
+        assert!(expiry.sentence().contains("expires on 2035-06-04"));
+        assert!(expiry.sentence().contains("no candidate replaces it"));
+        let json = serde_json::to_value(&expiry).unwrap();
+        assert_eq!(json["lint"], "expires-before-horizon");
+    }
+}

@@ -1,0 +1,234 @@
+//! `cargo xtask bundle` from the outside: a real run on the Let's Encrypt fixtures writes
+//! bundle.pem, manifest.json and report.md; a leaf, a key or garbage offered as a candidate exits
+//! 2 with a located diagnostic and writes nothing; an endpoint nothing covers exits 1.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/letsencrypt")
+        .canonicalize()
+        .unwrap()
+}
+
+fn bundle(args: &[&str], candidates: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("bundle")
+        .args(args)
+        .arg("--candidates")
+        .arg(candidates)
+        .args(["--now", "2026-11-30", "--horizon", "2040-01-01"])
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("xtask runs")
+}
+
+fn endpoint(host: &str, file: &str) -> String {
+    format!("{host}={}", fixtures().join(file).display())
+}
+
+/// A directory with ISRG Root X1 and X2.
+fn roots(dir: &Path) -> PathBuf {
+    let candidates = dir.join("candidates");
+    std::fs::create_dir(&candidates).unwrap();
+    for file in ["isrg-root-x1.pem", "isrg-root-x2.pem"] {
+        std::fs::copy(fixtures().join(file), candidates.join(file)).unwrap();
+    }
+    candidates
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_real_run_writes_the_bundle_the_manifest_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = bundle(
+        &[
+            "--endpoint",
+            &endpoint("r10", "r10.pem"),
+            "--endpoint",
+            &endpoint("e5", "e5.pem"),
+        ],
+        &roots(dir.path()),
+        &out,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let pem = std::fs::read_to_string(out.join("bundle.pem")).unwrap();
+    assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 2);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["sources"][0]["kind"], "directory");
+    assert_eq!(manifest["anchors"].as_array().unwrap().len(), 2);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("ISRG Root X1 expires on 2035-06-04"),
+        "{report}"
+    );
+}
+
+/// A bad candidate file exits 2, names the file and line, and creates no output directory.
+fn refused(contents: &str, says: &str, line: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = roots(dir.path());
+    std::fs::write(candidates.join("zz-bad.pem"), contents).unwrap();
+    let out = dir.path().join("out");
+    let output = bundle(
+        &["--endpoint", &endpoint("r10", "r10.pem")],
+        &candidates,
+        &out,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains(says), "{text}");
+    assert!(text.contains(&format!("zz-bad.pem:{line}:1")), "{text}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_leaf_a_key_or_garbage_as_candidate_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .args([
+            "-subj",
+            "/CN=leaf.example",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .arg("-keyout")
+        .arg(dir.path().join("key.pem"))
+        .arg("-out")
+        .arg(dir.path().join("leaf.pem"))
+        .output()
+        .expect("openssl runs");
+    assert!(status.status.success(), "{}", stderr(&status));
+    let leaf = std::fs::read_to_string(dir.path().join("leaf.pem")).unwrap();
+    let key = std::fs::read_to_string(dir.path().join("key.pem")).unwrap();
+    refused(&format!("\n{leaf}"), "cannot be a trust anchor", 2);
+    refused(&format!("# mine\n\n{key}"), "private key", 3);
+    refused("not a certificate\n", "no PEM block", 1);
+}
+
+#[test]
+fn an_endpoint_nothing_covers_exits_1_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = dir.path().join("only-x2");
+    std::fs::create_dir(&candidates).unwrap();
+    std::fs::copy(
+        fixtures().join("isrg-root-x2.pem"),
+        candidates.join("x2.pem"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = bundle(
+        &["--endpoint", &endpoint("r10", "r10.pem")],
+        &candidates,
+        &out,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("r10: no candidate anchor covers it"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn help_shows_an_example() {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bundle", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Example:\n  cargo xtask bundle --endpoint"),
+        "{text}"
+    );
+    assert!(text.contains("--device-verifier"), "{text}");
+}
+
+#[test]
+fn an_endpoint_directory_names_each_host_by_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoints = dir.path().join("endpoints");
+    std::fs::create_dir(&endpoints).unwrap();
+    std::fs::copy(
+        fixtures().join("r10.pem"),
+        endpoints.join("api.example.org.pem"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures().join("e5.pem"),
+        endpoints.join("cdn.example.org.pem"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = bundle(
+        &["--endpoint-dir", endpoints.to_str().unwrap()],
+        &roots(dir.path()),
+        &out,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("| api.example.org (intermediates only) |"),
+        "{report}"
+    );
+    assert!(
+        report.contains("| cdn.example.org (intermediates only) |"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_mozilla_store_alone_covers_the_real_chains() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "bundle",
+            "--mozilla",
+            "--now",
+            "2026-11-30",
+            "--horizon",
+            "2030-01-01",
+        ])
+        .args(["--endpoint", &endpoint("r10", "r10.pem")])
+        .args(["--endpoint", &endpoint("e5", "e5.pem")])
+        .args(["--device-verifier", "esp-idf", "--max-bytes", "1000"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["sources"][0]["kind"], "mozilla");
+    assert_eq!(manifest["device_verifier"], "esp-idf");
+    let names: Vec<&str> = manifest["anchors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|anchor| anchor["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ISRG Root X1", "ISRG Root X2"]);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("more than the 1000 the device allows"),
+        "{report}"
+    );
+}
