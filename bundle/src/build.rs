@@ -3,7 +3,7 @@
 //! caller writes them all or none.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -372,19 +372,7 @@ impl Bundle {
 
     /// The anchors as concatenated PEM, each preceded by its name.
     pub fn pem(&self) -> String {
-        self.anchors()
-            .iter()
-            .map(|anchor| {
-                format!(
-                    "# {}\n{}",
-                    anchor.name,
-                    pem::encode_config(
-                        &pem::Pem::new("CERTIFICATE", anchor.der.clone()),
-                        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF)
-                    )
-                )
-            })
-            .collect()
+        crate::encode::pem(&self.anchors())
     }
 
     pub fn manifest(&self) -> Manifest {
@@ -427,6 +415,7 @@ impl Bundle {
             lower_bound: self.selection.lower_bound,
             anchors,
             pem_bytes: self.pem().len(),
+            bytes_per_format: std::collections::BTreeMap::new(),
             proof: None,
         }
     }
@@ -527,10 +516,34 @@ impl Bundle {
         out
     }
 
-    /// The output files, by name, once the bundle is proved ([`Bundle::prove`]).
-    pub fn files(&self, proof: &crate::proof::Proof) -> Vec<(PathBuf, String)> {
+    /// The output files, by name, once the bundle is proved ([`Bundle::prove`]): each of
+    /// `formats` (see [`crate::encode`]), then `manifest.json` (with the byte size per format)
+    /// and `report.md`.
+    pub fn files(
+        &self,
+        proof: &crate::proof::Proof,
+        formats: &[crate::encode::Format],
+    ) -> Result<Vec<(PathBuf, Vec<u8>)>, crate::encode::EncodeError> {
+        let anchors = self.anchors();
+        let mut files = Vec::new();
+        let mut sizes = std::collections::BTreeMap::new();
+        for &format in formats {
+            let output = crate::encode::encode(format, &anchors)?;
+            sizes.insert(format.cli_name().to_string(), output.byte_size());
+            match output {
+                crate::encode::Output::File(bytes) => {
+                    files.push((PathBuf::from(format.output_name()), bytes))
+                }
+                crate::encode::Output::Directory(entries) => {
+                    for (name, bytes) in entries {
+                        files.push((Path::new(format.output_name()).join(name), bytes));
+                    }
+                }
+            }
+        }
         let manifest = Manifest {
             proof: Some(proof.clone()),
+            bytes_per_format: sizes,
             ..self.manifest()
         };
         let manifest = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
@@ -540,11 +553,9 @@ impl Bundle {
             proof.validations,
             proof.validators.join(", ")
         );
-        vec![
-            (PathBuf::from("bundle.pem"), self.pem()),
-            (PathBuf::from("manifest.json"), manifest),
-            (PathBuf::from("report.md"), report),
-        ]
+        files.push((PathBuf::from("manifest.json"), manifest.into_bytes()));
+        files.push((PathBuf::from("report.md"), report.into_bytes()));
+        Ok(files)
     }
 }
 
@@ -562,6 +573,8 @@ pub struct Manifest {
     pub lower_bound: usize,
     pub anchors: Vec<ManifestAnchor>,
     pub pem_bytes: usize,
+    /// Format (its `--format` name) → bytes written in that format.
+    pub bytes_per_format: std::collections::BTreeMap<String, usize>,
     /// What validated the bundle before it was written.
     pub proof: Option<crate::proof::Proof>,
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anchorsmith_bundle::build::{build, is_root, name, parse_instant, Request};
 use anchorsmith_bundle::coverage::{self, DeviceVerifier, Reach};
+use anchorsmith_bundle::encode::Format;
 use anchorsmith_bundle::lint::Lint;
 use anchorsmith_bundle::load::{self, Candidate, Endpoint};
 use anchorsmith_bundle::select::Method;
@@ -223,9 +224,29 @@ fn the_real_chains_get_a_minimal_set_of_roots_and_x1_s_expiry_is_named() {
     let pem = bundle.pem();
     assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 3);
     assert!(!pem.contains("PRIVATE"));
-    let manifest: serde_json::Value =
-        serde_json::from_str(&bundle.files(&bundle.prove().unwrap())[1].1).unwrap();
+    let files = bundle
+        .files(&bundle.prove().unwrap(), &[Format::Pem, Format::EspIdf])
+        .unwrap();
+    let names: Vec<&str> = files
+        .iter()
+        .map(|(path, _)| path.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "bundle.pem",
+            "x509_crt_bundle",
+            "manifest.json",
+            "report.md"
+        ]
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&files[2].1).unwrap();
     assert_eq!(manifest["method"], "exact");
+    // The manifest gives each format's size, as written.
+    assert_eq!(
+        manifest["bytes_per_format"]["esp-idf"],
+        serde_json::json!(files[1].1.len())
+    );
     assert_eq!(manifest["anchors"][0]["covers"][0], "r10");
 }
 
@@ -369,7 +390,9 @@ fn the_same_inputs_give_the_same_bytes_whatever_the_candidate_order() {
     ];
     let files = |candidates: Vec<Candidate>| {
         let bundle = build(request(endpoints(), candidates)).unwrap();
-        bundle.files(&bundle.prove().unwrap())
+        bundle
+            .files(&bundle.prove().unwrap(), &Format::ALL)
+            .unwrap()
     };
     let first = files(candidates.clone());
     assert_eq!(first, files(candidates.clone()));

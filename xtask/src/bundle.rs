@@ -6,7 +6,9 @@
 use anchorsmith_bundle::build::{build, parse_instant, Request};
 use anchorsmith_bundle::load::{self, Candidate};
 
-use crate::shared::write_files;
+use anyhow::Context;
+
+use crate::shared::write_byte_files;
 use crate::{BadInput, BundleArgs};
 
 pub fn run(args: BundleArgs) -> anyhow::Result<()> {
@@ -65,7 +67,10 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     // An endpoint that nothing covers is a failure of the request, not malformed input: exit 1.
     let bundle = build(request)?;
     let proof = bundle.prove()?;
-    write_files(&args.out, &bundle.files(&proof))?;
+    let files = bundle
+        .files(&proof, &args.formats)
+        .context("encoding the bundle")?;
+    write_byte_files(&args.out, &files)?;
     println!(
         "{} anchor(s) ({} selection, lower bound {}) for {} endpoint(s) written to {}; {} lint(s)",
         bundle.selection.chosen.len(),

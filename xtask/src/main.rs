@@ -262,9 +262,21 @@ pub struct BundleArgs {
     /// The most bytes the bundle (PEM) may take; above it, a lint.
     #[arg(long)]
     pub max_bytes: Option<usize>,
+    /// Output formats, comma-separated or repeated: pem, der, c-header, esp-idf, esp-idf-legacy,
+    /// bearssl-ta, rust. manifest.json and report.md are always written.
+    #[arg(long = "format", value_delimiter = ',', default_value = "pem", value_parser = parse_format)]
+    pub formats: Vec<anchorsmith_bundle::encode::Format>,
     /// Output directory for bundle.pem, manifest.json and report.md.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+fn parse_format(text: &str) -> Result<anchorsmith_bundle::encode::Format, String> {
+    use anchorsmith_bundle::encode::Format;
+    Format::from_cli_name(text).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|format| format.cli_name()).collect();
+        format!("unknown format `{text}`; one of: {}", names.join(", "))
+    })
 }
 
 fn parse_verifier(text: &str) -> Result<anchorsmith_bundle::coverage::DeviceVerifier, String> {

@@ -141,11 +141,23 @@ pub fn run_with_progress(
 /// reader never sees a half-written report.
 pub fn write_files(out: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
     for (relative, contents) in files {
-        let destination = out.join(relative);
-        anchorsmith_generator::write_file_atomically(&destination, contents.as_bytes(), 0o644)
-            .with_context(|| format!("writing {}", destination.display()))?;
+        write_one(out, relative, contents.as_bytes())?;
     }
     Ok(())
+}
+
+/// [`write_files`] for binary contents (the ESP-IDF bundle, DER files).
+pub fn write_byte_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> anyhow::Result<()> {
+    for (relative, contents) in files {
+        write_one(out, relative, contents)?;
+    }
+    Ok(())
+}
+
+fn write_one(out: &Path, relative: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let destination = out.join(relative);
+    anchorsmith_generator::write_file_atomically(&destination, contents, 0o644)
+        .with_context(|| format!("writing {}", destination.display()))
 }
 
 /// Removes the files of `out/<directory>/` that `files` does not write, so results of a
