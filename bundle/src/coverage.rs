@@ -69,16 +69,11 @@ impl DeviceVerifier {
                 anchor_expiry: AnchorExpiry::Ignored,
                 ..Knobs::default()
             },
-            DeviceVerifier::Bearssl => {
-                let path = concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../validators/engine-models.toml"
-                );
-                anchorsmith_validators::model::engine_models(std::path::Path::new(path))
-                    .ok()
-                    .and_then(|models| models.get("bearssl").map(|model| model.knobs.clone()))
-                    .expect("validators/engine-models.toml declares the bearssl engine")
-            }
+            // The calibrated setting, compiled in: a relocated binary needs no source tree.
+            DeviceVerifier::Bearssl => anchorsmith_validators::model::shipped_engine_models()
+                .get("bearssl")
+                .map(|model| model.knobs.clone())
+                .expect("engine-models.toml describes bearssl (checked by the calibration tests)"),
         }
     }
 

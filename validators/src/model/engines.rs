@@ -33,7 +33,21 @@ pub fn engine_models(path: &Path) -> Result<BTreeMap<String, EngineModel>, Diagn
     parse_engine_models(path, &source)
 }
 
-fn parse_engine_models(
+/// The shipped `validators/engine-models.toml`, compiled in, for programs that must not depend
+/// on where the source tree is (the bundle builder's `bearssl` device verifier). Checked by this
+/// crate's tests, so it cannot be malformed in a build.
+pub fn shipped_engine_models() -> BTreeMap<String, EngineModel> {
+    parse_engine_models(
+        Path::new("validators/engine-models.toml"),
+        include_str!("../../engine-models.toml"),
+    )
+    .unwrap_or_else(|diagnostic| {
+        panic!("the shipped engine-models.toml is checked by tests: {diagnostic}")
+    })
+}
+
+/// Parses an `engine-models.toml` text; `path` names it in diagnostics.
+pub fn parse_engine_models(
     path: &Path,
     source: &str,
 ) -> Result<BTreeMap<String, EngineModel>, Diagnostic> {
@@ -42,6 +56,16 @@ fn parse_engine_models(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_shipped_table_parses_and_describes_bearssl() {
+        let models = super::shipped_engine_models();
+        assert!(
+            models["bearssl"].knobs.chain_as_sent,
+            "{:?}",
+            models["bearssl"]
+        );
+    }
+
     use super::*;
     use crate::model::AlternateChains;
 

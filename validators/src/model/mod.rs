@@ -22,7 +22,7 @@ pub use build::BUDGET_EXHAUSTED;
 pub use calibration::{
     as_engines_see_it, calibrate, calibrate_engines, render_calibrations, Calibration,
 };
-pub use engines::{engine_models, EngineModel};
+pub use engines::{engine_models, parse_engine_models, shipped_engine_models, EngineModel};
 pub use knobs::{AlternateChains, AnchorExpiry, Knobs};
 
 use crate::{ValidationInput, Validator, Verdict};
