@@ -266,7 +266,11 @@ pub struct BundleArgs {
     /// bearssl-ta, rust. manifest.json and report.md are always written.
     #[arg(long = "format", value_delimiter = ',', default_value = "pem", value_parser = parse_format)]
     pub formats: Vec<anchorsmith_bundle::encode::Format>,
-    /// Output directory for bundle.pem, manifest.json and report.md.
+    /// A previous manifest.json: write diff.md (and print it), per endpoint the anchors gained
+    /// or lost and whether coverage ends earlier or later.
+    #[arg(long, value_name = "OLD_MANIFEST")]
+    pub diff: Option<PathBuf>,
+    /// Output directory for bundle.pem, manifest.json, report.md and report.html.
     #[arg(long)]
     pub out: PathBuf,
 }
