@@ -237,7 +237,8 @@ fn the_real_chains_get_a_minimal_set_of_roots_and_x1_s_expiry_is_named() {
             "bundle.pem",
             "x509_crt_bundle",
             "manifest.json",
-            "report.md"
+            "report.md",
+            "report.html"
         ]
     );
     let manifest: serde_json::Value = serde_json::from_slice(&files[2].1).unwrap();
