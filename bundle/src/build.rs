@@ -1,5 +1,5 @@
 //! The builder's pipeline: coverage of every endpoint by every candidate, the selection, the
-//! lints, and the output files (`bundle.pem`, `manifest.json`, `report.md`) as data, so the
+//! lints, and the output files (`bundle.pem`, `manifest.json`, `report.md`, `report.html`) as data, so the
 //! caller writes them all or none.
 
 use std::collections::BTreeSet;
@@ -414,10 +414,46 @@ impl Bundle {
             method: self.selection.method,
             lower_bound: self.selection.lower_bound,
             anchors,
+            endpoints: self.endpoint_coverage(),
             pem_bytes: self.pem().len(),
             bytes_per_format: std::collections::BTreeMap::new(),
             proof: None,
         }
+    }
+
+    /// Per endpoint, the bundle's anchors that cover it and until when (what `--diff` compares
+    /// between two bundles), in request order.
+    pub fn endpoint_coverage(&self) -> Vec<EndpointCoverage> {
+        let request = &self.request;
+        request
+            .endpoints
+            .iter()
+            .zip(&self.reach)
+            .map(|(endpoint, row)| {
+                let mut anchors: Vec<CoveringAnchor> = self
+                    .selection
+                    .chosen
+                    .iter()
+                    .filter(|&&c| row[c].covers())
+                    .map(|&c| {
+                        let der = &request.candidates[c].der;
+                        CoveringAnchor {
+                            name: name(der),
+                            sha256: fingerprint(der),
+                            not_after: coverage::validity(der)
+                                .map_or(request.now, |(_, not_after)| not_after),
+                        }
+                    })
+                    .collect();
+                anchors.sort_by(|a, b| (&a.name, &a.sha256).cmp(&(&b.name, &b.sha256)));
+                EndpointCoverage {
+                    host: endpoint.host.clone(),
+                    covered_until: (!anchors.is_empty())
+                        .then(|| coverage::served_until(endpoint, request.horizon)),
+                    anchors,
+                }
+            })
+            .collect()
     }
 
     /// Coverage per endpoint and the lints, in Markdown.
@@ -518,7 +554,7 @@ impl Bundle {
 
     /// The output files, by name, once the bundle is proved ([`Bundle::prove`]): each of
     /// `formats` (see [`crate::encode`]), then `manifest.json` (with the byte size per format)
-    /// and `report.md`.
+    /// `report.md` and `report.html`.
     pub fn files(
         &self,
         proof: &crate::proof::Proof,
@@ -555,6 +591,10 @@ impl Bundle {
         );
         files.push((PathBuf::from("manifest.json"), manifest.into_bytes()));
         files.push((PathBuf::from("report.md"), report.into_bytes()));
+        files.push((
+            PathBuf::from("report.html"),
+            crate::html::render(self, proof).into_bytes(),
+        ));
         Ok(files)
     }
 }
@@ -572,6 +612,8 @@ pub struct Manifest {
     pub method: select::Method,
     pub lower_bound: usize,
     pub anchors: Vec<ManifestAnchor>,
+    /// Per endpoint, the anchors of this bundle that cover it and until when.
+    pub endpoints: Vec<EndpointCoverage>,
     pub pem_bytes: usize,
     /// Format (its `--format` name) → bytes written in that format.
     pub bytes_per_format: std::collections::BTreeMap<String, usize>,
@@ -591,6 +633,27 @@ pub struct ManifestAnchor {
     pub origin: String,
     /// Why it was chosen: the endpoints it covers until their horizon.
     pub covers: Vec<String>,
+}
+
+/// One endpoint's coverage by the bundle, as the manifest records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EndpointCoverage {
+    pub host: String,
+    /// The last moment checked (the horizon, or earlier when the chain sent expires first);
+    /// `None` when no anchor of the bundle covers the endpoint.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub covered_until: Option<OffsetDateTime>,
+    /// By name, then fingerprint.
+    pub anchors: Vec<CoveringAnchor>,
+}
+
+/// An anchor of the bundle that covers an endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CoveringAnchor {
+    pub name: String,
+    pub sha256: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
 }
 
 /// `2040-01-01` (midnight UTC) or an RFC 3339 instant.

@@ -11,13 +11,18 @@
 //! - [`select`]: the fewest anchors giving each endpoint its backups (exact or greedy).
 //! - [`lint`]: findings with a severity and a sentence.
 //! - [`proof`]: the whole bundle validated at every checkpoint before anything is written.
-//! - [`build`]: the pipeline and the output files (`bundle.pem`, `manifest.json`, `report.md`).
+//! - [`build`]: the pipeline and the output files (`bundle.pem`, `manifest.json`, `report.md`,
+//!   `report.html`).
+//! - [`diff`]: what a new bundle changes per endpoint against a previous manifest.
+//! - [`html`]: `report.html`, one self-contained page with a timeline picture.
 //!
 //! README.md beside this crate explains how coverage and selection decide.
 
 pub mod build;
 pub mod coverage;
+pub mod diff;
 pub mod encode;
+pub mod html;
 pub mod lint;
 pub mod load;
 pub mod proof;

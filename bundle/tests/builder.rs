@@ -237,7 +237,8 @@ fn the_real_chains_get_a_minimal_set_of_roots_and_x1_s_expiry_is_named() {
             "bundle.pem",
             "x509_crt_bundle",
             "manifest.json",
-            "report.md"
+            "report.md",
+            "report.html"
         ]
     );
     let manifest: serde_json::Value = serde_json::from_slice(&files[2].1).unwrap();
@@ -423,4 +424,81 @@ fn an_uncovered_endpoint_names_the_candidate_that_stops_too_early() {
             .contains("ISRG Root X2 validates it only until 2025-09-15T16:00:01Z"),
         "{error}"
     );
+}
+
+/// Whether every opened element of `page` is closed in order (void elements excepted), and no
+/// `<` or `&` stands outside markup or an entity: the page is well formed.
+fn well_formed(page: &str) -> Result<(), String> {
+    const VOID: [&str; 2] = ["meta", "br"];
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = page.strip_prefix("<!DOCTYPE html>").ok_or("no doctype")?;
+    while let Some(start) = rest.find('<') {
+        let text = &rest[..start];
+        for (i, _) in text.match_indices('&') {
+            let entity = &text[i..];
+            if !["&lt;", "&gt;", "&amp;", "&quot;", "&#"]
+                .iter()
+                .any(|e| entity.starts_with(e))
+            {
+                return Err(format!("bare & in {text:?}"));
+            }
+        }
+        let end = rest[start..].find('>').ok_or("unclosed tag")? + start;
+        let tag = &rest[start + 1..end];
+        if tag.contains('<') {
+            return Err(format!("bare < in {tag:?}"));
+        }
+        let tag_name = |t: &str| t.split_whitespace().next().unwrap_or("").to_string();
+        if let Some(closing) = tag.strip_prefix('/') {
+            let expected = open.pop().ok_or(format!("stray </{closing}>"))?;
+            if expected != closing {
+                return Err(format!("</{closing}> closes <{expected}>"));
+            }
+        } else if !VOID.contains(&tag_name(tag).as_str()) {
+            open.push(tag_name(tag));
+        }
+        rest = &rest[end + 1..];
+    }
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("left open: {open:?}"))
+    }
+}
+
+#[test]
+fn report_html_is_well_formed_and_escapes_names() {
+    let bundle = build(request(
+        vec![
+            endpoint("<r10 & \"co\">", "r10.pem"),
+            endpoint("e5", "e5.pem"),
+        ],
+        vec![candidate("isrg-root-x1.pem"), candidate("isrg-root-x2.pem")],
+    ))
+    .unwrap();
+    let proof = bundle.prove().unwrap();
+    let files = bundle.files(&proof, &[]).unwrap();
+    let (_, html) = files
+        .iter()
+        .find(|(path, _)| path == Path::new("report.html"))
+        .expect("report.html is written");
+    let html = String::from_utf8(html.clone()).unwrap();
+    well_formed(&html).unwrap();
+    assert!(html.contains("&lt;r10 &amp; &quot;co&quot;&gt;"), "{html}");
+    assert!(!html.contains("<r10"));
+    assert!(!html.contains("<script"));
+    // The anchors, the timeline with now and the horizon, and the lints by severity.
+    assert!(html.contains("ISRG Root X1") && html.contains("ISRG Root X2"));
+    assert!(html.contains("<svg") && html.contains("now 2026-11-30"));
+    assert!(html.contains("horizon 2040-01-01"));
+    assert!(html.contains("class=\"warning\""), "{html}");
+    // The same inputs give the same bytes.
+    assert_eq!(bundle.files(&proof, &[]).unwrap(), files);
+}
+
+#[test]
+fn the_well_formedness_check_can_fail() {
+    assert!(well_formed("<!DOCTYPE html><p><b></p></b>").is_err());
+    assert!(well_formed("<!DOCTYPE html><p>a & b</p>").is_err());
+    assert!(well_formed("<!DOCTYPE html><p>a &amp; b<br></p>").is_ok());
 }

@@ -1,10 +1,13 @@
 //! `cargo xtask bundle`: the trust-bundle builder (issue 11). Loads the endpoints and the
 //! candidates (bad input: a located diagnostic, exit 2), builds with `anchorsmith_bundle`, and
 //! proves the bundle as a whole with the device verifier, and writes `bundle.pem`,
-//! `manifest.json` and `report.md` atomically: an error writes nothing.
+//! `manifest.json`, `report.md`, `report.html` (and with `--diff OLD_MANIFEST`, `diff.md`)
+//! atomically: an error writes nothing.
 
 use anchorsmith_bundle::build::{build, parse_instant, Request};
+use anchorsmith_bundle::diff::{self, PreviousManifest};
 use anchorsmith_bundle::load::{self, Candidate};
+use anchorsmith_diagnostics::{parse_json, Code, Diagnostic};
 
 use anyhow::Context;
 
@@ -26,6 +29,21 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
             "no endpoint: give --endpoint HOST=PATH.pem or an --endpoint-dir with PEM files".into(),
         ));
     }
+    // Read the old manifest first: a bad one is bad input, and nothing is built or written.
+    let previous = match &args.diff {
+        Some(path) => {
+            let source = std::fs::read_to_string(path).map_err(|error| {
+                BadInput(
+                    Diagnostic::whole_file(Code::Syntax, path, format!("cannot read: {error}"))
+                        .into(),
+                )
+            })?;
+            let manifest: PreviousManifest =
+                parse_json(path, &source).map_err(|d| BadInput(d.into()))?;
+            Some((path.clone(), manifest))
+        }
+        None => None,
+    };
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut sources = Vec::new();
     for dir in &args.candidates {
@@ -67,9 +85,16 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     // An endpoint that nothing covers is a failure of the request, not malformed input: exit 1.
     let bundle = build(request)?;
     let proof = bundle.prove()?;
-    let files = bundle
+    let mut files = bundle
         .files(&proof, &args.formats)
         .context("encoding the bundle")?;
+    let diff = previous.map(|(path, old)| {
+        let changes = diff::diff(&old.endpoints, &bundle.endpoint_coverage());
+        diff::markdown(&path.display().to_string(), &changes)
+    });
+    if let Some(text) = &diff {
+        files.push(("diff.md".into(), text.clone().into_bytes()));
+    }
     write_byte_files(&args.out, &files)?;
     println!(
         "{} anchor(s) ({} selection, lower bound {}) for {} endpoint(s) written to {}; {} lint(s)",
@@ -87,6 +112,9 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     );
     for lint in &bundle.lints {
         println!("  {}: {}", lint.severity(), lint.sentence());
+    }
+    if let Some(text) = diff {
+        print!("\n{text}");
     }
     Ok(())
 }

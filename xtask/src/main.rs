@@ -120,7 +120,8 @@ long chain to DST Root CA X3 and stops working the second that root expires."
     /// expiry, whichever is first). The fewest anchors giving every endpoint
     /// --min-anchors-per-endpoint covering anchors are chosen (exactly for small instances,
     /// greedily otherwise; the method and a lower bound are reported). Writes bundle.pem,
-    /// manifest.json and report.md to --out. A leaf, a key or garbage offered as a candidate
+    /// manifest.json, report.md and report.html to --out; with --diff OLD_MANIFEST also diff.md
+    /// (anchors gained and lost per endpoint, coverage ending earlier or later). A leaf, a key or garbage offered as a candidate
     /// exits 2; an endpoint no candidate covers exits 1; both write nothing.
     #[command(
         after_help = "Example:\n  cargo xtask bundle --endpoint example.org=chain.pem \\\n    --endpoint api.example.org=../shared/fixtures/letsencrypt/r12.pem \\\n    --mozilla --candidates my-roots/ --device-verifier esp-idf --horizon 2040-01-01 --out /tmp/bundle"
@@ -266,7 +267,11 @@ pub struct BundleArgs {
     /// bearssl-ta, rust. manifest.json and report.md are always written.
     #[arg(long = "format", value_delimiter = ',', default_value = "pem", value_parser = parse_format)]
     pub formats: Vec<anchorsmith_bundle::encode::Format>,
-    /// Output directory for bundle.pem, manifest.json and report.md.
+    /// A previous manifest.json: write diff.md (and print it), per endpoint the anchors gained
+    /// or lost and whether coverage ends earlier or later.
+    #[arg(long, value_name = "OLD_MANIFEST")]
+    pub diff: Option<PathBuf>,
+    /// Output directory for bundle.pem, manifest.json, report.md and report.html.
     #[arg(long)]
     pub out: PathBuf,
 }

@@ -232,3 +232,112 @@ fn the_mozilla_store_alone_covers_the_real_chains() {
         "{report}"
     );
 }
+
+/// A candidate directory with `files` from the fixtures (paths relative to them).
+fn candidate_dir(dir: &Path, name: &str, files: &[&str]) -> PathBuf {
+    let candidates = dir.join(name);
+    std::fs::create_dir(&candidates).unwrap();
+    for file in files {
+        let base = Path::new(file).file_name().unwrap();
+        std::fs::copy(fixtures().join(file), candidates.join(base)).unwrap();
+    }
+    candidates
+}
+
+/// Endpoint yr1 sends YR1 and Root YR cross-signed by ISRG Root X1: X1 covers it, and Root YR
+/// too once it is a candidate.
+fn diff_run(dir: &Path, candidates: &Path, out: &str, old: Option<&Path>) -> Output {
+    let chain = dir.join("yr1-chain.pem");
+    if !chain.exists() {
+        let text = ["extra/yr1.pem", "extra/root-yr-by-x1.pem"]
+            .map(|file| std::fs::read_to_string(fixtures().join(file)).unwrap())
+            .concat();
+        std::fs::write(&chain, text).unwrap();
+    }
+    let mut args = vec![
+        "--endpoint".to_string(),
+        format!("yr1={}", chain.display()),
+        "--endpoint".to_string(),
+        endpoint("r10", "r10.pem"),
+    ];
+    if let Some(old) = old {
+        args.extend(["--diff".to_string(), old.display().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    bundle(&args, candidates, &dir.join(out))
+}
+
+#[test]
+fn diff_against_an_old_manifest_names_the_anchors_gained_and_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let without = candidate_dir(
+        dir.path(),
+        "without",
+        &["isrg-root-x1.pem", "isrg-root-x2.pem"],
+    );
+    let with = candidate_dir(
+        dir.path(),
+        "with",
+        &["isrg-root-x1.pem", "isrg-root-x2.pem", "extra/root-yr.pem"],
+    );
+    let first = diff_run(dir.path(), &without, "old", None);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(!dir.path().join("old/diff.md").exists());
+
+    let old = dir.path().join("old/manifest.json");
+    let second = diff_run(dir.path(), &with, "new", Some(&old));
+    assert!(second.status.success(), "{}", stderr(&second));
+    let diff = std::fs::read_to_string(dir.path().join("new/diff.md")).unwrap();
+    let yr1 = diff.split("## ").find(|s| s.starts_with("yr1")).unwrap();
+    assert!(
+        yr1.contains("- gains: Root YR (valid until 2045-09-02)"),
+        "{diff}"
+    );
+    assert!(!yr1.contains("- loses:"), "{diff}");
+    assert!(
+        yr1.contains("- coverage ends as before: 2028-09-02"),
+        "{diff}"
+    );
+    let r10 = diff.split("## ").find(|s| s.starts_with("r10")).unwrap();
+    assert!(!r10.contains("gains") && !r10.contains("loses"), "{diff}");
+    // Printed as well.
+    assert!(String::from_utf8_lossy(&second.stdout).contains(&diff));
+
+    // Back to the old candidates: Root YR is lost.
+    let new = dir.path().join("new/manifest.json");
+    let third = diff_run(dir.path(), &without, "back", Some(&new));
+    assert!(third.status.success(), "{}", stderr(&third));
+    let diff = std::fs::read_to_string(dir.path().join("back/diff.md")).unwrap();
+    let yr1 = diff.split("## ").find(|s| s.starts_with("yr1")).unwrap();
+    assert!(
+        yr1.contains("- loses: Root YR (valid until 2045-09-02)"),
+        "{diff}"
+    );
+    assert!(!yr1.contains("- gains:"), "{diff}");
+}
+
+#[test]
+fn a_malformed_or_missing_old_manifest_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = candidate_dir(dir.path(), "c", &["isrg-root-x1.pem"]);
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\n  \"endpoints\": [\n    {\"host\": 3}\n  ]\n}\n").unwrap();
+    let output = diff_run(dir.path(), &candidates, "out", Some(&bad));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("bad.json:3:"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.path().join("out").exists());
+
+    let missing = dir.path().join("missing.json");
+    let output = diff_run(dir.path(), &candidates, "out", Some(&missing));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("missing.json"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.path().join("out").exists());
+}
