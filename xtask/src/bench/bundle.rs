@@ -4,8 +4,9 @@
 //!
 //! The synthetic PKI is generated deterministically (a fixed seed, keys from the cache): `ROOTS`
 //! ECDSA P-256 roots, each issuing `ENDPOINTS / ROOTS` intermediates; each endpoint is one
-//! intermediate as a server would send it without its leaf. The test roots join the Mozilla
-//! candidates, so every endpoint has exactly one covering anchor among ~150.
+//! intermediate as a server would send it without its leaf; every other endpoint also sends a
+//! cross-sign of its root by the next root (as Let's Encrypt served X1 signed by DST Root CA X3),
+//! so it has two covering anchors, the others one. The test roots join the Mozilla candidates.
 //!
 //! Coverage (every candidate validated against every endpoint with the device verifier's client
 //! model) and selection (the set cover on the resulting matrix) are timed separately: the issue's
@@ -29,7 +30,8 @@ const MIN_PER_ENDPOINT: usize = 2;
 const TIMED_RUNS: usize = 3;
 const SELECTION_TARGET: Duration = Duration::from_secs(1);
 
-/// The synthetic PKI as a topology: roots `root{r}`, intermediates `ep{i}` under `root{i % ROOTS}`.
+/// The synthetic PKI as a topology: roots `root{r}`, their cross-signs `x{r}` by `root{r+1}`,
+/// intermediates `ep{i}` under `root{i % ROOTS}`.
 /// Intermediates under one root share a key: the benchmark measures validation, not key derivation.
 fn topology_source() -> String {
     let mut toml = String::from(
@@ -49,6 +51,17 @@ fn topology_source() -> String {
              key = \"root{root}\"\nissuer = \"self\"\nnot_before = \"epoch - 1y\"\nnot_after = \"epoch + 30y\"\nserial = \"{:x}\"\n\
              [cert.extensions]\nbasic_constraints = {{ ca = true }}\nkey_usage = {{ usages = [\"key-cert-sign\", \"crl-sign\"] }}",
             0x10 + root
+        )
+        .unwrap();
+    }
+    for root in 0..ROOTS {
+        writeln!(
+            toml,
+            "\n[[cert]]\nid = \"x{root}\"\nsubject = {{ cn = \"Bundle Bench Root {root} (test)\", o = \"anchorsmith test PKI\" }}\n\
+             key = \"root{root}\"\nissuer = \"root{}\"\nnot_before = \"epoch - 1y\"\nnot_after = \"epoch + 20y\"\nserial = \"{:x}\"\n\
+             [cert.extensions]\nbasic_constraints = {{ ca = true }}\nkey_usage = {{ usages = [\"key-cert-sign\", \"crl-sign\"] }}",
+            (root + 1) % ROOTS,
+            0x100 + root
         )
         .unwrap();
     }
@@ -94,10 +107,14 @@ fn synthetic() -> anyhow::Result<(Vec<Candidate>, Vec<Endpoint>)> {
         .collect::<anyhow::Result<_>>()?;
     let endpoints = (0..ENDPOINTS)
         .map(|index| {
+            let mut chain = vec![der(&format!("ep{index}"))?];
+            if (index / ROOTS) % 2 == 1 {
+                chain.push(der(&format!("x{}", index % ROOTS))?);
+            }
             Ok(Endpoint {
                 host: format!("ep{index}.bench.test"),
                 file: PathBuf::from(format!("bench/ep{index}.pem")),
-                chain: vec![der(&format!("ep{index}"))?],
+                chain,
                 has_leaf: false,
             })
         })
@@ -129,13 +146,15 @@ pub fn run() -> anyhow::Result<()> {
         let started = Instant::now();
         let selection = select::select(&matrix, MIN_PER_ENDPOINT, &order);
         selection_times.push(started.elapsed());
-        let covered = matrix.iter().filter(|row| row.contains(&true)).count();
-        if let Some((previous, _)) = &outcome {
+        let anchors = |row: &Vec<bool>| row.iter().filter(|&&c| c).count();
+        let covered = matrix.iter().filter(|row| anchors(row) > 0).count();
+        let backed_up = matrix.iter().filter(|row| anchors(row) > 1).count();
+        if let Some((previous, _, _)) = &outcome {
             anyhow::ensure!(previous == &selection, "selection is not deterministic");
         }
-        outcome = Some((selection, covered));
+        outcome = Some((selection, covered, backed_up));
     }
-    let (selection, covered) = outcome.expect("timed runs");
+    let (selection, covered, backed_up) = outcome.expect("timed runs");
     anyhow::ensure!(
         covered == ENDPOINTS,
         "only {covered} of {ENDPOINTS} synthetic endpoints are covered"
@@ -156,6 +175,10 @@ pub fn run() -> anyhow::Result<()> {
         (
             "endpoints (intermediates, no leaf)".into(),
             ENDPOINTS.to_string(),
+        ),
+        (
+            "endpoints with a backup (cross-signed)".into(),
+            backed_up.to_string(),
         ),
         ("device verifier".into(), verifier.to_string()),
         (
