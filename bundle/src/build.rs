@@ -81,7 +81,8 @@ fn fingerprint(der: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(der))
 }
 
-fn covers(reach: &[Vec<Reach>]) -> Vec<Vec<bool>> {
+/// Whether each candidate covers each endpoint (the input of [`select::select`]).
+pub fn covers(reach: &[Vec<Reach>]) -> Vec<Vec<bool>> {
     reach
         .iter()
         .map(|row| row.iter().map(Reach::covers).collect())
@@ -124,7 +125,7 @@ fn why_uncovered(endpoint: &Endpoint, candidates: &[Candidate], row: &[Reach]) -
 
 /// Candidate positions, most preferred first: roots before intermediates, then the latest
 /// notAfter, then the DER (deterministic).
-fn preference(candidates: &[Candidate]) -> Vec<usize> {
+pub fn preference(candidates: &[Candidate]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by_key(|&c| {
         let der = &candidates[c].der;

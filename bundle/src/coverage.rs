@@ -227,7 +227,42 @@ fn verdict_text(verdict: &Verdict) -> String {
     }
 }
 
+/// The raw names a trust anchor's subject must equal to end a path for `endpoint`: the issuer
+/// of every certificate sent (the anchor issues one of them) and the subject of every certificate
+/// sent (with partial chains, a certificate sent may itself be in the store).
+///
+/// The client model links a certificate to its issuer only when the issuer name equals the
+/// subject byte for byte, as a verifier's store lookup by name does; an anchor whose subject is
+/// none of these can never end a path, so [`matrix`] does not run the validations to learn it.
+pub fn reachable_names(endpoint: &Endpoint) -> Vec<Vec<u8>> {
+    let mut names = Vec::new();
+    for der in &endpoint.chain {
+        if let Ok((_, cert)) = X509Certificate::from_der(der) {
+            names.push(cert.issuer().as_raw().to_vec());
+            names.push(cert.subject().as_raw().to_vec());
+        }
+    }
+    names
+}
+
+/// The subject of `der`, raw, or `None` when it does not parse (then it is validated, and the
+/// validator says why it fails).
+fn raw_subject(der: &[u8]) -> Option<Vec<u8>> {
+    X509Certificate::from_der(der)
+        .ok()
+        .map(|(_, cert)| cert.subject().as_raw().to_vec())
+}
+
+/// What [`matrix`] records for an anchor the name prefilter rules out.
+pub const NOT_NAMED: &str =
+    "not a candidate issuer: its subject is neither the issuer nor the subject of a certificate sent";
+
 /// Every endpoint × candidate reach, keyed by position in the two lists given.
+///
+/// Only anchors whose subject is one of the endpoint's [`reachable_names`] are validated; the
+/// others are [`Reach::Never`] with [`NOT_NAMED`]. Which anchors cover is the same as validating
+/// every pair (tested in tests/prefilter.rs); it saves the validations of the ~150 store roots
+/// that have nothing to do with a given chain.
 pub fn matrix(
     verifier: DeviceVerifier,
     endpoints: &[Endpoint],
@@ -236,12 +271,20 @@ pub fn matrix(
     horizon: OffsetDateTime,
 ) -> Vec<Vec<Reach>> {
     let model = verifier.model();
+    let subjects: Vec<Option<Vec<u8>>> = candidates.iter().map(|der| raw_subject(der)).collect();
     endpoints
         .iter()
         .map(|endpoint| {
+            let names = reachable_names(endpoint);
             candidates
                 .iter()
-                .map(|anchor| reach(&model, endpoint, anchor, now, horizon))
+                .zip(&subjects)
+                .map(|(anchor, subject)| match subject {
+                    Some(subject) if !names.contains(subject) => Reach::Never {
+                        verdict: NOT_NAMED.into(),
+                    },
+                    _ => reach(&model, endpoint, anchor, now, horizon),
+                })
                 .collect()
         })
         .collect()

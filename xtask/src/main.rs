@@ -185,6 +185,9 @@ pub enum BenchTarget {
     /// Our rustls-webpki adapter beside x509-limbo's own rustls-webpki harness (built here from
     /// shared/limbo/harness/), both as whole processes on the full suite: wall and CPU time.
     Limbo,
+    /// Coverage and selection of the trust-bundle builder for 1,000 synthetic endpoints against
+    /// the Mozilla store plus test roots, beside `openssl speed ecdsap256` (target: under 1 s).
+    Bundle,
 }
 
 #[derive(clap::Args)]

@@ -1,9 +1,10 @@
-//! `cargo xtask bench <gen|validate|limbo|corpus>`: benchmarks, always measured in a release build.
+//! `cargo xtask bench <gen|validate|limbo|corpus|bundle>`: benchmarks, always measured in a release build.
 //!
 //! A debug build re-runs itself as `cargo run --release` first, so a user cannot benchmark an
 //! unoptimised binary by accident. Figures are reported beside a reference measured in the same
 //! run (`openssl speed`), because absolute numbers on shared machines are noise.
 
+mod bundle;
 mod child;
 mod corpus;
 mod gen;
@@ -32,6 +33,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Gen => gen::run(),
         BenchTarget::Corpus => corpus::run(args.runs as usize),
         BenchTarget::Validate => validate::run(),
+        BenchTarget::Bundle => bundle::run(),
         BenchTarget::Limbo => limbo::run(limbo::LimboBenchOptions {
             runs: args.runs as usize,
             realtime: args.realtime,
