@@ -7,6 +7,9 @@
 
 use std::collections::BTreeSet;
 
+use anchorsmith_timeaxis::{
+    coordinate, date, Window, LEFT_MARGIN, PLOT_WIDTH, ROW_HEIGHT, TOP_MARGIN,
+};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use time::OffsetDateTime;
 
@@ -21,11 +24,6 @@ td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;vertical-align:top}th
 li.error{background:#f6c6c6}li.warning{background:#f9e79f}li.info{background:#d6eaf8}
 li.error,li.warning,li.info{padding:2px 6px;margin:2px 0;list-style:none}td.none{background:#f6c6c6}
 ";
-
-const LEFT_MARGIN: f64 = 230.0;
-const PLOT_WIDTH: f64 = 620.0;
-const ROW_HEIGHT: f64 = 18.0;
-const TOP_MARGIN: f64 = 36.0;
 
 /// What a bar is, which decides its colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,35 +53,6 @@ struct Bar {
     role: Role,
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
-}
-
-/// The interval drawn: a year before now to a year past the horizon.
-#[derive(Clone, Copy, Debug)]
-struct Window {
-    start: OffsetDateTime,
-    end: OffsetDateTime,
-}
-
-impl Window {
-    fn x_of(self, instant: OffsetDateTime) -> f64 {
-        let span = (self.end - self.start).as_seconds_f64().max(1.0);
-        let offset = (instant - self.start).as_seconds_f64().clamp(0.0, span);
-        LEFT_MARGIN + PLOT_WIDTH * offset / span
-    }
-}
-
-fn date(instant: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        instant.year(),
-        u8::from(instant.month()),
-        instant.day()
-    )
-}
-
-/// A coordinate as SVG writes it: one decimal is finer than a pixel.
-fn coordinate(value: f64) -> String {
-    format!("{value:.1}")
 }
 
 fn severity_class(severity: Severity) -> &'static str {
@@ -136,6 +105,7 @@ fn bars(bundle: &Bundle) -> Vec<Bar> {
 fn timeline(bundle: &Bundle) -> Markup {
     let (now, horizon) = (bundle.request.now, bundle.request.horizon);
     let year = time::Duration::days(365);
+    // A year before now to a year past the horizon.
     let window = Window {
         start: now - year,
         end: horizon + year,

@@ -12,11 +12,10 @@ use maud::{html, Markup};
 use time::OffsetDateTime;
 
 use crate::Scenario;
+pub(crate) use anchorsmith_timeaxis::{
+    coordinate, date, Window, LEFT_MARGIN, PLOT_WIDTH, ROW_HEIGHT, TOP_MARGIN,
+};
 
-pub(crate) const LEFT_MARGIN: f64 = 230.0;
-pub(crate) const PLOT_WIDTH: f64 = 620.0;
-pub(crate) const ROW_HEIGHT: f64 = 18.0;
-pub(crate) const TOP_MARGIN: f64 = 36.0;
 /// Time labels closer than this (in pixels) go on alternate lines so they stay readable.
 const LABEL_SPACING: f64 = 80.0;
 
@@ -100,67 +99,16 @@ impl Timeline {
     }
 }
 
-/// The interval drawn, from `start` to `end`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Window {
-    pub(crate) start: OffsetDateTime,
-    pub(crate) end: OffsetDateTime,
-}
-
-impl Window {
-    /// A year around the validation times, widened to include every certificate that starts or
-    /// ends close to them, so 35-year roots do not squash the interesting part.
-    fn of(timeline: &Timeline) -> Window {
-        Window::around(
-            timeline.times.iter().map(|time| time.instant),
-            timeline
-                .bars
-                .iter()
-                .flat_map(|bar| [bar.not_before, bar.not_after]),
-        )
-    }
-
-    /// A year around `instants`, widened to include each of `edges` that lies within three
-    /// years of them.
-    pub(crate) fn around(
-        instants: impl Iterator<Item = OffsetDateTime> + Clone,
-        edges: impl Iterator<Item = OffsetDateTime>,
-    ) -> Window {
-        let year = time::Duration::days(365);
-        let first = instants.clone().min().unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let last = instants.max().unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let (mut start, mut end) = (first - year, last + year);
-        for edge in edges {
-            if edge > first - 3 * year && edge < start {
-                start = edge;
-            }
-            if edge < last + 3 * year && edge > end {
-                end = edge;
-            }
-        }
-        Window { start, end }
-    }
-
-    /// The x coordinate of `instant`, clamped to the plot.
-    pub(crate) fn x_of(self, instant: OffsetDateTime) -> f64 {
-        let span = (self.end - self.start).as_seconds_f64().max(1.0);
-        let offset = (instant - self.start).as_seconds_f64().clamp(0.0, span);
-        LEFT_MARGIN + PLOT_WIDTH * offset / span
-    }
-}
-
-pub(crate) fn date(instant: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        instant.year(),
-        u8::from(instant.month()),
-        instant.day()
+/// A year around the validation times, widened to include every certificate that starts or ends
+/// close to them, so 35-year roots do not squash the interesting part.
+fn window_of(timeline: &Timeline) -> Window {
+    Window::around(
+        timeline.times.iter().map(|time| time.instant),
+        timeline
+            .bars
+            .iter()
+            .flat_map(|bar| [bar.not_before, bar.not_after]),
     )
-}
-
-/// A coordinate as SVG writes it: one decimal is finer than a pixel.
-pub(crate) fn coordinate(value: f64) -> String {
-    format!("{value:.1}")
 }
 
 fn colour(role: CertRole) -> &'static str {
@@ -191,7 +139,7 @@ pub(crate) fn label_levels(xs: &[f64]) -> Vec<u8> {
 
 /// Renders `timeline` as an SVG element.
 pub fn render_svg(timeline: &Timeline) -> Markup {
-    let window = Window::of(timeline);
+    let window = window_of(timeline);
     let bottom = TOP_MARGIN + ROW_HEIGHT * timeline.bars.len() as f64;
     let xs: Vec<f64> = timeline
         .times
