@@ -29,6 +29,29 @@ pub struct Request {
     pub max_bytes: Option<usize>,
 }
 
+impl Request {
+    /// A request with the defaults of `cargo xtask bundle`: two anchors per endpoint, no size
+    /// limit, no recorded sources. Set the other fields on the value returned.
+    pub fn new(
+        endpoints: Vec<Endpoint>,
+        candidates: Vec<Candidate>,
+        verifier: DeviceVerifier,
+        now: OffsetDateTime,
+        horizon: OffsetDateTime,
+    ) -> Request {
+        Request {
+            endpoints,
+            candidates,
+            sources: Vec::new(),
+            verifier,
+            now,
+            horizon,
+            min_per_endpoint: 2,
+            max_bytes: None,
+        }
+    }
+}
+
 /// Endpoints no candidate covers: each host with the reason.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", .uncovered.iter().map(|(host, why)| format!("{host}: no candidate anchor covers it ({why})")).collect::<Vec<_>>().join("; "))]

@@ -30,16 +30,13 @@ fn at(text: &str) -> time::OffsetDateTime {
 }
 
 fn request(endpoints: Vec<Endpoint>, candidates: Vec<Candidate>) -> Request {
-    Request {
+    Request::new(
         endpoints,
         candidates,
-        sources: Vec::new(),
-        verifier: DeviceVerifier::FullPathBuilding,
-        now: at("2026-11-30"),
-        horizon: at("2040-01-01"),
-        min_per_endpoint: 2,
-        max_bytes: None,
-    }
+        DeviceVerifier::FullPathBuilding,
+        at("2026-11-30"),
+        at("2040-01-01"),
+    )
 }
 
 /// A self-signed end-entity certificate and its key, made here.

@@ -48,15 +48,15 @@ fn roots_survive_the_x3_to_r3_switch_and_the_x3_only_store_is_flagged() {
         .collect();
     let time = |name: &str| scenario.times[name].1;
     let bundle = build(Request {
-        endpoints,
-        candidates,
-        sources: Vec::new(),
-        // The device accepted an intermediate as an anchor: a partial-chain verifier.
-        verifier: DeviceVerifier::PartialChain,
-        now: time("at-2020-12-15"),
-        horizon: time("at-2021-03-18"),
         min_per_endpoint: 1,
-        max_bytes: None,
+        ..Request::new(
+            endpoints,
+            candidates,
+            // The device accepted an intermediate as an anchor: a partial-chain verifier.
+            DeviceVerifier::PartialChain,
+            time("at-2020-12-15"),
+            time("at-2021-03-18"),
+        )
     })
     .unwrap_or_else(|e| panic!("{e}"));
 

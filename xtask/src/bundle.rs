@@ -73,14 +73,16 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         return Err(bad(format!("--horizon {} is before --now", args.horizon)));
     }
     let request = Request {
-        endpoints,
-        candidates: load::dedup(candidates),
         sources,
-        verifier: args.device_verifier,
-        now,
-        horizon,
         min_per_endpoint: args.min_anchors_per_endpoint as usize,
         max_bytes: args.max_bytes,
+        ..Request::new(
+            endpoints,
+            load::dedup(candidates),
+            args.device_verifier,
+            now,
+            horizon,
+        )
     };
     // An endpoint that nothing covers is a failure of the request, not malformed input: exit 1.
     let bundle = build(request)?;
