@@ -499,3 +499,58 @@ fn the_well_formedness_check_can_fail() {
     assert!(well_formed("<!DOCTYPE html><p>a & b</p>").is_err());
     assert!(well_formed("<!DOCTYPE html><p>a &amp; b<br></p>").is_ok());
 }
+
+#[test]
+fn two_roots_of_one_operator_are_one_point_of_failure() {
+    // E5 served with ISRG Root X2 cross-signed by X1 (the chain Let's Encrypt offered while X2
+    // was young): it validates to X2 and, through the cross-sign, to X1. Two roots, one CA.
+    let dir = tempfile::tempdir().unwrap();
+    let chain = std::fs::read_to_string(fixtures().join("e5.pem")).unwrap()
+        + &std::fs::read_to_string(fixtures().join("isrg-root-x2-by-x1.pem")).unwrap();
+    let file = write(dir.path(), "e5-x2-cross.pem", &chain);
+    let e5 = load::load_endpoint("e5-x2-cross", &file).unwrap();
+    let candidates = vec![
+        candidate("isrg-root-x1.pem"),
+        candidate("isrg-root-x2.pem"),
+        candidate("dst-root-ca-x3.pem"),
+    ];
+    let bundle = build(Request {
+        now: at("2025-01-01"),
+        horizon: at("2025-06-01"),
+        ..request(vec![e5], candidates)
+    })
+    .unwrap();
+    let chosen: Vec<String> = bundle.anchors().iter().map(|a| a.name.clone()).collect();
+    assert_eq!(chosen, ["ISRG Root X1", "ISRG Root X2"]);
+    assert_eq!(
+        bundle.lints,
+        [Lint::SingleOperator {
+            endpoint: "e5-x2-cross".into(),
+            operator: "Internet Security Research Group".into(),
+        }]
+    );
+    assert!(bundle.lints[0]
+        .sentence()
+        .contains("depends on one CA operator, Internet Security Research Group"));
+    // One root of the two: the finding is the single root, not the operator.
+    let x2 = bundle
+        .request
+        .candidates
+        .iter()
+        .position(|c| name(&c.der) == "ISRG Root X2")
+        .unwrap();
+    assert_eq!(
+        bundle.lint_store(&[x2]),
+        [
+            Lint::SingleRoot {
+                endpoint: "e5-x2-cross".into(),
+                root: "ISRG Root X2".into(),
+            },
+            Lint::BelowMinimum {
+                endpoint: "e5-x2-cross".into(),
+                have: 1,
+                want: 2
+            }
+        ]
+    );
+}
