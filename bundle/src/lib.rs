@@ -8,6 +8,8 @@
 //!   leaves, keys and garbage with located errors.
 //! - [`coverage`]: whether an anchor keeps an endpoint working to the horizon under the device's
 //!   verifier (the client model), checked at every validity boundary.
+//! - [`policy`]: the device's trust policy over the reach matrix: distrusted anchors,
+//!   distrust-after dates (compared with the leaf's notBefore), the key types it supports.
 //! - [`select`]: the fewest anchors giving each endpoint its backups (exact or greedy).
 //! - [`lint`]: findings with a severity and a sentence.
 //! - [`proof`]: the whole bundle validated at every checkpoint before anything is written.
@@ -25,6 +27,7 @@ pub mod encode;
 pub mod html;
 pub mod lint;
 pub mod load;
+pub mod policy;
 pub mod proof;
 pub mod select;
 
