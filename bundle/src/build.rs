@@ -496,11 +496,7 @@ impl Bundle {
                     origin: request.candidates[c].origin.clone(),
                     covers,
                     key: policy::key_of(der),
-                    distrust_after: request
-                        .policy
-                        .judge(der)
-                        .distrust_after
-                        .map(|(at, _)| at),
+                    distrust_after: request.policy.judge(der).distrust_after.map(|(at, _)| at),
                 }
             })
             .collect();
@@ -562,7 +558,12 @@ impl Bundle {
         let policy = &self.request.policy;
         let mut out = String::new();
         if policy.keys != policy::KeyPolicy::default() {
-            let supported: Vec<String> = policy.keys.supported.iter().map(ToString::to_string).collect();
+            let supported: Vec<String> = policy
+                .keys
+                .supported
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             out += &format!("\nKey types the device supports: {}", supported.join(", "));
             if let Some(bits) = policy.keys.min_rsa_bits {
                 out += &format!(" (RSA keys of at least {bits} bits)");

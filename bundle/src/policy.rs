@@ -246,7 +246,11 @@ impl Policy {
         let sha256 = fingerprint(der);
         let mut judgement = Judgement::default();
         for metadata in &self.trust {
-            for entry in metadata.anchors.iter().filter(|entry| entry.sha256 == sha256) {
+            for entry in metadata
+                .anchors
+                .iter()
+                .filter(|entry| entry.sha256 == sha256)
+            {
                 let said = match &entry.note {
                     Some(note) => format!("{}: {note}", metadata.source),
                     None => metadata.source.clone(),
