@@ -278,7 +278,7 @@ impl Policy {
         endpoint
             .chain
             .iter()
-            .filter(|der| load::is_ca(der))
+            .filter(|der| load::can_anchor(der))
             .find_map(|der| {
                 self.keys.refuses_certificate(der).map(|why| {
                     format!(
