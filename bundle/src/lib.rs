@@ -6,6 +6,7 @@
 //!   Rust source), pure functions of the chosen anchors.
 //! - [`load`]: endpoint chains and candidate anchors (PEM files, the Mozilla store), refusing
 //!   leaves, keys and garbage with located errors.
+//! - [`certdata`]: Mozilla's NSS `certdata.txt`, as candidates and their trust metadata.
 //! - [`coverage`]: whether an anchor keeps an endpoint working to the horizon under the device's
 //!   verifier (the client model), checked at every validity boundary.
 //! - [`policy`]: the device's trust policy over the reach matrix: distrusted anchors,
@@ -21,6 +22,7 @@
 //! README.md beside this crate explains how coverage and selection decide.
 
 pub mod build;
+pub mod certdata;
 pub mod coverage;
 pub mod diff;
 pub mod encode;

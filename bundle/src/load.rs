@@ -29,6 +29,14 @@ pub enum CandidateSource {
     Mozilla { crate_version: String },
     /// A directory of PEM files, with the SHA-256 of its files' names and contents.
     Directory { path: PathBuf, sha256: String },
+    /// Mozilla's NSS `certdata.txt` (`--certdata`): the SHA-256 of the file, the certificates
+    /// kept as candidates, and those skipped (not usable as anchors).
+    Certdata {
+        path: PathBuf,
+        sha256: String,
+        count: usize,
+        skipped: usize,
+    },
     /// The operating system's store (through `rustls-native-certs`, which honours
     /// `SSL_CERT_FILE` and `SSL_CERT_DIR`): the anchors kept, the SHA-256 over their sorted DERs,
     /// and what was skipped (unparsable entries and leaves: the store is not the user's input,

@@ -265,7 +265,7 @@ fn a_distrusted_anchor_covers_nothing_and_says_why() {
         ))],
         ..Policy::default()
     };
-    let reach = reach_under(&policy, &endpoints, &[x1.clone()], "2026-11-30");
+    let reach = reach_under(&policy, &endpoints, std::slice::from_ref(&x1), "2026-11-30");
     assert!(
         matches!(&reach[0][0], Reach::Never { verdict } if verdict.contains("removed after an incident")),
         "{reach:?}"
@@ -665,4 +665,153 @@ fn the_system_store_is_read_from_ssl_cert_file() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+/// `bytes` as certdata.txt writes them: `\ooo` escapes, 16 to a line, then `END`.
+fn octal(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(16) {
+        for byte in chunk {
+            out += &format!("\\{byte:03o}");
+        }
+        out += "\n";
+    }
+    out + "END\n"
+}
+
+/// A certificate object and its trust object, as certdata.txt lists them.
+fn certdata_pair(
+    label: &str,
+    der: &[u8],
+    cert_distrust: Option<&str>,
+    server_auth: &str,
+) -> String {
+    use sha1::Digest as _;
+    let distrust = match cert_distrust {
+        Some(date) => format!(
+            "# For Server Distrust After: {date}\nCKA_NSS_SERVER_DISTRUST_AFTER MULTILINE_OCTAL\n{}",
+            octal(date.as_bytes())
+        ),
+        None => "CKA_NSS_SERVER_DISTRUST_AFTER CK_BBOOL CK_FALSE\n".into(),
+    };
+    format!(
+        "\n#\n# Certificate \"{label}\"\n#\nCKA_CLASS CK_OBJECT_CLASS CKO_CERTIFICATE\nCKA_TOKEN CK_BBOOL CK_TRUE\nCKA_LABEL UTF8 \"{label}\"\nCKA_CERTIFICATE_TYPE CK_CERTIFICATE_TYPE CKC_X_509\nCKA_VALUE MULTILINE_OCTAL\n{}CKA_NSS_MOZILLA_CA_POLICY CK_BBOOL CK_TRUE\n{distrust}CKA_NSS_EMAIL_DISTRUST_AFTER CK_BBOOL CK_FALSE\n\n# Trust for \"{label}\"\nCKA_CLASS CK_OBJECT_CLASS CKO_NSS_TRUST\nCKA_TOKEN CK_BBOOL CK_TRUE\nCKA_LABEL UTF8 \"{label}\"\nCKA_CERT_SHA1_HASH MULTILINE_OCTAL\n{}CKA_TRUST_SERVER_AUTH CK_TRUST {server_auth}\nCKA_TRUST_EMAIL_PROTECTION CK_TRUST CKT_NSS_MUST_VERIFY_TRUST\nCKA_TRUST_STEP_UP_APPROVED CK_BBOOL CK_FALSE\n",
+        octal(der),
+        octal(&sha1::Sha1::digest(der))
+    )
+}
+
+#[test]
+fn certdata_gives_candidates_with_their_trust_and_distrust_after() {
+    use anchorsmith_bundle::certdata;
+    let fading = Pki::new("Fading", &rcgen::PKCS_ECDSA_P256_SHA256);
+    let gone = Pki::new("Gone", &rcgen::PKCS_ECDSA_P256_SHA256);
+    let mail = Pki::new("Mail", &rcgen::PKCS_ECDSA_P256_SHA256);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["leaf.example".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let text = format!(
+        "# header\nCKA_CLASS CK_OBJECT_CLASS CKO_NSS_BUILTIN_ROOT_LIST\nBEGINDATA\nCKA_CLASS CK_OBJECT_CLASS CKO_NSS_BUILTIN_ROOT_LIST\nCKA_LABEL UTF8 \"Mozilla Builtin Roots\"\n{}{}{}{}",
+        certdata_pair("Fading Root", fading.root.der(), Some("260601000000Z"), "CKT_NSS_TRUSTED_DELEGATOR"),
+        certdata_pair("Gone Root", gone.root.der(), None, "CKT_NSS_NOT_TRUSTED"),
+        certdata_pair("Mail Root", mail.root.der(), None, "CKT_NSS_MUST_VERIFY_TRUST"),
+        certdata_pair("A leaf", leaf.der(), None, "CKT_NSS_NOT_TRUSTED"),
+    );
+    let file = Path::new("certdata.txt");
+    let parsed = certdata::parse_certdata(file, &text).unwrap_or_else(|e| panic!("{e}"));
+    let ders: Vec<&[u8]> = parsed.candidates.iter().map(|c| c.der.as_slice()).collect();
+    assert_eq!(
+        ders,
+        [
+            fading.root.der().as_ref(),
+            gone.root.der().as_ref(),
+            mail.root.der().as_ref()
+        ]
+    );
+    assert!(matches!(
+        parsed.source,
+        CandidateSource::Certdata {
+            count: 3,
+            skipped: 1,
+            ..
+        }
+    ));
+    let trust: Vec<(policy::Trust, Option<OffsetDateTime>)> = parsed
+        .trust
+        .anchors
+        .iter()
+        .map(|a| (a.trust, a.distrust_after))
+        .collect();
+    assert_eq!(
+        trust,
+        [
+            (policy::Trust::Trusted, Some(at("2026-06-01"))),
+            (policy::Trust::Distrusted, None),
+            (policy::Trust::Distrusted, None),
+        ]
+    );
+    assert_eq!(parsed.trust.anchors[0].sha256, sha256(fading.root.der()));
+
+    // Applied: the Fading root covers a leaf issued before its date, not one issued after;
+    // the Gone root covers nothing.
+    let build_with = |endpoint: Endpoint| {
+        let mut asked = request(vec![endpoint], parsed.candidates.clone(), "2026-11-30");
+        asked.policy.trust = vec![parsed.trust.clone()];
+        build(asked)
+    };
+    let before = build_with(fading.endpoint_with_leaf("before.example", "2026-05-01")).unwrap();
+    assert!(before
+        .lints
+        .iter()
+        .any(|l| matches!(l, Lint::DistrustAfter { .. })));
+    let error = build_with(fading.endpoint_with_leaf("after.example", "2026-07-01")).unwrap_err();
+    assert!(error.uncovered[0].1.contains("issued after"), "{error}");
+    let error = build_with(gone.endpoint_with_leaf("gone.example", "2026-05-01")).unwrap_err();
+    assert!(
+        error.uncovered[0].1.contains("CKT_NSS_NOT_TRUSTED"),
+        "{error}"
+    );
+}
+
+#[test]
+fn bad_certdata_is_located() {
+    use anchorsmith_bundle::certdata;
+    let pki = Pki::new("Fading", &rcgen::PKCS_ECDSA_P256_SHA256);
+    let good = certdata_pair(
+        "Root",
+        pki.root.der(),
+        Some("260601000000Z"),
+        "CKT_NSS_TRUSTED_DELEGATOR",
+    );
+    let line_of =
+        |text: &str, needle: &str| text.lines().position(|line| line.contains(needle)).unwrap() + 1;
+    let check = |text: String, needle: &str, says: &str| {
+        let error = certdata::parse_certdata(Path::new("certdata.txt"), &text).unwrap_err();
+        assert_eq!(error.line, line_of(&text, needle), "{error}");
+        assert!(error.message.contains(says), "{error}");
+    };
+    // A bad date: at its attribute.
+    check(
+        good.replace(&octal(b"260601000000Z"), &octal(b"261301000000Z")),
+        "CKA_NSS_SERVER_DISTRUST_AFTER MULTILINE_OCTAL",
+        "not a UTCTime",
+    );
+    // A broken octal line: at that line.
+    check(good.replacen("\\060", "\\0x0", 1), "\\0x0", "octal");
+    // An unknown trust value.
+    check(
+        good.replace("CKT_NSS_TRUSTED_DELEGATOR", "CKT_NSS_MAYBE"),
+        "CKT_NSS_MAYBE",
+        "unknown trust",
+    );
+    // A value that is no certificate.
+    let mut bytes = pki.root.der().to_vec();
+    bytes.truncate(40);
+    check(
+        good.replacen(&octal(pki.root.der()), &octal(&bytes), 1),
+        "CKA_VALUE MULTILINE_OCTAL",
+        "not an X.509 certificate",
+    );
 }

@@ -57,6 +57,14 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         candidates.extend(found);
         sources.push(source);
     }
+    let mut certdata_trust = Vec::new();
+    for file in &args.certdata {
+        let found =
+            anchorsmith_bundle::certdata::load_certdata(file).map_err(|d| BadInput(d.into()))?;
+        candidates.extend(found.candidates);
+        sources.push(found.source);
+        certdata_trust.push(found.trust);
+    }
     if args.system_store {
         let (found, source) = load::system_candidates();
         candidates.extend(found);
@@ -64,10 +72,13 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     }
     if candidates.is_empty() {
         return Err(bad(
-            "no candidate anchor: give --candidates DIR, --mozilla and/or --system-store".into(),
+            "no candidate anchor: give --candidates DIR, --mozilla, --system-store and/or --certdata FILE".into(),
         ));
     }
-    let mut policy = Policy::default();
+    let mut policy = Policy {
+        trust: certdata_trust,
+        ..Policy::default()
+    };
     for file in &args.trust_metadata {
         policy
             .trust

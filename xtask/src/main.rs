@@ -255,6 +255,10 @@ pub struct BundleArgs {
     /// SSL_CERT_DIR). Its unparsable entries and leaves are skipped and counted in the manifest.
     #[arg(long)]
     pub system_store: bool,
+    /// Mozilla's NSS certdata.txt: its certificates become candidates, with their trust for
+    /// TLS servers and their distrust-after dates. Repeatable.
+    #[arg(long = "certdata", value_name = "FILE")]
+    pub certdata: Vec<PathBuf>,
     /// A TOML file of trust metadata for the candidates: `source = "..."` and `[[anchor]]`
     /// entries with `sha256`, `trust` (trusted, distrusted), `distrust-after` (a date or an
     /// RFC 3339 instant) and `note`. Repeatable.
