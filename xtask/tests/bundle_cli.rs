@@ -479,3 +479,33 @@ fn the_system_store_comes_from_ssl_cert_file() {
     assert_eq!(manifest["sources"][0]["count"], 1);
     assert_eq!(manifest["anchors"][0]["origin"], "system");
 }
+
+#[test]
+fn a_bad_certdata_file_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = roots(dir.path());
+    let certdata = dir.path().join("certdata.txt");
+    std::fs::write(
+        &certdata,
+        "BEGINDATA\nCKA_CLASS CK_OBJECT_CLASS CKO_CERTIFICATE\nCKA_VALUE MULTILINE_OCTAL\n\\060\\9\nEND\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = bundle(
+        &[
+            "--endpoint",
+            &endpoint("r10", "r10.pem"),
+            "--certdata",
+            certdata.to_str().unwrap(),
+        ],
+        &candidates,
+        &out,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("certdata.txt:4:"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists());
+}
