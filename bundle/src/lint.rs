@@ -47,9 +47,10 @@ pub enum Lint {
     /// The bundle is larger than the device allows.
     ExceedsMaxBytes { bytes: usize, max: usize },
     /// An anchor covers the endpoint's current leaf (issued on or before `distrust_after`), but
-    /// not its renewal: TLS certificates issued after that date are not trusted through it.
-    /// `backup`: another anchor of the store covers the endpoint without such a date before the
-    /// horizon.
+    /// not its renewal: TLS certificates issued after that date, before the horizon, are not
+    /// trusted through it. `leaf_not_before`: the current leaf's, `None` when only the
+    /// intermediates are at hand (the leaves to come are then the ones at stake). `backup`:
+    /// another anchor of the store covers the endpoint without such a date before the horizon.
     DistrustAfter {
         anchor: String,
         #[serde(with = "time::serde::rfc3339")]
@@ -57,8 +58,8 @@ pub enum Lint {
         /// The metadata source that gives the date.
         source: String,
         endpoint: String,
-        #[serde(with = "time::serde::rfc3339")]
-        leaf_not_before: OffsetDateTime,
+        #[serde(with = "time::serde::rfc3339::option")]
+        leaf_not_before: Option<OffsetDateTime>,
         backup: bool,
     },
     /// An anchor whose key the device cannot use; `would_cover`: the endpoints it would have
@@ -122,18 +123,23 @@ impl Lint {
                 } else {
                     "no other anchor of the bundle covers it, so the device will refuse the renewed certificate: add a root the endpoint's CA will issue from."
                 };
-                format!(
-                    "{anchor} is distrusted for TLS certificates issued after {} ({source}): {endpoint}'s current certificate (issued {}) still works through it, but its next renewal will not; {then}",
-                    distrust_after.date(),
-                    leaf_not_before.date()
-                )
+                let date = distrust_after.date();
+                match leaf_not_before {
+                    Some(issued) => format!(
+                        "{anchor} is distrusted for TLS certificates issued after {date} ({source}): {endpoint}'s current certificate (issued {}) still works through it, but its next renewal will not; {then}",
+                        issued.date()
+                    ),
+                    None => format!(
+                        "{anchor} is distrusted for TLS certificates issued after {date} ({source}): {endpoint}'s certificates issued after that date, before the horizon, will not work through it; {then}"
+                    ),
+                }
             }
             Lint::UnsupportedKeyType { anchor, key, would_cover } => {
                 if would_cover.is_empty() {
-                    format!("{anchor} has a {key} key, which the device cannot check signatures with: it is useless as an anchor.")
+                    format!("{anchor} has a key of type {key}, which the device cannot check signatures with: it is useless as an anchor.")
                 } else {
                     format!(
-                        "{anchor} would cover {} but has a {key} key, which the device cannot check signatures with, so it is left out.",
+                        "{anchor} would cover {} but has a key of type {key}, which the device cannot check signatures with, so it is left out.",
                         would_cover.join(", ")
                     )
                 }

@@ -161,7 +161,7 @@ impl KeyPolicy {
         };
         match key.key_type {
             Some(key_type) if !self.supported.contains(&key_type) => Some(format!(
-                "a {key} key, which the device does not support (it supports {})",
+                "a key of type {key}, which the device does not support (it supports {})",
                 supported()
             )),
             None => Some(format!(
@@ -170,7 +170,7 @@ impl KeyPolicy {
             )),
             Some(KeyType::Rsa) => match (self.min_rsa_bits, key.rsa_bits) {
                 (Some(min), Some(bits)) if bits < min => Some(format!(
-                    "a {key} key, shorter than the {min} bits the device requires"
+                    "a key of type {key}, shorter than the {min} bits the device requires"
                 )),
                 _ => None,
             },
@@ -428,8 +428,9 @@ pub fn apply(
         .collect()
 }
 
-/// [`Lint::DistrustAfter`] for every endpoint with a leaf that an anchor of `store` covers while
-/// a distrust-after date before the horizon already rules out that leaf's renewal.
+/// [`Lint::DistrustAfter`] for every endpoint that an anchor of `store` covers while a
+/// distrust-after date before the horizon rules out the certificates the endpoint will be
+/// issued later (the renewal of its leaf; without a leaf, the leaves issued after that date).
 pub fn distrust_lints(
     policy: &Policy,
     endpoints: &[Endpoint],
@@ -450,12 +451,10 @@ pub fn distrust_lints(
     };
     let mut lints = Vec::new();
     for (endpoint, row) in endpoints.iter().zip(reach) {
-        if !endpoint.has_leaf {
-            continue;
-        }
-        let Some((leaf_not_before, _)) = coverage::validity(&endpoint.chain[0]) else {
-            continue;
-        };
+        let leaf_not_before = endpoint
+            .has_leaf
+            .then(|| coverage::validity(&endpoint.chain[0]).map(|(not_before, _)| not_before))
+            .flatten();
         let backup = store.iter().any(|&c| row[c].covers() && lasting(c));
         for &c in store {
             let Some((distrust_after, source)) = &dates[c] else {

@@ -182,7 +182,7 @@ fn a_leaf_issued_before_distrust_after_stays_covered_after_that_date_with_a_lint
             distrust_after: at("2026-06-01"),
             source: "test store: test distrust".into(),
             endpoint: "old-leaf.example".into(),
-            leaf_not_before: at("2026-05-01"),
+            leaf_not_before: Some(at("2026-05-01")),
             backup: false,
         }
     );
@@ -814,4 +814,36 @@ fn bad_certdata_is_located() {
         "CKA_VALUE MULTILINE_OCTAL",
         "not an X.509 certificate",
     );
+}
+
+#[test]
+fn intermediates_that_expire_before_distrust_after_are_covered_and_the_later_leaves_flagged() {
+    // R10 expires in 2027, before X1's date: covered, and the leaves issued after 2030 (before
+    // the horizon) are named.
+    let x1 = fixture_candidate("isrg-root-x1.pem");
+    let yr = fixture_candidate("extra/root-yr.pem");
+    let mut asked = request(
+        vec![fixture_endpoint("r10", "r10.pem")],
+        vec![x1.clone(), yr],
+        "2026-11-30",
+    );
+    asked.policy = distrust_after(&x1.der, "2030-01-01");
+    let bundle = build(asked).unwrap();
+    let lints: Vec<&Lint> = bundle
+        .lints
+        .iter()
+        .filter(|lint| matches!(lint, Lint::DistrustAfter { .. }))
+        .collect();
+    assert_eq!(
+        lints,
+        [&Lint::DistrustAfter {
+            anchor: "ISRG Root X1".into(),
+            distrust_after: at("2030-01-01"),
+            source: "test store: test distrust".into(),
+            endpoint: "r10".into(),
+            leaf_not_before: None,
+            backup: false,
+        }]
+    );
+    assert!(lints[0].sentence().contains("issued after that date"));
 }
