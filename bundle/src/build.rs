@@ -212,13 +212,21 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
         request.now,
         request.horizon,
     );
+    // Candidates the device cannot use for their key alone, with what they would have covered.
+    let left_out = policy::key_lints(
+        &request.policy,
+        &request.endpoints,
+        &ders,
+        Some(&unrestricted),
+        &[],
+    );
     let reach = policy::apply(
         &request.policy,
         &request.endpoints,
         &ders,
         request.now,
         request.horizon,
-        unrestricted.clone(),
+        unrestricted,
     );
     let uncovered: Vec<(String, String)> = request
         .endpoints
@@ -248,14 +256,7 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
         lints: Vec::new(),
     };
     bundle.lints = bundle.lint_store(&bundle.chosen_in_order());
-    // Candidates left out for their key alone, with what they would have covered.
-    bundle.lints.extend(policy::key_lints(
-        &bundle.request.policy,
-        &bundle.request.endpoints,
-        &ders,
-        Some(&unrestricted),
-        &[],
-    ));
+    bundle.lints.extend(left_out);
     if let Some(max) = bundle.request.max_bytes {
         let bytes = bundle.pem().len();
         if bytes > max {
@@ -557,18 +558,12 @@ impl Bundle {
     fn policy_report(&self) -> String {
         let policy = &self.request.policy;
         let mut out = String::new();
-        if policy.keys != policy::KeyPolicy::default() {
-            let supported: Vec<String> = policy
-                .keys
-                .supported
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            out += &format!("\nKey types the device supports: {}", supported.join(", "));
-            if let Some(bits) = policy.keys.min_rsa_bits {
-                out += &format!(" (RSA keys of at least {bits} bits)");
-            }
-            out += ".\n";
+        if let Some(supported) = &policy.keys.supported {
+            let names: Vec<String> = supported.iter().map(ToString::to_string).collect();
+            out += &format!("\nKey types the device supports: {}.\n", names.join(", "));
+        }
+        if let Some(bits) = policy.keys.min_rsa_bits {
+            out += &format!("\nRSA keys the device accepts: {bits} bits or more.\n");
         }
         for used in self.metadata_use() {
             out += &format!(

@@ -129,52 +129,39 @@ pub fn key_of(der: &[u8]) -> Option<Key> {
     })
 }
 
-/// The keys a device can check signatures with (`--key-types`, `--min-rsa-bits`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The keys a device can check signatures with (`--key-types`, `--min-rsa-bits`). The default
+/// restricts nothing: any key, even of an algorithm not listed in [`KeyType`], is left to the
+/// verifier to accept or not.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyPolicy {
-    pub supported: BTreeSet<KeyType>,
+    /// `None`: no restriction by type.
+    pub supported: Option<BTreeSet<KeyType>>,
     pub min_rsa_bits: Option<usize>,
-}
-
-impl Default for KeyPolicy {
-    /// Every key type, any RSA size.
-    fn default() -> KeyPolicy {
-        KeyPolicy {
-            supported: <KeyType as strum::VariantArray>::VARIANTS
-                .iter()
-                .copied()
-                .collect(),
-            min_rsa_bits: None,
-        }
-    }
 }
 
 impl KeyPolicy {
     /// Why the device cannot use `key`, or `None` when it can.
     pub fn refuses(&self, key: &Key) -> Option<String> {
-        let supported = || {
-            self.supported
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        if let Some(supported) = &self.supported {
+            if !key
+                .key_type
+                .is_some_and(|key_type| supported.contains(&key_type))
+            {
+                let names: Vec<String> = supported.iter().map(ToString::to_string).collect();
+                return Some(format!(
+                    "a key of type {key}, which the device does not support (it supports {})",
+                    names.join(", ")
+                ));
+            }
+        }
         match key.key_type {
-            Some(key_type) if !self.supported.contains(&key_type) => Some(format!(
-                "a key of type {key}, which the device does not support (it supports {})",
-                supported()
-            )),
-            None => Some(format!(
-                "a key of {key}, which the device does not support (it supports {})",
-                supported()
-            )),
             Some(KeyType::Rsa) => match (self.min_rsa_bits, key.rsa_bits) {
                 (Some(min), Some(bits)) if bits < min => Some(format!(
                     "a key of type {key}, shorter than the {min} bits the device requires"
                 )),
                 _ => None,
             },
-            Some(_) => None,
+            _ => None,
         }
     }
 
@@ -486,6 +473,9 @@ pub fn key_lints(
     store: &[usize],
 ) -> Vec<Lint> {
     let mut lints = Vec::new();
+    // Endpoints the device can check at all (no unsupported key in their chain), computed once
+    // and only when some candidate's key is refused.
+    let mut checkable: Option<Vec<bool>> = None;
     for (c, der) in candidates.iter().enumerate() {
         let Some(key) = key_of(der) else { continue };
         if policy.keys.refuses(&key).is_none() {
@@ -493,13 +483,18 @@ pub fn key_lints(
         }
         let would_cover: Vec<String> = unrestricted
             .map(|reach| {
+                let checkable = checkable.get_or_insert_with(|| {
+                    endpoints
+                        .iter()
+                        .map(|endpoint| policy.chain_refusal(endpoint).is_none())
+                        .collect()
+                });
                 endpoints
                     .iter()
                     .zip(reach)
-                    .filter(|(endpoint, row)| {
-                        row[c].covers() && policy.chain_refusal(endpoint).is_none()
-                    })
-                    .map(|(endpoint, _)| endpoint.host.clone())
+                    .zip(checkable.iter())
+                    .filter(|((_, row), &checkable)| checkable && row[c].covers())
+                    .map(|((endpoint, _), _)| endpoint.host.clone())
                     .collect()
             })
             .unwrap_or_default();
@@ -558,7 +553,7 @@ mod tests {
     }
 
     #[test]
-    fn the_default_key_policy_refuses_only_unknown_algorithms() {
+    fn the_default_key_policy_refuses_nothing() {
         let policy = KeyPolicy::default();
         let rsa = Key {
             key_type: Some(KeyType::Rsa),
@@ -576,6 +571,17 @@ mod tests {
             algorithm: "1.2.840.10040.4.1".into(),
             rsa_bits: None,
         };
-        assert!(policy.refuses(&dsa).unwrap().contains("1.2.840.10040.4.1"));
+        assert_eq!(policy.refuses(&dsa), None);
+        let listed = KeyPolicy {
+            supported: Some([KeyType::Rsa].into_iter().collect()),
+            ..KeyPolicy::default()
+        };
+        assert_eq!(listed.refuses(&rsa), None);
+        let why = listed.refuses(&dsa).unwrap();
+        assert!(
+            why.contains("unknown key algorithm 1.2.840.10040.4.1"),
+            "{why}"
+        );
+        assert!(why.contains("it supports rsa"), "{why}");
     }
 }

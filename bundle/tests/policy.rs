@@ -324,7 +324,7 @@ fn keys_are_read_from_the_certificates() {
 fn rsa_and_p256() -> Policy {
     Policy {
         keys: KeyPolicy {
-            supported: [KeyType::Rsa, KeyType::EcdsaP256].into_iter().collect(),
+            supported: Some([KeyType::Rsa, KeyType::EcdsaP256].into_iter().collect()),
             min_rsa_bits: None,
         },
         ..Policy::default()

@@ -85,7 +85,7 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
             .push(load::load_trust_metadata(file).map_err(|d| BadInput(d.into()))?);
     }
     if !args.key_types.is_empty() {
-        policy.keys.supported = args.key_types.iter().copied().collect();
+        policy.keys.supported = Some(args.key_types.iter().copied().collect());
     }
     policy.keys.min_rsa_bits = args.min_rsa_bits;
     let now = match &args.now {
