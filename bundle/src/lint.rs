@@ -55,7 +55,7 @@ pub enum Lint {
         anchor: String,
         #[serde(with = "time::serde::rfc3339")]
         distrust_after: OffsetDateTime,
-        /// The metadata source that gives the date.
+        /// The metadata source that gives the date, with its note.
         source: String,
         endpoint: String,
         #[serde(with = "time::serde::rfc3339::option")]

@@ -67,6 +67,12 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     }
     if args.system_store {
         let (found, source) = load::system_candidates();
+        if let load::CandidateSource::System { unreadable, .. } = &source {
+            // Not the user's input: say what could not be read, and go on with the rest.
+            for error in unreadable {
+                eprintln!("warning: system store: {error}");
+            }
+        }
         candidates.extend(found);
         sources.push(source);
     }
