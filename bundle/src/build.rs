@@ -13,6 +13,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::coverage::{self, DeviceVerifier, Reach};
 use crate::lint::Lint;
 use crate::load::{Candidate, CandidateSource, Endpoint};
+use crate::policy::{self, Policy};
 use crate::select::{self, Selection};
 use crate::Anchor;
 
@@ -27,6 +28,8 @@ pub struct Request {
     pub horizon: OffsetDateTime,
     pub min_per_endpoint: usize,
     pub max_bytes: Option<usize>,
+    /// Trust metadata and key types: what the device may use beyond what validates.
+    pub policy: Policy,
 }
 
 impl Request {
@@ -48,6 +51,7 @@ impl Request {
             horizon,
             min_per_endpoint: 2,
             max_bytes: None,
+            policy: Policy::default(),
         }
     }
 }
@@ -112,7 +116,15 @@ pub fn covers(reach: &[Vec<Reach>]) -> Vec<Vec<bool>> {
         .collect()
 }
 
-fn why_uncovered(endpoint: &Endpoint, candidates: &[Candidate], row: &[Reach]) -> String {
+fn why_uncovered(
+    policy: &Policy,
+    endpoint: &Endpoint,
+    candidates: &[Candidate],
+    row: &[Reach],
+) -> String {
+    if let Some(why) = policy.chain_refusal(endpoint) {
+        return why;
+    }
     let best = row
         .iter()
         .zip(candidates)
@@ -193,12 +205,28 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
         .filter(|candidate| !request.candidates.contains(candidate))
         .collect();
     let ders: Vec<Vec<u8>> = request.candidates.iter().map(|c| c.der.clone()).collect();
-    let reach = coverage::matrix(
+    let unrestricted = coverage::matrix(
         request.verifier,
         &request.endpoints,
         &ders,
         request.now,
         request.horizon,
+    );
+    // Candidates the device cannot use for their key alone, with what they would have covered.
+    let left_out = policy::key_lints(
+        &request.policy,
+        &request.endpoints,
+        &ders,
+        Some(&unrestricted),
+        &[],
+    );
+    let reach = policy::apply(
+        &request.policy,
+        &request.endpoints,
+        &ders,
+        request.now,
+        request.horizon,
+        unrestricted,
     );
     let uncovered: Vec<(String, String)> = request
         .endpoints
@@ -208,7 +236,7 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
         .map(|(endpoint, row)| {
             (
                 endpoint.host.clone(),
-                why_uncovered(endpoint, &request.candidates, row),
+                why_uncovered(&request.policy, endpoint, &request.candidates, row),
             )
         })
         .collect();
@@ -228,6 +256,7 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
         lints: Vec::new(),
     };
     bundle.lints = bundle.lint_store(&bundle.chosen_in_order());
+    bundle.lints.extend(left_out);
     if let Some(max) = bundle.request.max_bytes {
         let bytes = bundle.pem().len();
         if bytes > max {
@@ -352,7 +381,48 @@ impl Bundle {
                 replacement,
             });
         }
+        let ders: Vec<Vec<u8>> = candidates.iter().map(|c| c.der.clone()).collect();
+        let request = &self.request;
+        lints.extend(policy::distrust_lints(
+            &request.policy,
+            &request.endpoints,
+            &ders,
+            &self.reach,
+            store,
+            request.horizon,
+        ));
+        lints.extend(policy::key_lints(
+            &request.policy,
+            &request.endpoints,
+            &ders,
+            None,
+            store,
+        ));
         lints
+    }
+
+    /// Each trust metadata source with its entries and how many match no candidate offered
+    /// (merged candidates included).
+    pub fn metadata_use(&self) -> Vec<MetadataSource> {
+        let offered: Vec<&[u8]> = self
+            .request
+            .candidates
+            .iter()
+            .chain(&self.merged)
+            .map(|candidate| candidate.der.as_slice())
+            .collect();
+        self.request
+            .policy
+            .metadata_use(&offered)
+            .into_iter()
+            .map(|used| MetadataSource {
+                path: used.metadata.file.clone(),
+                sha256: used.metadata.file_sha256.clone(),
+                source: used.metadata.source.clone(),
+                entries: used.metadata.anchors.len(),
+                unmatched: used.unmatched,
+            })
+            .collect()
     }
 
     /// The proof before writing: see [`crate::proof`].
@@ -426,6 +496,8 @@ impl Bundle {
                     not_after,
                     origin: request.candidates[c].origin.clone(),
                     covers,
+                    key: policy::key_of(der),
+                    distrust_after: request.policy.judge(der).distrust_after.map(|(at, _)| at),
                 }
             })
             .collect();
@@ -435,6 +507,7 @@ impl Bundle {
             horizon: request.horizon,
             min_anchors_per_endpoint: request.min_per_endpoint,
             sources: request.sources.clone(),
+            trust_metadata: self.metadata_use(),
             method: self.selection.method,
             lower_bound: self.selection.lower_bound,
             anchors,
@@ -480,6 +553,31 @@ impl Bundle {
             .collect()
     }
 
+    /// The device policy in the report: the key types when restricted, and each trust metadata
+    /// source with how many of its entries match no candidate. Empty for the default policy.
+    fn policy_report(&self) -> String {
+        let policy = &self.request.policy;
+        let mut out = String::new();
+        if let Some(supported) = &policy.keys.supported {
+            let names: Vec<String> = supported.iter().map(ToString::to_string).collect();
+            out += &format!("\nKey types the device supports: {}.\n", names.join(", "));
+        }
+        if let Some(bits) = policy.keys.min_rsa_bits {
+            out += &format!("\nRSA keys the device accepts: {bits} bits or more.\n");
+        }
+        for used in self.metadata_use() {
+            out += &format!(
+                "\nTrust metadata `{}` ({}): {} entr{}, {} matching no candidate (ignored).\n",
+                used.path.display(),
+                used.source,
+                used.entries,
+                if used.entries == 1 { "y" } else { "ies" },
+                used.unmatched
+            );
+        }
+        out
+    }
+
     /// Coverage per endpoint and the lints, in Markdown.
     pub fn report(&self) -> String {
         let request = &self.request;
@@ -515,6 +613,7 @@ impl Bundle {
         for anchor in self.anchors() {
             out += &format!("- {}\n", anchor.name);
         }
+        out += &self.policy_report();
         out += "\n## Coverage per endpoint\n\n| endpoint | checked from | checked until | covering anchors in the bundle | other candidates that cover it | candidates that stop too early |\n|---|---|---|---|---|---|\n";
         for (endpoint, row) in request.endpoints.iter().zip(&self.reach) {
             let (chosen, other): (Vec<usize>, Vec<usize>) = (0..row.len())
@@ -633,6 +732,8 @@ pub struct Manifest {
     pub horizon: OffsetDateTime,
     pub min_anchors_per_endpoint: usize,
     pub sources: Vec<CandidateSource>,
+    /// The trust metadata files applied to the candidates.
+    pub trust_metadata: Vec<MetadataSource>,
     pub method: select::Method,
     pub lower_bound: usize,
     pub anchors: Vec<ManifestAnchor>,
@@ -657,6 +758,24 @@ pub struct ManifestAnchor {
     pub origin: String,
     /// Why it was chosen: the endpoints it covers until their horizon.
     pub covers: Vec<String>,
+    /// Its public key (`None` when the certificate does not parse).
+    pub key: Option<policy::Key>,
+    /// TLS certificates issued after this are not trusted through it (trust metadata).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub distrust_after: Option<OffsetDateTime>,
+}
+
+/// A trust metadata source as the manifest records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MetadataSource {
+    pub path: PathBuf,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Provenance, as the file states it.
+    pub source: String,
+    pub entries: usize,
+    /// Entries that match no candidate offered (ignored).
+    pub unmatched: usize,
 }
 
 /// One endpoint's coverage by the bundle, as the manifest records it.

@@ -6,8 +6,11 @@
 //!   Rust source), pure functions of the chosen anchors.
 //! - [`load`]: endpoint chains and candidate anchors (PEM files, the Mozilla store), refusing
 //!   leaves, keys and garbage with located errors.
+//! - [`certdata`]: Mozilla's NSS `certdata.txt`, as candidates and their trust metadata.
 //! - [`coverage`]: whether an anchor keeps an endpoint working to the horizon under the device's
 //!   verifier (the client model), checked at every validity boundary.
+//! - [`policy`]: the device's trust policy over the reach matrix: distrusted anchors,
+//!   distrust-after dates (compared with the leaf's notBefore), the key types it supports.
 //! - [`select`]: the fewest anchors giving each endpoint its backups (exact or greedy).
 //! - [`lint`]: findings with a severity and a sentence.
 //! - [`proof`]: the whole bundle validated at every checkpoint before anything is written.
@@ -19,12 +22,14 @@
 //! README.md beside this crate explains how coverage and selection decide.
 
 pub mod build;
+pub mod certdata;
 pub mod coverage;
 pub mod diff;
 pub mod encode;
 pub mod html;
 pub mod lint;
 pub mod load;
+pub mod policy;
 pub mod proof;
 pub mod select;
 

@@ -46,12 +46,40 @@ pub enum Lint {
     SameSubject { subject: String, count: usize },
     /// The bundle is larger than the device allows.
     ExceedsMaxBytes { bytes: usize, max: usize },
+    /// An anchor covers the endpoint's current leaf (issued on or before `distrust_after`), but
+    /// not its renewal: TLS certificates issued after that date, before the horizon, are not
+    /// trusted through it. `leaf_not_before`: the current leaf's, `None` when only the
+    /// intermediates are at hand (the leaves to come are then the ones at stake). `backup`:
+    /// another anchor of the store covers the endpoint without such a date before the horizon.
+    DistrustAfter {
+        anchor: String,
+        #[serde(with = "time::serde::rfc3339")]
+        distrust_after: OffsetDateTime,
+        /// The metadata source that gives the date, with its note.
+        source: String,
+        endpoint: String,
+        #[serde(with = "time::serde::rfc3339::option")]
+        leaf_not_before: Option<OffsetDateTime>,
+        backup: bool,
+    },
+    /// An anchor whose key the device cannot use; `would_cover`: the endpoints it would have
+    /// covered otherwise.
+    UnsupportedKeyType {
+        anchor: String,
+        key: crate::policy::Key,
+        would_cover: Vec<String>,
+    },
 }
 
 impl Lint {
     pub fn severity(&self) -> Severity {
         match self {
             Lint::OnlyIntermediate { .. } | Lint::ExceedsMaxBytes { .. } => Severity::Error,
+            // Without a backup, the endpoint's next leaf fails on the device.
+            Lint::DistrustAfter { backup: false, .. } => Severity::Error,
+            Lint::DistrustAfter { backup: true, .. } | Lint::UnsupportedKeyType { .. } => {
+                Severity::Warning
+            }
             Lint::SingleRoot { .. }
             | Lint::SingleOperator { .. }
             | Lint::ExpiresBeforeHorizon { .. }
@@ -89,6 +117,33 @@ impl Lint {
             Lint::ExceedsMaxBytes { bytes, max } => format!(
                 "the bundle takes {bytes} bytes, more than the {max} the device allows."
             ),
+            Lint::DistrustAfter { anchor, distrust_after, source, endpoint, leaf_not_before, backup } => {
+                let then = if *backup {
+                    "another anchor of the bundle must carry it from then on."
+                } else {
+                    "no other anchor of the bundle covers it, so the device will refuse the renewed certificate: add a root the endpoint's CA will issue from."
+                };
+                let date = distrust_after.date();
+                match leaf_not_before {
+                    Some(issued) => format!(
+                        "{anchor} is distrusted for TLS certificates issued after {date} ({source}): {endpoint}'s current certificate (issued {}) still works through it, but its next renewal will not; {then}",
+                        issued.date()
+                    ),
+                    None => format!(
+                        "{anchor} is distrusted for TLS certificates issued after {date} ({source}): {endpoint}'s certificates issued after that date, before the horizon, will not work through it; {then}"
+                    ),
+                }
+            }
+            Lint::UnsupportedKeyType { anchor, key, would_cover } => {
+                if would_cover.is_empty() {
+                    format!("{anchor} has a key of type {key}, which the device cannot check signatures with: it is useless as an anchor.")
+                } else {
+                    format!(
+                        "{anchor} would cover {} but has a key of type {key}, which the device cannot check signatures with, so it is left out.",
+                        would_cover.join(", ")
+                    )
+                }
+            }
         }
     }
 }

@@ -29,6 +29,24 @@ pub enum CandidateSource {
     Mozilla { crate_version: String },
     /// A directory of PEM files, with the SHA-256 of its files' names and contents.
     Directory { path: PathBuf, sha256: String },
+    /// Mozilla's NSS `certdata.txt` (`--certdata`): the SHA-256 of the file, the certificates
+    /// kept as candidates, and those skipped (not usable as anchors).
+    Certdata {
+        path: PathBuf,
+        sha256: String,
+        count: usize,
+        skipped: usize,
+    },
+    /// The operating system's store (through `rustls-native-certs`, which honours
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR`): the anchors kept, the SHA-256 over their sorted DERs,
+    /// and what was skipped (unparsable entries and leaves: the store is not the user's input,
+    /// so they are counted, not refused) or could not be read.
+    System {
+        count: usize,
+        sha256: String,
+        skipped: usize,
+        unreadable: Vec<String>,
+    },
 }
 
 /// One candidate anchor: a CA certificate, never a leaf or a key.
@@ -159,6 +177,16 @@ pub fn is_ca(der: &[u8]) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `der` can be a trust anchor: a CA certificate, or a self-signed version-1
+/// certificate (old roots predate basicConstraints, and verifiers accept them as anchors).
+pub fn can_anchor(der: &[u8]) -> bool {
+    is_ca(der)
+        || X509Certificate::from_der(der).is_ok_and(|(_, cert)| {
+            cert.version() == x509_parser::x509::X509Version::V1
+                && cert.subject().as_raw() == cert.issuer().as_raw()
+        })
+}
+
 /// Parses `host=path.pem`.
 pub fn parse_endpoint_spec(spec: &str) -> Result<(String, PathBuf), String> {
     match spec.split_once('=') {
@@ -193,14 +221,15 @@ pub fn load_endpoint(host: &str, file: &Path) -> Result<Endpoint, Diagnostic> {
     })
 }
 
-/// The candidates of one PEM file: each block must be a CA certificate.
+/// The candidates of one PEM file: each block must be a CA certificate (or a self-signed
+/// version-1 root, [`can_anchor`]).
 pub fn load_candidate_file(file: &Path) -> Result<Vec<Candidate>, Diagnostic> {
     let source = read(file)?;
     certificates(file, &source)?
         .into_iter()
         .map(|(der, span)| {
             let at = first_line(&source, &span);
-            if !is_ca(&der) {
+            if !can_anchor(&der) {
                 return Err(Diagnostic::at(
                     Code::InvalidValue,
                     file,
@@ -297,6 +326,38 @@ pub fn mozilla_candidates() -> (Vec<Candidate>, CandidateSource) {
     )
 }
 
+/// The operating system's store as candidates; see [`CandidateSource::System`].
+pub fn system_candidates() -> (Vec<Candidate>, CandidateSource) {
+    let found = rustls_native_certs::load_native_certs();
+    let total = found.certs.len();
+    let mut ders: Vec<Vec<u8>> = found
+        .certs
+        .into_iter()
+        .map(|der| der.as_ref().to_vec())
+        .filter(|der| can_anchor(der))
+        .collect();
+    ders.sort();
+    ders.dedup();
+    let mut hasher = Sha256::new();
+    for der in &ders {
+        hasher.update(der);
+    }
+    let source = CandidateSource::System {
+        count: ders.len(),
+        sha256: hex::encode(hasher.finalize()),
+        skipped: total - ders.len(),
+        unreadable: found.errors.iter().map(ToString::to_string).collect(),
+    };
+    let candidates = ders
+        .into_iter()
+        .map(|der| Candidate {
+            der,
+            origin: "system".into(),
+        })
+        .collect();
+    (candidates, source)
+}
+
 /// Candidates without duplicates (the same DER from two sources is kept once, first origin).
 pub fn dedup(candidates: Vec<Candidate>) -> Vec<Candidate> {
     let mut seen = std::collections::BTreeSet::new();
@@ -304,6 +365,113 @@ pub fn dedup(candidates: Vec<Candidate>) -> Vec<Candidate> {
         .into_iter()
         .filter(|candidate| seen.insert(candidate.der.clone()))
         .collect()
+}
+
+/// A `--trust-metadata` file, as written (kebab-case, unknown fields refused).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct MetadataFile {
+    /// Provenance, recorded in the manifest.
+    source: String,
+    #[serde(default, rename = "anchor")]
+    anchors: Vec<MetadataEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct MetadataEntry {
+    sha256: toml::Spanned<Fingerprint>,
+    #[serde(default)]
+    trust: crate::policy::Trust,
+    distrust_after: Option<Instant>,
+    note: Option<String>,
+}
+
+/// A SHA-256 fingerprint: 64 hex digits, colons between bytes allowed, any case.
+#[derive(serde::Deserialize)]
+#[serde(try_from = "String")]
+struct Fingerprint {
+    hex: String,
+}
+
+impl TryFrom<String> for Fingerprint {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Fingerprint, String> {
+        let hex: String = text.chars().filter(|&c| c != ':').collect();
+        if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            Ok(Fingerprint {
+                hex: hex.to_ascii_lowercase(),
+            })
+        } else {
+            Err(format!(
+                "`{text}` is not a SHA-256 fingerprint (64 hex digits of the certificate DER)"
+            ))
+        }
+    }
+}
+
+/// A date (midnight UTC) or an RFC 3339 instant, as a string.
+#[derive(serde::Deserialize)]
+#[serde(try_from = "String")]
+struct Instant {
+    at: time::OffsetDateTime,
+}
+
+impl TryFrom<String> for Instant {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Instant, String> {
+        crate::build::parse_instant(&text).map(|at| Instant { at })
+    }
+}
+
+/// The SHA-256 of `bytes`, lowercase hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Parses a `--trust-metadata` file (see bundle/README.md). Errors are located: a bad
+/// fingerprint, date or trust value at its field, a fingerprint given twice at its second use.
+pub fn parse_trust_metadata(
+    file: &Path,
+    source: &str,
+) -> Result<crate::policy::TrustMetadata, Diagnostic> {
+    let parsed: MetadataFile = anchorsmith_diagnostics::parse_toml(file, source)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut anchors = Vec::new();
+    for (index, entry) in parsed.anchors.into_iter().enumerate() {
+        let span = entry.sha256.span();
+        let sha256 = entry.sha256.into_inner().hex;
+        if !seen.insert(sha256.clone()) {
+            return Err(Diagnostic::at(
+                Code::Duplicate,
+                file,
+                source,
+                span,
+                format!("the certificate {sha256} has a second entry"),
+            )
+            .field(format!("anchor[{index}].sha256"))
+            .help("give each certificate one [[anchor]] entry"));
+        }
+        anchors.push(crate::policy::AnchorTrust {
+            sha256,
+            trust: entry.trust,
+            distrust_after: entry.distrust_after.map(|instant| instant.at),
+            note: entry.note,
+        });
+    }
+    Ok(crate::policy::TrustMetadata {
+        file: file.to_path_buf(),
+        file_sha256: sha256_hex(source.as_bytes()),
+        source: parsed.source,
+        anchors,
+    })
+}
+
+/// Reads and parses a `--trust-metadata` file.
+pub fn load_trust_metadata(file: &Path) -> Result<crate::policy::TrustMetadata, Diagnostic> {
+    parse_trust_metadata(file, &read(file)?)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 use anchorsmith_bundle::build::{build, parse_instant, Request};
 use anchorsmith_bundle::diff::{self, PreviousManifest};
 use anchorsmith_bundle::load::{self, Candidate};
+use anchorsmith_bundle::policy::Policy;
 use anchorsmith_diagnostics::{parse_json, Code, Diagnostic};
 
 use anyhow::Context;
@@ -56,11 +57,43 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         candidates.extend(found);
         sources.push(source);
     }
+    let mut certdata_trust = Vec::new();
+    for file in &args.certdata {
+        let found =
+            anchorsmith_bundle::certdata::load_certdata(file).map_err(|d| BadInput(d.into()))?;
+        candidates.extend(found.candidates);
+        sources.push(found.source);
+        certdata_trust.push(found.trust);
+    }
+    if args.system_store {
+        let (found, source) = load::system_candidates();
+        if let load::CandidateSource::System { unreadable, .. } = &source {
+            // Not the user's input: say what could not be read, and go on with the rest.
+            for error in unreadable {
+                eprintln!("warning: system store: {error}");
+            }
+        }
+        candidates.extend(found);
+        sources.push(source);
+    }
     if candidates.is_empty() {
         return Err(bad(
-            "no candidate anchor: give --candidates DIR and/or --mozilla".into(),
+            "no candidate anchor: give --candidates DIR, --mozilla, --system-store and/or --certdata FILE".into(),
         ));
     }
+    let mut policy = Policy {
+        trust: certdata_trust,
+        ..Policy::default()
+    };
+    for file in &args.trust_metadata {
+        policy
+            .trust
+            .push(load::load_trust_metadata(file).map_err(|d| BadInput(d.into()))?);
+    }
+    if !args.key_types.is_empty() {
+        policy.keys.supported = Some(args.key_types.iter().copied().collect());
+    }
+    policy.keys.min_rsa_bits = args.min_rsa_bits;
     let now = match &args.now {
         Some(text) => parse_instant(text).map_err(bad)?,
         // To the second, as certificates count time.
@@ -76,6 +109,7 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         sources,
         min_per_endpoint: args.min_anchors_per_endpoint as usize,
         max_bytes: args.max_bytes,
+        policy,
         ..Request::new(
             endpoints,
             load::dedup(candidates),

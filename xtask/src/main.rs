@@ -251,6 +251,26 @@ pub struct BundleArgs {
     /// Add the Mozilla root store compiled in (webpki-root-certs) to the candidates.
     #[arg(long)]
     pub mozilla: bool,
+    /// Add the operating system's trust store to the candidates (honours SSL_CERT_FILE and
+    /// SSL_CERT_DIR). Its unparsable entries and leaves are skipped and counted in the manifest.
+    #[arg(long)]
+    pub system_store: bool,
+    /// Mozilla's NSS certdata.txt: its certificates become candidates, with their trust for
+    /// TLS servers and their distrust-after dates. Repeatable.
+    #[arg(long = "certdata", value_name = "FILE")]
+    pub certdata: Vec<PathBuf>,
+    /// A TOML file of trust metadata for the candidates: `source = "..."` and `[[anchor]]`
+    /// entries with `sha256`, `trust` (trusted, distrusted), `distrust-after` (a date or an
+    /// RFC 3339 instant) and `note`. Repeatable.
+    #[arg(long = "trust-metadata", value_name = "FILE.toml")]
+    pub trust_metadata: Vec<PathBuf>,
+    /// The key types the device can check signatures with, comma-separated: rsa, ecdsa-p256,
+    /// ecdsa-p384, ecdsa-p521, ed25519, ed448. Default: all.
+    #[arg(long = "key-types", value_name = "LIST", value_delimiter = ',', value_parser = parse_key_type)]
+    pub key_types: Vec<anchorsmith_bundle::policy::KeyType>,
+    /// The shortest RSA key (modulus bits) the device accepts.
+    #[arg(long, value_name = "BITS")]
+    pub min_rsa_bits: Option<usize>,
     /// The device's verifier.
     #[arg(long, default_value = "full-path-building", value_parser = parse_verifier)]
     pub device_verifier: anchorsmith_bundle::coverage::DeviceVerifier,
@@ -284,6 +304,16 @@ fn parse_format(text: &str) -> Result<anchorsmith_bundle::encode::Format, String
     Format::from_cli_name(text).ok_or_else(|| {
         let names: Vec<&str> = Format::ALL.iter().map(|format| format.cli_name()).collect();
         format!("unknown format `{text}`; one of: {}", names.join(", "))
+    })
+}
+
+fn parse_key_type(text: &str) -> Result<anchorsmith_bundle::policy::KeyType, String> {
+    use strum::VariantNames;
+    text.parse().map_err(|_| {
+        format!(
+            "unknown key type `{text}`; one of: {}",
+            anchorsmith_bundle::policy::KeyType::VARIANTS.join(", ")
+        )
     })
 }
 

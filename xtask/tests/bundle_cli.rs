@@ -341,3 +341,171 @@ fn a_malformed_or_missing_old_manifest_exits_2_and_writes_nothing() {
     );
     assert!(!dir.path().join("out").exists());
 }
+
+/// The SHA-256 fingerprint of a fixture certificate as OpenSSL prints it (`AB:CD:…`, a form
+/// trust metadata accepts).
+fn fixture_sha256(file: &str) -> String {
+    let output = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(fixtures().join(file))
+        .output()
+        .expect("openssl runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.trim()
+        .split_once('=')
+        .expect("Fingerprint=…")
+        .1
+        .to_string()
+}
+
+#[test]
+fn trust_metadata_is_applied_and_recorded_and_a_bad_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = roots(dir.path());
+    let metadata = dir.path().join("trust.toml");
+    std::fs::write(
+        &metadata,
+        format!(
+            "source = \"test export\"\n\n[[anchor]]\nsha256 = \"{}\"\ndistrust-after = \"2030-01-01\"\n",
+            fixture_sha256("isrg-root-x1.pem")
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = bundle(
+        &[
+            "--endpoint",
+            &endpoint("e5", "e5.pem"),
+            "--trust-metadata",
+            metadata.to_str().unwrap(),
+            "--min-anchors-per-endpoint",
+            "1",
+        ],
+        &candidates,
+        &out,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["trust_metadata"][0]["source"], "test export");
+    assert_eq!(manifest["trust_metadata"][0]["entries"], 1);
+    assert_eq!(manifest["anchors"][0]["key"]["key_type"], "ecdsa-p384");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Trust metadata"), "{report}");
+    assert!(out.join("report.html").exists());
+
+    // A bad date: located, exit 2, nothing written.
+    std::fs::write(
+        &metadata,
+        format!(
+            "source = \"test export\"\n\n[[anchor]]\nsha256 = \"{}\"\ndistrust-after = \"soon\"\n",
+            "0".repeat(64)
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out-bad");
+    let output = bundle(
+        &[
+            "--endpoint",
+            &endpoint("r10", "r10.pem"),
+            "--trust-metadata",
+            metadata.to_str().unwrap(),
+        ],
+        &candidates,
+        &out,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("trust.toml:5:18"), "{text}");
+    assert!(text.contains("anchor[0].distrust-after"), "{text}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_unknown_key_type_exits_2_and_a_p384_chain_is_uncovered_without_p384() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = roots(dir.path());
+    let out = dir.path().join("out");
+    let output = bundle(
+        &[
+            "--endpoint",
+            &endpoint("r10", "r10.pem"),
+            "--key-types",
+            "rsa,dsa",
+        ],
+        &candidates,
+        &out,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("unknown key type `dsa`"));
+    assert!(!out.exists());
+    let output = bundle(
+        &[
+            "--endpoint",
+            &endpoint("e5", "e5.pem"),
+            "--key-types",
+            "rsa,ecdsa-p256",
+        ],
+        &candidates,
+        &out,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("e5") && text.contains("ecdsa-p384"), "{text}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn the_system_store_comes_from_ssl_cert_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.pem");
+    std::fs::copy(fixtures().join("isrg-root-x1.pem"), &store).unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("bundle")
+        .args(["--endpoint", &endpoint("r10", "r10.pem"), "--system-store"])
+        .args(["--now", "2026-11-30", "--horizon", "2040-01-01"])
+        .arg("--out")
+        .arg(&out)
+        .env("SSL_CERT_FILE", &store)
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .expect("xtask runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["sources"][0]["kind"], "system");
+    assert_eq!(manifest["sources"][0]["count"], 1);
+    assert_eq!(manifest["anchors"][0]["origin"], "system");
+}
+
+#[test]
+fn a_bad_certdata_file_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = roots(dir.path());
+    let certdata = dir.path().join("certdata.txt");
+    std::fs::write(
+        &certdata,
+        "BEGINDATA\nCKA_CLASS CK_OBJECT_CLASS CKO_CERTIFICATE\nCKA_VALUE MULTILINE_OCTAL\n\\060\\9\nEND\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = bundle(
+        &[
+            "--endpoint",
+            &endpoint("r10", "r10.pem"),
+            "--certdata",
+            certdata.to_str().unwrap(),
+        ],
+        &candidates,
+        &out,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("certdata.txt:4:"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists());
+}
