@@ -46,6 +46,13 @@ pub enum Lint {
     SameSubject { subject: String, count: usize },
     /// The bundle is larger than the device allows.
     ExceedsMaxBytes { bytes: usize, max: usize },
+    /// The endpoint reaches an anchor only through known cross-signs its server does not send
+    /// (names as `build::cross_sign_name`): the device must hold them.
+    ViaCrossSign {
+        endpoint: String,
+        anchor: String,
+        cross_signs: Vec<String>,
+    },
 }
 
 impl Lint {
@@ -56,7 +63,8 @@ impl Lint {
             | Lint::SingleOperator { .. }
             | Lint::ExpiresBeforeHorizon { .. }
             | Lint::BelowMinimum { .. }
-            | Lint::SameSubject { .. } => Severity::Warning,
+            | Lint::SameSubject { .. }
+            | Lint::ViaCrossSign { .. } => Severity::Warning,
         }
     }
 
@@ -88,6 +96,10 @@ impl Lint {
             ),
             Lint::ExceedsMaxBytes { bytes, max } => format!(
                 "the bundle takes {bytes} bytes, more than the {max} the device allows."
+            ),
+            Lint::ViaCrossSign { endpoint, anchor, cross_signs } => format!(
+                "{endpoint} reaches {anchor} only through the cross-sign {}, which its server does not send: the firmware must ship it as an intermediate, or the server must send it.",
+                cross_signs.join(" and ")
             ),
         }
     }

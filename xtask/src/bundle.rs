@@ -61,6 +61,12 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
             "no candidate anchor: give --candidates DIR and/or --mozilla".into(),
         ));
     }
+    // Known cross-signs are CA certificates like candidates, and refused alike (located, exit 2).
+    let mut cross_signs: Vec<Candidate> = Vec::new();
+    for dir in &args.cross_signs {
+        let (found, _) = load::load_candidate_dir(dir).map_err(|d| BadInput(d.into()))?;
+        cross_signs.extend(found);
+    }
     let now = match &args.now {
         Some(text) => parse_instant(text).map_err(bad)?,
         // To the second, as certificates count time.
@@ -76,6 +82,9 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         sources,
         min_per_endpoint: args.min_anchors_per_endpoint as usize,
         max_bytes: args.max_bytes,
+        cross_signs: load::dedup(cross_signs),
+        // Where `cargo xtask corpus` sets the harnesses up.
+        harness_dir: Some(crate::project_root().join("target").join("harnesses")),
         ..Request::new(
             endpoints,
             load::dedup(candidates),
@@ -112,6 +121,9 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         proof.validations,
         proof.validators.join(", ")
     );
+    for skipped in &proof.skipped {
+        println!("  not proved here (skipped): {}", skipped.sentence());
+    }
     for lint in &bundle.lints {
         println!("  {}: {}", lint.severity(), lint.sentence());
     }
