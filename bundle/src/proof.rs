@@ -165,6 +165,8 @@ struct Case<'a> {
 /// One validator, the positions of the cases it is given, and then its verdict per case
 /// (`None`: not given).
 struct Run {
+    /// The validator's name in the proof.
+    label: String,
     validator: Arc<dyn Validator>,
     cases: Vec<usize>,
     verdicts: Vec<Option<Verdict>>,
@@ -220,13 +222,21 @@ pub fn prove(bundle: &Bundle) -> Result<Proof, ProofFailed> {
         }
     }
     let with_leaf: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].has_leaf).collect();
+    let model = request.verifier.model();
+    // The model of a real library is not that library: it must not take its name.
+    let model_label = match harness_column(request.verifier) {
+        Some(_) => format!("{} (client model)", model.name()),
+        None => model.name().to_string(),
+    };
     let mut runs = vec![Run {
-        validator: Arc::new(request.verifier.model()),
+        label: model_label,
+        validator: Arc::new(model),
         cases: (0..cases.len()).collect(),
         verdicts: Vec::new(),
     }];
     for library in in_process_libraries(request.verifier) {
         runs.push(Run {
+            label: library.name().to_string(),
             validator: library,
             cases: with_leaf.clone(),
             verdicts: Vec::new(),
@@ -235,6 +245,7 @@ pub fn prove(bundle: &Bundle) -> Result<Proof, ProofFailed> {
     let named = match harness_column(request.verifier) {
         Some(name) if !with_leaf.is_empty() => {
             runs.push(Run {
+                label: name.to_string(),
                 validator: harness(name, request.harness_dir.as_deref()),
                 cases: with_leaf.clone(),
                 verdicts: Vec::new(),
@@ -278,7 +289,7 @@ fn judge(cases: &[Case], runs: &[Run]) -> Result<Proof, ProofFailed> {
             let Some(verdict) = &run.verdicts[i] else {
                 continue;
             };
-            let name = run.validator.name();
+            let name = run.label.as_str();
             let failed = |verdict: String| ProofFailed {
                 host: case.host.to_string(),
                 validator: name.to_string(),
