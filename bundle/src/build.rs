@@ -742,6 +742,9 @@ impl Bundle {
             proof.validations,
             proof.validators.join(", ")
         );
+        if let Some(why) = crate::proof::model_only(self.request.verifier) {
+            report += &format!("\n{why}.\n");
+        }
         if !proof.skipped.is_empty() {
             report += "\nNot proved here (skipped, not accepted):\n\n";
             for skipped in &proof.skipped {

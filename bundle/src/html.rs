@@ -234,6 +234,9 @@ pub fn render(bundle: &Bundle, proof: &Proof) -> String {
                     (proof.validations) " validations of the covered endpoints against the whole \
                      bundle, at every checkpoint, all accepted: " (proof.validators.join(", ")) "."
                 }
+                @if let Some(why) = crate::proof::model_only(request.verifier) {
+                    p { (why) "." }
+                }
                 @if !proof.skipped.is_empty() {
                     p { "Not proved here (skipped, not accepted):" }
                     ul {

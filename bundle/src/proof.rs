@@ -104,6 +104,19 @@ fn in_process_libraries(verifier: DeviceVerifier) -> Vec<Arc<dyn Validator>> {
     }
 }
 
+/// Why `verifier` is proved by its client model alone, when no real library of it can run here.
+pub fn model_only(verifier: DeviceVerifier) -> Option<&'static str> {
+    match verifier {
+        DeviceVerifier::EspIdf | DeviceVerifier::EspIdfCrossSigned => Some(
+            "ESP-IDF's certificate bundle runs inside the device's own mbedTLS build, with ESP-IDF's verify callbacks, which cannot run here: the client model's setting for it stands in",
+        ),
+        DeviceVerifier::FullPathBuilding
+        | DeviceVerifier::PartialChain
+        | DeviceVerifier::Bearssl
+        | DeviceVerifier::Mbedtls => None,
+    }
+}
+
 /// The harness column (validators/harnesses/) that is `verifier`'s own library, if any.
 pub fn harness_column(verifier: DeviceVerifier) -> Option<&'static str> {
     match verifier {

@@ -112,6 +112,12 @@ fn esp_idf_cross_signed_ends_the_long_chain_at_a_lower_certificate_and_esp_idf_d
     // ESP-IDF cannot run here: the model alone proves it.
     assert_eq!(proof.validators, ["esp-idf-cross-signed"]);
     assert!(proof.skipped.is_empty(), "{:?}", proof.skipped);
+    let files = bundle.files(&proof, &[]).unwrap();
+    let (_, report) = files
+        .iter()
+        .find(|(path, _)| path.ends_with("report.md"))
+        .unwrap();
+    assert!(String::from_utf8_lossy(report).contains("which cannot run here"));
 }
 
 /// Whether the real library `column` runs here. Under `CI=true` it must; elsewhere the test
