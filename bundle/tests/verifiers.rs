@@ -370,3 +370,94 @@ fn a_known_cross_sign_names_root_yr_as_the_successor_of_x1() {
         "the cross-sign carries Root YR's name"
     );
 }
+
+/// A CA's parameters: `cn`, valid 2024–2034.
+fn ca_params(cn: &str) -> rcgen::CertificateParams {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    params.not_before = at("2024-01-01");
+    params.not_after = at("2034-01-01");
+    params
+}
+
+#[test]
+fn the_real_path_builders_prove_a_leaf_chain_through_a_held_cross_sign() {
+    // Old Root cross-signs New Root; the server sends leaf → Issuing CA (under New Root) and
+    // not the cross-sign; the device trusts Old Root alone.
+    let (old_key, new_key, issuing_key, leaf_key) = (
+        rcgen::KeyPair::generate().unwrap(),
+        rcgen::KeyPair::generate().unwrap(),
+        rcgen::KeyPair::generate().unwrap(),
+        rcgen::KeyPair::generate().unwrap(),
+    );
+    let (old, new, issuing) = (
+        ca_params("Old Root"),
+        ca_params("New Root"),
+        ca_params("Issuing CA"),
+    );
+    let old_root = old.self_signed(&old_key).unwrap();
+    let cross_sign = new
+        .signed_by(&new_key, &rcgen::Issuer::from_params(&old, &old_key))
+        .unwrap();
+    let issuing_ca = issuing
+        .signed_by(&issuing_key, &rcgen::Issuer::from_params(&new, &new_key))
+        .unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["device.example.test".to_string()]).unwrap();
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    leaf.not_before = at("2026-01-01");
+    leaf.not_after = at("2028-01-01");
+    let leaf = leaf
+        .signed_by(
+            &leaf_key,
+            &rcgen::Issuer::from_params(&issuing, &issuing_key),
+        )
+        .unwrap();
+    let request = |verifier: DeviceVerifier, cross_signs: Vec<Candidate>| Request {
+        min_per_endpoint: 1,
+        cross_signs,
+        ..Request::new(
+            vec![Endpoint {
+                host: "device.example.test".into(),
+                file: PathBuf::from("made-here.pem"),
+                chain: vec![leaf.der().to_vec(), issuing_ca.der().to_vec()],
+                has_leaf: true,
+            }],
+            vec![Candidate {
+                der: old_root.der().to_vec(),
+                origin: "made here".into(),
+            }],
+            verifier,
+            at("2026-11-30"),
+            at("2030-01-01"),
+        )
+    };
+    let held = || {
+        vec![Candidate {
+            der: cross_sign.der().to_vec(),
+            origin: "made here".into(),
+        }]
+    };
+    let bundle = build(request(DeviceVerifier::FullPathBuilding, held())).unwrap();
+    assert_eq!(bundle.via.get(&(0, 0)), Some(&vec![0]));
+    // rustls-webpki and OpenSSL accept only if they are handed the cross-sign: the chain sent
+    // stops at Issuing CA, whose issuer New Root is not in the bundle.
+    let proof = bundle.prove().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        proof.validators,
+        ["full-path-building", "rustls-webpki", "openssl"]
+    );
+    // A bundle proved without the cross-sign held fails.
+    let mut unheld = bundle.clone();
+    unheld.request.cross_signs.clear();
+    assert!(unheld.prove().is_err());
+    // mbedTLS uses the chain as sent: Old Root covers nothing.
+    assert!(build(request(DeviceVerifier::Mbedtls, held())).is_err());
+    assert!(build(request(DeviceVerifier::FullPathBuilding, Vec::new())).is_err());
+}
