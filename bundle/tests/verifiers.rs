@@ -461,3 +461,48 @@ fn the_real_path_builders_prove_a_leaf_chain_through_a_held_cross_sign() {
     assert!(build(request(DeviceVerifier::Mbedtls, held())).is_err());
     assert!(build(request(DeviceVerifier::FullPathBuilding, Vec::new())).is_err());
 }
+
+#[test]
+fn with_cross_signs_the_prefilter_still_gives_the_coverage_of_every_pair() {
+    let endpoints = vec![
+        fixture_endpoint("yr1.example", "extra/yr1.pem"),
+        fixture_endpoint("r10.example", "r10.pem"),
+    ];
+    let (mut candidates, _) = load::mozilla_candidates();
+    candidates.push(fixture("extra/root-yr.pem"));
+    let ders: Vec<Vec<u8>> = candidates.into_iter().map(|c| c.der).collect();
+    let held: Vec<Vec<u8>> = [
+        "extra/root-yr-by-x1.pem",
+        "extra/isrg-root-x2-by-x1-2026.pem",
+    ]
+    .iter()
+    .map(|file| fixture(file).der)
+    .collect();
+    let (now, horizon) = (at("2026-11-30"), at("2040-01-01"));
+    let verifier = DeviceVerifier::FullPathBuilding;
+    let found = coverage::coverage(verifier, &endpoints, &ders, &held, now, horizon);
+    let model = verifier.model();
+    let mut through_cross_sign = Vec::new();
+    for (e, endpoint) in endpoints.iter().enumerate() {
+        for (c, anchor) in ders.iter().enumerate() {
+            let every_pair = coverage::reach_holding(&model, endpoint, anchor, &held, now, horizon);
+            assert_eq!(
+                found.reach[e][c].covers(),
+                every_pair.covers(),
+                "{} with {}",
+                endpoint.host,
+                name(anchor)
+            );
+            if found.via.contains_key(&(e, c)) {
+                through_cross_sign.push((endpoint.host.as_str(), name(anchor)));
+            }
+        }
+    }
+    // ISRG Root X1 (in the Mozilla store) reaches YR1 only through Root YR's cross-sign; the
+    // X2 cross-sign is not needed by anything here.
+    assert_eq!(
+        through_cross_sign,
+        [("yr1.example", "ISRG Root X1".to_string())]
+    );
+    assert_eq!(found.via.values().collect::<Vec<_>>(), [&vec![0]]);
+}
