@@ -182,9 +182,14 @@ struct Run {
     label: String,
     validator: Arc<dyn Validator>,
     cases: Vec<usize>,
+    /// Given the endpoint's host as the expected DNS name (a harness: the real library checks
+    /// the name as the device does).
+    names_the_peer: bool,
     verdicts: Vec<Option<Verdict>>,
 }
 
+/// Validates every covered endpoint against the whole bundle at each checkpoint, with the
+/// device's model and real libraries (see the module documentation).
 pub fn prove(bundle: &Bundle) -> Result<Proof, ProofFailed> {
     let request = &bundle.request;
     let store: Vec<Vec<u8>> = bundle
@@ -245,6 +250,7 @@ pub fn prove(bundle: &Bundle) -> Result<Proof, ProofFailed> {
         label: model_label,
         validator: Arc::new(model),
         cases: (0..cases.len()).collect(),
+        names_the_peer: false,
         verdicts: Vec::new(),
     }];
     for library in in_process_libraries(request.verifier) {
@@ -252,29 +258,26 @@ pub fn prove(bundle: &Bundle) -> Result<Proof, ProofFailed> {
             label: library.name().to_string(),
             validator: library,
             cases: with_leaf.clone(),
+            names_the_peer: false,
             verdicts: Vec::new(),
         });
     }
-    let named = match harness_column(request.verifier) {
-        Some(name) if !with_leaf.is_empty() => {
-            runs.push(Run {
-                label: name.to_string(),
-                validator: harness(name, request.harness_dir.as_deref()),
-                cases: with_leaf.clone(),
-                verdicts: Vec::new(),
-            });
-            Some(runs.len() - 1)
-        }
-        _ => None,
-    };
-    for (r, run) in runs.iter_mut().enumerate() {
+    if let Some(name) = harness_column(request.verifier).filter(|_| !with_leaf.is_empty()) {
+        runs.push(Run {
+            label: name.to_string(),
+            validator: harness(name, request.harness_dir.as_deref()),
+            cases: with_leaf.clone(),
+            names_the_peer: true,
+            verdicts: Vec::new(),
+        });
+    }
+    for run in &mut runs {
         let inputs: Vec<ValidationInput> = run
             .cases
             .iter()
             .map(|&i| {
                 let mut input = cases[i].input.clone();
-                // A harness checks the name as the device does: the endpoint's host.
-                if Some(r) == named {
+                if run.names_the_peer {
                     input.expected_peer_name = Some(PeerName::Dns(cases[i].host.to_string()));
                 }
                 input

@@ -1,6 +1,7 @@
 //! `cargo xtask bundle`: the trust-bundle builder (issue 11). Loads the endpoints and the
 //! candidates (bad input: a located diagnostic, exit 2), builds with `anchorsmith_bundle`, and
-//! proves the bundle as a whole with the device verifier, and writes `bundle.pem`,
+//! proves the bundle as a whole with the device verifier (the real BearSSL and mbedTLS through
+//! their harnesses under target/harnesses), and writes `bundle.pem`,
 //! `manifest.json`, `report.md`, `report.html` (and with `--diff OLD_MANIFEST`, `diff.md`)
 //! atomically: an error writes nothing.
 
