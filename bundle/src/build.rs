@@ -2,7 +2,7 @@
 //! lints, and the output files (`bundle.pem`, `manifest.json`, `report.md`, `report.html`) as data, so the
 //! caller writes them all or none.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -30,11 +30,20 @@ pub struct Request {
     pub max_bytes: Option<usize>,
     /// Trust metadata and key types: what the device may use beyond what validates.
     pub policy: Policy,
+    /// Where the real libraries' harnesses (validators/harnesses/) are set up for the proof;
+    /// `None`: nowhere, so a device verifier with a real library is not proved with it (a
+    /// failure under CI, a recorded skip elsewhere; see [`crate::proof`]).
+    pub harness_dir: Option<PathBuf>,
+    /// Known cross-signs (CA certificates) the servers may not send. A verifier that builds
+    /// paths from the intermediates it holds may go through them, when the firmware ships them
+    /// ([`DeviceVerifier::uses_held_intermediates`]).
+    pub cross_signs: Vec<Candidate>,
 }
 
 impl Request {
     /// A request with the defaults of `cargo xtask bundle`: two anchors per endpoint, no size
-    /// limit, no recorded sources. Set the other fields on the value returned.
+    /// limit, no recorded sources, the harnesses under this workspace's `target/harnesses`, no
+    /// known cross-signs. Set the other fields on the value returned.
     pub fn new(
         endpoints: Vec<Endpoint>,
         candidates: Vec<Candidate>,
@@ -52,6 +61,8 @@ impl Request {
             min_per_endpoint: 2,
             max_bytes: None,
             policy: Policy::default(),
+            harness_dir: Some(anchorsmith_validators::harnesses::workspace_harness_dir()),
+            cross_signs: Vec::new(),
         }
     }
 }
@@ -75,6 +86,10 @@ pub struct Bundle {
     pub merged: Vec<Candidate>,
     /// `reach[endpoint][candidate]`.
     pub reach: Vec<Vec<Reach>>,
+    /// (endpoint, candidate) → the known cross-signs (positions in `request.cross_signs`) the
+    /// candidate needs to cover the endpoint: it covers with them and not without. Only the
+    /// pairs that need some.
+    pub via: BTreeMap<(usize, usize), Vec<usize>>,
     pub selection: Selection,
     pub lints: Vec<Lint>,
 }
@@ -82,6 +97,21 @@ pub struct Bundle {
 /// A certificate's human name: its subject CN, else a fingerprint label.
 pub fn name(der: &[u8]) -> String {
     anchorsmith_validators::subject_label(der)
+}
+
+/// A cross-sign's human name: its subject's and its issuer's, since a root and its cross-signs
+/// share a subject (`Root YR cross-signed by ISRG Root X1`).
+pub fn cross_sign_name(der: &[u8]) -> String {
+    let issuer = X509Certificate::from_der(der)
+        .map(|(_, cert)| {
+            cert.issuer()
+                .iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok().map(str::to_string))
+                .unwrap_or_else(|| cert.issuer().to_string())
+        })
+        .unwrap_or_default();
+    format!("{} cross-signed by {issuer}", name(der))
 }
 
 /// Self-signed (subject = issuer): a root.
@@ -205,10 +235,15 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
         .filter(|candidate| !request.candidates.contains(candidate))
         .collect();
     let ders: Vec<Vec<u8>> = request.candidates.iter().map(|c| c.der.clone()).collect();
-    let unrestricted = coverage::matrix(
+    let cross_signs: Vec<Vec<u8>> = request.cross_signs.iter().map(|c| c.der.clone()).collect();
+    let coverage::Coverage {
+        reach: unrestricted,
+        mut via,
+    } = coverage::coverage(
         request.verifier,
         &request.endpoints,
         &ders,
+        &cross_signs,
         request.now,
         request.horizon,
     );
@@ -228,6 +263,8 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
         request.horizon,
         unrestricted,
     );
+    // A covering the policy removed needs no cross-sign.
+    via.retain(|&(endpoint, candidate), _| reach[endpoint][candidate].covers());
     let uncovered: Vec<(String, String)> = request
         .endpoints
         .iter()
@@ -252,6 +289,7 @@ pub fn build(mut request: Request) -> Result<Bundle, Uncovered> {
         request,
         merged,
         reach,
+        via,
         selection,
         lints: Vec::new(),
     };
@@ -295,10 +333,19 @@ impl Bundle {
     pub fn lint_store(&self, store: &[usize]) -> Vec<Lint> {
         let candidates = &self.request.candidates;
         let mut lints = Vec::new();
-        for (endpoint, row) in self.request.endpoints.iter().zip(&self.reach) {
+        for (e, (endpoint, row)) in self.request.endpoints.iter().zip(&self.reach).enumerate() {
             let covering: Vec<usize> = store.iter().copied().filter(|&c| row[c].covers()).collect();
             if covering.is_empty() {
                 continue;
+            }
+            for &c in &covering {
+                if let Some(needed) = self.via.get(&(e, c)) {
+                    lints.push(Lint::ViaCrossSign {
+                        endpoint: endpoint.host.clone(),
+                        anchor: name(&candidates[c].der),
+                        cross_signs: self.cross_sign_names(needed),
+                    });
+                }
             }
             let roots: BTreeSet<String> = covering
                 .iter()
@@ -430,8 +477,8 @@ impl Bundle {
         crate::proof::prove(self)
     }
 
-    /// Whether the root `other` is the CA's successor of `anchor`: some candidate or served
-    /// certificate is `other`'s subject and key cross-signed by `anchor` (how a CA moves its
+    /// Whether the root `other` is the CA's successor of `anchor`: some candidate, known
+    /// cross-sign or served certificate is `other`'s subject and key cross-signed by `anchor` (how a CA moves its
     /// clients to a new root before the old one expires).
     fn successor(&self, anchor: usize, other: usize) -> bool {
         let candidates = &self.request.candidates;
@@ -447,6 +494,7 @@ impl Bundle {
         let everything = candidates
             .iter()
             .chain(&self.merged)
+            .chain(&self.request.cross_signs)
             .map(|candidate| candidate.der.as_slice())
             .chain(
                 self.request
@@ -462,6 +510,14 @@ impl Bundle {
                     && cross.public_key().raw == new.public_key().raw
                     && cross.verify_signature(Some(old.public_key())).is_ok()
             })
+    }
+
+    /// The names ([`cross_sign_name`]) of the known cross-signs at `positions`.
+    pub fn cross_sign_names(&self, positions: &[usize]) -> Vec<String> {
+        positions
+            .iter()
+            .map(|&x| cross_sign_name(&self.request.cross_signs[x].der))
+            .collect()
     }
 
     /// The anchors as concatenated PEM, each preceded by its name.
@@ -515,7 +571,45 @@ impl Bundle {
             pem_bytes: self.pem().len(),
             bytes_per_format: std::collections::BTreeMap::new(),
             proof: None,
+            cross_signs: request
+                .cross_signs
+                .iter()
+                .map(|cross_sign| ManifestCrossSign {
+                    name: cross_sign_name(&cross_sign.der),
+                    sha256: fingerprint(&cross_sign.der),
+                    not_after: coverage::validity(&cross_sign.der)
+                        .map_or(request.now, |(_, not_after)| not_after),
+                    origin: cross_sign.origin.clone(),
+                })
+                .collect(),
+            via: self.via_in_bundle(),
         }
+    }
+
+    /// The coverings by anchors of the bundle that need known cross-signs, in endpoint order,
+    /// then anchor order.
+    fn via_in_bundle(&self) -> Vec<ManifestVia> {
+        let request = &self.request;
+        let chosen = self.chosen_in_order();
+        let mut via = Vec::new();
+        for (e, endpoint) in request.endpoints.iter().enumerate() {
+            for &c in &chosen {
+                if let Some(needed) = self.via.get(&(e, c)) {
+                    let der = &request.candidates[c].der;
+                    via.push(ManifestVia {
+                        endpoint: endpoint.host.clone(),
+                        anchor: name(der),
+                        anchor_sha256: fingerprint(der),
+                        cross_signs: self.cross_sign_names(needed),
+                        cross_sign_sha256: needed
+                            .iter()
+                            .map(|&x| fingerprint(&request.cross_signs[x].der))
+                            .collect(),
+                    });
+                }
+            }
+        }
+        via
     }
 
     /// Per endpoint, the bundle's anchors that cover it and until when (what `--diff` compares
@@ -614,15 +708,25 @@ impl Bundle {
             out += &format!("- {}\n", anchor.name);
         }
         out += &self.policy_report();
+        out += &self.cross_signs_paragraph();
         out += "\n## Coverage per endpoint\n\n| endpoint | checked from | checked until | covering anchors in the bundle | other candidates that cover it | candidates that stop too early |\n|---|---|---|---|---|---|\n";
-        for (endpoint, row) in request.endpoints.iter().zip(&self.reach) {
+        for (e, (endpoint, row)) in request.endpoints.iter().zip(&self.reach).enumerate() {
             let (chosen, other): (Vec<usize>, Vec<usize>) = (0..row.len())
                 .filter(|&c| row[c].covers())
                 .partition(|c| self.selection.chosen.contains(c));
             let names = |set: &[usize]| {
                 let mut names: Vec<String> = set
                     .iter()
-                    .map(|&c| name(&request.candidates[c].der))
+                    .map(|&c| {
+                        let anchor = name(&request.candidates[c].der);
+                        match self.via.get(&(e, c)) {
+                            Some(needed) => format!(
+                                "{anchor} (via cross-sign {}, not sent by the server)",
+                                self.cross_sign_names(needed).join(" and ")
+                            ),
+                            None => anchor,
+                        }
+                    })
                     .collect();
                 names.sort();
                 names.join(", ")
@@ -675,6 +779,36 @@ impl Bundle {
         out
     }
 
+    /// What the known cross-signs can do for this device verifier, for the report; empty when
+    /// none were given.
+    fn cross_signs_paragraph(&self) -> String {
+        let request = &self.request;
+        if request.cross_signs.is_empty() {
+            return String::new();
+        }
+        let names: Vec<String> = request
+            .cross_signs
+            .iter()
+            .map(|cross_sign| cross_sign_name(&cross_sign.der))
+            .collect();
+        let what = if request.verifier.uses_held_intermediates() {
+            format!(
+                "The device verifier `{}` builds paths from the intermediates it holds, so a chain may reach an anchor through them when the firmware ships them; the coverage below says where it must.",
+                request.verifier
+            )
+        } else {
+            format!(
+                "The device verifier `{}` uses the chain as the server sends it and cannot build a path through a certificate the server does not send: they change no coverage.",
+                request.verifier
+            )
+        };
+        format!(
+            "\n{} known cross-sign(s) offered: {}. {what}\n",
+            names.len(),
+            names.join(", ")
+        )
+    }
+
     /// The output files, by name, once the bundle is proved ([`Bundle::prove`]): each of
     /// `formats` (see [`crate::encode`]), then `manifest.json` (with the byte size per format)
     /// `report.md` and `report.html`.
@@ -706,12 +840,21 @@ impl Bundle {
             ..self.manifest()
         };
         let manifest = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
-        let report = format!(
+        let mut report = format!(
             "{}\n## Proof\n\n{} validations of the covered endpoints against the whole bundle, at every checkpoint, all accepted: {}.\n",
             self.report(),
             proof.validations,
             proof.validators.join(", ")
         );
+        if let Some(why) = crate::proof::model_only(self.request.verifier) {
+            report += &format!("\n{why}.\n");
+        }
+        if !proof.skipped.is_empty() {
+            report += "\nNot proved here (skipped, not accepted):\n\n";
+            for skipped in &proof.skipped {
+                report += &format!("- {}\n", skipped.sentence());
+            }
+        }
         files.push((PathBuf::from("manifest.json"), manifest.into_bytes()));
         files.push((PathBuf::from("report.md"), report.into_bytes()));
         files.push((
@@ -744,6 +887,33 @@ pub struct Manifest {
     pub bytes_per_format: std::collections::BTreeMap<String, usize>,
     /// What validated the bundle before it was written.
     pub proof: Option<crate::proof::Proof>,
+    /// The known cross-signs offered (`--cross-signs`), used or not.
+    pub cross_signs: Vec<ManifestCrossSign>,
+    /// Where an anchor of the bundle covers an endpoint only through known cross-signs the
+    /// server does not send: the firmware must ship them as intermediates.
+    pub via: Vec<ManifestVia>,
+}
+
+/// A known cross-sign, as the manifest records it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ManifestCrossSign {
+    /// [`cross_sign_name`].
+    pub name: String,
+    pub sha256: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    pub origin: String,
+}
+
+/// An anchor of the bundle that covers an endpoint only through known cross-signs.
+#[derive(Clone, Debug, Serialize)]
+pub struct ManifestVia {
+    pub endpoint: String,
+    pub anchor: String,
+    pub anchor_sha256: String,
+    /// Their [`cross_sign_name`]s.
+    pub cross_signs: Vec<String>,
+    pub cross_sign_sha256: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

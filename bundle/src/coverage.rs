@@ -18,7 +18,14 @@
 //! send another chain (a renewed leaf, the CA's next intermediate), which the builder cannot see;
 //! the report says until when each endpoint was checked, and the lints name anchors that expire
 //! before the horizon.
+//!
+//! Known cross-signs the server does not send ([`coverage`]) are offered as certificates the
+//! device holds (the model's cached intermediates) to the verifiers that build paths from what
+//! they hold (`full-path-building`, `partial-chain`); a covering that needs them is recorded
+//! with the ones it needs, since the firmware must then ship them. Chain-as-sent verifiers
+//! (BearSSL, mbedTLS, both ESP-IDF bundles) are judged on the chain sent alone.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use anchorsmith_validators::model::{AnchorExpiry, ClientModel, Knobs};
@@ -50,17 +57,31 @@ pub enum DeviceVerifier {
     /// ESP-IDF's certificate bundle: only the issuer of the topmost certificate sent is looked
     /// up; the anchor is a name and a key, its dates ignored.
     EspIdf,
+    /// ESP-IDF's certificate bundle built with
+    /// `CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_CROSS_SIGNED_VERIFY`: mbedTLS's own path builder asks
+    /// the bundle for the issuer of each certificate, so any certificate sent whose issuer is in
+    /// the bundle may end the path, not only the topmost one (see [`DeviceVerifier::knobs`]).
+    EspIdfCrossSigned,
     /// BearSSL's minimal engine: the chain exactly as sent (the calibrated `bearssl` engine
     /// model of validators/engine-models.toml).
     Bearssl,
+    /// mbedTLS's `mbedtls_x509_crt_verify` with a CA chain (the calibrated `mbedtls` engine
+    /// model of validators/engine-models.toml): trusted parents first, then the certificates
+    /// sent after the child, never backtracking.
+    Mbedtls,
 }
 
 impl DeviceVerifier {
     pub fn knobs(self) -> Knobs {
         match self {
-            DeviceVerifier::FullPathBuilding => Knobs::default(),
+            // Path builders use the intermediates they hold (known cross-signs, when given).
+            DeviceVerifier::FullPathBuilding => Knobs {
+                intermediate_cache: true,
+                ..Knobs::default()
+            },
             DeviceVerifier::PartialChain => Knobs {
                 partial_chain: true,
+                intermediate_cache: true,
                 ..Knobs::default()
             },
             DeviceVerifier::EspIdf => Knobs {
@@ -69,17 +90,55 @@ impl DeviceVerifier {
                 anchor_expiry: AnchorExpiry::Ignored,
                 ..Knobs::default()
             },
-            // The calibrated setting, compiled in: a relocated binary needs no source tree.
-            DeviceVerifier::Bearssl => anchorsmith_validators::model::shipped_engine_models()
-                .get("bearssl")
-                .map(|model| model.knobs.clone())
-                .expect("engine-models.toml describes bearssl (checked by the calibration tests)"),
+            // ESP-IDF's esp_crt_bundle.c, with CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_CROSS_SIGNED_VERIFY,
+            // registers esp_crt_ca_cb_callback with mbedtls_ssl_conf_ca_cb instead of a dummy CA
+            // chain. mbedTLS's x509_crt_verify_chain calls that trusted-CA callback for every
+            // child as it builds the chain, and the callback returns the bundle entry named by
+            // the child's issuer as a trusted CA made of a subject and a key alone. So the path
+            // is mbedTLS's own (trusted parents first, then the certificates sent after the
+            // child, no backtracking: the calibrated `mbedtls` setting), and any certificate sent
+            // whose issuer is in the bundle ends it. The made-up CA has no dates, and
+            // esp_crt_verify_callback clears the expired/future flags mbedTLS sets on it, so the
+            // anchor's validity is ignored; the certificates sent keep theirs.
+            // `esp-idf` without the option hands mbedTLS an empty CA chain: the chain sent must
+            // link up by itself, and only the issuer of its topmost certificate is looked up.
+            DeviceVerifier::EspIdfCrossSigned => Knobs {
+                anchor_expiry: AnchorExpiry::Ignored,
+                ..engine_knobs("mbedtls")
+            },
+            // The calibrated settings, compiled in: a relocated binary needs no source tree.
+            DeviceVerifier::Bearssl => engine_knobs("bearssl"),
+            DeviceVerifier::Mbedtls => engine_knobs("mbedtls"),
+        }
+    }
+
+    /// Whether this verifier builds paths from certificates the device holds besides those
+    /// sent, so known cross-signs shipped in its firmware can give it an alternate path. The
+    /// chain-as-sent verifiers (BearSSL, mbedTLS, both ESP-IDF bundles) only use what the
+    /// server sends.
+    pub fn uses_held_intermediates(self) -> bool {
+        match self {
+            DeviceVerifier::FullPathBuilding | DeviceVerifier::PartialChain => true,
+            DeviceVerifier::EspIdf
+            | DeviceVerifier::EspIdfCrossSigned
+            | DeviceVerifier::Bearssl
+            | DeviceVerifier::Mbedtls => false,
         }
     }
 
     pub fn model(self) -> ClientModel {
         ClientModel::new(self.to_string(), self.knobs())
     }
+}
+
+/// The calibrated knobs of a real engine (validators/engine-models.toml, compiled in).
+fn engine_knobs(engine: &str) -> Knobs {
+    anchorsmith_validators::model::shipped_engine_models()
+        .get(engine)
+        .map(|model| model.knobs.clone())
+        .unwrap_or_else(|| {
+            panic!("engine-models.toml describes {engine} (checked by the calibration tests)")
+        })
 }
 
 /// The notBefore and notAfter of a certificate.
@@ -128,11 +187,25 @@ pub fn validate(
     anchor: &[u8],
     at: OffsetDateTime,
 ) -> Verdict {
+    validate_holding(model, endpoint, anchor, &[], at)
+}
+
+/// [`validate`] on a device that also holds `held` (known cross-signs shipped in its firmware),
+/// offered as the client's cached intermediates: only a model with the `intermediate-cache` knob
+/// ([`DeviceVerifier::uses_held_intermediates`]) looks at them.
+pub fn validate_holding(
+    model: &ClientModel,
+    endpoint: &Endpoint,
+    anchor: &[u8],
+    held: &[Vec<u8>],
+    at: OffsetDateTime,
+) -> Verdict {
     let input = ValidationInput {
         id: format!("bundle::{}", endpoint.host),
         trust_anchors: vec![anchor.to_vec()],
         peer: endpoint.chain[0].clone(),
         served_chain: endpoint.chain[1..].to_vec(),
+        cached: held.to_vec(),
         validation_time: Some(system_time(at)),
         ..ValidationInput::default()
     };
@@ -193,8 +266,21 @@ pub fn reach(
     now: OffsetDateTime,
     horizon: OffsetDateTime,
 ) -> Reach {
+    reach_holding(model, endpoint, anchor, &[], now, horizon)
+}
+
+/// [`reach`] on a device that also holds `held` (see [`validate_holding`]); their validity
+/// boundaries are checkpoints too.
+pub fn reach_holding(
+    model: &ClientModel,
+    endpoint: &Endpoint,
+    anchor: &[u8],
+    held: &[Vec<u8>],
+    now: OffsetDateTime,
+    horizon: OffsetDateTime,
+) -> Reach {
     let from = served_from(endpoint, now);
-    let first = validate(model, endpoint, anchor, from);
+    let first = validate_holding(model, endpoint, anchor, held, from);
     if !matches!(first, Verdict::Accept { .. }) {
         return Reach::Never {
             verdict: verdict_text(&first),
@@ -203,11 +289,12 @@ pub fn reach(
     let involved = endpoint
         .chain
         .iter()
+        .chain(held)
         .map(Vec::as_slice)
         .chain(std::iter::once(anchor));
     let until = served_until(endpoint, horizon);
     for at in checkpoints(involved, from, until).into_iter().skip(1) {
-        let verdict = validate(model, endpoint, anchor, at);
+        let verdict = validate_holding(model, endpoint, anchor, held, at);
         if !matches!(verdict, Verdict::Accept { .. }) {
             return Reach::Until {
                 fails_at: at,
@@ -216,6 +303,32 @@ pub fn reach(
         }
     }
     Reach::Covers
+}
+
+/// The fewest of `held` that `anchor` needs to cover `endpoint` (positions in `held`, sorted),
+/// given that it covers with all of them: empty when it covers without any. Each cross-sign is
+/// dropped in turn when coverage survives without it, so what is left is needed (one minimal
+/// set, deterministic for a given order).
+pub fn needed_held(
+    model: &ClientModel,
+    endpoint: &Endpoint,
+    anchor: &[u8],
+    held: &[Vec<u8>],
+    now: OffsetDateTime,
+    horizon: OffsetDateTime,
+) -> Vec<usize> {
+    let mut kept: Vec<usize> = (0..held.len()).collect();
+    for drop in 0..held.len() {
+        let without: Vec<Vec<u8>> = kept
+            .iter()
+            .filter(|&&c| c != drop)
+            .map(|&c| held[c].clone())
+            .collect();
+        if reach_holding(model, endpoint, anchor, &without, now, horizon).covers() {
+            kept.retain(|&c| c != drop);
+        }
+    }
+    kept
 }
 
 fn verdict_text(verdict: &Verdict) -> String {
@@ -235,8 +348,13 @@ fn verdict_text(verdict: &Verdict) -> String {
 /// subject byte for byte, as a verifier's store lookup by name does; an anchor whose subject is
 /// none of these can never end a path, so [`matrix`] does not run the validations to learn it.
 pub fn reachable_names(endpoint: &Endpoint) -> Vec<Vec<u8>> {
+    names_of(&endpoint.chain)
+}
+
+/// The issuer and subject of each of `certs`, raw.
+fn names_of(certs: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut names = Vec::new();
-    for der in &endpoint.chain {
+    for der in certs {
         if let Ok((_, cert)) = X509Certificate::from_der(der) {
             names.push(cert.issuer().as_raw().to_vec());
             names.push(cert.subject().as_raw().to_vec());
@@ -270,22 +388,69 @@ pub fn matrix(
     now: OffsetDateTime,
     horizon: OffsetDateTime,
 ) -> Vec<Vec<Reach>> {
+    coverage(verifier, endpoints, candidates, &[], now, horizon).reach
+}
+
+/// [`matrix`] with known cross-signs, and which of them each covering needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// `reach[endpoint][candidate]`, the cross-signs held where the verifier uses them.
+    pub reach: Vec<Vec<Reach>>,
+    /// (endpoint, candidate) → the cross-signs (positions in the list given) the candidate
+    /// needs to cover the endpoint: it covers with them and not without. Only pairs that need
+    /// some are present.
+    pub via: BTreeMap<(usize, usize), Vec<usize>>,
+}
+
+/// Every endpoint × candidate reach on a device that holds `cross_signs` (known cross-signs
+/// the servers may not send), when `verifier` builds paths from held certificates
+/// ([`DeviceVerifier::uses_held_intermediates`]); other verifiers are judged on the chain sent
+/// alone. The name prefilter of [`matrix`] also admits the names of the cross-signs, since a
+/// path may go through them.
+pub fn coverage(
+    verifier: DeviceVerifier,
+    endpoints: &[Endpoint],
+    candidates: &[Vec<u8>],
+    cross_signs: &[Vec<u8>],
+    now: OffsetDateTime,
+    horizon: OffsetDateTime,
+) -> Coverage {
     let model = verifier.model();
+    let held: &[Vec<u8>] = if verifier.uses_held_intermediates() {
+        cross_signs
+    } else {
+        &[]
+    };
+    let held_names = names_of(held);
     let subjects: Vec<Option<Vec<u8>>> = candidates.iter().map(|der| raw_subject(der)).collect();
-    endpoints
+    let mut via = BTreeMap::new();
+    let reach = endpoints
         .iter()
-        .map(|endpoint| {
-            let names = reachable_names(endpoint);
+        .enumerate()
+        .map(|(e, endpoint)| {
+            let mut names = reachable_names(endpoint);
+            names.extend(held_names.iter().cloned());
             candidates
                 .iter()
                 .zip(&subjects)
-                .map(|(anchor, subject)| match subject {
+                .enumerate()
+                .map(|(c, (anchor, subject))| match subject {
                     Some(subject) if !names.contains(subject) => Reach::Never {
                         verdict: NOT_NAMED.into(),
                     },
-                    _ => reach(&model, endpoint, anchor, now, horizon),
+                    _ => {
+                        let reach = reach_holding(&model, endpoint, anchor, held, now, horizon);
+                        if reach.covers() && !held.is_empty() {
+                            let needed = needed_held(&model, endpoint, anchor, held, now, horizon);
+                            if !needed.is_empty() {
+                                via.insert((e, c), needed);
+                            }
+                        }
+                        reach
+                    }
                 })
                 .collect()
         })
-        .collect()
+        .collect();
+    Coverage { reach, via }
 }

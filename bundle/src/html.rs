@@ -207,6 +207,9 @@ pub fn render(bundle: &Bundle, proof: &Proof) -> String {
                                 @for (i, anchor) in endpoint.anchors.iter().enumerate() {
                                     @if i > 0 { ", " }
                                     (anchor.name) " (until " (date(anchor.not_after)) ")"
+                                    @for via in manifest.via.iter().filter(|via| via.endpoint == endpoint.host && via.anchor_sha256 == anchor.sha256) {
+                                        " via cross-sign " (via.cross_signs.join(" and ")) ", not sent by the server"
+                                    }
                                 }
                             }
                         }
@@ -230,6 +233,17 @@ pub fn render(bundle: &Bundle, proof: &Proof) -> String {
                 p {
                     (proof.validations) " validations of the covered endpoints against the whole \
                      bundle, at every checkpoint, all accepted: " (proof.validators.join(", ")) "."
+                }
+                @if let Some(why) = crate::proof::model_only(request.verifier) {
+                    p { (why) "." }
+                }
+                @if !proof.skipped.is_empty() {
+                    p { "Not proved here (skipped, not accepted):" }
+                    ul {
+                        @for skipped in &proof.skipped {
+                            li class="warning" { (skipped.sentence()) }
+                        }
+                    }
                 }
             }
         }

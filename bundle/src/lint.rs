@@ -69,6 +69,13 @@ pub enum Lint {
         key: crate::policy::Key,
         would_cover: Vec<String>,
     },
+    /// The endpoint reaches an anchor only through known cross-signs its server does not send
+    /// (names as `build::cross_sign_name`): the device must hold them.
+    ViaCrossSign {
+        endpoint: String,
+        anchor: String,
+        cross_signs: Vec<String>,
+    },
 }
 
 impl Lint {
@@ -84,7 +91,8 @@ impl Lint {
             | Lint::SingleOperator { .. }
             | Lint::ExpiresBeforeHorizon { .. }
             | Lint::BelowMinimum { .. }
-            | Lint::SameSubject { .. } => Severity::Warning,
+            | Lint::SameSubject { .. }
+            | Lint::ViaCrossSign { .. } => Severity::Warning,
         }
     }
 
@@ -144,6 +152,10 @@ impl Lint {
                     )
                 }
             }
+            Lint::ViaCrossSign { endpoint, anchor, cross_signs } => format!(
+                "{endpoint} reaches {anchor} only through the cross-sign {}, which its server does not send: the firmware must ship it as an intermediate, or the server must send it.",
+                cross_signs.join(" and ")
+            ),
         }
     }
 }

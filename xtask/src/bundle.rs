@@ -1,6 +1,7 @@
 //! `cargo xtask bundle`: the trust-bundle builder (issue 11). Loads the endpoints and the
 //! candidates (bad input: a located diagnostic, exit 2), builds with `anchorsmith_bundle`, and
-//! proves the bundle as a whole with the device verifier, and writes `bundle.pem`,
+//! proves the bundle as a whole with the device verifier (the real BearSSL and mbedTLS through
+//! their harnesses under target/harnesses), and writes `bundle.pem`,
 //! `manifest.json`, `report.md`, `report.html` (and with `--diff OLD_MANIFEST`, `diff.md`)
 //! atomically: an error writes nothing.
 
@@ -94,6 +95,12 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         policy.keys.supported = Some(args.key_types.iter().copied().collect());
     }
     policy.keys.min_rsa_bits = args.min_rsa_bits;
+    // Known cross-signs are CA certificates like candidates, and refused alike (located, exit 2).
+    let mut cross_signs: Vec<Candidate> = Vec::new();
+    for dir in &args.cross_signs {
+        let (found, _) = load::load_candidate_dir(dir).map_err(|d| BadInput(d.into()))?;
+        cross_signs.extend(found);
+    }
     let now = match &args.now {
         Some(text) => parse_instant(text).map_err(bad)?,
         // To the second, as certificates count time.
@@ -110,6 +117,9 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         min_per_endpoint: args.min_anchors_per_endpoint as usize,
         max_bytes: args.max_bytes,
         policy,
+        cross_signs: load::dedup(cross_signs),
+        // Where `cargo xtask corpus` sets the harnesses up.
+        harness_dir: Some(crate::project_root().join("target").join("harnesses")),
         ..Request::new(
             endpoints,
             load::dedup(candidates),
@@ -146,6 +156,9 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         proof.validations,
         proof.validators.join(", ")
     );
+    for skipped in &proof.skipped {
+        println!("  not proved here (skipped): {}", skipped.sentence());
+    }
     for lint in &bundle.lints {
         println!("  {}: {}", lint.severity(), lint.sentence());
     }

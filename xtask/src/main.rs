@@ -271,7 +271,16 @@ pub struct BundleArgs {
     /// The shortest RSA key (modulus bits) the device accepts.
     #[arg(long, value_name = "BITS")]
     pub min_rsa_bits: Option<usize>,
-    /// The device's verifier.
+    /// A directory of known cross-signs (*.pem, *.crt: CA certificates only) that servers may
+    /// not send. full-path-building and partial-chain may build a path through them, if the
+    /// firmware ships them; the report says where it must. Chain-as-sent verifiers cannot use
+    /// them. Repeatable.
+    #[arg(long = "cross-signs", value_name = "DIR")]
+    pub cross_signs: Vec<PathBuf>,
+    /// The device's verifier: full-path-building, partial-chain, esp-idf (only the issuer of
+    /// the topmost certificate sent is looked up), esp-idf-cross-signed (ESP-IDF with
+    /// CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_CROSS_SIGNED_VERIFY: the issuer of every certificate
+    /// sent), bearssl or mbedtls (the chain as sent; proved with the real library).
     #[arg(long, default_value = "full-path-building", value_parser = parse_verifier)]
     pub device_verifier: anchorsmith_bundle::coverage::DeviceVerifier,
     /// The first moment checked: a date (2026-01-01) or an RFC 3339 instant; default: now.
