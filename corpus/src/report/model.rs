@@ -451,6 +451,7 @@ pub(crate) mod fixture {
             engine: name.into(),
             engine_column: Some(name.into()),
             placements: BTreeMap::from([("s".to_string(), vec!["root".to_string()])]),
+            bundles: BTreeMap::new(),
         }
     }
 
