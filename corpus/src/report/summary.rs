@@ -463,6 +463,69 @@ mod tests {
     }
 
     #[test]
+    fn a_bundle_costs_the_cases_the_store_accepts_and_the_bundle_rejects() {
+        use super::super::targets::BundleLegend;
+        // Four cases: the bundle loses one, gains one (surprising), agrees on one, and is
+        // undecided on the last.
+        let mut report = matrix(
+            &["lost", "gained", "same", "undecided"],
+            &[(
+                "a",
+                vec![
+                    accept(),
+                    reject(RejectKind::UnknownIssuer),
+                    accept(),
+                    accept(),
+                ],
+            )],
+        );
+        let mut holder = target("a", true);
+        holder.bundles.insert(
+            "s".into(),
+            BundleLegend {
+                anchors: vec!["Root".into()],
+                candidates: 2,
+                endpoints: vec!["c".into()],
+                verifier: "full-path-building".into(),
+                min_anchors_per_endpoint: 2,
+                period: "2020-01-01 → 2021-01-01".into(),
+                findings: vec![],
+            },
+        );
+        report.targets = vec![holder, target("b", true)];
+        report.target_verdicts = report.verdicts.clone();
+        let bundle = [
+            reject(RejectKind::UnknownIssuer),
+            accept(),
+            accept(),
+            skip("not run"),
+        ];
+        for (row, verdict) in report.rows.iter().zip(bundle) {
+            report
+                .target_verdicts
+                .get_mut(&row.id)
+                .unwrap()
+                .insert("a+bundle".into(), verdict);
+        }
+        let costs = bundle_costs(&report);
+        assert_eq!(costs.keys().copied().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(
+            costs["a"],
+            BundleCost {
+                compared: 3,
+                lost: vec!["s::lost".into()],
+                gained: vec!["s::gained".into()],
+            }
+        );
+        let table = render_summary_table(&report);
+        assert!(table.contains("  lost: s::lost\n"), "{table}");
+        assert!(
+            table.contains("  gained (surprising): s::gained\n"),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn a_target_claiming_nothing_has_no_score() {
         let report = report(
             accept(),

@@ -87,7 +87,10 @@ impl BundleLegend {
     /// One sentence: which anchors, out of how many candidates, for what.
     pub fn sentence(&self, target: &str) -> String {
         format!(
-            "`{}`: `{target}`'s engine with its minimal trust bundle as the whole trust store: {}              ({} of {} candidate certificates, those of its stores), chosen by the trust-bundle              builder for the chains {} with device verifier {}, {} anchor(s) wanted per chain, {}.              A hypothetical firmware: it claims no client and is never judged.{}",
+            "`{}`: `{target}`'s engine with its minimal trust bundle as the whole trust store: {} \
+             ({} of {} candidate certificates, those of its stores), chosen by the trust-bundle \
+             builder for the chains {} with device verifier {}, {} anchor(s) wanted per chain, {}. \
+             A hypothetical firmware: it claims no client and is never judged.{}",
             bundle_column(target),
             self.anchors.join(", "),
             self.anchors.len(),
@@ -694,6 +697,63 @@ mod tests {
         report.target_verdicts.clear();
         let markdown = render_targets_md(&report);
         assert!(!markdown.contains("accept ✗"), "{markdown}");
+    }
+
+    #[test]
+    fn a_bundle_column_sits_beside_its_target_is_never_judged_and_shows_its_cost() {
+        // The target claims the client and its bundle rejects what the document expects
+        // accepted: the target cell is judged, the bundle cell is not.
+        let mut report = report(
+            accept(),
+            accept(),
+            vec![expectation(ExpectedOutcome::Accept)],
+            &["a"],
+        );
+        report.targets[0].bundles.insert(
+            "s".into(),
+            BundleLegend {
+                anchors: vec!["Root".into()],
+                candidates: 3,
+                endpoints: vec!["c".into()],
+                verifier: "full-path-building".into(),
+                min_anchors_per_endpoint: 2,
+                period: "2020-01-01 → 2021-01-01".into(),
+                findings: vec!["warning: c has 1 covering anchor(s)".into()],
+            },
+        );
+        report
+            .target_verdicts
+            .get_mut("s::c")
+            .unwrap()
+            .insert("a+bundle".into(), reject(RejectKind::UnknownIssuer));
+        let markdown = render_targets_md(&report);
+        assert!(
+            markdown.contains("| case | documented | a | a+bundle | b |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("| accept ✓ | reject:unknown-issuer | accept |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("Root (1 of 3 candidate certificates"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("warning: c has 1 covering anchor(s)"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains(
+                "`a+bundle`: of 1 cases both columns decided, 1 accepted with the whole store are \
+                 rejected with the minimal bundle: `s::c`."
+            ),
+            "{markdown}"
+        );
+        assert!(!markdown.contains("Surprising"), "{markdown}");
+        let html = targets_html(&report).into_string();
+        assert!(html.contains("<th>a+bundle</th>"), "{html}");
+        assert!(html.contains("What a minimal bundle costs"), "{html}");
     }
 
     #[test]
