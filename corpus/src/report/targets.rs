@@ -333,7 +333,7 @@ fn cost_sentences(column: &str, cost: &BundleCost) -> (String, Option<String>) {
             .join(", ")
     };
     let lost = format!(
-        "`{column}`: of {} cases both columns decided, {} accepted with the whole store are rejected with the minimal bundle{}",
+        "`{column}`: of {} cases both columns decided, the whole store accepts and the minimal bundle rejects {}{}",
         cost.compared,
         cost.lost.len(),
         if cost.lost.is_empty() {
@@ -344,7 +344,7 @@ fn cost_sentences(column: &str, cost: &BundleCost) -> (String, Option<String>) {
     );
     let gained = (!cost.gained.is_empty()).then(|| {
         format!(
-            "Surprising: {} rejected with the whole store are accepted with the bundle, which is taken from the store: {}.",
+            "Surprising: the bundle, taken from the store, accepts and the whole store rejects {}: {}.",
             cost.gained.len(),
             ids(&cost.gained)
         )
@@ -745,8 +745,8 @@ mod tests {
         );
         assert!(
             markdown.contains(
-                "`a+bundle`: of 1 cases both columns decided, 1 accepted with the whole store are \
-                 rejected with the minimal bundle: `s::c`."
+                "`a+bundle`: of 1 cases both columns decided, the whole store accepts and the \
+                 minimal bundle rejects 1: `s::c`."
             ),
             "{markdown}"
         );
@@ -754,6 +754,29 @@ mod tests {
         let html = targets_html(&report).into_string();
         assert!(html.contains("<th>a+bundle</th>"), "{html}");
         assert!(html.contains("What a minimal bundle costs"), "{html}");
+    }
+
+    #[test]
+    fn a_bundle_accepting_what_the_store_rejects_is_marked_surprising() {
+        let cost = BundleCost {
+            compared: 2,
+            lost: vec![],
+            gained: vec!["s::c".into()],
+        };
+        let (lost, gained) = cost_sentences("a+bundle", &cost);
+        assert!(lost.ends_with("minimal bundle rejects 0."), "{lost}");
+        assert_eq!(
+            gained.as_deref(),
+            Some(
+                "Surprising: the bundle, taken from the store, accepts and the whole store \
+                 rejects 1: `s::c`."
+            )
+        );
+        let agreed = BundleCost {
+            gained: vec![],
+            ..cost
+        };
+        assert_eq!(cost_sentences("a+bundle", &agreed).1, None);
     }
 
     #[test]
