@@ -1021,6 +1021,25 @@ fn bundle_names_are_checked_where_they_are_written() {
 }
 
 #[test]
+fn a_bundle_needs_an_endpoint_and_a_horizon_after_the_build() {
+    expect_bundle_error(
+        r#"["full"]"#,
+        "[]",
+        "{",
+        Code::InvalidValue,
+        "scenarios.tiny.bundle.endpoints",
+    );
+    let early = expect_bundle_error(
+        r#""at-before""#,
+        r#""2020-01-01""#,
+        r#""2020-01-01""#,
+        Code::InvalidValue,
+        "scenarios.tiny.bundle.horizon",
+    );
+    assert!(early.message.contains("2021-09-29"), "{early}");
+}
+
+#[test]
 fn a_misspelt_bundle_field_is_a_shape_error_at_its_line() {
     let target = bundle_target("horizon", "horizn");
     let diagnostic = load_target(&target, &[])

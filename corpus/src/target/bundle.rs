@@ -79,6 +79,30 @@ pub fn bundle_column(target: &str) -> String {
     format!("{target}+bundle")
 }
 
+/// Where a bundle's errors point: its target file, and the field path of its table.
+struct At<'a> {
+    source: &'a SourceFile<'a>,
+    /// `scenarios.<name>.bundle`.
+    field: String,
+}
+
+impl At<'_> {
+    fn error(
+        &self,
+        code: Code,
+        span: std::ops::Range<usize>,
+        sub_field: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let field = if sub_field.is_empty() {
+            self.field.clone()
+        } else {
+            format!("{}.{sub_field}", self.field)
+        };
+        self.source.error(code, span, field, message)
+    }
+}
+
 /// Checks `spec` (at `field` of `source`) against `scenario` and the target's engine, then builds
 /// and proves the bundle from the certificates of `stores`.
 pub(super) fn check_bundle(
@@ -90,127 +114,14 @@ pub(super) fn check_bundle(
     target: &str,
     engine: &TargetEngine,
 ) -> Result<TargetBundle, Diagnostic> {
-    let field = format!("{field}.bundle");
-    let bundle_span = spec.span();
-    let spec = spec.get_ref();
-    if spec.endpoints.is_empty() {
-        return Err(source.error(
-            Code::InvalidValue,
-            bundle_span,
-            format!("{field}.endpoints"),
-            "a bundle is built for at least one endpoint (a chain of the scenario)",
-        ));
-    }
-    for (index, endpoint) in spec.endpoints.iter().enumerate() {
-        if !scenario.chains.contains_key(endpoint.get_ref()) {
-            return Err(source
-                .error(
-                    Code::UnknownName,
-                    endpoint.span(),
-                    format!("{field}.endpoints[{index}]"),
-                    format!(
-                        "unknown chain {:?} in scenario {}",
-                        endpoint.get_ref(),
-                        scenario.name
-                    ),
-                )
-                .help(known(scenario.chains.keys().map(String::as_str))));
-        }
-    }
-    let verifier = DeviceVerifier::from_str(spec.device_verifier.get_ref()).map_err(|_| {
-        source
-            .error(
-                Code::UnknownName,
-                spec.device_verifier.span(),
-                format!("{field}.device-verifier"),
-                format!(
-                    "unknown device verifier {:?}",
-                    spec.device_verifier.get_ref()
-                ),
-            )
-            .help(known(DeviceVerifier::VARIANTS.iter().copied()))
-    })?;
-    // A bundle proved for another verifier than the one the target runs says nothing about it.
-    if let TargetEngine::Model { knobs } = engine {
-        if *knobs != verifier.knobs() {
-            let matching = DeviceVerifier::VARIANTS
-                .iter()
-                .filter(|name| {
-                    DeviceVerifier::from_str(name).is_ok_and(|other| other.knobs() == *knobs)
-                })
-                .copied()
-                .collect::<Vec<_>>();
-            return Err(source
-                .error(
-                    Code::InvalidValue,
-                    spec.device_verifier.span(),
-                    format!("{field}.device-verifier"),
-                    format!(
-                        "the device verifier {verifier} is not the target's engine ({})",
-                        engine.label()
-                    ),
-                )
-                .help(if matching.is_empty() {
-                    "no device verifier has the knobs of this engine".to_string()
-                } else {
-                    format!("the engine's verifier: {}", matching.join(", "))
-                }));
-        }
-    }
-    let min_anchors_per_endpoint = match &spec.min_anchors_per_endpoint {
-        None => 2,
-        Some(min) if *min.get_ref() == 0 => {
-            return Err(source.error(
-                Code::InvalidValue,
-                min.span(),
-                format!("{field}.min-anchors-per-endpoint"),
-                "a bundle needs at least one anchor per endpoint",
-            ))
-        }
-        Some(min) => *min.get_ref(),
+    let at = At {
+        source,
+        field: format!("{field}.bundle"),
     };
-    let Some(now) = scenario.times.values().map(|(_, at)| *at).min() else {
-        return Err(source.error(
-            Code::InvalidValue,
-            bundle_span,
-            field,
-            format!(
-                "scenario {} has no validation time to build the bundle at",
-                scenario.name
-            ),
-        ));
-    };
-    let horizon_text = spec.horizon.get_ref();
-    let horizon = match scenario.times.get(horizon_text) {
-        Some((_, at)) => *at,
-        None => parse_instant(horizon_text).map_err(|_| {
-            source
-                .error(
-                    Code::UnknownName,
-                    spec.horizon.span(),
-                    format!("{field}.horizon"),
-                    format!(
-                        "unknown time {horizon_text:?} in scenario {}: neither one of its times nor a date",
-                        scenario.name
-                    ),
-                )
-                .help(format!(
-                    "{}, or a date such as 2040-01-01",
-                    known(scenario.times.keys().map(String::as_str))
-                ))
-        })?,
-    };
-    if horizon < now {
-        return Err(source.error(
-            Code::InvalidValue,
-            spec.horizon.span(),
-            format!("{field}.horizon"),
-            format!(
-                "the horizon is before the firmware is built (the scenario's earliest time, {})",
-                anchorsmith_timeaxis::date(now)
-            ),
-        ));
-    }
+    let endpoints = endpoint_names(&at, spec, scenario)?;
+    let verifier = device_verifier(&at, spec.get_ref(), engine)?;
+    let min_anchors_per_endpoint = min_anchors(&at, spec.get_ref())?;
+    let (now, horizon) = period(&at, spec, scenario)?;
     let candidates: Vec<String> = stores
         .iter()
         .flat_map(|store| &scenario.stores[store])
@@ -219,45 +130,37 @@ pub(super) fn check_bundle(
         .into_iter()
         .collect();
     let der = |id: &str| scenario.pki.der(id).to_vec();
-    let endpoints: Vec<Endpoint> = spec
-        .endpoints
-        .iter()
-        .map(|chain| {
-            let chain_der: Vec<Vec<u8>> = scenario.chains[chain.get_ref()]
+    let request = Request {
+        min_per_endpoint: min_anchors_per_endpoint,
+        ..Request::new(
+            endpoints
                 .iter()
-                .map(|id| der(id))
-                .collect();
-            Endpoint {
-                host: chain.get_ref().clone(),
-                file: scenario.dir.join("scenario.toml"),
-                has_leaf: !is_ca(&chain_der[0]),
-                chain: chain_der,
-            }
-        })
-        .collect();
-    let offered = candidates
-        .iter()
-        .map(|id| Candidate {
-            der: der(id),
-            origin: format!("{}/{id}", scenario.name),
-        })
-        .collect();
+                .map(|chain| endpoint(scenario, chain))
+                .collect(),
+            candidates
+                .iter()
+                .map(|id| Candidate {
+                    der: der(id),
+                    origin: format!("{}/{id}", scenario.name),
+                })
+                .collect(),
+            verifier,
+            now,
+            horizon,
+        )
+    };
     let failed = |why: String| {
-        source.error(
+        at.error(
             Code::InvalidValue,
-            bundle_span.clone(),
-            field.clone(),
+            spec.span(),
+            "",
             format!(
                 "target {target}, scenario {}: the trust-bundle builder fails: {why}",
                 scenario.name
             ),
         )
     };
-    let built = build(Request {
-        min_per_endpoint: min_anchors_per_endpoint,
-        ..Request::new(endpoints, offered, verifier, now, horizon)
-    })
-    .map_err(|error| failed(error.to_string()))?;
+    let built = build(request).map_err(|error| failed(error.to_string()))?;
     built.prove().map_err(|error| failed(error.to_string()))?;
     let anchors = built
         .anchors()
@@ -273,19 +176,174 @@ pub(super) fn check_bundle(
         })
         .collect();
     Ok(TargetBundle {
-        endpoints: spec
-            .endpoints
-            .iter()
-            .map(|chain| chain.get_ref().clone())
-            .collect(),
+        endpoints,
         verifier,
         min_anchors_per_endpoint,
         now,
         horizon,
         candidates,
         anchors,
-        findings: built.lints.clone(),
+        findings: built.lints,
     })
+}
+
+/// The endpoint names, each a chain of `scenario`; at least one.
+fn endpoint_names(
+    at: &At<'_>,
+    spec: &Spanned<BundleSpec>,
+    scenario: &Scenario,
+) -> Result<Vec<String>, Diagnostic> {
+    let names = &spec.get_ref().endpoints;
+    if names.is_empty() {
+        return Err(at.error(
+            Code::InvalidValue,
+            spec.span(),
+            "endpoints",
+            "a bundle is built for at least one endpoint (a chain of the scenario)",
+        ));
+    }
+    for (index, name) in names.iter().enumerate() {
+        if !scenario.chains.contains_key(name.get_ref()) {
+            return Err(at
+                .error(
+                    Code::UnknownName,
+                    name.span(),
+                    &format!("endpoints[{index}]"),
+                    format!(
+                        "unknown chain {:?} in scenario {}",
+                        name.get_ref(),
+                        scenario.name
+                    ),
+                )
+                .help(known(scenario.chains.keys().map(String::as_str))));
+        }
+    }
+    Ok(names.iter().map(|name| name.get_ref().clone()).collect())
+}
+
+/// The chain `name` of `scenario` as the builder's endpoint, named after the chain.
+fn endpoint(scenario: &Scenario, name: &str) -> Endpoint {
+    let chain: Vec<Vec<u8>> = scenario.chains[name]
+        .iter()
+        .map(|id| scenario.pki.der(id).to_vec())
+        .collect();
+    Endpoint {
+        host: name.to_string(),
+        file: scenario.dir.join("scenario.toml"),
+        has_leaf: !is_ca(&chain[0]),
+        chain,
+    }
+}
+
+/// The device verifier named, which must be the target's own when its engine is the client
+/// model: a bundle proved for another verifier says nothing about the device.
+fn device_verifier(
+    at: &At<'_>,
+    spec: &BundleSpec,
+    engine: &TargetEngine,
+) -> Result<DeviceVerifier, Diagnostic> {
+    let written = &spec.device_verifier;
+    let verifier = DeviceVerifier::from_str(written.get_ref()).map_err(|_| {
+        at.error(
+            Code::UnknownName,
+            written.span(),
+            "device-verifier",
+            format!("unknown device verifier {:?}", written.get_ref()),
+        )
+        .help(known(DeviceVerifier::VARIANTS.iter().copied()))
+    })?;
+    let TargetEngine::Model { knobs } = engine else {
+        return Ok(verifier);
+    };
+    if *knobs == verifier.knobs() {
+        return Ok(verifier);
+    }
+    let matching: Vec<&str> = DeviceVerifier::VARIANTS
+        .iter()
+        .copied()
+        .filter(|name| DeviceVerifier::from_str(name).is_ok_and(|other| other.knobs() == *knobs))
+        .collect();
+    Err(at
+        .error(
+            Code::InvalidValue,
+            written.span(),
+            "device-verifier",
+            format!(
+                "the device verifier {verifier} is not the target's engine ({})",
+                engine.label()
+            ),
+        )
+        .help(if matching.is_empty() {
+            "no device verifier has the knobs of this engine".to_string()
+        } else {
+            format!("the engine's verifier: {}", matching.join(", "))
+        }))
+}
+
+/// `min-anchors-per-endpoint`: at least 1; 2 when left out, as `cargo xtask bundle`.
+fn min_anchors(at: &At<'_>, spec: &BundleSpec) -> Result<usize, Diagnostic> {
+    match &spec.min_anchors_per_endpoint {
+        None => Ok(2),
+        Some(min) if *min.get_ref() == 0 => Err(at.error(
+            Code::InvalidValue,
+            min.span(),
+            "min-anchors-per-endpoint",
+            "a bundle needs at least one anchor per endpoint",
+        )),
+        Some(min) => Ok(*min.get_ref()),
+    }
+}
+
+/// When the firmware is built (the scenario's earliest time) and the horizon (one of its times,
+/// or a date), not before it.
+fn period(
+    at: &At<'_>,
+    spec: &Spanned<BundleSpec>,
+    scenario: &Scenario,
+) -> Result<(OffsetDateTime, OffsetDateTime), Diagnostic> {
+    let Some(now) = scenario.times.values().map(|(_, instant)| *instant).min() else {
+        return Err(at.error(
+            Code::InvalidValue,
+            spec.span(),
+            "",
+            format!(
+                "scenario {} has no validation time to build the bundle at",
+                scenario.name
+            ),
+        ));
+    };
+    let written = &spec.get_ref().horizon;
+    let horizon = match scenario.times.get(written.get_ref()) {
+        Some((_, instant)) => *instant,
+        None => parse_instant(written.get_ref()).map_err(|_| {
+            at.error(
+                Code::UnknownName,
+                written.span(),
+                "horizon",
+                format!(
+                    "unknown time {:?} in scenario {}: neither one of its times nor a date",
+                    written.get_ref(),
+                    scenario.name
+                ),
+            )
+            .help(format!(
+                "{}, or a date such as 2040-01-01",
+                known(scenario.times.keys().map(String::as_str))
+            ))
+        })?,
+    };
+    if horizon < now {
+        return Err(at.error(
+            Code::InvalidValue,
+            written.span(),
+            "horizon",
+            format!(
+                "the horizon is before the firmware is built (the scenario's earliest time, {})",
+                anchorsmith_timeaxis::date(now)
+            ),
+        ));
+    }
+    Ok((now, horizon))
 }
 
 impl Target {
