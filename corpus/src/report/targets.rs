@@ -543,7 +543,7 @@ pub fn targets_html(report: &RunReport) -> Markup {
             @if !columns.is_empty() && !rows.is_empty() {
                 h3 { (scenario.name) " — targets" }
                 @for legend in bundle_legends(report, &scenario.name) {
-                    p { (legend) }
+                    p { (plain(&legend)) }
                 }
                 table {
                     tr {
@@ -571,11 +571,16 @@ pub fn targets_html(report: &RunReport) -> Markup {
             ul {
                 @for (target, cost) in &costs {
                     @let (lost, gained) = cost_sentences(&bundle_column(target), cost);
-                    li { (lost) @if let Some(gained) = gained { br; b { (gained) } } }
+                    li { (plain(&lost)) @if let Some(gained) = gained { br; b { (plain(&gained)) } } }
                 }
             }
         }
     }
+}
+
+/// A Markdown sentence for HTML: without the backticks around names.
+fn plain(sentence: &str) -> String {
+    sentence.replace('`', "")
 }
 
 /// A bundle column's cell: its verdict, never judged.
