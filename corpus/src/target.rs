@@ -10,6 +10,11 @@
 //! checks what a target file says on its own (seed file, behaviours, engine), then
 //! [`check_target_scenarios`] checks its scenario, store and cache names against the loaded
 //! scenarios. Both report a located [`Diagnostic`].
+//!
+//! A target may hold, in a scenario, a minimal trust bundle built by the trust-bundle builder
+//! ([`bundle`]); its engine then also runs with the bundle as the whole trust store.
+
+pub mod bundle;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +28,7 @@ use crate::error::{parse_toml_file, CorpusError};
 use crate::seeds::Seeds;
 use crate::spec::{Client, IdList};
 use crate::{Case, Scenario};
+use bundle::{BundleSpec, TargetBundle};
 
 /// What an expectation's `client` may name: a behaviour of `clients.toml`, or a target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +84,9 @@ struct HoldingSpec {
     /// Default: one empty cache. Only for a model engine with `intermediate-cache = true`.
     #[serde(default)]
     caches: Option<Spanned<Vec<IdList>>>,
+    /// The minimal trust bundle the firmware holds, built from these stores' certificates.
+    #[serde(default)]
+    bundle: Option<Spanned<BundleSpec>>,
 }
 
 /// What decides a target's verdicts.
@@ -144,6 +153,9 @@ pub struct Holding {
     pub stores: Vec<String>,
     /// Cache contents (certificate ids) it applies to; default: only the empty cache.
     pub caches: Vec<Vec<String>>,
+    /// The minimal trust bundle built from the certificates of `stores`, when the target
+    /// declares one: its engine also runs with it as the whole trust store (the bundle column).
+    pub bundle: Option<TargetBundle>,
 }
 
 /// One target.
@@ -412,11 +424,28 @@ pub(crate) fn check_target_scenarios(
                 plain
             }
         };
+        let stores: Vec<String> = spec.stores.iter().map(|s| s.get_ref().clone()).collect();
+        let bundle = spec
+            .bundle
+            .as_ref()
+            .map(|bundle| {
+                bundle::check_bundle(
+                    &source,
+                    &field,
+                    bundle,
+                    scenario,
+                    &stores,
+                    &target.name,
+                    &target.engine,
+                )
+            })
+            .transpose()?;
         target.scenarios.insert(
             name.get_ref().clone(),
             Holding {
-                stores: spec.stores.iter().map(|s| s.get_ref().clone()).collect(),
+                stores,
                 caches,
+                bundle,
             },
         );
     }

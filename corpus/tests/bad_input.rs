@@ -901,3 +901,202 @@ fn a_misspelt_model_knob_is_a_shape_error_at_its_line() {
     assert_eq!(diagnostic.line, 6, "{diagnostic}");
     assert!(diagnostic.message.contains("anchor-expiri"), "{diagnostic}");
 }
+
+// ---- a target's minimal trust bundle (`bundle = { … }` in `[scenarios.<name>]`) ----
+
+/// The bundle line added to `TARGET`'s `[scenarios.tiny]` (line 10).
+const BUNDLE: &str = r#"bundle = { endpoints = ["full"], device-verifier = "full-path-building", min-anchors-per-endpoint = 1, horizon = "at-before" }"#;
+
+/// `TARGET` with `BUNDLE` after its stores, and `from` replaced by `to` in the bundle line.
+fn bundle_target(from: &str, to: &str) -> String {
+    assert!(BUNDLE.contains(from), "test edit does not apply: {from}");
+    TARGET.replacen(
+        "stores = [\"root\"]\n",
+        &format!("stores = [\"root\"]\n{}\n", BUNDLE.replacen(from, to, 1)),
+        1,
+    )
+}
+
+/// The diagnostic of the bundle line with `from` replaced by `to`: at line 10, at the column
+/// where `at` starts in the edited line.
+fn expect_bundle_error(from: &str, to: &str, at: &str, code: Code, field: &str) -> Diagnostic {
+    let target = bundle_target(from, to);
+    let line = BUNDLE.replacen(from, to, 1);
+    let column = line.find(at).expect("the edited line holds `at`") + 1;
+    let error = load_target(&target, &[]).expect_err("must fail");
+    assert_diagnostic(
+        error,
+        &Expected {
+            file: "tt.toml",
+            code,
+            line: 10,
+            column,
+            field,
+            source_line: &line,
+        },
+    )
+}
+
+#[test]
+fn a_target_bundle_is_built_from_its_stores_and_replaces_the_store() {
+    let corpus = load_target(&bundle_target("", ""), &[]).expect("a valid bundle loads");
+    let target = &corpus.targets[0];
+    let bundle = target.scenarios["tiny"]
+        .bundle
+        .as_ref()
+        .expect("the holding keeps its bundle");
+    assert_eq!(bundle.candidates, ["root"]);
+    let anchors: Vec<&str> = bundle.anchors.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(anchors, ["root"]);
+    assert_eq!(bundle.endpoints, ["full"]);
+    let cases: Vec<&anchorsmith_corpus::Case> = corpus.cases.iter().collect();
+    let inputs = target.bundle_inputs(&cases);
+    let applies: Vec<&str> = cases
+        .iter()
+        .filter(|case| target.applies_to(case))
+        .map(|case| case.id.as_str())
+        .collect();
+    let ids: Vec<&str> = inputs.iter().map(|input| input.id.as_str()).collect();
+    assert_eq!(
+        ids, applies,
+        "one bundle input per case the target applies to"
+    );
+    let root = corpus.scenarios[0].pki.der("root").to_vec();
+    assert!(inputs
+        .iter()
+        .all(|input| input.trust_anchors == [root.clone()]));
+}
+
+#[test]
+fn bundle_names_are_checked_where_they_are_written() {
+    let unknown_chain = expect_bundle_error(
+        r#"["full"]"#,
+        r#"["fulll"]"#,
+        r#""fulll""#,
+        Code::UnknownName,
+        "scenarios.tiny.bundle.endpoints[0]",
+    );
+    assert!(
+        unknown_chain
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("leaf-only")),
+        "{unknown_chain}"
+    );
+    let unknown_time = expect_bundle_error(
+        r#""at-before""#,
+        r#""at-befor""#,
+        r#""at-befor""#,
+        Code::UnknownName,
+        "scenarios.tiny.bundle.horizon",
+    );
+    assert!(
+        unknown_time
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("at-after") && help.contains("2040-01-01")),
+        "{unknown_time}"
+    );
+    let unknown_verifier = expect_bundle_error(
+        r#""full-path-building""#,
+        r#""full-path-bilding""#,
+        r#""full-path-bilding""#,
+        Code::UnknownName,
+        "scenarios.tiny.bundle.device-verifier",
+    );
+    assert!(
+        unknown_verifier
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("esp-idf")),
+        "{unknown_verifier}"
+    );
+    expect_bundle_error(
+        "min-anchors-per-endpoint = 1",
+        "min-anchors-per-endpoint = 0",
+        "0",
+        Code::InvalidValue,
+        "scenarios.tiny.bundle.min-anchors-per-endpoint",
+    );
+}
+
+#[test]
+fn a_bundle_needs_an_endpoint_and_a_horizon_after_the_build() {
+    expect_bundle_error(
+        r#"["full"]"#,
+        "[]",
+        "{",
+        Code::InvalidValue,
+        "scenarios.tiny.bundle.endpoints",
+    );
+    let early = expect_bundle_error(
+        r#""at-before""#,
+        r#""2020-01-01""#,
+        r#""2020-01-01""#,
+        Code::InvalidValue,
+        "scenarios.tiny.bundle.horizon",
+    );
+    assert!(early.message.contains("2021-09-29"), "{early}");
+}
+
+#[test]
+fn a_misspelt_bundle_field_is_a_shape_error_at_its_line() {
+    let target = bundle_target("horizon", "horizn");
+    let diagnostic = load_target(&target, &[])
+        .expect_err("must fail")
+        .diagnostic()
+        .cloned()
+        .expect("a located diagnostic");
+    assert_eq!(diagnostic.code, Code::Shape, "{diagnostic}");
+    assert_eq!(diagnostic.line, 10, "{diagnostic}");
+    assert!(diagnostic.message.contains("horizn"), "{diagnostic}");
+}
+
+#[test]
+fn a_bundle_the_builder_cannot_build_names_the_target_and_the_scenario() {
+    // The root expires the day before `at-after`: no candidate keeps `full` working until then.
+    let diagnostic = expect_bundle_error(
+        r#""at-before""#,
+        r#""at-after""#,
+        "{",
+        Code::InvalidValue,
+        "scenarios.tiny.bundle",
+    );
+    assert!(
+        diagnostic.message.contains("target tt, scenario tiny")
+            && diagnostic
+                .message
+                .contains("full: no candidate anchor covers it"),
+        "{diagnostic}"
+    );
+}
+
+#[test]
+fn a_bundle_is_built_for_the_targets_own_verifier() {
+    // A partial-chain device proved with a full path builder would prove nothing about it.
+    let target = bundle_target("", "").replacen(
+        "[engine]\nvalidator = \"openssl\"",
+        "[engine.model]\npartial-chain = true",
+        1,
+    );
+    let diagnostic = load_target(&target, &[])
+        .expect_err("must fail")
+        .diagnostic()
+        .cloned()
+        .expect("a located diagnostic");
+    assert_eq!(diagnostic.code, Code::InvalidValue, "{diagnostic}");
+    assert_eq!(
+        diagnostic.field.as_deref(),
+        Some("scenarios.tiny.bundle.device-verifier"),
+        "{diagnostic}"
+    );
+    assert!(
+        diagnostic
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("partial-chain")),
+        "{diagnostic}"
+    );
+    let matching = target.replacen("full-path-building", "partial-chain", 1);
+    load_target(&matching, &[]).expect("the engine's own verifier builds");
+}

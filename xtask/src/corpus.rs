@@ -1,6 +1,7 @@
 //! `cargo xtask corpus`: load and check every input (the scenarios, `clients.toml`,
 //! `questions.toml`, the flags), then run every case through every validator and write the reports
-//! (results/<validator>.json, matrix.md, differences.md, report.html) to `--out`. A plain run
+//! (results/<validator>.json, matrix.md, differences.md, report.html) to `--out`. A target that
+//! holds a minimal trust bundle also runs its engine against the bundle (`<target>+bundle`). A plain run
 //! writes nothing else: the source tree, `git status` included, stays as it was.
 //!
 //! The committed export (`corpus/generated/`) changes only with `--bless`, which regenerates it
@@ -21,6 +22,7 @@ use anchorsmith_corpus::report::{
     parse_questions, render_differences_md, render_html, render_matrix_md, render_summary_table,
     Question, RunPlan, RunReport,
 };
+use anchorsmith_corpus::target::bundle::run_bundle_columns;
 use anchorsmith_corpus::{load_corpus_with, Case, Corpus, LoadOptions};
 use anchorsmith_validators::runner::{RunOptions, RunResults};
 use anchorsmith_validators::{ValidationInput, Validator};
@@ -70,7 +72,16 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
         .iter()
         .filter_map(|target| target.model_validator())
         .collect();
-    let model_results = run_with_progress(&models, &inputs, timeout);
+    let mut model_results = run_with_progress(&models, &inputs, timeout);
+    // A target whose firmware holds a minimal trust bundle: its engine again, with the bundle as
+    // the whole trust store, as the column `<target>+bundle`.
+    let bundle_results = run_bundle_columns(
+        &corpus.targets,
+        &selected,
+        &validators,
+        |engines, inputs| run_with_progress(engines, inputs, timeout),
+    );
+    model_results.runs.extend(bundle_results.runs);
     let timelines = compatibility_timelines(&corpus, &selected, &validators, timeout)?;
     let report = RunReport::new(plan, &results, &model_results).with_timelines(timelines);
     let files = report_files(&report, &results);

@@ -36,7 +36,8 @@ pub use model::{
 pub use questions::{parse_questions, Question};
 pub use snapshot::{render_snapshot, render_target_snapshot};
 pub use summary::{
-    render_difference_counts, render_expectation_counts, render_summary_table, target_scores,
-    validator_totals, ExpectationScore, OutcomeCounts, TargetScores, ValidatorTotals,
+    bundle_costs, render_difference_counts, render_expectation_counts, render_summary_table,
+    target_scores, validator_totals, BundleCost, ExpectationScore, OutcomeCounts, TargetScores,
+    ValidatorTotals,
 };
-pub use targets::{render_targets_md, targets_html, TargetColumn};
+pub use targets::{render_targets_md, targets_html, BundleLegend, TargetColumn};

@@ -143,7 +143,7 @@ pub struct RunPlan {
     pub questions: Vec<Question>,
     /// The targets (`corpus/targets/`), in file-name order.
     pub targets: Vec<TargetColumn>,
-    /// Case id → the targets that apply to it.
+    /// Case id → the target columns that apply to it (bundle columns included).
     pub applicable: Applicability,
 }
 
@@ -208,7 +208,8 @@ pub struct RunReport {
 
 impl RunReport {
     /// Joins `plan` with the verdicts of `results` (the validator columns) and `models` (one
-    /// run per model-engine target, named after the target), matched by case id. A validator
+    /// run per model-engine target, named after the target, and one per bundle column,
+    /// `<target>+bundle`), matched by case id. A validator
     /// that gave no verdict for a case is recorded as an error on that case, so every cell has a
     /// verdict.
     pub fn new(plan: RunPlan, results: &RunResults, models: &RunResults) -> RunReport {
@@ -451,6 +452,7 @@ pub(crate) mod fixture {
             engine: name.into(),
             engine_column: Some(name.into()),
             placements: BTreeMap::from([("s".to_string(), vec!["root".to_string()])]),
+            bundles: BTreeMap::new(),
         }
     }
 

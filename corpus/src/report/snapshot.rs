@@ -33,7 +33,8 @@ pub fn render_snapshot(report: &RunReport) -> String {
 }
 
 /// Every target's verdict on every case it applies to, with the judgement of each expectation
-/// it claims there (`confirmed`, `contradicts-outcome`, …): what `corpus/tests/targets.rs` pins.
+/// it claims there (`confirmed`, `contradicts-outcome`, …), each followed by its bundle column's
+/// verdict where it holds a minimal bundle (never judged): what `corpus/tests/targets.rs` pins.
 pub fn render_target_snapshot(report: &RunReport) -> String {
     let mut text = String::from("# case | target | verdict | judgements\n");
     for row in &report.rows {
@@ -65,6 +66,16 @@ pub fn render_target_snapshot(report: &RunReport) -> String {
                 }
             )
             .unwrap();
+            let column = target.bundle_column();
+            if let Some(verdict) = report.target_verdict(&row.id, &column) {
+                writeln!(
+                    text,
+                    "{} | {column} | {} | not judged",
+                    row.id,
+                    verdict.label()
+                )
+                .unwrap();
+            }
         }
     }
     text

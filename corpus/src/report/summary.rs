@@ -131,6 +131,49 @@ pub fn target_scores(report: &RunReport) -> BTreeMap<&str, TargetScores> {
     scores
 }
 
+/// What a target's minimal bundles cost against the whole stores it holds, over the cases where
+/// both its columns gave an outcome (a skip or an error decides nothing). Case ids in row order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BundleCost {
+    /// Cases where both the target and its bundle column accepted or rejected.
+    pub compared: usize,
+    /// Accepted with the whole store, rejected with the bundle: what the bundle costs.
+    pub lost: Vec<String>,
+    /// Rejected with the whole store, accepted with the bundle. Surprising, since the bundle is
+    /// taken from the store's certificates: the reports mark it.
+    pub gained: Vec<String>,
+}
+
+/// Target name → what its bundle costs, for every target that holds a bundle.
+pub fn bundle_costs(report: &RunReport) -> BTreeMap<&str, BundleCost> {
+    let mut costs = BTreeMap::new();
+    for target in report.targets.iter().filter(|t| t.holds_a_bundle()) {
+        let column = target.bundle_column();
+        let mut cost = BundleCost::default();
+        for row in &report.rows {
+            let whole = report.target_verdict(&row.id, &target.name);
+            let bundle = report.target_verdict(&row.id, &column);
+            let (Some(whole), Some(bundle)) = (whole, bundle) else {
+                continue;
+            };
+            match (whole, bundle) {
+                (Verdict::Accept { .. }, Verdict::Reject { .. }) => cost.lost.push(row.id.clone()),
+                (Verdict::Reject { .. }, Verdict::Accept { .. }) => {
+                    cost.gained.push(row.id.clone())
+                }
+                (
+                    Verdict::Accept { .. } | Verdict::Reject { .. },
+                    Verdict::Accept { .. } | Verdict::Reject { .. },
+                ) => {}
+                _ => continue,
+            }
+            cost.compared += 1;
+        }
+        costs.insert(target.name.as_str(), cost);
+    }
+    costs
+}
+
 /// The table printed at the end of `cargo xtask corpus` (and shown in report.html): every
 /// validator's outcomes, then every target's score against the expectations it is judged by.
 pub fn render_summary_table(report: &RunReport) -> String {
@@ -192,6 +235,39 @@ pub fn render_summary_table(report: &RunReport) -> String {
                 derived.cell()
             )
             .unwrap();
+        }
+    }
+    let costs = bundle_costs(report);
+    if !costs.is_empty() {
+        let column_width = report
+            .targets
+            .iter()
+            .map(|target| target.bundle_column().len())
+            .max()
+            .unwrap_or(0)
+            .max(width);
+        writeln!(
+            text,
+            "\n{:column_width$}  {:>8} {:>5} {:>20}",
+            "minimal bundle", "compared", "lost", "gained (surprising)"
+        )
+        .unwrap();
+        for (target, cost) in &costs {
+            writeln!(
+                text,
+                "{:column_width$}  {:>8} {:>5} {:>20}",
+                crate::target::bundle::bundle_column(target),
+                cost.compared,
+                cost.lost.len(),
+                cost.gained.len()
+            )
+            .unwrap();
+            for id in &cost.lost {
+                writeln!(text, "  lost: {id}").unwrap();
+            }
+            for id in &cost.gained {
+                writeln!(text, "  gained (surprising): {id}").unwrap();
+            }
         }
     }
     for (column, health) in report.idle_columns() {
@@ -384,6 +460,69 @@ mod tests {
         let table = render_summary_table(&report);
         assert!(table.contains("0 / 0 / 1 / 0"), "{table}");
         assert!(table.contains("0 / 1 / 0 / 0"), "{table}");
+    }
+
+    #[test]
+    fn a_bundle_costs_the_cases_the_store_accepts_and_the_bundle_rejects() {
+        use super::super::targets::BundleLegend;
+        // Four cases: the bundle loses one, gains one (surprising), agrees on one, and is
+        // undecided on the last.
+        let mut report = matrix(
+            &["lost", "gained", "same", "undecided"],
+            &[(
+                "a",
+                vec![
+                    accept(),
+                    reject(RejectKind::UnknownIssuer),
+                    accept(),
+                    accept(),
+                ],
+            )],
+        );
+        let mut holder = target("a", true);
+        holder.bundles.insert(
+            "s".into(),
+            BundleLegend {
+                anchors: vec!["Root".into()],
+                candidates: 2,
+                endpoints: vec!["c".into()],
+                verifier: "full-path-building".into(),
+                min_anchors_per_endpoint: 2,
+                period: "2020-01-01 → 2021-01-01".into(),
+                findings: vec![],
+            },
+        );
+        report.targets = vec![holder, target("b", true)];
+        report.target_verdicts = report.verdicts.clone();
+        let bundle = [
+            reject(RejectKind::UnknownIssuer),
+            accept(),
+            accept(),
+            skip("not run"),
+        ];
+        for (row, verdict) in report.rows.iter().zip(bundle) {
+            report
+                .target_verdicts
+                .get_mut(&row.id)
+                .unwrap()
+                .insert("a+bundle".into(), verdict);
+        }
+        let costs = bundle_costs(&report);
+        assert_eq!(costs.keys().copied().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(
+            costs["a"],
+            BundleCost {
+                compared: 3,
+                lost: vec!["s::lost".into()],
+                gained: vec!["s::gained".into()],
+            }
+        );
+        let table = render_summary_table(&report);
+        assert!(table.contains("  lost: s::lost\n"), "{table}");
+        assert!(
+            table.contains("  gained (surprising): s::gained\n"),
+            "{table}"
+        );
     }
 
     #[test]
