@@ -74,14 +74,9 @@ pub enum DeviceVerifier {
 impl DeviceVerifier {
     pub fn knobs(self) -> Knobs {
         match self {
-            // Path builders use the intermediates they hold (known cross-signs, when given).
-            DeviceVerifier::FullPathBuilding => Knobs {
-                intermediate_cache: true,
-                ..Knobs::default()
-            },
+            DeviceVerifier::FullPathBuilding => Knobs::default(),
             DeviceVerifier::PartialChain => Knobs {
                 partial_chain: true,
-                intermediate_cache: true,
                 ..Knobs::default()
             },
             DeviceVerifier::EspIdf => Knobs {
@@ -126,8 +121,16 @@ impl DeviceVerifier {
         }
     }
 
+    /// The client model the builder runs: [`DeviceVerifier::knobs`], plus the intermediates the
+    /// device holds (known cross-signs, when given: `ValidationInput::cached`) for the verifiers
+    /// that build paths from them. Without cross-signs the holding changes nothing; `knobs`
+    /// itself stays the verifier's own setting, which a corpus target's engine is compared with.
     pub fn model(self) -> ClientModel {
-        ClientModel::new(self.to_string(), self.knobs())
+        let knobs = Knobs {
+            intermediate_cache: self.uses_held_intermediates(),
+            ..self.knobs()
+        };
+        ClientModel::new(self.to_string(), knobs)
     }
 }
 
