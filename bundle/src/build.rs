@@ -773,8 +773,8 @@ impl Bundle {
         if self.lints.is_empty() {
             out += "None.\n";
         }
-        for lint in &self.lints {
-            out += &format!("- **{}**: {}\n", lint.severity(), lint.sentence());
+        for (severity, sentence) in crate::lint::summarized(&self.lints) {
+            out += &format!("- **{severity}**: {sentence}\n");
         }
         out
     }

@@ -220,9 +220,9 @@ pub fn render(bundle: &Bundle, proof: &Proof) -> String {
                     p { "None." }
                 } @else {
                     ul {
-                        @for lint in &bundle.lints {
-                            li class=(severity_class(lint.severity())) {
-                                strong { (lint.severity()) } ": " (lint.sentence())
+                        @for (severity, sentence) in crate::lint::summarized(&bundle.lints) {
+                            li class=(severity_class(severity)) {
+                                strong { (severity) } ": " (sentence)
                             }
                         }
                     }

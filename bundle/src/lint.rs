@@ -96,6 +96,22 @@ impl Lint {
         }
     }
 
+    /// The endpoint a lint is about, when it is about one.
+    pub fn endpoint(&self) -> Option<&str> {
+        match self {
+            Lint::OnlyIntermediate { endpoint, .. }
+            | Lint::SingleRoot { endpoint, .. }
+            | Lint::SingleOperator { endpoint, .. }
+            | Lint::BelowMinimum { endpoint, .. }
+            | Lint::DistrustAfter { endpoint, .. }
+            | Lint::ViaCrossSign { endpoint, .. } => Some(endpoint),
+            Lint::ExpiresBeforeHorizon { .. }
+            | Lint::SameSubject { .. }
+            | Lint::ExceedsMaxBytes { .. }
+            | Lint::UnsupportedKeyType { .. } => None,
+        }
+    }
+
     pub fn sentence(&self) -> String {
         match self {
             Lint::OnlyIntermediate { endpoint, anchors } => format!(
@@ -113,7 +129,12 @@ impl Lint {
                 if replacement.is_empty() {
                     format!("{anchor} expires on {date}, before the horizon, and no candidate replaces it for the endpoints it covers.")
                 } else {
-                    format!("{anchor} expires on {date}, before the horizon; {} outlives it and takes over its endpoints (covering them already, or cross-signed by it as its successor): keep it in the bundle.", replacement.join(", "))
+                    let (names, verbs) = match replacement.as_slice() {
+                        [one] => (one.clone(), "outlives it and takes"),
+                        [rest @ .., last] => (format!("{} and {last}", rest.join(", ")), "outlive it and take"),
+                        [] => unreachable!("handled above"),
+                    };
+                    format!("{anchor} expires on {date}, before the horizon; {names} {verbs} over its endpoints (covering them already, or cross-signed by it as its successor): keep it in the bundle.")
                 }
             }
             Lint::BelowMinimum { endpoint, have, want } => format!(
@@ -152,12 +173,55 @@ impl Lint {
                     )
                 }
             }
-            Lint::ViaCrossSign { endpoint, anchor, cross_signs } => format!(
-                "{endpoint} reaches {anchor} only through the cross-sign {}, which its server does not send: the firmware must ship it as an intermediate, or the server must send it.",
-                cross_signs.join(" and ")
-            ),
+            Lint::ViaCrossSign { endpoint, anchor, cross_signs } => match cross_signs.as_slice() {
+                [one] => format!(
+                    "{endpoint} reaches {anchor} only through the cross-sign {one}, which its server does not send: the firmware must ship it as an intermediate, or the server must send it."
+                ),
+                many => format!(
+                    "{endpoint} reaches {anchor} only through the cross-signs {}, which its server does not send: the firmware must ship them as intermediates, or the server must send them.",
+                    many.join(" and ")
+                ),
+            },
         }
     }
+}
+
+/// The lints as a person reads them: lints that differ only in the endpoint they open with are
+/// one line, `r10, r11 and r12: each depends on …`, in the order of their first occurrence.
+/// (manifest.json keeps every lint apart, for machines.)
+pub fn summarized(lints: &[Lint]) -> Vec<(Severity, String)> {
+    let mut lines: Vec<(Severity, String, Vec<String>)> = Vec::new();
+    for lint in lints {
+        let sentence = lint.sentence();
+        let (rest, endpoint) = match lint.endpoint() {
+            Some(endpoint) => match sentence.strip_prefix(&format!("{endpoint} ")) {
+                Some(rest) => (rest.to_string(), Some(endpoint.to_string())),
+                None => (sentence.clone(), None),
+            },
+            None => (sentence.clone(), None),
+        };
+        let Some(endpoint) = endpoint else {
+            lines.push((lint.severity(), sentence, Vec::new()));
+            continue;
+        };
+        match lines.iter_mut().find(|(severity, text, endpoints)| {
+            *severity == lint.severity() && *text == rest && !endpoints.is_empty()
+        }) {
+            Some((_, _, endpoints)) => endpoints.push(endpoint),
+            None => lines.push((lint.severity(), rest, vec![endpoint])),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(severity, text, endpoints)| match endpoints.as_slice() {
+            [] => (severity, text),
+            [one] => (severity, format!("{one} {text}")),
+            [rest @ .., last] => (
+                severity,
+                format!("{} and {last}: each {text}", rest.join(", ")),
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -184,5 +248,41 @@ mod tests {
         assert!(expiry.sentence().contains("no candidate replaces it"));
         let json = serde_json::to_value(&expiry).unwrap();
         assert_eq!(json["lint"], "expires-before-horizon");
+    }
+
+    #[test]
+    fn lints_differing_only_by_endpoint_are_one_line() {
+        let single = |endpoint: &str| Lint::SingleRoot {
+            endpoint: endpoint.into(),
+            root: "ISRG Root X1".into(),
+        };
+        let lints = [
+            single("r10"),
+            Lint::BelowMinimum {
+                endpoint: "r10".into(),
+                have: 1,
+                want: 2,
+            },
+            single("r11"),
+            single("r12"),
+            Lint::SingleRoot {
+                endpoint: "e5".into(),
+                root: "ISRG Root X2".into(),
+            },
+        ];
+        let lines = summarized(&lints);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0].0, Severity::Warning);
+        assert!(
+            lines[0]
+                .1
+                .starts_with("r10, r11 and r12: each depends on the single root ISRG Root X1:"),
+            "{}",
+            lines[0].1
+        );
+        assert!(lines[1].1.starts_with("r10 has 1 covering anchor"));
+        assert!(lines[2]
+            .1
+            .starts_with("e5 depends on the single root ISRG Root X2"));
     }
 }

@@ -159,8 +159,8 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     for skipped in &proof.skipped {
         println!("  not proved here (skipped): {}", skipped.sentence());
     }
-    for lint in &bundle.lints {
-        println!("  {}: {}", lint.severity(), lint.sentence());
+    for (severity, sentence) in anchorsmith_bundle::lint::summarized(&bundle.lints) {
+        println!("  {severity}: {sentence}");
     }
     if let Some(text) = diff {
         print!("\n{text}");
