@@ -134,8 +134,7 @@ fn organization(der: &[u8]) -> Option<String> {
 }
 
 fn fingerprint(der: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(der))
+    crate::load::sha256_hex(der)
 }
 
 /// Whether each candidate covers each endpoint (the input of [`select::select`]).
@@ -415,6 +414,7 @@ impl Bundle {
                 .filter(|&other| {
                     coverage::validity(&candidates[other].der)
                         .is_some_and(|(_, later)| later > not_after)
+                        && self.usable_to_the_horizon(other)
                         && (covered.iter().all(|&e| self.reach[e][other].covers())
                             || self.successor(c, other))
                 })
@@ -475,6 +475,20 @@ impl Bundle {
     /// The proof before writing: see [`crate::proof`].
     pub fn prove(&self) -> Result<crate::proof::Proof, ProofFailed> {
         crate::proof::prove(self)
+    }
+
+    /// Whether the device's policy lets candidate `c` serve until the horizon: a key it can
+    /// use, not distrusted, no distrust-after date before the horizon. A successor named by the
+    /// expiry lint must pass it, or the lint would recommend an anchor the policy removes.
+    fn usable_to_the_horizon(&self, c: usize) -> bool {
+        let der = &self.request.candidates[c].der;
+        let policy = &self.request.policy;
+        let judgement = policy.judge(der);
+        policy.keys.refuses_certificate(der).is_none()
+            && judgement.distrusted.is_none()
+            && judgement
+                .distrust_after
+                .is_none_or(|(date, _)| date >= self.request.horizon)
     }
 
     /// Whether the root `other` is the CA's successor of `anchor`: some candidate, known

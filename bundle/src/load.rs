@@ -221,15 +221,24 @@ pub fn load_endpoint(host: &str, file: &Path) -> Result<Endpoint, Diagnostic> {
     })
 }
 
-/// The candidates of one PEM file: each block must be a CA certificate (or a self-signed
-/// version-1 root, [`can_anchor`]).
+/// The candidates of one PEM file: each block must be a CA certificate. A self-signed
+/// version-1 certificate is refused here too: it may be an old root, but just as well a
+/// self-signed server certificate (`openssl x509 -req -signkey` makes one), and nothing in it
+/// tells them apart. The system store and certdata.txt, curated stores, accept old roots
+/// ([`can_anchor`]).
 pub fn load_candidate_file(file: &Path) -> Result<Vec<Candidate>, Diagnostic> {
     let source = read(file)?;
     certificates(file, &source)?
         .into_iter()
         .map(|(der, span)| {
             let at = first_line(&source, &span);
-            if !can_anchor(&der) {
+            if !is_ca(&der) {
+                let help = if can_anchor(&der) {
+                    "a version-1 certificate has no basicConstraints to say it is a CA: if it is \
+                     an old root, take it from a curated store (--system-store, --certdata)"
+                } else {
+                    "offer the CA that issued it instead"
+                };
                 return Err(Diagnostic::at(
                     Code::InvalidValue,
                     file,
@@ -237,7 +246,7 @@ pub fn load_candidate_file(file: &Path) -> Result<Vec<Candidate>, Diagnostic> {
                     at,
                     "a leaf (not a CA certificate) cannot be a trust anchor",
                 )
-                .help("offer the CA that issued it instead"));
+                .help(help));
             }
             let (line, _) = anchorsmith_diagnostics::line_column(&source, span.start);
             Ok(Candidate {
@@ -336,6 +345,8 @@ pub fn system_candidates() -> (Vec<Candidate>, CandidateSource) {
         .map(|der| der.as_ref().to_vec())
         .filter(|der| can_anchor(der))
         .collect();
+    // Unparsable entries and leaves; duplicates are not skipped entries, only merged.
+    let skipped = total - ders.len();
     ders.sort();
     ders.dedup();
     let mut hasher = Sha256::new();
@@ -345,7 +356,7 @@ pub fn system_candidates() -> (Vec<Candidate>, CandidateSource) {
     let source = CandidateSource::System {
         count: ders.len(),
         sha256: hex::encode(hasher.finalize()),
-        skipped: total - ders.len(),
+        skipped,
         unreadable: found.errors.iter().map(ToString::to_string).collect(),
     };
     let candidates = ders
@@ -427,7 +438,8 @@ impl TryFrom<String> for Instant {
 }
 
 /// The SHA-256 of `bytes`, lowercase hex.
-fn sha256_hex(bytes: &[u8]) -> String {
+/// The SHA-256 of `bytes` in lowercase hex: a certificate's fingerprint, a file's hash.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 

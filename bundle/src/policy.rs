@@ -222,15 +222,10 @@ pub struct Judgement {
     pub distrust_after: Option<(OffsetDateTime, String)>,
 }
 
-fn fingerprint(der: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(der))
-}
-
 impl Policy {
     /// What the metadata says about the certificate `der`.
     pub fn judge(&self, der: &[u8]) -> Judgement {
-        let sha256 = fingerprint(der);
+        let sha256 = load::sha256_hex(der);
         let mut judgement = Judgement::default();
         for metadata in &self.trust {
             for entry in metadata
@@ -280,7 +275,7 @@ impl Policy {
     /// candidate offered, merged or not). Unmatched entries are ignored, but counted so that a
     /// metadata file for another store shows.
     pub fn metadata_use<'a>(&'a self, offered: &[&[u8]]) -> Vec<MetadataUse<'a>> {
-        let known: BTreeSet<String> = offered.iter().map(|der| fingerprint(der)).collect();
+        let known: BTreeSet<String> = offered.iter().map(|der| load::sha256_hex(der)).collect();
         self.trust
             .iter()
             .map(|metadata| MetadataUse {
@@ -506,6 +501,8 @@ pub fn key_lints(
             });
         }
     }
+    // By sentence, whatever order the candidates came in: the same inputs give the same bytes.
+    lints.sort_by_cached_key(Lint::sentence);
     lints
 }
 

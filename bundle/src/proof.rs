@@ -197,8 +197,21 @@ pub fn prove(bundle: &Bundle) -> Result<Proof, ProofFailed> {
         .into_iter()
         .map(|anchor| anchor.der)
         .collect();
+    // What the firmware is told to ship (manifest.json `via`): the cross-signs the chosen
+    // anchors need, not every one offered, so an unneeded one cannot make the proof pass.
+    let needed: std::collections::BTreeSet<usize> = bundle
+        .via
+        .iter()
+        .filter(|((_, c), _)| bundle.selection.chosen.contains(c))
+        .flat_map(|(_, held)| held.iter().copied())
+        .collect();
     let held: Vec<Vec<u8>> = if request.verifier.uses_held_intermediates() {
-        request.cross_signs.iter().map(|c| c.der.clone()).collect()
+        needed
+            .iter()
+            // `get`: a caller may have edited the request after the build.
+            .filter_map(|&h| request.cross_signs.get(h))
+            .map(|cross_sign| cross_sign.der.clone())
+            .collect()
     } else {
         Vec::new()
     };

@@ -578,13 +578,17 @@ fn pem(der: &[u8]) -> String {
 }
 
 #[test]
-fn a_version_1_root_is_a_candidate_and_a_leaf_is_still_refused() {
+fn a_version_1_certificate_in_a_candidate_file_is_refused_and_a_leaf_too() {
+    // Nothing tells an old version-1 root from a self-signed version-1 server certificate: a
+    // user's file must name CAs; curated stores (the system store, certdata) may hold old roots.
     let dir = tempfile::tempdir().unwrap();
     let root = version_1_root();
     let file = dir.path().join("v1.pem");
     std::fs::write(&file, pem(&root)).unwrap();
-    let found = load::load_candidate_file(&file).unwrap();
-    assert_eq!(found[0].der, root);
+    let error = load::load_candidate_file(&file).unwrap_err();
+    assert!(error.message.contains("leaf"), "{error}");
+    assert!(error.to_string().contains("--system-store"), "{error}");
+    assert!(load::can_anchor(&root));
     let key = rcgen::KeyPair::generate().unwrap();
     let leaf = rcgen::CertificateParams::new(vec!["leaf.example".to_string()])
         .unwrap()

@@ -1099,4 +1099,34 @@ fn a_bundle_is_built_for_the_targets_own_verifier() {
     );
     let matching = target.replacen("full-path-building", "partial-chain", 1);
     load_target(&matching, &[]).expect("the engine's own verifier builds");
+    // A real engine stands for its own library's verifier too: openssl is a full path builder.
+    let esp = bundle_target("", "").replacen("full-path-building", "esp-idf", 1);
+    let diagnostic = load_target(&esp, &[])
+        .expect_err("must fail")
+        .diagnostic()
+        .cloned()
+        .expect("a located diagnostic");
+    assert_eq!(
+        diagnostic.field.as_deref(),
+        Some("scenarios.tiny.bundle.device-verifier"),
+        "{diagnostic}"
+    );
+    assert!(
+        diagnostic
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("full-path-building")),
+        "{diagnostic}"
+    );
+    // bearssl and mbedtls are proved through their harnesses, which a corpus load never sets up.
+    let harness = bundle_target("", "").replacen("full-path-building", "mbedtls", 1);
+    let diagnostic = load_target(&harness, &[])
+        .expect_err("must fail")
+        .diagnostic()
+        .cloned()
+        .expect("a located diagnostic");
+    assert!(
+        diagnostic.message.contains("mbedtls harness"),
+        "{diagnostic}"
+    );
 }

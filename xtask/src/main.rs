@@ -280,7 +280,7 @@ pub struct BundleArgs {
     /// The device's verifier: full-path-building, partial-chain, esp-idf (only the issuer of
     /// the topmost certificate sent is looked up), esp-idf-cross-signed (ESP-IDF with
     /// CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_CROSS_SIGNED_VERIFY: the issuer of every certificate
-    /// sent), bearssl or mbedtls (the chain as sent; proved with the real library).
+    /// sent), bearssl or mbedtls (the chain as sent; an endpoint with a leaf is proved with the real library).
     #[arg(long, default_value = "full-path-building", value_parser = parse_verifier)]
     pub device_verifier: anchorsmith_bundle::coverage::DeviceVerifier,
     /// The first moment checked: a date (2026-01-01) or an RFC 3339 instant; default: now.

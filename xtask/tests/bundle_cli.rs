@@ -376,7 +376,7 @@ fn trust_metadata_is_applied_and_recorded_and_a_bad_file_exits_2() {
     let output = bundle(
         &[
             "--endpoint",
-            &endpoint("e5", "e5.pem"),
+            &endpoint("r10", "r10.pem"),
             "--trust-metadata",
             metadata.to_str().unwrap(),
             "--min-anchors-per-endpoint",
@@ -390,9 +390,19 @@ fn trust_metadata_is_applied_and_recorded_and_a_bad_file_exits_2() {
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["trust_metadata"][0]["source"], "test export");
     assert_eq!(manifest["trust_metadata"][0]["entries"], 1);
-    assert_eq!(manifest["anchors"][0]["key"]["key_type"], "ecdsa-p384");
+    // The metadata reached the anchor it names: ISRG Root X1, r10's root.
+    assert_eq!(manifest["anchors"][0]["name"], "ISRG Root X1");
+    assert_eq!(manifest["anchors"][0]["key"]["key_type"], "rsa");
+    assert_eq!(
+        manifest["anchors"][0]["distrust_after"],
+        "2030-01-01T00:00:00Z"
+    );
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("Trust metadata"), "{report}");
+    assert!(
+        report.contains("ISRG Root X1 is distrusted for TLS certificates issued after 2030-01-01"),
+        "{report}"
+    );
     assert!(out.join("report.html").exists());
 
     // A bad date: located, exit 2, nothing written.

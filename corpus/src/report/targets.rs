@@ -76,10 +76,9 @@ impl BundleLegend {
                 anchorsmith_timeaxis::date(bundle.now),
                 anchorsmith_timeaxis::date(bundle.horizon)
             ),
-            findings: bundle
-                .findings
-                .iter()
-                .map(|lint| format!("{}: {}", lint.severity(), lint.sentence()))
+            findings: anchorsmith_bundle::lint::summarized(&bundle.findings)
+                .into_iter()
+                .map(|(severity, sentence)| format!("{severity}: {sentence}"))
                 .collect(),
         }
     }

@@ -252,9 +252,39 @@ fn device_verifier(
         )
         .help(known(DeviceVerifier::VARIANTS.iter().copied()))
     })?;
-    let TargetEngine::Model { knobs } = engine else {
-        return Ok(verifier);
+    // The proof of a bearssl or mbedtls bundle runs the real library through its harness, with
+    // the endpoint's host as the leaf's name; a corpus chain has no host, and loading the
+    // corpus does not set harnesses up.
+    if let Some(column) = anchorsmith_bundle::proof::harness_column(verifier) {
+        return Err(at
+            .error(
+                Code::InvalidValue,
+                written.span(),
+                "device-verifier",
+                format!("a target's bundle cannot be proved with {verifier} when the corpus loads (its proof runs the real {column} harness)"),
+            )
+            .help("use full-path-building, partial-chain, esp-idf or esp-idf-cross-signed"));
+    }
+    let knobs = match engine {
+        TargetEngine::Model { knobs } => knobs.clone(),
+        // A real engine stands for the verifier of the same library; a bundle proved for
+        // another verifier would say nothing about it.
+        TargetEngine::Validator { name } => match name.as_str() {
+            "rustls-webpki" | "openssl" => DeviceVerifier::FullPathBuilding.knobs(),
+            "openssl-partial-chain" => DeviceVerifier::PartialChain.knobs(),
+            _ => {
+                return Err(at
+                    .error(
+                        Code::InvalidValue,
+                        written.span(),
+                        "device-verifier",
+                        format!("no device verifier stands for the engine {name}, so its bundle could not be proved for it"),
+                    )
+                    .help("a bundle target's engine is the client model, rustls-webpki, openssl or openssl-partial-chain"))
+            }
+        },
     };
+    let knobs = &knobs;
     if *knobs == verifier.knobs() {
         return Ok(verifier);
     }
