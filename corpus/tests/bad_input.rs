@@ -767,6 +767,15 @@ fn load_target(target: &str, extra_validators: &[&str]) -> Result<Corpus, Corpus
     )
 }
 
+/// The located diagnostic that loading the target file `target` must give.
+fn target_diagnostic(target: &str) -> anchorsmith_diagnostics::Diagnostic {
+    load_target(target, &[])
+        .expect_err("must fail")
+        .diagnostic()
+        .cloned()
+        .expect("a located diagnostic")
+}
+
 /// The diagnostic of a target file with `from` replaced by `to`, in `tt.toml`.
 fn expect_target_error(from: &str, to: &str, code: Code, line: usize, column: usize, field: &str) {
     assert!(TARGET.contains(from), "test edit does not apply: {from}");
@@ -892,11 +901,7 @@ fn a_misspelt_model_knob_is_a_shape_error_at_its_line() {
         "[engine.model]\nanchor-expiri = \"ignored\"",
         1,
     );
-    let diagnostic = load_target(&edited, &[])
-        .expect_err("must fail")
-        .diagnostic()
-        .cloned()
-        .expect("a located diagnostic");
+    let diagnostic = target_diagnostic(&edited);
     assert_eq!(diagnostic.code, Code::Shape, "{diagnostic}");
     assert_eq!(diagnostic.line, 6, "{diagnostic}");
     assert!(diagnostic.message.contains("anchor-expiri"), "{diagnostic}");
@@ -1042,11 +1047,7 @@ fn a_bundle_needs_an_endpoint_and_a_horizon_after_the_build() {
 #[test]
 fn a_misspelt_bundle_field_is_a_shape_error_at_its_line() {
     let target = bundle_target("horizon", "horizn");
-    let diagnostic = load_target(&target, &[])
-        .expect_err("must fail")
-        .diagnostic()
-        .cloned()
-        .expect("a located diagnostic");
+    let diagnostic = target_diagnostic(&target);
     assert_eq!(diagnostic.code, Code::Shape, "{diagnostic}");
     assert_eq!(diagnostic.line, 10, "{diagnostic}");
     assert!(diagnostic.message.contains("horizn"), "{diagnostic}");
@@ -1079,11 +1080,7 @@ fn a_bundle_is_built_for_the_targets_own_verifier() {
         "[engine.model]\npartial-chain = true",
         1,
     );
-    let diagnostic = load_target(&target, &[])
-        .expect_err("must fail")
-        .diagnostic()
-        .cloned()
-        .expect("a located diagnostic");
+    let diagnostic = target_diagnostic(&target);
     assert_eq!(diagnostic.code, Code::InvalidValue, "{diagnostic}");
     assert_eq!(
         diagnostic.field.as_deref(),
@@ -1101,11 +1098,7 @@ fn a_bundle_is_built_for_the_targets_own_verifier() {
     load_target(&matching, &[]).expect("the engine's own verifier builds");
     // A real engine stands for its own library's verifier too: openssl is a full path builder.
     let esp = bundle_target("", "").replacen("full-path-building", "esp-idf", 1);
-    let diagnostic = load_target(&esp, &[])
-        .expect_err("must fail")
-        .diagnostic()
-        .cloned()
-        .expect("a located diagnostic");
+    let diagnostic = target_diagnostic(&esp);
     assert_eq!(
         diagnostic.field.as_deref(),
         Some("scenarios.tiny.bundle.device-verifier"),
@@ -1120,11 +1113,7 @@ fn a_bundle_is_built_for_the_targets_own_verifier() {
     );
     // bearssl and mbedtls are proved through their harnesses, which a corpus load never sets up.
     let harness = bundle_target("", "").replacen("full-path-building", "mbedtls", 1);
-    let diagnostic = load_target(&harness, &[])
-        .expect_err("must fail")
-        .diagnostic()
-        .cloned()
-        .expect("a located diagnostic");
+    let diagnostic = target_diagnostic(&harness);
     assert!(
         diagnostic.message.contains("mbedtls harness"),
         "{diagnostic}"
