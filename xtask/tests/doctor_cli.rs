@@ -237,3 +237,77 @@ fn bad_input_exits_2_with_no_output() {
         assert!(stderr.contains(message), "{name}: {stderr}");
     }
 }
+
+/// The codes of the findings `doctor` prints.
+fn codes(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.trim_start().strip_prefix('['))
+        .filter_map(|rest| rest.split_once(']'))
+        .map(|(code, _)| code.to_string())
+        .collect()
+}
+
+#[test]
+fn a_leaf_alone_is_an_incomplete_chain_with_its_aia_url() {
+    let corpus = corpus();
+    let scenario = scenario(&corpus, "leaf-only-served");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("leaf-only.pem");
+    std::fs::write(&chain, pem_of(scenario, &["leaf"])).unwrap();
+    let output = doctor(
+        &chain,
+        &[
+            "--scenario",
+            "leaf-only-served",
+            "--at",
+            "2016-07-01",
+            "--targets",
+            "firefox-fresh-profile,windows-aia-fetcher",
+        ],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_eq!(codes(&text), ["incomplete-chain"], "{text}");
+    assert!(text.contains("AIA caIssuers URL is http://"), "{text}");
+    assert!(
+        text.contains("windows-aia-fetcher (store `browser-2016`): accept, only through"),
+        "{text}"
+    );
+    assert!(
+        text.contains("The fix: serve `full-chain` (2 of 2 accept)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn order_duplicates_the_root_and_an_expiring_cross_sign_are_found() {
+    let corpus = corpus();
+    let scenario = scenario(&corpus, "root-expiry-long-short");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("messy.pem");
+    let ids = ["leaf", "isrg-x1-by-dst", "r3", "r3", "dst-root"];
+    std::fs::write(&chain, pem_of(scenario, &ids)).unwrap();
+    let output = doctor(
+        &chain,
+        &[
+            "--scenario",
+            "root-expiry-long-short",
+            "--at",
+            "2024-09-15",
+            "--targets",
+            "android-pre-7.1.1",
+        ],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let found = codes(&text);
+    for code in [
+        "duplicate-certificate",
+        "root-included",
+        "wrong-order",
+        "cross-sign-expiring",
+    ] {
+        assert!(found.iter().any(|f| f == code), "{code} missing:\n{text}");
+    }
+    assert!(!found.iter().any(|f| f == "incomplete-chain"), "{text}");
+}
