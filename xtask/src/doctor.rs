@@ -4,7 +4,8 @@
 //! from the target's own engine (client model or real validator), and the chain to serve, with
 //! the trade-off table when no candidate chain of the scenario serves every target.
 //!
-//! Not yet: `--connect`, `--batch`, `--json`, `cargo xtask bench doctor`, targets without a
+//! `--json` prints one document instead (schema: `xtask/doctor.schema.json`).
+//! Not yet: `--connect`, `--batch`, `cargo xtask bench doctor`, targets without a
 //! scenario. Exit status: 0 every judged target accepts, 1 some reject, 2 bad input (no output).
 
 use std::collections::BTreeMap;
@@ -70,6 +71,15 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     let findings = findings(scenario, &chain, at);
     let verdicts = judge(&chain);
     let rejecting = verdicts.iter().filter(|v| !v.accepts()).count();
+    let options = judge_candidates(scenario, &chain, &judge);
+    if args.json {
+        let report = json_report(scenario, at, &findings, &verdicts, &unplaced, &options);
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        if rejecting > 0 {
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
     println!(
         "{}: {} finding(s); {} of {} judged target(s) accept at {}",
         args.chain.display(),
@@ -95,7 +105,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
             target.name, scenario.name
         );
     }
-    print_fix(scenario, &chain, &verdicts, &judge);
+    print_fix(scenario, &verdicts, &options);
     if rejecting > 0 {
         std::process::exit(1);
     }
@@ -453,26 +463,38 @@ fn candidates(scenario: &Scenario, chain: &[Vec<u8>]) -> BTreeMap<String, Vec<Ve
         .collect()
 }
 
-fn print_fix(
+/// A candidate chain of the scenario: its name, certificates and verdicts.
+type Option3 = (String, Vec<Vec<u8>>, Vec<TargetVerdict>);
+
+/// Every candidate chain of the scenario, judged.
+fn judge_candidates(
     scenario: &Scenario,
     chain: &[Vec<u8>],
-    given: &[TargetVerdict],
     judge: &dyn Fn(&[Vec<u8>]) -> Vec<TargetVerdict>,
-) {
-    let options: Vec<(String, Vec<Vec<u8>>, Vec<TargetVerdict>)> = candidates(scenario, chain)
+) -> Vec<Option3> {
+    candidates(scenario, chain)
         .into_iter()
         .map(|(name, ders)| {
             let verdicts = judge(&ders);
             (name, ders, verdicts)
         })
-        .collect();
-    let score = |verdicts: &[TargetVerdict]| verdicts.iter().filter(|v| v.accepts()).count();
-    // The first of the candidates most targets accept (ties keep the scenario's order).
-    let best = options
+        .collect()
+}
+
+fn score(verdicts: &[TargetVerdict]) -> usize {
+    verdicts.iter().filter(|v| v.accepts()).count()
+}
+
+/// The first of the candidates most targets accept (ties keep the scenario's order).
+fn best(options: &[Option3]) -> Option<&Option3> {
+    options
         .iter()
         .rev()
-        .max_by_key(|(_, _, verdicts)| score(verdicts));
-    let Some((best_name, best, best_verdicts)) = best else {
+        .max_by_key(|(_, _, verdicts)| score(verdicts))
+}
+
+fn print_fix(scenario: &Scenario, given: &[TargetVerdict], options: &[Option3]) {
+    let Some((best_name, best, best_verdicts)) = best(options) else {
         println!(
             "\nThe fix: no chain of scenario `{}` starts with this leaf.",
             scenario.name
@@ -492,14 +514,11 @@ fn print_fix(
         }
     }
     for der in best {
-        print!(
-            "{}",
-            pem::encode(&pem::Pem::new("CERTIFICATE", der.clone()))
-        );
+        print!("{}", to_pem(der));
     }
     if score(best_verdicts) < best_verdicts.len() && options.len() > 1 {
         println!("\nNo single chain serves every target. Trade-off:");
-        print!("{}", tradeoff_table(&options));
+        print!("{}", tradeoff_table(options));
     }
 }
 
@@ -525,4 +544,71 @@ fn tradeoff_table(options: &[(String, Vec<Vec<u8>>, Vec<TargetVerdict>)]) -> Str
         table.push('\n');
     }
     table
+}
+
+fn verdict_json(verdict: &TargetVerdict) -> serde_json::Value {
+    let (outcome, reason, path) = match &verdict.verdict {
+        Verdict::Accept { chain_built } => ("accept", None, chain_built.clone()),
+        Verdict::Reject { kind, detail } => {
+            ("reject", Some(format!("{kind}: {detail}")), Vec::new())
+        }
+        Verdict::Skip { reason } => ("skip", Some(reason.clone()), Vec::new()),
+        Verdict::Error { detail } => ("error", Some(detail.clone()), Vec::new()),
+    };
+    serde_json::json!({
+        "target": verdict.target,
+        "store": verdict.store,
+        "outcome": outcome,
+        "reason": reason,
+        "path": path,
+        "only_through_cache_or_aia": verdict.only_through_client_state,
+    })
+}
+
+/// The `--json` document (schema: `xtask/doctor.schema.json`).
+fn json_report(
+    scenario: &Scenario,
+    at: OffsetDateTime,
+    findings: &[Finding],
+    verdicts: &[TargetVerdict],
+    unplaced: &[&Target],
+    options: &[Option3],
+) -> serde_json::Value {
+    let fix = best(options).map(|(name, ders, fixed)| {
+        let changed = |wins: bool| -> Vec<serde_json::Value> {
+            verdicts
+                .iter()
+                .zip(fixed)
+                // Won: rejected as given, accepted fixed; lost: the reverse.
+                .filter(|(old, new)| old.accepts() != wins && new.accepts() == wins)
+                .map(|(_, new)| serde_json::json!({"target": new.target, "store": new.store}))
+                .collect()
+        };
+        serde_json::json!({
+            "chain": name,
+            "pem": ders.iter().map(|der| to_pem(der)).collect::<String>(),
+            "wins": changed(true),
+            "loses": changed(false),
+        })
+    });
+    serde_json::json!({
+        "scenario": scenario.name,
+        "at": date(at),
+        "findings": findings.iter().map(|f| serde_json::json!({"code": f.code.to_string(), "message": f.message})).collect::<Vec<_>>(),
+        "verdicts": verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
+        "not_judged": unplaced.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+        "fix": fix,
+        "tradeoff": options.iter().map(|(name, _, verdicts)| serde_json::json!({
+            "chain": name,
+            "verdicts": verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// One certificate as PEM, with Unix line endings (the `pem` crate writes CRLF by default).
+fn to_pem(der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new("CERTIFICATE", der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }

@@ -139,7 +139,8 @@ long chain to DST Root CA X3 and stops working the second that root expires."
     /// chain that most targets accept, as PEM, with the targets it wins and loses; when no
     /// candidate serves every target, a trade-off table (chains x targets).
     /// Exit status: 0 every judged target accepts, 1 some reject, 2 bad input (nothing printed
-    /// on stdout). Not yet: --connect, --batch, --json, `bench doctor`, targets without a
+    /// on stdout). --json prints one document (schema: xtask/doctor.schema.json). Not yet:
+    /// --connect, --batch, `bench doctor`, targets without a
     /// scenario (real-world chains against real stores).
     #[command(
         after_help = "Example:\n  cargo xtask doctor chain.pem --scenario root-expiry-long-short --at 2021-10-01"
@@ -160,6 +161,9 @@ pub struct DoctorArgs {
     /// Targets to judge, comma-separated (default: every target placed in the scenario).
     #[arg(long, value_delimiter = ',')]
     pub targets: Vec<String>,
+    /// Print one JSON document (schema: xtask/doctor.schema.json) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args)]

@@ -311,3 +311,37 @@ fn order_duplicates_the_root_and_an_expiring_cross_sign_are_found() {
     }
     assert!(!found.iter().any(|f| f == "incomplete-chain"), "{text}");
 }
+
+#[test]
+fn json_output_follows_its_schema_and_carries_the_same_verdicts() {
+    let corpus = corpus();
+    let scenario = scenario(&corpus, "same-key-intermediates");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("x3-leaf-served-x1.pem");
+    std::fs::write(&chain, pem_of(scenario, &["leaf-by-x3", "le-x1-by-dst"])).unwrap();
+    let args = ["--scenario", "same-key-intermediates", "--at", "2016-04-06"];
+    let output = doctor(&chain, &[&args[..], &["--json"]].concat());
+    assert_eq!(output.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let schema_file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("doctor.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_file).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(document["findings"][0]["code"], "wrong-name-same-key");
+    // The same verdicts as the text output, target by target.
+    let text = stdout(&doctor(&chain, &args));
+    for verdict in document["verdicts"].as_array().unwrap() {
+        let line = format!(
+            "{} (store `{}`): {}",
+            verdict["target"].as_str().unwrap(),
+            verdict["store"].as_str().unwrap(),
+            verdict["outcome"].as_str().unwrap()
+        );
+        assert!(text.contains(&line), "{line} not in:\n{text}");
+    }
+}
