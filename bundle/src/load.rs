@@ -91,7 +91,7 @@ fn blocks(source: &str) -> Vec<Block> {
     found
 }
 
-fn read(file: &Path) -> Result<String, Diagnostic> {
+pub fn read(file: &Path) -> Result<String, Diagnostic> {
     std::fs::read_to_string(file).map_err(|error| {
         Diagnostic::whole_file(Code::Syntax, file, format!("cannot read the file: {error}"))
     })
@@ -106,10 +106,10 @@ fn first_line(source: &str, span: &Range<usize>) -> Range<usize> {
 }
 
 /// A certificate's DER and the bytes of its PEM block in the file.
-type Located = (Vec<u8>, Range<usize>);
+pub type Located = (Vec<u8>, Range<usize>);
 
 /// The certificates of one PEM file, each checked to be a well-formed certificate.
-fn certificates(file: &Path, source: &str) -> Result<Vec<Located>, Diagnostic> {
+pub fn certificates(file: &Path, source: &str) -> Result<Vec<Located>, Diagnostic> {
     let found = blocks(source);
     if found.is_empty() {
         return Err(Diagnostic::whole_file(

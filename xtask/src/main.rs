@@ -12,6 +12,7 @@
 mod bench;
 mod bundle;
 mod corpus;
+mod doctor;
 mod gen;
 mod limbo;
 mod shared;
@@ -127,6 +128,42 @@ long chain to DST Root CA X3 and stops working the second that root expires."
         after_help = "Example:\n  cargo xtask bundle --endpoint example.org=chain.pem \\\n    --endpoint api.example.org=../shared/fixtures/letsencrypt/r12.pem \\\n    --mozilla --candidates my-roots/ --device-verifier esp-idf --horizon 2040-01-01 --out /tmp/bundle"
     )]
     Bundle(BundleArgs),
+    /// Diagnose a served chain offline: findings, one verdict per target, the chain to serve.
+    ///
+    /// Reads CHAIN.pem in the order the server sends it (leaf first) and judges it against the
+    /// targets of corpus/targets/ placed in --scenario, each with the trust stores (and caches)
+    /// it holds there, run by its own engine (the client model with its quirks, or the real
+    /// validator it names) at --at. Findings have stable codes: incomplete-chain,
+    /// wrong-name-same-key, wrong-order, duplicate-certificate, unrelated-certificate,
+    /// root-included, cross-sign-expiring, leaf-expiring. The fix is the scenario's candidate
+    /// chain that most targets accept, as PEM, with the targets it wins and loses; when no
+    /// candidate serves every target, a trade-off table (chains x targets).
+    /// Exit status: 0 every judged target accepts, 1 some reject, 2 bad input (nothing printed
+    /// on stdout). --json prints one document (schema: xtask/doctor.schema.json). Not yet:
+    /// --connect, --batch, `bench doctor`, targets without a
+    /// scenario (real-world chains against real stores).
+    #[command(
+        after_help = "Example:\n  cargo xtask doctor chain.pem --scenario root-expiry-long-short --at 2021-10-01"
+    )]
+    Doctor(DoctorArgs),
+}
+
+#[derive(clap::Args)]
+pub struct DoctorArgs {
+    /// The chain as the server sends it: PEM certificates, leaf first.
+    pub chain: PathBuf,
+    /// The corpus scenario whose targets, trust stores and candidate chains judge it.
+    #[arg(long)]
+    pub scenario: String,
+    /// Validation time: a date (2021-10-01) or an RFC 3339 instant; default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Targets to judge, comma-separated (default: every target placed in the scenario).
+    #[arg(long, value_delimiter = ',')]
+    pub targets: Vec<String>,
+    /// Print one JSON document (schema: xtask/doctor.schema.json) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args)]
@@ -399,6 +436,7 @@ fn main() -> ExitCode {
         Command::Validators(args) => validators::run(args),
         Command::Timeline(args) => timeline::run(args),
         Command::Bundle(args) => bundle::run(args),
+        Command::Doctor(args) => doctor::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

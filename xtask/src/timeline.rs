@@ -94,7 +94,10 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
 
 /// The scenarios named by `--scenario` (all without one), in corpus order; an unknown name is
 /// bad input that lists the known ones.
-fn select_scenarios<'a>(corpus: &'a Corpus, names: &[String]) -> anyhow::Result<Vec<&'a Scenario>> {
+pub(crate) fn select_scenarios<'a>(
+    corpus: &'a Corpus,
+    names: &[String],
+) -> anyhow::Result<Vec<&'a Scenario>> {
     if let Some(unknown) = names
         .iter()
         .find(|name| !corpus.scenarios.iter().any(|s| &s.name == *name))
@@ -115,7 +118,10 @@ fn select_scenarios<'a>(corpus: &'a Corpus, names: &[String]) -> anyhow::Result<
 
 /// The targets named by `--target` (all without one), in target order; an unknown name is bad
 /// input that lists the known ones.
-fn select_targets<'a>(corpus: &'a Corpus, names: &[String]) -> anyhow::Result<Vec<&'a Target>> {
+pub(crate) fn select_targets<'a>(
+    corpus: &'a Corpus,
+    names: &[String],
+) -> anyhow::Result<Vec<&'a Target>> {
     if let Some(unknown) = names
         .iter()
         .find(|name| !corpus.targets.iter().any(|t| &t.name == *name))
@@ -136,7 +142,7 @@ fn select_targets<'a>(corpus: &'a Corpus, names: &[String]) -> anyhow::Result<Ve
 
 /// Each chosen target's engine: the client model, or its real validator column, set up on
 /// first use (only the columns these targets need).
-fn engines<'a>(
+pub(crate) fn engines<'a>(
     targets: &[&'a Target],
     timeout: Duration,
 ) -> anyhow::Result<Vec<(&'a Target, Arc<dyn Validator>)>> {
