@@ -139,7 +139,7 @@ long chain to DST Root CA X3 and stops working the second that root expires."
     /// chain that most targets accept, as PEM, with the targets it wins and loses; when no
     /// candidate serves every target, a trade-off table (chains x targets).
     /// Exit status: 0 every judged target accepts, 1 some reject, 2 bad input (nothing printed
-    /// on stdout). --json prints one document (schema: xtask/doctor.schema.json). Not yet:
+    /// on stdout). --json prints one document (schema: doctor/doctor.schema.json). Not yet:
     /// --connect, --batch, `bench doctor`, targets without a
     /// scenario (real-world chains against real stores).
     #[command(
@@ -161,7 +161,7 @@ pub struct DoctorArgs {
     /// Targets to judge, comma-separated (default: every target placed in the scenario).
     #[arg(long, value_delimiter = ',')]
     pub targets: Vec<String>,
-    /// Print one JSON document (schema: xtask/doctor.schema.json) instead of text.
+    /// Print one JSON document (schema: doctor/doctor.schema.json) instead of text.
     #[arg(long)]
     pub json: bool,
 }

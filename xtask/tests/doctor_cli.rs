@@ -323,7 +323,8 @@ fn json_output_follows_its_schema_and_carries_the_same_verdicts() {
     let output = doctor(&chain, &[&args[..], &["--json"]].concat());
     assert_eq!(output.status.code(), Some(1));
     let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let schema_file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("doctor.schema.json");
+    let schema_file =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../doctor/doctor.schema.json");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(schema_file).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();

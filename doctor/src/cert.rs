@@ -1,0 +1,72 @@
+//! Facts about one certificate (or one issuer/subject pair) that the findings and the fix ask.
+
+use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// A certificate the chain reader or the corpus has already checked to parse.
+pub(crate) fn parse(der: &[u8]) -> X509Certificate<'_> {
+    X509Certificate::from_der(der)
+        .expect("the reader checked every certificate")
+        .1
+}
+
+/// The subject's common name, or the whole subject when it has none.
+pub(crate) fn cn(cert: &X509Certificate) -> String {
+    cert.subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .map_or_else(|| cert.subject().to_string(), str::to_string)
+}
+
+/// The issuer's common name, or the whole issuer name when it has none.
+pub(crate) fn cn_of_issuer(cert: &X509Certificate) -> String {
+    cert.issuer()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .map_or_else(|| cert.issuer().to_string(), str::to_string)
+}
+
+/// The signature on `cert` verifies with `issuer`'s key (whatever the names say).
+pub(crate) fn signed_by(cert: &X509Certificate, issuer: &X509Certificate) -> bool {
+    cert.verify_signature(Some(issuer.public_key())).is_ok()
+}
+
+/// `issuer` issued `cert`: the names chain and the signature verifies.
+pub(crate) fn issues(issuer: &X509Certificate, cert: &X509Certificate) -> bool {
+    issuer.subject().as_raw() == cert.issuer().as_raw() && signed_by(cert, issuer)
+}
+
+pub(crate) fn self_signed(cert: &X509Certificate) -> bool {
+    cert.subject().as_raw() == cert.issuer().as_raw()
+}
+
+pub(crate) fn same_key(a: &X509Certificate, b: &X509Certificate) -> bool {
+    a.public_key().raw == b.public_key().raw
+}
+
+pub(crate) fn not_after(cert: &X509Certificate) -> OffsetDateTime {
+    cert.validity().not_after.to_datetime()
+}
+
+/// The AIA caIssuers URL, where a client that fetches finds the issuer.
+pub(crate) fn aia_url(cert: &X509Certificate) -> Option<String> {
+    use x509_parser::extensions::{GeneralName, ParsedExtension};
+    /// id-ad-caIssuers (RFC 5280, 4.2.2.1).
+    const CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
+    cert.extensions()
+        .iter()
+        .find_map(|ext| match ext.parsed_extension() {
+            ParsedExtension::AuthorityInfoAccess(aia) => aia.accessdescs.iter().find_map(|desc| {
+                match (
+                    &desc.access_method.to_id_string()[..],
+                    &desc.access_location,
+                ) {
+                    (CA_ISSUERS, GeneralName::URI(uri)) => Some(uri.to_string()),
+                    _ => None,
+                }
+            }),
+            _ => None,
+        })
+}

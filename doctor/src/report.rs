@@ -1,0 +1,193 @@
+//! A `Diagnosis` for people (text) and for machines (JSON, schema `doctor/doctor.schema.json`).
+
+use std::fmt::Write;
+
+use anchorsmith_validators::Verdict;
+use time::OffsetDateTime;
+
+use crate::fix::{tradeoff_needed, Candidate, Change};
+use crate::verdicts::{accepted, TargetVerdict};
+use crate::Diagnosis;
+
+/// The calendar date of `at`, as the report shows every date.
+pub fn date(at: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day()
+    )
+}
+
+/// One certificate as PEM, with Unix line endings (the `pem` crate writes CRLF by default).
+pub fn to_pem(der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new("CERTIFICATE", der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
+/// One verdict as a line of text: who, the outcome, and the path built or the reason.
+fn verdict_line(verdict: &TargetVerdict) -> String {
+    let who = format!("{} (store `{}`)", verdict.target, verdict.store);
+    match &verdict.verdict {
+        Verdict::Accept { chain_built } if verdict.only_through_client_state => format!(
+            "{who}: accept, only through its intermediate cache or AIA fetching (an online checker calls this chain incomplete); path: {}",
+            chain_built.join(" -> ")
+        ),
+        Verdict::Accept { chain_built } => {
+            format!("{who}: accept; path: {}", chain_built.join(" -> "))
+        }
+        Verdict::Reject { kind, detail } => format!("{who}: reject ({kind}): {detail}"),
+        Verdict::Skip { reason } => format!("{who}: skipped: {reason}"),
+        Verdict::Error { detail } => format!("{who}: error: {detail}"),
+    }
+}
+
+/// The text report; `label` names the chain (its file).
+pub fn text(diagnosis: &Diagnosis, label: &str) -> String {
+    let mut out = String::new();
+    let d = diagnosis;
+    let _ = writeln!(
+        out,
+        "{label}: {} finding(s); {} of {} judged target(s) accept at {}",
+        d.findings.len(),
+        d.verdicts.len() - d.rejecting(),
+        d.verdicts.len(),
+        date(d.at)
+    );
+    out.push_str("\nFindings:\n");
+    if d.findings.is_empty() {
+        out.push_str("  none\n");
+    }
+    for finding in &d.findings {
+        let _ = writeln!(out, "  [{}] {}", finding.code, finding.message);
+    }
+    let _ = writeln!(
+        out,
+        "\nVerdicts ({} scenario `{}`):",
+        date(d.at),
+        d.scenario
+    );
+    for verdict in &d.verdicts {
+        let _ = writeln!(out, "  {}", verdict_line(verdict));
+    }
+    for target in &d.not_judged {
+        let _ = writeln!(
+            out,
+            "  {target}: not judged (not placed in scenario `{}`)",
+            d.scenario
+        );
+    }
+    out.push_str(&fix_text(d));
+    out
+}
+
+/// The fix: the chain to serve as PEM, what it wins and loses, and the trade-off table.
+fn fix_text(d: &Diagnosis) -> String {
+    let mut out = String::new();
+    let Some(fix) = &d.fix else {
+        let _ = writeln!(
+            out,
+            "\nThe fix: no chain of scenario `{}` starts with this leaf.",
+            d.scenario
+        );
+        return out;
+    };
+    let best = &d.candidates[fix.candidate];
+    let _ = writeln!(
+        out,
+        "\nThe fix: serve `{}` ({} of {} accept):",
+        best.name,
+        accepted(&best.verdicts),
+        best.verdicts.len()
+    );
+    for (change, who) in &fix.changes {
+        let word = match change {
+            Change::Wins => "wins ",
+            Change::Loses => "loses",
+        };
+        let _ = writeln!(out, "  {word} {} (store `{}`)", who.target, who.store);
+    }
+    for der in &best.chain {
+        out.push_str(&to_pem(der));
+    }
+    if tradeoff_needed(&d.candidates, fix) {
+        out.push_str("\nNo single chain serves every target. Trade-off:\n");
+        out.push_str(&tradeoff_table(&d.candidates));
+    }
+    out
+}
+
+/// Rows: candidate chains; columns: target (store); cells: the engine's outcome.
+pub fn tradeoff_table(candidates: &[Candidate]) -> String {
+    let Some(first) = candidates.first() else {
+        return String::new();
+    };
+    let mut table = String::from("| chain |");
+    for verdict in &first.verdicts {
+        let _ = write!(table, " {} ({}) |", verdict.target, verdict.store);
+    }
+    let _ = writeln!(table, "\n|---|{}", "---|".repeat(first.verdicts.len()));
+    for candidate in candidates {
+        let _ = write!(table, "| {} |", candidate.name);
+        for verdict in &candidate.verdicts {
+            table.push_str(if verdict.accepts() {
+                " accept |"
+            } else {
+                " reject |"
+            });
+        }
+        table.push('\n');
+    }
+    table
+}
+
+fn verdict_json(verdict: &TargetVerdict) -> serde_json::Value {
+    let (outcome, reason, path) = match &verdict.verdict {
+        Verdict::Accept { chain_built } => ("accept", None, chain_built.clone()),
+        Verdict::Reject { kind, detail } => {
+            ("reject", Some(format!("{kind}: {detail}")), Vec::new())
+        }
+        Verdict::Skip { reason } => ("skip", Some(reason.clone()), Vec::new()),
+        Verdict::Error { detail } => ("error", Some(detail.clone()), Vec::new()),
+    };
+    serde_json::json!({
+        "target": verdict.target,
+        "store": verdict.store,
+        "outcome": outcome,
+        "reason": reason,
+        "path": path,
+        "only_through_cache_or_aia": verdict.only_through_client_state,
+    })
+}
+
+/// The `--json` document (schema: `doctor/doctor.schema.json`).
+pub fn json(d: &Diagnosis) -> serde_json::Value {
+    let fix = d.fix.as_ref().map(|fix| {
+        let best = &d.candidates[fix.candidate];
+        let changed = |way| -> Vec<serde_json::Value> {
+            fix.changed(way)
+                .map(|who| serde_json::json!({"target": who.target, "store": who.store}))
+                .collect()
+        };
+        serde_json::json!({
+            "chain": best.name,
+            "pem": best.chain.iter().map(|der| to_pem(der)).collect::<String>(),
+            "wins": changed(Change::Wins),
+            "loses": changed(Change::Loses),
+        })
+    });
+    serde_json::json!({
+        "scenario": d.scenario,
+        "at": date(d.at),
+        "findings": d.findings.iter().map(|f| serde_json::json!({"code": f.code.to_string(), "message": f.message})).collect::<Vec<_>>(),
+        "verdicts": d.verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
+        "not_judged": d.not_judged,
+        "fix": fix,
+        "tradeoff": d.candidates.iter().map(|c| serde_json::json!({
+            "chain": c.name,
+            "verdicts": c.verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
