@@ -31,3 +31,35 @@ pub fn read_chain(file: &Path) -> Result<ServedChain, Diagnostic> {
     }
     Ok(certs.into_iter().map(|(der, _)| der).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::to_pem;
+    use crate::testpki::healthy;
+
+    fn read(text: &str) -> Result<ServedChain, Diagnostic> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("chain.pem");
+        std::fs::write(&file, text).unwrap();
+        read_chain(&file)
+    }
+
+    #[test]
+    fn certificates_are_read_in_served_order() {
+        let p = healthy();
+        let text = format!("{}\n{}\n", to_pem(&p.leaf), to_pem(&p.inter));
+        assert_eq!(read(&text).unwrap(), vec![p.leaf, p.inter]);
+    }
+
+    #[test]
+    fn trailing_data_is_a_located_error_on_its_line() {
+        let p = healthy();
+        let pem = to_pem(&p.leaf);
+        let error = read(&format!("{pem}\nnot a certificate\n")).unwrap_err();
+        assert_eq!(error.code, Code::Encoding);
+        assert_eq!(error.line, pem.lines().count() + 2);
+        assert_eq!(error.column, 1);
+        assert!(error.to_string().contains("not a certificate"));
+    }
+}

@@ -251,3 +251,146 @@ fn leaf_expiring(certs: &[X509Certificate], at: OffsetDateTime) -> Option<Findin
         ),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testpki::{at, healthy, pki, Pki};
+    use time::Duration;
+
+    fn codes(pki: &Pki, chain: &[&Vec<u8>]) -> Vec<FindingCode> {
+        let chain: Vec<Vec<u8>> = chain.iter().map(|der| der.to_vec()).collect();
+        findings_with(&pki.reference(), &chain, at())
+            .into_iter()
+            .map(|finding| finding.code)
+            .collect()
+    }
+
+    #[test]
+    fn a_good_chain_has_no_finding() {
+        let p = healthy();
+        assert_eq!(codes(&p, &[&p.leaf, &p.inter]), []);
+        // A cross-sign that does not expire soon is a good chain too.
+        assert_eq!(codes(&p, &[&p.leaf, &p.inter, &p.cross]), []);
+    }
+
+    #[test]
+    fn a_missing_intermediate_is_an_incomplete_chain() {
+        let p = healthy();
+        let chain = vec![p.leaf.clone()];
+        let found = findings_with(&p.reference(), &chain, at());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, FindingCode::IncompleteChain);
+        assert!(found[0].message.contains("(`Inter`) is not sent"));
+    }
+
+    #[test]
+    fn an_issuer_a_store_holds_is_not_missing() {
+        let p = healthy();
+        assert_eq!(codes(&p, &[&p.inter]), []);
+        let none_held = Reference {
+            anchors: Vec::new(),
+            ..p.reference()
+        };
+        let found = findings_with(&none_held, &[p.inter.clone()], at());
+        assert_eq!(found[0].code, FindingCode::IncompleteChain);
+    }
+
+    #[test]
+    fn a_same_key_twin_is_named_with_the_intermediate_to_serve() {
+        let p = healthy();
+        let chain = vec![p.leaf.clone(), p.twin.clone()];
+        let found = findings_with(&p.reference(), &chain, at());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, FindingCode::WrongNameSameKey);
+        assert!(found[0].message.contains("served with `Twin`"));
+        assert!(found[0].message.contains("(serve `inter` instead)"));
+    }
+
+    #[test]
+    fn an_issuer_sent_later_is_wrong_order() {
+        let p = healthy();
+        let chain = vec![p.leaf.clone(), p.stranger.clone(), p.inter.clone()];
+        let found = findings_with(&p.reference(), &chain, at());
+        let codes: Vec<FindingCode> = found.iter().map(|f| f.code).collect();
+        assert_eq!(
+            codes,
+            [FindingCode::WrongOrder, FindingCode::UnrelatedCertificate]
+        );
+        assert!(found[0].message.contains("sent at position 3"));
+    }
+
+    #[test]
+    fn a_copy_between_a_certificate_and_its_issuer_is_a_duplicate_not_wrong_order() {
+        let p = healthy();
+        // The leaf sent twice: its issuer comes right after the copy.
+        assert_eq!(
+            codes(&p, &[&p.leaf, &p.leaf, &p.inter]),
+            [FindingCode::DuplicateCertificate]
+        );
+        assert_eq!(
+            codes(&p, &[&p.leaf, &p.inter, &p.inter]),
+            [FindingCode::DuplicateCertificate]
+        );
+        assert_eq!(
+            codes(&p, &[&p.leaf, &p.inter, &p.inter, &p.cross]),
+            [FindingCode::DuplicateCertificate]
+        );
+        // A real wrong order is still reported with a duplicate present.
+        assert_eq!(
+            codes(&p, &[&p.leaf, &p.stranger, &p.stranger, &p.inter]),
+            [
+                FindingCode::DuplicateCertificate,
+                FindingCode::WrongOrder,
+                FindingCode::UnrelatedCertificate
+            ]
+        );
+    }
+
+    #[test]
+    fn a_certificate_on_no_path_is_unrelated() {
+        let p = healthy();
+        let chain = vec![p.leaf.clone(), p.inter.clone(), p.stranger.clone()];
+        let found = findings_with(&p.reference(), &chain, at());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, FindingCode::UnrelatedCertificate);
+        assert!(found[0].message.starts_with("certificate 3 (`Stranger`)"));
+    }
+
+    #[test]
+    fn a_served_root_is_reported() {
+        let p = healthy();
+        assert_eq!(
+            codes(&p, &[&p.leaf, &p.inter, &p.root_a]),
+            [FindingCode::RootIncluded]
+        );
+    }
+
+    #[test]
+    fn a_cross_sign_expiring_soon_or_expired_is_reported() {
+        let soon = pki(Duration::days(10), Duration::days(365));
+        let found = findings_with(
+            &soon.reference(),
+            &[soon.leaf.clone(), soon.inter.clone(), soon.cross.clone()],
+            at(),
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, FindingCode::CrossSignExpiring);
+        assert!(found[0].message.contains("expires on 2030-01-11"));
+        let gone = pki(-Duration::days(10), Duration::days(365));
+        let found = findings_with(
+            &gone.reference(),
+            &[gone.leaf.clone(), gone.inter.clone(), gone.cross.clone()],
+            at(),
+        );
+        assert!(found[0].message.contains("expired on 2029-12-22"));
+    }
+
+    #[test]
+    fn a_leaf_expiring_soon_is_reported() {
+        let p = pki(Duration::days(3650), Duration::days(29));
+        assert_eq!(codes(&p, &[&p.leaf, &p.inter]), [FindingCode::LeafExpiring]);
+        let later = pki(Duration::days(3650), Duration::days(31));
+        assert_eq!(codes(&later, &[&later.leaf, &later.inter]), []);
+    }
+}

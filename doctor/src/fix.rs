@@ -116,3 +116,84 @@ pub fn tradeoff_needed(candidates: &[Candidate], fix: &Fix) -> bool {
     let best = &candidates[fix.candidate].verdicts;
     accepted(best) < best.len() && candidates.len() > 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testpki::healthy;
+    use anchorsmith_validators::{RejectKind, Verdict};
+
+    fn verdict(target: &str, accepts: bool) -> TargetVerdict {
+        TargetVerdict {
+            target: target.to_string(),
+            store: "store".to_string(),
+            verdict: if accepts {
+                Verdict::Accept {
+                    chain_built: Vec::new(),
+                }
+            } else {
+                Verdict::Reject {
+                    kind: RejectKind::UnknownIssuer,
+                    detail: String::new(),
+                }
+            },
+            only_through_client_state: false,
+        }
+    }
+
+    /// A candidate whose targets `a`, `b` accept as given.
+    fn candidate(name: &str, a: bool, b: bool) -> Candidate {
+        Candidate {
+            name: name.to_string(),
+            chain: Vec::new(),
+            verdicts: vec![verdict("a", a), verdict("b", b)],
+        }
+    }
+
+    #[test]
+    fn the_best_candidate_is_the_first_most_targets_accept() {
+        let long = candidate("long", true, false);
+        let short = candidate("short", false, true);
+        assert_eq!(best(&[long.clone(), short.clone()]), Some(0));
+        assert_eq!(
+            best(&[short, long.clone(), candidate("both", true, true)]),
+            Some(2)
+        );
+        assert_eq!(best(&[]), None);
+    }
+
+    #[test]
+    fn the_fix_names_what_it_wins_and_loses_in_verdict_order() {
+        let served = [verdict("a", true), verdict("b", false)];
+        let fix = fix(&served, &[candidate("short", false, true)]).expect("a candidate");
+        let names = |way| -> Vec<&str> { fix.changed(way).map(|t| t.target.as_str()).collect() };
+        assert_eq!(names(Change::Wins), ["b"]);
+        assert_eq!(names(Change::Loses), ["a"]);
+        let unchanged = super::fix(&served, &[candidate("same", true, false)]).expect("one");
+        assert!(unchanged.changes.is_empty());
+    }
+
+    #[test]
+    fn a_tradeoff_is_needed_only_when_no_candidate_serves_every_target() {
+        let split = [
+            candidate("long", true, false),
+            candidate("short", false, true),
+        ];
+        let served = [verdict("a", true), verdict("b", false)];
+        assert!(tradeoff_needed(&split, &fix(&served, &split).unwrap()));
+        let solved = [
+            candidate("long", true, false),
+            candidate("both", true, true),
+        ];
+        assert!(!tradeoff_needed(&solved, &fix(&served, &solved).unwrap()));
+        let alone = [candidate("long", true, false)];
+        assert!(!tradeoff_needed(&alone, &fix(&served, &alone).unwrap()));
+    }
+
+    #[test]
+    fn a_candidate_never_carries_a_root() {
+        let p = healthy();
+        let chain = vec![p.leaf.clone(), p.inter.clone(), p.root_a.clone()];
+        assert_eq!(without_roots(chain), vec![p.leaf.clone(), p.inter.clone()]);
+    }
+}

@@ -11,6 +11,8 @@ pub mod chain;
 pub mod findings;
 pub mod fix;
 pub mod report;
+#[cfg(test)]
+mod testpki;
 pub mod verdicts;
 
 use anchorsmith_corpus::{Case, Scenario, Target};

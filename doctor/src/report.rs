@@ -191,3 +191,53 @@ pub fn json(d: &Diagnosis) -> serde_json::Value {
         })).collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testpki::healthy;
+    use anchorsmith_validators::RejectKind;
+
+    #[test]
+    fn the_tradeoff_table_has_a_row_per_chain_and_a_column_per_target() {
+        let verdict = |target: &str, accepts: bool| TargetVerdict {
+            target: target.to_string(),
+            store: "s".to_string(),
+            verdict: if accepts {
+                Verdict::Accept {
+                    chain_built: Vec::new(),
+                }
+            } else {
+                Verdict::Reject {
+                    kind: RejectKind::Expired,
+                    detail: String::new(),
+                }
+            },
+            only_through_client_state: false,
+        };
+        let candidates = [
+            Candidate {
+                name: "long".into(),
+                chain: Vec::new(),
+                verdicts: vec![verdict("old", true), verdict("new", false)],
+            },
+            Candidate {
+                name: "short".into(),
+                chain: Vec::new(),
+                verdicts: vec![verdict("old", false), verdict("new", true)],
+            },
+        ];
+        assert_eq!(
+            tradeoff_table(&candidates),
+            "| chain | old (s) | new (s) |\n|---|---|---|\n| long | accept | reject |\n| short | reject | accept |\n"
+        );
+    }
+
+    #[test]
+    fn pem_round_trips_with_unix_line_endings() {
+        let der = healthy().leaf;
+        let text = to_pem(&der);
+        assert!(!text.contains('\r'));
+        assert_eq!(pem::parse(&text).unwrap().contents(), &der[..]);
+    }
+}
