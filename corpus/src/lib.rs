@@ -20,6 +20,7 @@ pub mod reference;
 pub mod report;
 pub mod scenario;
 pub mod seeds;
+pub mod select;
 pub mod serving;
 pub mod spec;
 pub mod target;

@@ -18,13 +18,12 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
         None => OffsetDateTime::now_utc(),
     };
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
-    let scenario =
-        *crate::timeline::select_scenarios(&corpus, std::slice::from_ref(&args.scenario))?
-            .first()
-            .expect("one scenario named");
-    let targets = crate::timeline::select_targets(&corpus, &args.targets)?;
+    let scenario = *crate::shared::select_scenarios(&corpus, std::slice::from_ref(&args.scenario))?
+        .first()
+        .expect("one scenario named");
+    let targets = crate::shared::select_targets(&corpus, &args.targets)?;
     let (placed, unplaced) = anchorsmith_doctor::placed(scenario, targets);
-    let engines = crate::timeline::engines(&placed, Duration::from_secs(60))?;
+    let engines = crate::shared::engines(&placed, Duration::from_secs(60))?;
     let diagnosis = anchorsmith_doctor::diagnose(
         scenario,
         &engines,

@@ -1,11 +1,12 @@
 //! Pieces the `corpus` and `limbo` commands share: choosing the validators, running them with a
 //! progress bar, and writing report files atomically.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anchorsmith_corpus::{Target, TargetEngine};
+use anchorsmith_corpus::{Corpus, Scenario, Target, TargetEngine};
 use anchorsmith_validators::external::ExternalHarness;
 use anchorsmith_validators::harnesses::{
     builtin_columns, builtin_names, in_ci, HarnessColumn, SetupMode,
@@ -206,4 +207,57 @@ pub fn target_engines<'a>(
         }
     }
     engines
+}
+
+/// The scenarios named by `--scenario` (all without one), in corpus order; an unknown name is
+/// bad input that lists the known ones.
+pub fn select_scenarios<'a>(
+    corpus: &'a Corpus,
+    names: &[String],
+) -> anyhow::Result<Vec<&'a Scenario>> {
+    corpus.scenarios_named(names).map_err(|unknown| {
+        BadInput(anyhow::anyhow!(
+            "--scenario `{}`: no such scenario (known: {})",
+            unknown.name,
+            unknown.known.join(", ")
+        ))
+        .into()
+    })
+}
+
+/// The targets named by `--target` (all without one), in target order; an unknown name is bad
+/// input that lists the known ones.
+pub fn select_targets<'a>(corpus: &'a Corpus, names: &[String]) -> anyhow::Result<Vec<&'a Target>> {
+    corpus.targets_named(names).map_err(|unknown| {
+        BadInput(anyhow::anyhow!(
+            "--target `{}`: no such target in corpus/targets/ (known: {})",
+            unknown.name,
+            unknown.known.join(", ")
+        ))
+        .into()
+    })
+}
+
+/// Each chosen target's engine: the client model, or its real validator column, set up on
+/// first use (only the columns these targets need).
+pub fn engines<'a>(
+    targets: &[&'a Target],
+    timeout: Duration,
+) -> anyhow::Result<Vec<(&'a Target, Arc<dyn Validator>)>> {
+    let needed: Vec<String> = targets
+        .iter()
+        .filter_map(|target| match &target.engine {
+            TargetEngine::Validator { name } => Some(name.clone()),
+            TargetEngine::Model { .. } => None,
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // An empty `wanted` list would select every validator: ask only when one is needed.
+    let columns = if needed.is_empty() {
+        Vec::new()
+    } else {
+        select_validators(&[], &needed, timeout)?
+    };
+    Ok(target_engines(targets.iter().copied(), &columns))
 }

@@ -14,21 +14,17 @@
 //! Exit status: 2 for an unknown scenario or target (with the known names), 1 when a proof does
 //! not show its change (the files are written first, so the failure can be read in them).
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchorsmith_corpus::compatibility::{
     date_time, render_md, render_svg_file, subjects_for_targets, Place, ScenarioTimeline, Status,
     Subject,
 };
-use anchorsmith_corpus::{Corpus, Scenario, Target, TargetEngine};
 use anchorsmith_validators::runner::RunOptions;
-use anchorsmith_validators::Validator;
 
-use crate::shared::{select_validators, target_engines, write_files};
-use crate::{project_root, BadInput, TimelineArgs};
+use crate::shared::{engines, select_scenarios, select_targets, write_files};
+use crate::{project_root, TimelineArgs};
 
 pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -90,78 +86,6 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// The scenarios named by `--scenario` (all without one), in corpus order; an unknown name is
-/// bad input that lists the known ones.
-pub(crate) fn select_scenarios<'a>(
-    corpus: &'a Corpus,
-    names: &[String],
-) -> anyhow::Result<Vec<&'a Scenario>> {
-    if let Some(unknown) = names
-        .iter()
-        .find(|name| !corpus.scenarios.iter().any(|s| &s.name == *name))
-    {
-        let known: Vec<&str> = corpus.scenarios.iter().map(|s| s.name.as_str()).collect();
-        return Err(BadInput(anyhow::anyhow!(
-            "--scenario `{unknown}`: no such scenario (known: {})",
-            known.join(", ")
-        ))
-        .into());
-    }
-    Ok(corpus
-        .scenarios
-        .iter()
-        .filter(|scenario| names.is_empty() || names.contains(&scenario.name))
-        .collect())
-}
-
-/// The targets named by `--target` (all without one), in target order; an unknown name is bad
-/// input that lists the known ones.
-pub(crate) fn select_targets<'a>(
-    corpus: &'a Corpus,
-    names: &[String],
-) -> anyhow::Result<Vec<&'a Target>> {
-    if let Some(unknown) = names
-        .iter()
-        .find(|name| !corpus.targets.iter().any(|t| &t.name == *name))
-    {
-        let known: Vec<&str> = corpus.targets.iter().map(|t| t.name.as_str()).collect();
-        return Err(BadInput(anyhow::anyhow!(
-            "--target `{unknown}`: no such target in corpus/targets/ (known: {})",
-            known.join(", ")
-        ))
-        .into());
-    }
-    Ok(corpus
-        .targets
-        .iter()
-        .filter(|target| names.is_empty() || names.contains(&target.name))
-        .collect())
-}
-
-/// Each chosen target's engine: the client model, or its real validator column, set up on
-/// first use (only the columns these targets need).
-pub(crate) fn engines<'a>(
-    targets: &[&'a Target],
-    timeout: Duration,
-) -> anyhow::Result<Vec<(&'a Target, Arc<dyn Validator>)>> {
-    let needed: Vec<String> = targets
-        .iter()
-        .filter_map(|target| match &target.engine {
-            TargetEngine::Validator { name } => Some(name.clone()),
-            TargetEngine::Model { .. } => None,
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    // An empty `wanted` list would select every validator: ask only when one is needed.
-    let columns = if needed.is_empty() {
-        Vec::new()
-    } else {
-        select_validators(&[], &needed, timeout)?
-    };
-    Ok(target_engines(targets.iter().copied(), &columns))
 }
 
 /// One line per subject: where the connection works.
