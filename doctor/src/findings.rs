@@ -292,7 +292,7 @@ mod tests {
             anchors: Vec::new(),
             ..p.reference()
         };
-        let found = findings_with(&none_held, &[p.inter.clone()], at());
+        let found = findings_with(&none_held, std::slice::from_ref(&p.inter), at());
         assert_eq!(found[0].code, FindingCode::IncompleteChain);
     }
 
