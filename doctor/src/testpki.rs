@@ -7,6 +7,7 @@ use x509_parser::prelude::X509Certificate;
 
 use crate::cert::parse;
 use crate::findings::Reference;
+use crate::fix::TargetStore;
 
 /// The validation time the tests use.
 pub fn at() -> OffsetDateTime {
@@ -100,7 +101,13 @@ impl Pki {
         .collect();
         Reference {
             known,
-            anchors: vec![parse(&self.root_a), parse(&self.root_b)],
+            stores: vec![(
+                TargetStore {
+                    target: "client".into(),
+                    store: "both-roots".into(),
+                },
+                vec![parse(&self.root_a), parse(&self.root_b)],
+            )],
         }
     }
 }

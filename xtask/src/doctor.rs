@@ -1,47 +1,136 @@
-//! `cargo xtask doctor CHAIN.pem --scenario NAME [--at DATE] [--targets a,b] [--json]`: the
-//! arguments, the corpus and the target engines set up, then `anchorsmith_doctor::diagnose`,
-//! printed as text or JSON. The doctor itself lives in the `doctor/` crate.
+//! `cargo xtask doctor (CHAIN.pem | --connect HOST:PORT) [--scenario NAME] [--at DATE]
+//! [--targets a,b] [--json] [--out DIR]`: the arguments, the chain read or captured, the
+//! scenario chosen (or inferred from the leaf), the panel of judges set up, then
+//! `anchorsmith_doctor::diagnose`, printed as text or JSON. The doctor itself lives in the
+//! `doctor/` crate.
 //!
-//! Exit status: 0 every judged target accepts, 1 some reject, 2 bad input (no output).
+//! Exit status: 0 every decided target accepts and no engine failed, 1 some reject or an engine
+//! failed, 2 bad input (no output, nothing written).
 
+use std::path::Path;
 use std::time::Duration;
 
+use anchorsmith_corpus::{Corpus, Scenario};
+use anchorsmith_diagnostics::{Code, Diagnostic};
+use anchorsmith_doctor::{Panel, ServedChain};
 use time::OffsetDateTime;
 
 use crate::{project_root, BadInput, DoctorArgs};
 
+fn bad(diagnostic: Diagnostic) -> anyhow::Error {
+    BadInput(diagnostic.into()).into()
+}
+
+/// The chain, read from the file or captured from the server, and how the report names it.
+fn served_chain(args: &DoctorArgs) -> anyhow::Result<(ServedChain, String)> {
+    if let Some(file) = &args.chain {
+        let chain = anchorsmith_doctor::read_chain(file).map_err(bad)?;
+        return Ok((chain, file.display().to_string()));
+    }
+    let address = args
+        .connect
+        .as_deref()
+        .expect("clap requires CHAIN or --connect");
+    if !(args.connect_timeout.is_finite() && args.connect_timeout > 0.0) {
+        return Err(BadInput(anyhow::anyhow!(
+            "--connect-timeout {}: expected a positive number of seconds",
+            args.connect_timeout
+        ))
+        .into());
+    }
+    let spec = anchorsmith_doctor::ConnectSpec {
+        address,
+        servername: args.servername.as_deref(),
+        timeout: Duration::from_secs_f64(args.connect_timeout),
+    };
+    let chain = anchorsmith_doctor::capture(&spec).map_err(bad)?;
+    Ok((chain, address.to_string()))
+}
+
+/// The scenario named by --scenario, else the one whose PKI holds the leaf; `None` when no
+/// scenario knows it; several is bad input (which one is meant?).
+fn scenario<'c>(
+    corpus: &'c Corpus,
+    args: &DoctorArgs,
+    chain: &ServedChain,
+    label: &str,
+) -> anyhow::Result<Option<&'c Scenario>> {
+    if let Some(name) = &args.scenario {
+        let named = crate::shared::select_scenarios(corpus, std::slice::from_ref(name))?;
+        return Ok(Some(named[0]));
+    }
+    let holding = anchorsmith_doctor::scenarios_holding(&corpus.scenarios, chain.leaf());
+    if holding.len() > 1 {
+        let names: Vec<&str> = holding.iter().map(|s| s.name.as_str()).collect();
+        return Err(bad(Diagnostic::whole_file(
+            Code::InvalidValue,
+            Path::new(label),
+            format!(
+                "the leaf belongs to {} corpus scenarios: {}",
+                names.len(),
+                names.join(", ")
+            ),
+        )
+        .help(format!("pass --scenario {} (or another of them)", names[0]))));
+    }
+    Ok(holding.first().copied())
+}
+
+/// Mozilla's roots (compiled in) and the system store, as the real panel's stores.
+fn real_stores() -> Vec<(String, Vec<Vec<u8>>)> {
+    use anchorsmith_bundle::load::{mozilla_candidates, system_candidates};
+    let ders = |(candidates, _): (Vec<anchorsmith_bundle::load::Candidate>, _)| {
+        candidates.into_iter().map(|c| c.der).collect()
+    };
+    vec![
+        ("mozilla".to_string(), ders(mozilla_candidates())),
+        ("system".to_string(), ders(system_candidates())),
+    ]
+}
+
 pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
-    let chain = anchorsmith_doctor::read_chain(&args.chain).map_err(|d| BadInput(d.into()))?;
+    let (chain, label) = served_chain(&args)?;
     let at = match &args.at {
         Some(text) => anchorsmith_bundle::build::parse_instant(text)
             .map_err(|error| BadInput(anyhow::anyhow!("--at: {error}")))?,
         None => OffsetDateTime::now_utc(),
     };
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
-    let scenario = *crate::shared::select_scenarios(&corpus, std::slice::from_ref(&args.scenario))?
-        .first()
-        .expect("one scenario named");
-    let targets = crate::shared::select_targets(&corpus, &args.targets)?;
-    let (placed, unplaced) = anchorsmith_doctor::placed(scenario, targets);
-    let engines = crate::shared::engines(&placed, Duration::from_secs(60))?;
-    let diagnosis = anchorsmith_doctor::diagnose(
-        scenario,
-        &engines,
-        &anchorsmith_doctor::dns_name(&corpus.cases, scenario),
-        &chain,
-        at,
-        unplaced.iter().map(|target| target.name.clone()).collect(),
-    );
+    let scenario = scenario(&corpus, &args, &chain, &label)?;
+    let panel = match scenario {
+        Some(scenario) => {
+            let targets = crate::shared::select_targets(&corpus, &args.targets)?;
+            let (placed, unplaced) = anchorsmith_doctor::placed(scenario, targets);
+            let engines = crate::shared::engines(&placed, Duration::from_secs(60))?;
+            Panel::of_scenario(
+                scenario,
+                &engines,
+                &anchorsmith_doctor::dns_name(&corpus.cases, scenario),
+                unplaced.iter().map(|target| target.name.clone()).collect(),
+            )
+        }
+        None => {
+            if !args.targets.is_empty() {
+                return Err(BadInput(anyhow::anyhow!(
+                    "--targets: no corpus scenario knows this leaf, so no target is placed; the real validators judge it against Mozilla's roots and the system store (drop --targets, or pass --scenario)"
+                ))
+                .into());
+            }
+            let dns_name = args
+                .servername
+                .clone()
+                .unwrap_or_else(|| anchorsmith_doctor::cert::leaf_dns_name(chain.leaf()));
+            Panel::real(real_stores(), &dns_name)
+        }
+    };
+    let diagnosis = anchorsmith_doctor::diagnose(scenario, &panel, &chain, at);
     if args.json {
         let report = anchorsmith_doctor::report::json(&diagnosis);
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!(
-            "{}",
-            anchorsmith_doctor::report::text(&diagnosis, &args.chain.display().to_string())
-        );
+        print!("{}", anchorsmith_doctor::report::text(&diagnosis, &label));
     }
-    if diagnosis.rejecting() > 0 {
+    if !diagnosis.tally().all_good() {
         std::process::exit(1);
     }
     Ok(())

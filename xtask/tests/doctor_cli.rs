@@ -172,70 +172,162 @@ fn long_and_short_chains_at_2021_10_01_print_the_trade_off() {
     assert_eq!(cell(&text, "short-chain", openssl), Outcome::Accept);
 }
 
+/// `doctor` with `args` must fail as bad input: exit 2, nothing on stdout, nothing in `--out`,
+/// and a located error on stderr (`location` is `file:line:column`) with `message`; with
+/// `caret`, the source line shown with a caret under the fault.
+fn assert_bad_input(args: &[&str], location: &str, message: &str, caret: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("doctor")
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("xtask runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(output.stdout.is_empty(), "{}", stdout(&output));
+    assert!(!out.exists(), "nothing is written on bad input");
+    assert!(
+        stderr.contains(&format!("--> {location}")),
+        "{location}:\n{stderr}"
+    );
+    assert!(stderr.contains(message), "{message}:\n{stderr}");
+    if caret {
+        let under = |line: &str| {
+            line.split_once('|')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('^'))
+        };
+        assert!(stderr.lines().any(under), "no caret:\n{stderr}");
+    }
+}
+
+/// A chain file holding `contents`, in a directory kept as long as the returned guard.
+fn chain_file(contents: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.pem");
+    std::fs::write(&file, contents).unwrap();
+    let path = file.display().to_string();
+    (dir, path)
+}
+
+fn good_pem() -> String {
+    let corpus = corpus();
+    pem_of(scenario(&corpus, "root-expiry-long-short"), &["leaf", "r3"])
+}
+
 #[test]
-fn bad_input_exits_2_with_no_output() {
+fn bad_base64_is_located_on_the_bad_character() {
+    let (_dir, file) = chain_file(&good_pem().replacen("MII", "M!I", 1));
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:2:2"),
+        "`!` is not a base64 character",
+        true,
+    );
+}
+
+#[test]
+fn a_private_key_in_a_chain_file_is_refused() {
     let corpus = corpus();
     let scenario = scenario(&corpus, "root-expiry-long-short");
     let good = pem_of(scenario, &["leaf", "r3"]);
     let key = &scenario.pki.certs["leaf"].private_key_pkcs8_pem;
-    let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(&str, String, Vec<&str>, &str)> = vec![
-        (
-            "bad-base64",
-            good.replacen("MII", "M!I", 1),
-            vec!["--scenario", "root-expiry-long-short"],
-            "not valid PEM",
-        ),
-        (
-            "private-key",
-            format!("{good}{key}"),
-            vec!["--scenario", "root-expiry-long-short"],
-            "private key",
-        ),
-        (
-            "empty",
-            String::new(),
-            vec!["--scenario", "root-expiry-long-short"],
-            "no PEM block",
-        ),
-        (
-            "trailing",
-            format!("{good}garbage\n"),
-            vec!["--scenario", "root-expiry-long-short"],
-            "trailing data",
-        ),
-        (
-            "unknown-scenario",
-            good.clone(),
-            vec![
-                "--scenario",
-                "no-such-scenario",
-                "--targets",
-                "android-pre-7.1.1",
-            ],
-            "no such scenario",
-        ),
-        (
-            "unknown-target",
-            good.clone(),
-            vec![
-                "--scenario",
-                "root-expiry-long-short",
-                "--targets",
-                "no-such-target",
-            ],
-            "no such target",
-        ),
-    ];
-    for (name, contents, args, message) in cases {
-        let file = dir.path().join(format!("{name}.pem"));
-        std::fs::write(&file, contents).unwrap();
-        let output = doctor(&file, &args);
+    let (_dir, file) = chain_file(&format!("{good}{key}"));
+    let line = good.lines().count() + 1;
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:{line}:1"),
+        "this block is a private key",
+        true,
+    );
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:{line}:1"),
+        "a chain file must never hold a private key",
+        true,
+    );
+}
+
+#[test]
+fn an_empty_chain_file_is_refused() {
+    let (_dir, file) = chain_file("\n");
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:1:1"),
+        "the chain file is empty",
+        false,
+    );
+}
+
+#[test]
+fn trailing_garbage_after_a_certificate_is_located() {
+    let good = good_pem();
+    let (_dir, file) = chain_file(&format!("{good}garbage\n"));
+    let line = good.lines().count() + 1;
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:{line}:1"),
+        "trailing data after the last certificate",
+        true,
+    );
+}
+
+#[test]
+fn a_refused_connection_is_located_on_the_connect_argument() {
+    // A port the OS just gave out and took back: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    assert_bad_input(
+        &["--connect", &address],
+        "--connect:1:1",
+        "connection refused",
+        true,
+    );
+}
+
+#[test]
+fn a_timed_out_handshake_is_located_on_the_connect_argument() {
+    // A listener that never answers: the TCP connection completes in its backlog, the TLS
+    // handshake waits for a reply that never comes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap().to_string();
+    assert_bad_input(
+        &["--connect", &address, "--connect-timeout", "1"],
+        "--connect:1:1",
+        "timed out after 1 s",
+        true,
+    );
+}
+
+#[test]
+fn unknown_names_and_an_ambiguous_leaf_are_bad_input() {
+    let corpus = corpus();
+    let long_short = scenario(&corpus, "root-expiry-long-short");
+    let (_dir, file) = chain_file(&pem_of(long_short, &["leaf", "r3"]));
+    for (args, message) in [
+        (vec!["--scenario", "no-such-scenario"], "no such scenario"),
+        (vec!["--targets", "no-such-target"], "no such target"),
+    ] {
+        let output = doctor(Path::new(&file), &args);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
-        assert!(output.stdout.is_empty(), "{name}: {}", stdout(&output));
-        assert!(stderr.contains(message), "{name}: {stderr}");
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(output.stdout.is_empty());
+        assert!(stderr.contains(message), "{stderr}");
     }
+    // R3 served as if it were the leaf: four scenarios hold it; which one is meant?
+    let (_dir, r3_first) = chain_file(&pem_of(long_short, &["r3"]));
+    assert_bad_input(
+        &[&r3_first],
+        &format!("{r3_first}:1:1"),
+        "the leaf belongs to 4 corpus scenarios",
+        false,
+    );
 }
 
 /// The codes of the findings `doctor` prints.
@@ -268,7 +360,12 @@ fn a_leaf_alone_is_an_incomplete_chain_with_its_aia_url() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert_eq!(codes(&text), ["incomplete-chain"], "{text}");
-    assert!(text.contains("AIA caIssuers URL is http://"), "{text}");
+    assert!(text.contains("AIA caIssuers URL http://"), "{text}");
+    // The scenario's intermediate to serve, by id.
+    assert!(
+        text.contains("serve the scenario's `le-x3-by-dst`"),
+        "{text}"
+    );
     assert!(
         text.contains("windows-aia-fetcher (store `browser-2016`): accept, only through"),
         "{text}"
