@@ -443,3 +443,108 @@ fn json_output_follows_its_schema_and_carries_the_same_verdicts() {
         assert!(text.contains(&line), "{line} not in:\n{text}");
     }
 }
+
+/// The scenario is inferred from the leaf: the same output as with --scenario.
+#[test]
+fn the_scenario_is_the_one_whose_pki_holds_the_leaf() {
+    let corpus = corpus();
+    let scenario = scenario(&corpus, "same-key-intermediates");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("x3-leaf-served-x1.pem");
+    std::fs::write(&chain, pem_of(scenario, &["leaf-by-x3", "le-x1-by-dst"])).unwrap();
+    let named = doctor(
+        &chain,
+        &["--scenario", "same-key-intermediates", "--at", "2016-04-06"],
+    );
+    let inferred = doctor(&chain, &["--at", "2016-04-06"]);
+    assert_eq!(stdout(&inferred), stdout(&named));
+    assert!(stdout(&inferred).contains("scenario `same-key-intermediates`"));
+}
+
+/// The real validators' verdicts and the findings that need no scenario, for a chain no corpus
+/// scenario knows: real Let's Encrypt certificates (R3 and ISRG Root X1 cross-signed by DST
+/// Root CA X3, ../shared/fixtures/letsencrypt) against Mozilla's roots and the system store.
+#[test]
+fn a_real_chain_no_scenario_knows_is_judged_by_real_validators_and_stores() {
+    let fixtures =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/letsencrypt");
+    let read = |name: &str| std::fs::read_to_string(fixtures.join(name)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("r3-long.pem");
+    std::fs::write(&chain, read("r3.pem") + &read("isrg-root-x1-by-dst-x3.pem")).unwrap();
+    let output = doctor(&chain, &["--at", "2024-09-15", "--json"]);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["scenario"], serde_json::Value::Null);
+    assert_eq!(document["fix"], serde_json::Value::Null);
+    // The cross-sign is recognised by Mozilla's self-signed ISRG Root X1 (same key): it expires
+    // on 2024-09-30, fifteen days after --at.
+    assert_eq!(document["findings"][0]["code"], "cross-sign-expiring");
+    assert!(document["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expires on 2024-09-30"));
+    let seats: Vec<(String, String, String)> = document["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let s = |key: &str| v[key].as_str().unwrap().to_string();
+            (s("target"), s("store"), s("outcome"))
+        })
+        .collect();
+    let stores: Vec<(&str, &str)> = seats
+        .iter()
+        .map(|(t, s, _)| (t.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        stores,
+        [
+            ("rustls-webpki", "mozilla"),
+            ("rustls-webpki", "system"),
+            ("openssl", "mozilla"),
+            ("openssl", "system")
+        ]
+    );
+    // R3 is a CA: webpki refuses it as an end entity; OpenSSL builds R3 -> ISRG Root X1.
+    assert_eq!(seats[0].2, "reject");
+    assert_eq!(seats[2].2, "accept");
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&doctor(&chain, &["--at", "2024-09-15"]));
+    assert!(
+        text.contains("no corpus scenario knows this leaf, so there are no candidate chains"),
+        "{text}"
+    );
+}
+
+/// A synthetic chain no scenario holds (a corpus topology generated with another seed: other
+/// keys, other bytes): the incomplete chain is found against the real stores, with its AIA URL.
+#[test]
+fn a_synthetic_chain_no_scenario_knows_gets_the_findings_that_need_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let topology = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/scenarios/leaf-only-served/topology.toml");
+    let pki = dir.path().join("pki");
+    let generated = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["gen", "--seed", "not-a-corpus-seed", "--out"])
+        .arg(&pki)
+        .arg(&topology)
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let chain = dir.path().join("leaf-only.pem");
+    std::fs::copy(pki.join("leaf.pem"), &chain).unwrap();
+    let output = doctor(&chain, &["--at", "2016-07-01"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_eq!(codes(&text), ["incomplete-chain"], "{text}");
+    assert!(text.contains("rustls-webpki (store `mozilla`)"), "{text}");
+    assert!(text.contains("AIA caIssuers URL http://"), "{text}");
+    assert!(text.contains("The fix: none offered"), "{text}");
+    // --targets means nothing without a scenario.
+    let output = doctor(&chain, &["--targets", "android-pre-7.1.1"]);
+    assert_eq!(output.status.code(), Some(2));
+}
