@@ -17,6 +17,7 @@ pub mod chain;
 pub mod connect;
 pub mod findings;
 pub mod fix;
+pub mod picture;
 pub mod report;
 #[cfg(test)]
 mod testpki;

@@ -191,53 +191,68 @@ impl Tally {
     }
 }
 
+/// What `seat`'s engine is given to judge `chain` at `at`; `with_state`: with the client's
+/// cache and AIA fetching, else the chain and the store alone.
+pub fn input(
+    panel: &Panel,
+    seat: &Seat,
+    chain: &ServedChain,
+    at: OffsetDateTime,
+    with_state: bool,
+) -> ValidationInput {
+    ValidationInput {
+        id: format!("doctor::{}::{}", seat.who.target, seat.who.store),
+        trust_anchors: seat.anchors.clone(),
+        served_chain: chain.rest().to_vec(),
+        peer: chain.leaf().to_vec(),
+        cached: if with_state {
+            seat.cache.clone()
+        } else {
+            Vec::new()
+        },
+        aia_repository: if with_state {
+            seat.aia.clone()
+        } else {
+            Vec::new()
+        },
+        validation_time: Some(SystemTime::from(at)),
+        expected_peer_name: Some(PeerName::Dns(panel.dns_name.clone())),
+        usage: Usage::ServerAuth,
+        extended_key_usage: vec!["serverAuth".into()],
+        key_usage: Vec::new(),
+        signature_algorithms: Vec::new(),
+        max_chain_depth: None,
+        features: Vec::new(),
+        crls: Vec::new(),
+        // The limbo protocol requires a field validators never read (see
+        // `ValidationInput::expected_result`); the doctor knows no answer in advance.
+        expected_result: Some(anchorsmith_validators::limbo::ExpectedResult::Success),
+        // Handshake harnesses serve the chain with the leaf's key, when it is known.
+        peer_key_pem: panel
+            .leaf_keys
+            .iter()
+            .find(|(der, _)| der[..] == *chain.leaf())
+            .map(|(_, pem)| pem.clone()),
+    }
+}
+
 /// One verdict per seat. A seat with a cache or AIA fetching that accepts is judged again
 /// without them, so "accepts only through its cache or AIA" (what an online checker calls an
 /// incomplete chain) is shown.
 pub fn judge_chain(panel: &Panel, chain: &ServedChain, at: OffsetDateTime) -> Vec<TargetVerdict> {
-    let peer_key_pem = panel
-        .leaf_keys
-        .iter()
-        .find(|(der, _)| der[..] == *chain.leaf())
-        .map(|(_, pem)| pem.clone());
     panel
         .seats
         .iter()
         .map(|seat| {
-            let input = |with_state: bool| ValidationInput {
-                id: format!("doctor::{}::{}", seat.who.target, seat.who.store),
-                trust_anchors: seat.anchors.clone(),
-                served_chain: chain.rest().to_vec(),
-                peer: chain.leaf().to_vec(),
-                cached: if with_state {
-                    seat.cache.clone()
-                } else {
-                    Vec::new()
-                },
-                aia_repository: if with_state {
-                    seat.aia.clone()
-                } else {
-                    Vec::new()
-                },
-                validation_time: Some(SystemTime::from(at)),
-                expected_peer_name: Some(PeerName::Dns(panel.dns_name.clone())),
-                usage: Usage::ServerAuth,
-                extended_key_usage: vec!["serverAuth".into()],
-                key_usage: Vec::new(),
-                signature_algorithms: Vec::new(),
-                max_chain_depth: None,
-                features: Vec::new(),
-                crls: Vec::new(),
-                // The limbo protocol requires a field validators never read (see
-                // `ValidationInput::expected_result`); the doctor knows no answer in advance.
-                expected_result: Some(anchorsmith_validators::limbo::ExpectedResult::Success),
-                peer_key_pem: peer_key_pem.clone(),
-            };
-            let verdict = seat.engine.validate(&input(true));
+            let verdict = seat.engine.validate(&input(panel, seat, chain, at, true));
             let has_state = !seat.cache.is_empty() || !seat.aia.is_empty();
             let only_through_client_state = has_state
                 && verdict.outcome() == Outcome::Accept
-                && seat.engine.validate(&input(false)).outcome() != Outcome::Accept;
+                && seat
+                    .engine
+                    .validate(&input(panel, seat, chain, at, false))
+                    .outcome()
+                    != Outcome::Accept;
             TargetVerdict {
                 target: seat.who.target.clone(),
                 store: seat.who.store.clone(),

@@ -88,6 +88,38 @@ fn real_stores() -> Vec<(String, Vec<Vec<u8>>)> {
     ]
 }
 
+/// With a trade-off (no candidate serves every target), its picture over time written to
+/// `out/tradeoff.svg`; the file, or `None` when there is no trade-off to draw.
+fn tradeoff_picture(
+    out: &Path,
+    scenario: &Scenario,
+    panel: &Panel,
+    diagnosis: &anchorsmith_doctor::Diagnosis,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let Some(fix) = &diagnosis.fix else {
+        return Ok(None);
+    };
+    if !anchorsmith_doctor::fix::tradeoff_needed(&diagnosis.candidates, fix) {
+        return Ok(None);
+    }
+    let timeline = anchorsmith_doctor::picture::tradeoff_timeline(
+        scenario,
+        panel,
+        &diagnosis.candidates,
+        diagnosis.at,
+    )?;
+    let out = crate::resolve_out(out);
+    let name = std::path::PathBuf::from("tradeoff.svg");
+    crate::shared::write_files(
+        &out,
+        &[(
+            name.clone(),
+            anchorsmith_doctor::picture::tradeoff_svg(&timeline),
+        )],
+    )?;
+    Ok(Some(out.join(name)))
+}
+
 pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     let (chain, label) = served_chain(&args)?;
     let at = match &args.at {
@@ -124,11 +156,22 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
         }
     };
     let diagnosis = anchorsmith_doctor::diagnose(scenario, &panel, &chain, at);
+    let picture = match (&args.out, scenario) {
+        (Some(out), Some(scenario)) => tradeoff_picture(out, scenario, &panel, &diagnosis)?,
+        _ => None,
+    };
     if args.json {
-        let report = anchorsmith_doctor::report::json(&diagnosis);
+        let mut report = anchorsmith_doctor::report::json(&diagnosis);
+        report["tradeoff_picture"] =
+            serde_json::json!(picture.as_ref().map(|p| p.display().to_string()));
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", anchorsmith_doctor::report::text(&diagnosis, &label));
+        match (&picture, &args.out) {
+            (Some(file), _) => println!("\nThe trade-off over time: {}", file.display()),
+            (None, Some(_)) => println!("\n--out: no trade-off to draw, nothing written."),
+            (None, None) => {}
+        }
     }
     if !diagnosis.tally().all_good() {
         std::process::exit(1);

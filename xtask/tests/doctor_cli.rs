@@ -548,3 +548,81 @@ fn a_synthetic_chain_no_scenario_knows_gets_the_findings_that_need_none() {
     let output = doctor(&chain, &["--targets", "android-pre-7.1.1"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// The trade-off over time, drawn with `--out`: the same bytes twice, `--at` marked, and the
+/// switch where it really is: OpenSSL 1.0.2 accepts the long chain until DST Root CA X3
+/// expires (2021-09-30 14:01:15) and rejects it from then on.
+#[test]
+fn the_tradeoff_picture_is_written_deterministically_with_the_real_switch() {
+    let corpus = corpus();
+    let scenario = scenario(&corpus, "root-expiry-long-short");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("long.pem");
+    std::fs::write(&chain, pem_of(scenario, &["leaf", "r3", "isrg-x1-by-dst"])).unwrap();
+    let draw = |name: &str| -> (String, Vec<u8>) {
+        let out = dir.path().join(name);
+        let output = doctor(
+            &chain,
+            &[
+                "--at",
+                "2021-10-01",
+                "--targets",
+                "android-pre-7.1.1,openssl-1.0.2-client",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        let text = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        let file = out.join("tradeoff.svg");
+        assert!(
+            text.contains(&format!("The trade-off over time: {}", file.display())),
+            "{text}"
+        );
+        (text, std::fs::read(&file).unwrap())
+    };
+    let (_, first) = draw("one");
+    let (_, second) = draw("two");
+    assert!(first == second, "the picture differs between two runs");
+    let svg = String::from_utf8(first).unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
+    assert!(svg.contains(">--at<"), "--at is not marked:\n{svg}");
+    let row = "openssl-1.0.2-client · long-chain · old-new: ";
+    let accept_until = svg
+        .split("<title>")
+        .find(|title| title.starts_with(row) && title.contains(" accept<"))
+        .unwrap_or_else(|| panic!("no accept interval for {row}:\n{svg}"));
+    assert!(
+        accept_until.contains("→ 2021-09-30 14:01:1"),
+        "{accept_until}"
+    );
+    let rejected_from = svg
+        .split("<title>")
+        .find(|title| title.starts_with(row) && title.contains("reject:expired"))
+        .unwrap_or_else(|| panic!("no reject interval for {row}:\n{svg}"));
+    assert!(
+        rejected_from.starts_with(&format!("{row}2021-09-30 14:01:1")),
+        "{rejected_from}"
+    );
+    // No trade-off (the same-key scenario has a chain every target accepts): nothing written.
+    let same_key = scenario_chain(
+        &corpus,
+        "same-key-intermediates",
+        &["leaf-by-x3", "le-x1-by-dst"],
+    );
+    let out = dir.path().join("none");
+    let output = doctor(
+        &same_key.1,
+        &["--at", "2016-04-06", "--out", out.to_str().unwrap()],
+    );
+    assert!(stdout(&output).contains("no trade-off to draw, nothing written"));
+    assert!(!out.exists());
+}
+
+/// A chain file of `ids` of the scenario `name`, in a directory kept with it.
+fn scenario_chain(corpus: &Corpus, name: &str, ids: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.pem");
+    std::fs::write(&file, pem_of(scenario(corpus, name), ids)).unwrap();
+    (dir, file)
+}
