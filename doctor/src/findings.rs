@@ -13,7 +13,7 @@ use crate::cert::{
 use crate::chain::ServedChain;
 use crate::fix::TargetStore;
 use crate::report::date;
-use crate::verdicts::Panel;
+use crate::verdicts::{Panel, TargetVerdict};
 
 /// What is wrong with a served chain, as a stable code (kebab-case in text and JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display)]
@@ -242,11 +242,17 @@ fn missing_issuers(reference: &Reference, served: &Served, on_path: &[bool]) -> 
                     names.join(", ")
                 )
             };
-            let serve = reference
+            let to_serve: Vec<String> = reference
                 .known
                 .iter()
-                .find(|(_, known)| !self_signed(known) && issues(known, cert))
-                .map_or(String::new(), |(id, _)| format!("; serve the scenario's `{id}` after it"));
+                .filter(|(_, known)| !self_signed(known) && issues(known, cert))
+                .map(|(id, _)| format!("`{id}`"))
+                .collect();
+            let serve = match &to_serve[..] {
+                [] => String::new(),
+                [one] => format!("; serve the scenario's {one} after it"),
+                several => format!("; serve one of the scenario's {} after it", several.join(", ")),
+            };
             let url = aia_url(cert).map_or(String::new(), |url| {
                 format!("; get it from its AIA caIssuers URL {url}")
             });
@@ -326,7 +332,9 @@ fn unrelated(served: &Served, on_path: &[bool]) -> Vec<Finding> {
 
 /// Each served cross-sign (a CA certificate whose key is also a self-signed root's in the
 /// scenario or a seat's store: a root signed by another root) that has expired or expires
-/// within `SOON`.
+/// within `SOON`, or whose issuing root (the old root the cross-sign reaches) has: the path
+/// through the cross-sign ends then, whichever of the two ends first (seed 003: DST Root CA X3
+/// expired on 2021-09-30 while its cross-sign of ISRG Root X1 ran to 2024).
 fn cross_signs_expiring(
     reference: &Reference,
     served: &Served,
@@ -338,23 +346,62 @@ fn cross_signs_expiring(
             .iter()
             .map(|(_, k)| k)
             .chain(reference.stores.iter().flat_map(|(_, roots)| roots))
+            .filter(|k| self_signed(k))
     };
-    served
-        .certs
-        .iter()
-        .skip(1)
-        .filter(|cert| !self_signed(cert) && roots().any(|k| self_signed(k) && same_key(k, cert)))
-        .filter(|cert| not_after(cert) < at + SOON)
-        .map(|cert| {
-            let state = if not_after(cert) < at {
-                "expired"
-            } else {
-                "expires"
-            };
-            Finding {
+    let state = |end: OffsetDateTime| if end < at { "expired" } else { "expires" };
+    let mut found = Vec::new();
+    for cert in served.certs.iter().skip(1) {
+        if self_signed(cert) || !roots().any(|k| same_key(k, cert)) {
+            continue;
+        }
+        let end = not_after(cert);
+        if end < at + SOON {
+            found.push(Finding {
                 code: FindingCode::CrossSignExpiring,
-                message: format!("the cross-sign `{}` (issued by `{}`) {state} on {}: clients that build the path through it break then; see the verdicts", cn(cert), cn_of_issuer(cert), date(not_after(cert))),
+                message: format!("the cross-sign `{}` (issued by `{}`) {} on {}: clients that build the path through it break then", cn(cert), cn_of_issuer(cert), state(end), date(end)),
+            });
+            continue;
+        }
+        // The old root it reaches, when that ends first (the first such root, once).
+        if let Some(issuer) = roots().find(|k| issues(k, cert) && not_after(k) < at + SOON) {
+            let end = not_after(issuer);
+            found.push(Finding {
+                code: FindingCode::CrossSignExpiring,
+                message: format!("the cross-sign `{}` leads to the root `{}`, which {} on {}: clients that build the path through it reject from then on, unless they ignore their root's expiry", cn(cert), cn(issuer), state(end), date(end)),
+            });
+        }
+    }
+    found
+}
+
+/// Each cross-sign finding completed with what each target does with the chain as served (the
+/// issue's "and what each target does with it"): who accepts and who rejects.
+pub fn with_outcomes(findings: Vec<Finding>, verdicts: &[TargetVerdict]) -> Vec<Finding> {
+    let who = |accepts: bool| -> Vec<String> {
+        verdicts
+            .iter()
+            .filter(|v| v.decided() && v.accepts() == accepts)
+            .map(|v| v.who().to_string())
+            .collect()
+    };
+    let list = |names: Vec<String>| {
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    };
+    let (accept, reject) = (list(who(true)), list(who(false)));
+    findings
+        .into_iter()
+        .map(|mut finding| {
+            if finding.code == FindingCode::CrossSignExpiring && !verdicts.is_empty() {
+                finding.message = format!(
+                    "{}. As served, accepted by: {accept}; rejected by: {reject}",
+                    finding.message
+                );
             }
+            finding
         })
         .collect()
 }
@@ -578,6 +625,73 @@ mod tests {
             at(),
         );
         assert!(found[0].message.contains("expired on 2029-12-22"));
+    }
+
+    #[test]
+    fn a_cross_sign_whose_old_root_expires_first_is_reported() {
+        // Root B (the issuer of the cross-sign) expires in ten days, the cross-sign much later.
+        let p = healthy();
+        let short_root_b = crate::testpki::pki_with_root_b_left(Duration::days(10));
+        let found = findings_with(
+            &short_root_b.reference(),
+            &[
+                short_root_b.leaf.clone(),
+                short_root_b.inter.clone(),
+                short_root_b.cross.clone(),
+            ],
+            at(),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, FindingCode::CrossSignExpiring);
+        assert!(
+            found[0]
+                .message
+                .contains("leads to the root `Root B`, which expires on 2030-01-11"),
+            "{}",
+            found[0].message
+        );
+        // Far from expiry: nothing.
+        assert_eq!(codes(&p, &[&p.leaf, &p.inter, &p.cross]), []);
+    }
+
+    #[test]
+    fn a_cross_sign_finding_says_who_accepts_and_who_rejects() {
+        use anchorsmith_validators::{RejectKind, Verdict};
+        let verdict = |target: &str, accept: bool| TargetVerdict {
+            target: target.into(),
+            store: "s".into(),
+            verdict: if accept {
+                Verdict::Accept {
+                    chain_built: Vec::new(),
+                }
+            } else {
+                Verdict::Reject {
+                    kind: RejectKind::Expired,
+                    detail: String::new(),
+                }
+            },
+            only_through_client_state: false,
+        };
+        let finding = Finding {
+            code: FindingCode::CrossSignExpiring,
+            message: "the cross-sign".into(),
+        };
+        let other = Finding {
+            code: FindingCode::RootIncluded,
+            message: "a root".into(),
+        };
+        let done = with_outcomes(
+            vec![finding, other.clone()],
+            &[
+                verdict("old-android", true),
+                verdict("openssl-1.0.2", false),
+            ],
+        );
+        assert_eq!(
+            done[0].message,
+            "the cross-sign. As served, accepted by: old-android (store `s`); rejected by: openssl-1.0.2 (store `s`)"
+        );
+        assert_eq!(done[1], other);
     }
 
     #[test]

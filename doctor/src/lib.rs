@@ -111,7 +111,7 @@ pub fn diagnose(
     Diagnosis {
         scenario: scenario.map(|scenario| scenario.name.clone()),
         at,
-        findings: findings::findings(&reference, chain, at),
+        findings: findings::with_outcomes(findings::findings(&reference, chain, at), &verdicts),
         fix: fix::fix(&verdicts, &candidates),
         verdicts,
         not_judged: panel.not_judged.clone(),

@@ -39,17 +39,24 @@ pub fn to_pem(der: &[u8]) -> String {
     )
 }
 
+/// The path an engine built, or that it does not say (a harness that reports no path).
+fn path_text(chain_built: &[String]) -> String {
+    if chain_built.is_empty() {
+        "path: not reported by this engine".to_string()
+    } else {
+        format!("path: {}", chain_built.join(" -> "))
+    }
+}
+
 /// One verdict as a line of text: who, the outcome, and the path built or the reason.
 fn verdict_line(verdict: &TargetVerdict) -> String {
     let who = verdict.who().to_string();
     match &verdict.verdict {
         Verdict::Accept { chain_built } if verdict.only_through_client_state => format!(
-            "{who}: accept, only through its intermediate cache or AIA fetching (an online checker calls this chain incomplete); path: {}",
-            chain_built.join(" -> ")
+            "{who}: accept, only through its intermediate cache or AIA fetching (an online checker calls this chain incomplete); {}",
+            path_text(chain_built)
         ),
-        Verdict::Accept { chain_built } => {
-            format!("{who}: accept; path: {}", chain_built.join(" -> "))
-        }
+        Verdict::Accept { chain_built } => format!("{who}: accept; {}", path_text(chain_built)),
         Verdict::Reject { kind, detail } => format!("{who}: reject ({kind}): {detail}"),
         Verdict::Skip { reason } => format!("{who}: skipped: {reason}"),
         Verdict::Error { detail } => format!("{who}: error: {detail}"),
