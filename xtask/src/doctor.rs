@@ -21,6 +21,17 @@ fn bad(diagnostic: Diagnostic) -> anyhow::Error {
     BadInput(diagnostic.into()).into()
 }
 
+/// A bad value of a command-line option, located on the value (the option is its "file").
+fn argument_error(option: &str, value: &str, message: String) -> Diagnostic {
+    Diagnostic::at(
+        Code::InvalidValue,
+        Path::new(option),
+        value,
+        0..value.len(),
+        message,
+    )
+}
+
 /// The chain, read from the file or captured from the server, and how the report names it.
 fn served_chain(args: &DoctorArgs) -> anyhow::Result<(ServedChain, String)> {
     if let Some(file) = &args.chain {
@@ -32,11 +43,12 @@ fn served_chain(args: &DoctorArgs) -> anyhow::Result<(ServedChain, String)> {
         .as_deref()
         .expect("clap requires CHAIN or --connect");
     if !(args.connect_timeout.is_finite() && args.connect_timeout > 0.0) {
-        return Err(BadInput(anyhow::anyhow!(
-            "--connect-timeout {}: expected a positive number of seconds",
-            args.connect_timeout
-        ))
-        .into());
+        let text = args.connect_timeout.to_string();
+        return Err(bad(argument_error(
+            "--connect-timeout",
+            &text,
+            "expected a positive number of seconds".into(),
+        )));
     }
     let spec = anchorsmith_doctor::ConnectSpec {
         address,
@@ -121,12 +133,15 @@ fn tradeoff_picture(
 }
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
-    let (chain, label) = served_chain(&args)?;
+    // Every argument is checked before a connection is made.
     let at = match &args.at {
-        Some(text) => anchorsmith_bundle::build::parse_instant(text)
-            .map_err(|error| BadInput(anyhow::anyhow!("--at: {error}")))?,
+        Some(text) => anchorsmith_bundle::build::parse_instant(text).map_err(|error| {
+            bad(argument_error("--at", text, error.to_string())
+                .help("a date (2021-10-01) or an RFC 3339 instant (2021-09-30T14:01:15Z)"))
+        })?,
         None => OffsetDateTime::now_utc(),
     };
+    let (chain, label) = served_chain(&args)?;
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
     let scenario = scenario(&corpus, &args, &chain, &label)?;
     let panel = match scenario {

@@ -320,6 +320,13 @@ fn unknown_names_and_an_ambiguous_leaf_are_bad_input() {
         assert!(output.stdout.is_empty());
         assert!(stderr.contains(message), "{stderr}");
     }
+    // A bad --at is located on its value, checked before anything else happens.
+    assert_bad_input(
+        &[&file, "--at", "2021-13-01"],
+        "--at:1:1",
+        "is neither a date",
+        true,
+    );
     // R3 served as if it were the leaf: four scenarios hold it; which one is meant?
     let (_dir, r3_first) = chain_file(&pem_of(long_short, &["r3"]));
     assert_bad_input(
