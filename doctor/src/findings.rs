@@ -73,11 +73,18 @@ pub fn findings(reference: &Reference, chain: &ServedChain, at: OffsetDateTime) 
     findings_with(reference, chain.certs(), at)
 }
 
-/// The served chain seen once: each certificate's first copy, with its served position.
+/// The served chain seen once: each certificate's first copy, with its served position, and
+/// who issues whom among them. Every signature is verified once here (not once per question):
+/// the findings only read the two matrices.
 struct Served<'c> {
     /// 0-based served positions of the first copies, in served order.
     positions: Vec<usize>,
     certs: Vec<X509Certificate<'c>>,
+    /// `issues[i][c]`: certificate `i` issues certificate `c` (names chain, signature verifies).
+    issues: Vec<Vec<bool>>,
+    /// `twin[t][c]`: `t` has the key that signed `c` but not the name `c` names, and nothing
+    /// served issues `c` by name: the wrong same-key intermediate.
+    twin: Vec<Vec<bool>>,
 }
 
 impl<'c> Served<'c> {
@@ -85,28 +92,48 @@ impl<'c> Served<'c> {
         let positions: Vec<usize> = (0..chain.len())
             .filter(|&index| !is_copy(chain, index))
             .collect();
-        let certs = positions.iter().map(|&at| parse(&chain[at])).collect();
-        Served { positions, certs }
+        let certs: Vec<X509Certificate> = positions.iter().map(|&at| parse(&chain[at])).collect();
+        let n = certs.len();
+        let issues: Vec<Vec<bool>> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|c| i != c && issues(&certs[i], &certs[c]))
+                    .collect()
+            })
+            .collect();
+        let has_issuer = |c: usize| (0..n).any(|i| issues[i][c]);
+        let twin = (0..n)
+            .map(|t| {
+                (0..n)
+                    .map(|c| {
+                        t != c
+                            && !self_signed(&certs[c])
+                            && !has_issuer(c)
+                            && signed_by(&certs[c], &certs[t])
+                    })
+                    .collect()
+            })
+            .collect();
+        Served {
+            positions,
+            certs,
+            issues,
+            twin,
+        }
     }
 
-    /// Whether some served certificate issues `cert` (names chain, signature verifies).
+    /// Whether some served certificate issues `cert`.
     fn has_issuer(&self, cert: usize) -> bool {
-        (0..self.certs.len()).any(|i| i != cert && issues(&self.certs[i], &self.certs[cert]))
+        (0..self.certs.len()).any(|i| self.issues[i][cert])
     }
 
-    /// `twin` has the key that signed `cert` but not the name it names (and nothing served
-    /// issues `cert` by name): the wrong same-key intermediate.
     fn is_twin(&self, twin: usize, cert: usize) -> bool {
-        twin != cert
-            && !self_signed(&self.certs[cert])
-            && !self.has_issuer(cert)
-            && signed_by(&self.certs[cert], &self.certs[twin])
+        self.twin[twin][cert]
     }
 
     /// `issuer` completes `cert` in a path: by name and signature, or as its same-key twin.
     fn links(&self, issuer: usize, cert: usize) -> bool {
-        issuer != cert
-            && (issues(&self.certs[issuer], &self.certs[cert]) || self.is_twin(issuer, cert))
+        self.issues[issuer][cert] || self.twin[issuer][cert]
     }
 
     /// Which first copies lie on some path from the leaf: the leaf, and every certificate that

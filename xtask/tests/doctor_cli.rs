@@ -612,6 +612,12 @@ fn the_tradeoff_picture_is_written_deterministically_with_the_real_switch() {
         rejected_from.starts_with(&format!("{row}2021-09-30 14:01:1")),
         "{rejected_from}"
     );
+    // Without --out, no picture: the report says nothing of one.
+    let output = doctor(
+        &chain,
+        &["--at", "2021-10-01", "--targets", "android-pre-7.1.1"],
+    );
+    assert!(!stdout(&output).contains("trade-off over time"));
     // No trade-off (the same-key scenario has a chain every target accepts): nothing written.
     let same_key = scenario_chain(
         &corpus,
