@@ -416,6 +416,20 @@ fn order_duplicates_the_root_and_an_expiring_cross_sign_are_found() {
     assert!(!found.iter().any(|f| f == "incomplete-chain"), "{text}");
 }
 
+/// `document` is valid against `doctor/doctor.schema.json`.
+fn assert_follows_schema(document: &serde_json::Value) {
+    let schema_file =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../doctor/doctor.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_file).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 #[test]
 fn json_output_follows_its_schema_and_carries_the_same_verdicts() {
     let corpus = corpus();
@@ -427,16 +441,7 @@ fn json_output_follows_its_schema_and_carries_the_same_verdicts() {
     let output = doctor(&chain, &[&args[..], &["--json"]].concat());
     assert_eq!(output.status.code(), Some(1));
     let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let schema_file =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../doctor/doctor.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_file).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&document)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_follows_schema(&document);
     assert_eq!(document["findings"][0]["code"], "wrong-name-same-key");
     // The same verdicts as the text output, target by target.
     let text = stdout(&doctor(&chain, &args));
@@ -481,6 +486,7 @@ fn a_real_chain_no_scenario_knows_is_judged_by_real_validators_and_stores() {
     std::fs::write(&chain, read("r3.pem") + &read("isrg-root-x1-by-dst-x3.pem")).unwrap();
     let output = doctor(&chain, &["--at", "2024-09-15", "--json"]);
     let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_follows_schema(&document);
     assert_eq!(document["scenario"], serde_json::Value::Null);
     assert_eq!(document["fix"], serde_json::Value::Null);
     // The cross-sign is recognised by Mozilla's self-signed ISRG Root X1 (same key): it expires
@@ -611,6 +617,27 @@ fn the_tradeoff_picture_is_written_deterministically_with_the_real_switch() {
     assert!(
         rejected_from.starts_with(&format!("{row}2021-09-30 14:01:1")),
         "{rejected_from}"
+    );
+    // The JSON form names the file, and keeps --at's time of day.
+    let out = dir.path().join("json");
+    let output = doctor(
+        &chain,
+        &[
+            "--at",
+            "2021-10-01T12:30:00Z",
+            "--targets",
+            "android-pre-7.1.1,current-openssl-client",
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_follows_schema(&document);
+    assert_eq!(document["at"], "2021-10-01T12:30:00Z");
+    assert_eq!(
+        document["tradeoff_picture"],
+        out.join("tradeoff.svg").display().to_string()
     );
     // Without --out, no picture: the report says nothing of one.
     let output = doctor(
