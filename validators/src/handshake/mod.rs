@@ -116,6 +116,23 @@ impl Client {
     }
 }
 
+/// The pairs (handshake column, verification-API column of the same library) among
+/// `validators`, read off their names and versions: both columns must be in the run.
+pub fn api_pairs(validators: &[std::sync::Arc<dyn Validator>]) -> Vec<ApiPair> {
+    let has = |name: &str| validators.iter().any(|validator| validator.name() == name);
+    validators
+        .iter()
+        .filter_map(|validator| {
+            let client = Client::of_column(validator.name())?;
+            let api = client.api_column(&validator.version())?;
+            has(api).then(|| ApiPair {
+                handshake: validator.name().to_string(),
+                api: api.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// What a client said about the chain it was served.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {

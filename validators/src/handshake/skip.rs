@@ -57,6 +57,15 @@ pub fn host_or_skip(input: &ValidationInput, names: NameSupport) -> Result<Host,
     {
         return Err("expected_peer_names: a TLS client checks one server name".into());
     }
+    if !input.cached.is_empty() {
+        // The API columns offer a cache's certificates to their path builders; a client process
+        // starts with no cache, and none of these clients can be handed one.
+        return Err(format!(
+            "cached intermediates ({}): a fresh TLS client process has no intermediate cache to \
+             give them to",
+            input.cached.len()
+        ));
+    }
     if input.peer_key_pem.is_none() {
         return Err(
             "no peer key: a TLS server cannot present the chain without the peer's private key"
@@ -137,6 +146,10 @@ mod tests {
             },
             ValidationInput {
                 peer_key_pem: None,
+                ..case()
+            },
+            ValidationInput {
+                cached: vec![vec![0]],
                 ..case()
             },
             ValidationInput {
