@@ -1,7 +1,7 @@
 //! Real TLS handshakes through every handshake client (`handshake:openssl`, `curl`, `gnutls`,
 //! `rustls`, `java`): a rustls server on 127.0.0.1 serves a chain built here, and each real
 //! client must accept the good chain and reject an expired one and one from an unknown issuer,
-//! with the right kind, at a fixed case time. And faults: a server that accepts TCP but never
+//! and one not yet valid, with the right kind, at a fixed case time. And faults: a server that accepts TCP but never
 //! speaks TLS gives an error for that case (the client is killed at its timeout), and the next
 //! case still gets its verdict.
 //!
@@ -81,7 +81,7 @@ fn clients() -> Option<Vec<HandshakeValidator>> {
 }
 
 #[test]
-fn every_client_accepts_a_good_chain_and_rejects_expired_and_unknown_issuer() {
+fn every_client_accepts_a_good_chain_and_rejects_expired_not_yet_valid_and_unknown_issuer() {
     let Some(clients) = clients() else {
         return;
     };
@@ -93,6 +93,7 @@ fn every_client_accepts_a_good_chain_and_rejects_expired_and_unknown_issuer() {
     let inputs = [
         case("good", &chain, &chain.root, 2025),
         case("expired", &chain, &chain.root, 2026),
+        case("not-yet-valid", &chain, &chain.root, 2024),
         case("unknown-issuer", &chain, &chain.other_root, 2025),
     ];
     for client in &clients {
@@ -101,7 +102,12 @@ fn every_client_accepts_a_good_chain_and_rejects_expired_and_unknown_issuer() {
         let labels: Vec<String> = verdicts.iter().map(Verdict::label).collect();
         assert_eq!(
             labels,
-            ["accept", "reject:expired", "reject:unknown-issuer"],
+            [
+                "accept",
+                "reject:expired",
+                "reject:not-yet-valid",
+                "reject:unknown-issuer"
+            ],
             "{}: {verdicts:#?}",
             client.name()
         );
