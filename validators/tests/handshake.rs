@@ -11,6 +11,7 @@
 mod fixtures;
 
 use std::net::TcpListener;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anchorsmith_validators::handshake::{
@@ -76,8 +77,15 @@ fn case(id: &str, chain: &Chain, anchor: &[u8], year: i32) -> ValidationInput {
     }
 }
 
+/// The clients, set up once for every test here (the tests run in parallel; set-up may install
+/// packages, which must not run four times at once).
 fn clients() -> Option<Vec<HandshakeValidator>> {
-    handshake_columns_ready_or_skip(Duration::from_secs(20), "running real handshakes")
+    static CLIENTS: OnceLock<Option<Vec<HandshakeValidator>>> = OnceLock::new();
+    CLIENTS
+        .get_or_init(|| {
+            handshake_columns_ready_or_skip(Duration::from_secs(20), "running real handshakes")
+        })
+        .clone()
 }
 
 #[test]

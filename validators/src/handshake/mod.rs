@@ -144,7 +144,7 @@ pub enum Answer {
 }
 
 /// One client's column: a [`Validator`] that runs a real handshake per case.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct HandshakeValidator {
     pub client: Client,
     /// The client's native errors onto reject kinds (its rows in `harness.toml`).
