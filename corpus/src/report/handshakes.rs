@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn outcome_and_kind_differences_are_listed_and_skips_not_compared() {
         let report = matrix(
-            &["s::a", "s::b", "s::c", "s::d"],
+            &["a", "b", "c", "d"],
             &[
                 (
                     "x",
@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn agreement_is_said_and_a_pair_missing_a_column_is_left_out() {
         let report = matrix(
-            &["s::a"],
+            &["a"],
             &[("x", vec![accept()]), ("handshake:x", vec![accept()])],
         );
         let with = report.clone().with_api_pairs(vec![pair()]);
