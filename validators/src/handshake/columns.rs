@@ -253,6 +253,47 @@ mod tests {
     }
 
     #[test]
+    fn a_client_not_set_up_is_unavailable_with_the_fix() {
+        // A fresh target directory: nothing built there, and ReportOnly builds nothing.
+        let target = tempfile::tempdir().unwrap();
+        let columns = handshake_columns(
+            &[],
+            Duration::from_secs(10),
+            SetupMode::ReportOnly,
+            target.path(),
+            &|_| {},
+        )
+        .unwrap();
+        let names: Vec<&str> = columns.iter().map(HandshakeColumn::name).collect();
+        assert_eq!(names, handshake_names());
+        for column in &columns {
+            let HandshakeColumn::Unavailable(unavailable) = column else {
+                panic!("{}: ready without its build", column.name());
+            };
+            assert!(!unavailable.hint.is_empty(), "{unavailable:?}");
+            assert!(column.api_pair().is_none());
+        }
+        let only_curl = handshake_columns(
+            &["handshake:curl".into()],
+            Duration::from_secs(10),
+            SetupMode::ReportOnly,
+            target.path(),
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(only_curl.len(), 1);
+        assert!(handshake_columns(
+            &["openssl".into()],
+            Duration::from_secs(10),
+            SetupMode::ReportOnly,
+            target.path(),
+            &|_| {}
+        )
+        .unwrap()
+        .is_empty());
+    }
+
+    #[test]
     fn the_manifest_lists_every_client() {
         let manifests = load_manifests(&harnesses_dir()).unwrap();
         let manifest = manifests.iter().find(|m| m.in_process).unwrap();

@@ -216,6 +216,40 @@ mod tests {
     }
 
     #[test]
+    fn run_is_required_exactly_when_the_harness_is_not_in_process() {
+        for (text, message) in [
+            ("[[validator]]\nname = \"x\"\n", "needs `run`"),
+            (
+                "in_process = true\n[[validator]]\nname = \"x\"\nrun = [\"x\"]\n",
+                "must not have `run`",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let harness = dir.path().join("x");
+            std::fs::create_dir(&harness).unwrap();
+            std::fs::write(harness.join("harness.toml"), text).unwrap();
+            let error = load_manifests(dir.path()).unwrap_err();
+            assert!(error.message.contains(message), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_column_tries_its_own_rows_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let harness = dir.path().join("x");
+        std::fs::create_dir(&harness).unwrap();
+        std::fs::write(
+            harness.join("harness.toml"),
+            "reject_kind = [{ native = \"E\", kind = \"other\" }]\nin_process = true\n[[validator]]\nname = \"x\"\nreject_kind = [{ native = \"E1\", kind = \"expired\" }]\n",
+        )
+        .unwrap();
+        let manifest = load_manifests(dir.path()).unwrap().remove(0);
+        let table = manifest.kinds_of(&manifest.columns[0]);
+        let natives: Vec<&str> = table.iter().map(|rule| rule.native.as_str()).collect();
+        assert_eq!(natives, ["E1", "E"]);
+    }
+
+    #[test]
     fn variables_expand_in_arguments() {
         let out = Path::new("/t/out");
         assert_eq!(expand("$OUT/bin", &[("OUT", out)]), "/t/out/bin");
