@@ -199,3 +199,44 @@ fn a_case_the_server_cannot_serve_is_skipped_with_the_reason() {
         assert!(reason.contains("cannot serve"), "{reason}");
     }
 }
+
+/// Why `handshake:curl` pairs with `openssl-partial-chain`: with only the intermediate trusted,
+/// `openssl s_client` (like the `openssl` column) wants the root above it, while curl (like the
+/// `openssl-partial-chain` column) accepts. Each handshake agrees with its paired in-process API.
+#[test]
+fn each_handshake_agrees_with_its_api_column_on_a_pinned_intermediate() {
+    let Some(clients) = clients() else {
+        return;
+    };
+    let chain = chain();
+    let input = case("pinned", &chain, &chain.intermediate, 2025);
+    let api: Vec<_> = anchorsmith_validators::in_process_validators();
+    for client in &clients {
+        let verdict = client.validate(&input);
+        match client.client {
+            Client::Openssl => assert!(
+                matches!(
+                    verdict,
+                    Verdict::Reject {
+                        kind: RejectKind::UnknownIssuer,
+                        ..
+                    }
+                ),
+                "{verdict:?}"
+            ),
+            _ => assert_eq!(verdict.outcome(), Outcome::Accept, "{}", client.name()),
+        }
+        let Some(pair) = client.api_pair() else {
+            continue;
+        };
+        if let Some(api) = api.iter().find(|api| api.name() == pair.api) {
+            assert_eq!(
+                api.validate(&input).label(),
+                verdict.label(),
+                "{} vs {}",
+                pair.handshake,
+                pair.api
+            );
+        }
+    }
+}

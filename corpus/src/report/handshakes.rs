@@ -94,13 +94,23 @@ fn decided(verdict: &Verdict) -> bool {
     matches!(verdict.outcome(), Outcome::Accept | Outcome::Reject)
 }
 
-/// The summary's line: how many cases the pairs differ on in all.
+/// The summary's line: how many cases the pairs differ on in all, or that they agree.
 pub fn handshake_summary_line(report: &RunReport) -> Option<String> {
     let findings = handshake_findings(report);
     if findings.is_empty() {
         return None;
     }
     let differing: usize = findings.iter().map(|f| f.differences.len()).sum();
+    if differing == 0 {
+        let compared: Vec<String> = findings
+            .iter()
+            .map(|f| format!("{} {}", f.pair.handshake, f.compared))
+            .collect();
+        return Some(format!(
+            "handshake vs verification API: agree on every case both decided ({}; see matrix.md)",
+            compared.join(", ")
+        ));
+    }
     let parts: Vec<String> = findings
         .iter()
         .map(|f| format!("{} {}", f.pair.handshake, f.differences.len()))
@@ -212,6 +222,11 @@ mod tests {
         assert_eq!(
             handshake_findings(&with)[0].line(),
             "`handshake:x` vs `x`: agree on 1 case"
+        );
+        assert_eq!(
+            handshake_summary_line(&with).unwrap(),
+            "handshake vs verification API: agree on every case both decided (handshake:x 1; \
+             see matrix.md)"
         );
         let without = report.with_api_pairs(vec![ApiPair {
             handshake: "handshake:x".into(),
