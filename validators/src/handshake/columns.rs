@@ -52,7 +52,10 @@ impl HandshakeColumn {
 
 /// The names of the handshake columns, from the manifest alone (nothing is run).
 pub fn handshake_names() -> Vec<String> {
-    Client::all().into_iter().map(Client::column).collect()
+    Client::all()
+        .into_iter()
+        .map(|client| client.column().to_string())
+        .collect()
 }
 
 /// The handshake columns in `wanted` (all when empty), set up under `target_dir` with

@@ -183,17 +183,10 @@ fn run_group<'a>(
                 continue;
             }
         };
-        let case = ClientCase {
-            host,
-            port: server.port(),
-            trust: &trust,
-            time,
-            timeout: validator.timeout,
-        };
         jobs.push(Job {
             id: input.id.clone(),
             port: server.port(),
-            host: case.host_text(),
+            host: host.text(),
             trust_dir: trust.dir().to_path_buf(),
         });
         running.push((server, trust));

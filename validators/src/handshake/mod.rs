@@ -44,10 +44,7 @@ pub use columns::{handshake_columns, handshake_columns_ready_or_skip, HandshakeC
 use skip::{Host, NameSupport};
 
 /// The handshake clients, in report column order.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr, strum::Display,
-)]
-#[strum(serialize_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
 pub enum Client {
     Openssl,
     Curl,
@@ -71,8 +68,14 @@ impl Client {
     }
 
     /// The report column: `handshake:<client>`.
-    pub fn column(self) -> String {
-        format!("handshake:{self}")
+    pub fn column(self) -> &'static str {
+        match self {
+            Client::Openssl => "handshake:openssl",
+            Client::Curl => "handshake:curl",
+            Client::Gnutls => "handshake:gnutls",
+            Client::Rustls => "handshake:rustls",
+            Client::Java => "handshake:java",
+        }
     }
 
     /// The client of a column name, if it is a handshake column.
@@ -102,8 +105,9 @@ impl Client {
 
     /// The verification-API column of the same library, given the client's `version` line, or
     /// `None` when no column runs that library. curl pairs with `openssl-partial-chain` only
-    /// when it is built on OpenSSL: it sets `X509_V_FLAG_PARTIAL_CHAIN` (curl 7.68 and later,
-    /// measured here: a CA file holding only the leaf is accepted), which that profile sets too.
+    /// when it is built on OpenSSL 3 (the library of the in-process columns): it sets
+    /// `X509_V_FLAG_PARTIAL_CHAIN` (curl 7.68 and later; measured here: a CA file holding only
+    /// the leaf is accepted, which `openssl s_client` refuses), as that profile does.
     pub fn api_column(self, version: &str) -> Option<&'static str> {
         match self {
             Client::Openssl => Some("openssl"),
@@ -165,7 +169,7 @@ impl HandshakeValidator {
     /// The verification-API column this one should agree with (see [`Client::api_column`]).
     pub fn api_pair(&self) -> Option<ApiPair> {
         self.client.api_column(&self.version).map(|api| ApiPair {
-            handshake: self.client.column(),
+            handshake: self.client.column().to_string(),
             api: api.to_string(),
         })
     }
@@ -238,14 +242,7 @@ impl HandshakeValidator {
 
 impl Validator for HandshakeValidator {
     fn name(&self) -> &str {
-        // One static string per client, so the name outlives no allocation.
-        match self.client {
-            Client::Openssl => "handshake:openssl",
-            Client::Curl => "handshake:curl",
-            Client::Gnutls => "handshake:gnutls",
-            Client::Rustls => "handshake:rustls",
-            Client::Java => "handshake:java",
-        }
+        self.client.column()
     }
 
     fn version(&self) -> String {
@@ -321,11 +318,7 @@ pub struct ClientCase<'a> {
 impl ClientCase<'_> {
     /// The host name as the client's command line takes it.
     pub fn host_text(&self) -> String {
-        match self.host {
-            Host::Dns(name) => name.clone(),
-            Host::Ip(address) => address.to_string(),
-            Host::Unchecked => "localhost".into(),
-        }
+        self.host.text()
     }
 }
 
@@ -383,7 +376,7 @@ mod tests {
     #[test]
     fn every_client_has_its_column_and_back() {
         for client in Client::all() {
-            assert_eq!(Client::of_column(&client.column()), Some(client));
+            assert_eq!(Client::of_column(client.column()), Some(client));
         }
         assert_eq!(Client::of_column("openssl"), None);
         assert_eq!(Client::Curl.column(), "handshake:curl");

@@ -21,6 +21,17 @@ pub enum Host {
     Unchecked,
 }
 
+impl Host {
+    /// The name as a client's command line takes it (`localhost` when none is checked).
+    pub fn text(&self) -> String {
+        match self {
+            Host::Dns(name) => name.clone(),
+            Host::Ip(address) => address.to_string(),
+            Host::Unchecked => "localhost".into(),
+        }
+    }
+}
+
 /// Why `input` cannot be run as a TLS handshake by a client with `names`, or the host to use.
 pub fn host_or_skip(input: &ValidationInput, names: NameSupport) -> Result<Host, String> {
     if input.usage == Usage::ClientAuth {
