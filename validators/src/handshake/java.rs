@@ -42,7 +42,7 @@ pub fn handshake_one(
         id: "case".into(),
         port: case.port,
         host: case.host_text(),
-        trust_dir: case.trust.dir().to_path_buf(),
+        ca_file: case.trust.ca_file(),
     };
     run_jvm(validator, case.time, &[job])
         .remove("case")
@@ -53,7 +53,7 @@ struct Job {
     id: String,
     port: u16,
     host: String,
-    trust_dir: std::path::PathBuf,
+    ca_file: std::path::PathBuf,
 }
 
 /// The answers of one JVM at `time` (`None`: the real clock), by job id.
@@ -70,7 +70,7 @@ fn run_jvm(
                 job.id,
                 job.port,
                 job.host,
-                job.trust_dir.join("ca.pem").display()
+                job.ca_file.display()
             )
         })
         .collect();
@@ -187,7 +187,7 @@ fn run_group<'a>(
             id: input.id.clone(),
             port: server.port(),
             host: host.text(),
-            trust_dir: trust.dir().to_path_buf(),
+            ca_file: trust.ca_file(),
         });
         running.push((server, trust));
     }

@@ -34,7 +34,7 @@ pub mod rustls_client;
 pub mod server;
 pub mod skip;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::harnesses::kinds::{map_kind, KindRule};
@@ -352,10 +352,6 @@ impl TrustFiles {
     /// An empty directory (so a client's default CA path adds nothing).
     pub fn empty_dir(&self) -> PathBuf {
         self.dir.path().join("empty")
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 
