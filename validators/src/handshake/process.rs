@@ -181,6 +181,13 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_is_told_by_its_signal() {
+        let argv = ["sh", "-c", "kill -SEGV $$"].map(String::from);
+        let finished = run(&argv, b"", Clock::Real, Duration::from_secs(10)).unwrap();
+        assert_eq!(finished.describe_status(), "killed by signal 11");
+    }
+
+    #[test]
     fn the_environment_is_cleared() {
         std::env::set_var("ANCHORSMITH_LEAK_TEST", "leaked");
         let argv = ["sh", "-c", "echo \"[$ANCHORSMITH_LEAK_TEST][$TZ]\""].map(String::from);
