@@ -302,6 +302,7 @@ pub fn der_fingerprint_label(der: &[u8]) -> String {
 }
 
 pub mod external;
+pub mod handshake;
 pub mod harnesses;
 pub mod health;
 pub mod openssl_validator;

@@ -28,7 +28,8 @@ use anchorsmith_validators::runner::{RunOptions, RunResults};
 use anchorsmith_validators::{ValidationInput, Validator};
 
 use crate::shared::{
-    remove_stale, run_with_progress, select_validators, target_engines, write_files,
+    handshake_validators, remove_stale, run_with_progress, select_validators, target_engines,
+    write_files,
 };
 use crate::{project_root, BadInput, CorpusArgs};
 
@@ -46,7 +47,9 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
     }
     // Every input is read and checked here, before the first validation.
     let timeout = Duration::from_secs(args.timeout);
-    let validators = select_validators(&args.validator_cmd, &[], timeout)?;
+    let mut validators = select_validators(&args.validator_cmd, &[], timeout)?;
+    // Real TLS handshakes, after every other column.
+    validators.extend(handshake_validators(timeout)?);
     // A target may name an external harness as its engine.
     let validator_names: Vec<String> = validators
         .iter()
@@ -83,7 +86,9 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
     );
     model_results.runs.extend(bundle_results.runs);
     let timelines = compatibility_timelines(&corpus, &selected, &validators, timeout)?;
-    let report = RunReport::new(plan, &results, &model_results).with_timelines(timelines);
+    let report = RunReport::new(plan, &results, &model_results)
+        .with_timelines(timelines)
+        .with_api_pairs(anchorsmith_validators::handshake::api_pairs(&validators));
     let files = report_files(&report, &results);
     let out = crate::resolve_out(&args.out);
     write_files(&out, &files)?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anchorsmith_corpus::{Corpus, Scenario, Target, TargetEngine};
 use anchorsmith_validators::external::ExternalHarness;
+use anchorsmith_validators::handshake::{handshake_columns, HandshakeColumn};
 use anchorsmith_validators::harnesses::{
     builtin_columns, builtin_names, in_ci, HarnessColumn, SetupMode,
 };
@@ -101,6 +102,51 @@ pub fn builtin_harnesses(
         .map_err(|diagnostic| BadInput(diagnostic.into()))?;
     for column in &columns {
         if let HarnessColumn::Unavailable(unavailable) = column {
+            if mode == SetupMode::Install {
+                eprintln!(
+                    "warning: validator `{}` is not available: {}\n  to fix: {}",
+                    unavailable.name, unavailable.reason, unavailable.hint
+                );
+            }
+        }
+    }
+    Ok(columns)
+}
+
+/// Every handshake column for a corpus run (after all the other columns), set up on first use:
+/// one that cannot run is a warning and a column of skips, and an error under `CI=true`. Not
+/// part of [`select_validators`]: a limbo suite is thousands of cases, a handshake each.
+pub fn handshake_validators(timeout: Duration) -> anyhow::Result<Vec<Arc<dyn Validator>>> {
+    let mut selected = Vec::new();
+    for column in handshake_clients(&[], timeout, SetupMode::Install)? {
+        if let HandshakeColumn::Unavailable(unavailable) = &column {
+            if in_ci() {
+                anyhow::bail!(
+                    "validator `{}` is not available under CI=true: {}\n  to fix: {}",
+                    unavailable.name,
+                    unavailable.reason,
+                    unavailable.hint
+                );
+            }
+        }
+        selected.push(column.into_validator());
+    }
+    Ok(selected)
+}
+
+/// The handshake columns (see [`anchorsmith_validators::handshake::handshake_columns`]), set up
+/// under `target/harnesses/handshake/` like the harnesses; one that cannot run is a warning here.
+pub fn handshake_clients(
+    wanted: &[String],
+    timeout: Duration,
+    mode: SetupMode,
+) -> anyhow::Result<Vec<HandshakeColumn>> {
+    let log = |line: &str| eprintln!("  {line}");
+    let target_dir = crate::project_root().join("target").join("harnesses");
+    let columns = handshake_columns(wanted, timeout, mode, &target_dir, &log)
+        .map_err(|diagnostic| BadInput(diagnostic.into()))?;
+    for column in &columns {
+        if let HandshakeColumn::Unavailable(unavailable) = column {
             if mode == SetupMode::Install {
                 eprintln!(
                     "warning: validator `{}` is not available: {}\n  to fix: {}",

@@ -10,7 +10,10 @@ use anchorsmith_validators::in_process_validators;
 
 use anchorsmith_validators::harnesses::{HarnessColumn, SetupMode};
 
-use crate::shared::builtin_harnesses;
+use anchorsmith_validators::handshake::HandshakeColumn;
+use anchorsmith_validators::Validator;
+
+use crate::shared::{builtin_harnesses, handshake_clients};
 use crate::ValidatorsArgs;
 
 pub fn run(args: ValidatorsArgs) -> anyhow::Result<()> {
@@ -38,6 +41,20 @@ pub fn run(args: ValidatorsArgs) -> anyhow::Result<()> {
                 how: None,
             },
             HarnessColumn::Unavailable(unavailable) => Row {
+                name: unavailable.name,
+                status: format!("missing: {}", unavailable.reason),
+                how: Some(unavailable.hint),
+            },
+        });
+    }
+    for column in handshake_clients(&[], Duration::from_secs(30), mode)? {
+        rows.push(match column {
+            HandshakeColumn::Ready(validator) => Row {
+                name: validator.name().to_string(),
+                status: format!("available: {} (real TLS handshakes)", validator.version()),
+                how: None,
+            },
+            HandshakeColumn::Unavailable(unavailable) => Row {
                 name: unavailable.name,
                 status: format!("missing: {}", unavailable.reason),
                 how: Some(unavailable.hint),

@@ -85,6 +85,7 @@ pub fn render_html(report: &RunReport) -> String {
                 }
                 h2 { "Summary" }
                 pre { (render_summary_table(report)) }
+                (handshakes_html(report))
                 (super::targets::targets_html(report))
                 @for scenario in &report.scenarios {
                     (scenario_section(report, scenario))
@@ -110,6 +111,44 @@ pub fn render_html(report: &RunReport) -> String {
         }
     }
     .into_string()
+}
+
+/// The finding "handshake vs verification API": one line per pair, then the cases they decide
+/// differently, each cell coloured and carrying its native message.
+fn handshakes_html(report: &RunReport) -> Markup {
+    let findings = super::handshakes::handshake_findings(report);
+    html! {
+        @if !findings.is_empty() {
+            h2 #handshakes { "Handshake vs verification API" }
+            p {
+                "Each handshake column is a real client in a real TLS handshake against the \
+                 chain as served; beside it, the verification API of the same library. Where \
+                 they decide a case differently, the handshake shows what that API alone does not."
+            }
+            ul {
+                @for finding in &findings {
+                    li { (finding.line().replace('`', "")) }
+                }
+            }
+            @for finding in findings.iter().filter(|f| !f.differences.is_empty()) {
+                h3 { code { (finding.pair.handshake) } " vs " code { (finding.pair.api) } }
+                table {
+                    tr {
+                        th { "case" }
+                        th { (finding.pair.handshake) }
+                        th { (finding.pair.api) }
+                    }
+                    @for difference in &finding.differences {
+                        tr {
+                            td { code { (difference.case_id) } }
+                            (verdict_cell(difference.handshake, false))
+                            (verdict_cell(difference.api, false))
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A question and the verdicts on the cases that answer it (those in this run).

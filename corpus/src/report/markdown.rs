@@ -90,6 +90,7 @@ these columns are not judged against them: the targets at the end are (see “Ta
             .unwrap();
         }
     }
+    text.push_str(&super::handshakes::render_handshakes_md(report));
     text.push_str(&super::targets::render_targets_md(report));
     text
 }

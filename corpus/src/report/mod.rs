@@ -12,9 +12,11 @@
 //! - [`questions`]: parsing and checking `questions.toml`;
 //! - [`differences`], [`summary`]: what the run shows, as data: outcome differences apart from
 //!   reason differences, and columns that decided no case (broken, unavailable) named once;
+//! - [`handshakes`]: where a real handshake and the same library's verification API disagree;
 //! - [`markdown`], [`html`], [`snapshot`]: renderings; [`wording`]: the words they share.
 
 pub mod differences;
+pub mod handshakes;
 pub mod html;
 pub mod markdown;
 pub mod model;
@@ -27,6 +29,10 @@ pub mod wording;
 pub use differences::{
     differences, differences_by_class, CaseDifferences, DifferenceClass, DifferenceReason,
     RejectedBy,
+};
+pub use handshakes::{
+    handshake_findings, handshake_summary_line, render_handshakes_md, HandshakeDifference,
+    HandshakeFinding,
 };
 pub use html::render_html;
 pub use markdown::{render_differences_md, render_matrix_md};

@@ -204,6 +204,9 @@ pub struct RunReport {
     /// Scenario name → its compatibility timeline, when the run computed one (report.html
     /// embeds it; see [`RunReport::with_timelines`]).
     pub timelines: BTreeMap<String, ScenarioTimeline>,
+    /// Each handshake column and the verification-API column of the same library, when both
+    /// ran (see [`RunReport::with_api_pairs`] and [`super::handshakes`]).
+    pub api_pairs: Vec<anchorsmith_validators::handshake::ApiPair>,
 }
 
 impl RunReport {
@@ -254,6 +257,7 @@ impl RunReport {
             targets,
             target_verdicts,
             timelines: BTreeMap::new(),
+            api_pairs: Vec::new(),
         }
     }
 
@@ -263,6 +267,21 @@ impl RunReport {
         self.timelines = timelines
             .into_iter()
             .map(|timeline| (timeline.scenario.clone(), timeline))
+            .collect();
+        self
+    }
+
+    /// The report with the handshake columns' pairs (see
+    /// [`anchorsmith_validators::handshake::api_pairs`]); a pair whose columns are not both in
+    /// the run is left out.
+    pub fn with_api_pairs(
+        mut self,
+        pairs: Vec<anchorsmith_validators::handshake::ApiPair>,
+    ) -> RunReport {
+        let has = |name: &str| self.columns.iter().any(|column| column.name == name);
+        self.api_pairs = pairs
+            .into_iter()
+            .filter(|pair| has(&pair.handshake) && has(&pair.api))
             .collect();
         self
     }
@@ -527,6 +546,7 @@ pub(crate) mod fixture {
             targets: vec![],
             target_verdicts: BTreeMap::new(),
             timelines: BTreeMap::new(),
+            api_pairs: Vec::new(),
         }
     }
 

@@ -273,6 +273,9 @@ pub fn render_summary_table(report: &RunReport) -> String {
     for (column, health) in report.idle_columns() {
         writeln!(text, "{}", idle_column_line(column, &health)).unwrap();
     }
+    if let Some(line) = super::handshakes::handshake_summary_line(report) {
+        writeln!(text, "{line}").unwrap();
+    }
     writeln!(
         text,
         "{} (see differences.md)",

@@ -24,6 +24,11 @@ pub struct HarnessManifest {
     /// Build command (argv, no shell), run in the harness directory; `None`: nothing to build.
     #[serde(default)]
     pub build: Option<Vec<String>>,
+    /// `true`: the columns are validators compiled into this crate (the handshake clients,
+    /// [`crate::handshake`]), not limbo-protocol programs; they have no `run`. The packages and
+    /// the build are set up all the same.
+    #[serde(default)]
+    pub in_process: bool,
     /// The report columns this harness provides.
     #[serde(rename = "validator")]
     pub columns: Vec<Column>,
@@ -46,8 +51,26 @@ pub struct HarnessManifest {
 pub struct Column {
     /// The validator name: report column and results file name.
     pub name: String,
-    /// Command (argv, no shell) that speaks the limbo protocol on stdin/stdout.
-    pub run: Vec<String>,
+    /// Command (argv, no shell) that speaks the limbo protocol on stdin/stdout; absent (and
+    /// required absent) for the columns of an `in_process` harness.
+    #[serde(default)]
+    pub run: Option<Vec<String>>,
+    /// This column's own native errors onto kinds, tried before the harness's table: for a
+    /// harness whose columns are different programs with different vocabularies.
+    #[serde(default, rename = "reject_kind")]
+    pub reject_kinds: Vec<KindRule>,
+}
+
+impl HarnessManifest {
+    /// The table that maps `column`'s native errors: its own rows, then the harness's.
+    pub fn kinds_of(&self, column: &Column) -> Vec<KindRule> {
+        column
+            .reject_kinds
+            .iter()
+            .chain(&self.reject_kinds)
+            .cloned()
+            .collect()
+    }
 }
 
 /// Every `*/harness.toml` under `dir`, sorted by directory name. A malformed manifest or a
@@ -103,6 +126,20 @@ fn load_manifest(path: &Path) -> Result<HarnessManifest, Diagnostic> {
             "a harness must provide at least one [[validator]]",
         ));
     }
+    for column in &manifest.columns {
+        let message = match (&column.run, manifest.in_process) {
+            (None, false) => "needs `run`: the command that speaks the limbo protocol",
+            (Some(_), true) => {
+                "must not have `run`: the columns of an `in_process` harness run in anchorsmith"
+            }
+            _ => continue,
+        };
+        return Err(Diagnostic::whole_file(
+            Code::Shape,
+            path,
+            format!("validator `{}` {message}", column.name),
+        ));
+    }
     Ok(manifest)
 }
 
@@ -124,7 +161,12 @@ mod tests {
         let manifests = load_manifests(&crate::harnesses::harnesses_dir()).unwrap();
         for manifest in &manifests {
             assert!(!manifest.name.is_empty());
-            assert!(manifest.columns.iter().all(|column| !column.run.is_empty()));
+            assert!(manifest.columns.iter().all(|column| {
+                column
+                    .run
+                    .as_ref()
+                    .map_or(manifest.in_process, |run| !run.is_empty())
+            }));
         }
     }
 
@@ -171,6 +213,40 @@ mod tests {
         let error = load_manifests(dir.path()).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("reject_kind[0].native"));
         assert_eq!(error.line, 5);
+    }
+
+    #[test]
+    fn run_is_required_exactly_when_the_harness_is_not_in_process() {
+        for (text, message) in [
+            ("[[validator]]\nname = \"x\"\n", "needs `run`"),
+            (
+                "in_process = true\n[[validator]]\nname = \"x\"\nrun = [\"x\"]\n",
+                "must not have `run`",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let harness = dir.path().join("x");
+            std::fs::create_dir(&harness).unwrap();
+            std::fs::write(harness.join("harness.toml"), text).unwrap();
+            let error = load_manifests(dir.path()).unwrap_err();
+            assert!(error.message.contains(message), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_column_tries_its_own_rows_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let harness = dir.path().join("x");
+        std::fs::create_dir(&harness).unwrap();
+        std::fs::write(
+            harness.join("harness.toml"),
+            "reject_kind = [{ native = \"E\", kind = \"other\" }]\nin_process = true\n[[validator]]\nname = \"x\"\nreject_kind = [{ native = \"E1\", kind = \"expired\" }]\n",
+        )
+        .unwrap();
+        let manifest = load_manifests(dir.path()).unwrap().remove(0);
+        let table = manifest.kinds_of(&manifest.columns[0]);
+        let natives: Vec<&str> = table.iter().map(|rule| rule.native.as_str()).collect();
+        assert_eq!(natives, ["E1", "E"]);
     }
 
     #[test]

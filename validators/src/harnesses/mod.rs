@@ -65,15 +65,19 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| value == "true")
 }
 
-/// The names of every built-in harness column, from the manifests alone (nothing is run).
+/// The names of every built-in harness column, from the manifests alone (nothing is run). The
+/// columns of an `in_process` harness (the handshake clients) are not among them: see
+/// [`crate::handshake::handshake_columns`].
 pub fn builtin_names() -> Result<Vec<String>, Diagnostic> {
     Ok(load_manifests(&harnesses_dir())?
         .into_iter()
+        .filter(|manifest| !manifest.in_process)
         .flat_map(|manifest| manifest.columns.into_iter().map(|column| column.name))
         .collect())
 }
 
-/// The columns of the built-in harnesses (`validators/harnesses/*/harness.toml`) that have a
+/// The columns of the built-in limbo-protocol harnesses (`validators/harnesses/*/harness.toml`,
+/// except the `in_process` one, whose columns [`crate::handshake`] provides) that have a
 /// `wanted` column (all when `wanted` is empty), in directory order. With [`SetupMode::Install`]
 /// they are set up under `target_dir` on first use; with [`SetupMode::ReportOnly`] they are only
 /// checked. Harnesses with no wanted column are not looked at, so a run of one validator pays
@@ -93,7 +97,7 @@ pub fn builtin_columns(
         log,
     };
     let mut columns = Vec::new();
-    for manifest in &manifests {
+    for manifest in manifests.iter().filter(|manifest| !manifest.in_process) {
         let is_wanted = wanted.is_empty()
             || manifest
                 .columns
@@ -109,10 +113,18 @@ pub fn builtin_columns(
         match readiness {
             Readiness::Ready { columns: ready } => {
                 columns.extend(ready.into_iter().map(|(name, argv)| {
+                    let kinds = manifest
+                        .columns
+                        .iter()
+                        .find(|column| column.name == name)
+                        .map_or_else(
+                            || manifest.reject_kinds.clone(),
+                            |column| manifest.kinds_of(column),
+                        );
                     HarnessColumn::Ready(
                         ExternalHarness::from_argv(name, argv)
                             .with_per_case_timeout(timeout)
-                            .with_reject_kinds(manifest.reject_kinds.clone()),
+                            .with_reject_kinds(kinds),
                     )
                 }));
             }

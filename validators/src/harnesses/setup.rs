@@ -56,6 +56,11 @@ pub fn check_ready(manifest: &HarnessManifest, context: &SetupContext<'_>) -> Re
     }
 }
 
+/// `$OUT` of `manifest`: where its build puts what it compiles.
+pub fn out_dir(manifest: &HarnessManifest, context: &SetupContext<'_>) -> PathBuf {
+    Layout::of(manifest, context).out
+}
+
 /// Where a harness is set up, and the argv of its columns.
 struct Layout {
     out: PathBuf,
@@ -79,18 +84,20 @@ impl Layout {
         [("OUT", &self.out), ("VENV", &self.venv), ("SRC", &self.src)]
     }
 
+    /// The columns that run a command (an `in_process` harness has none).
     fn columns(&self, manifest: &HarnessManifest) -> Vec<(String, Vec<String>)> {
         let variables = self.variables();
         manifest
             .columns
             .iter()
-            .map(|column| {
+            .filter_map(|column| {
                 let argv = column
                     .run
+                    .as_ref()?
                     .iter()
                     .map(|arg| expand(arg, &variables))
                     .collect();
-                (column.name.clone(), argv)
+                Some((column.name.clone(), argv))
             })
             .collect()
     }
