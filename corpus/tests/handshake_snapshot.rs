@@ -82,6 +82,12 @@ fn every_handshake_verdict_and_its_api_column_are_pinned() {
     let results = run_all(&validators, &inputs, &options);
     for run in &results.runs {
         eprintln!("{}: {:.2} s", run.name, run.wall_time.as_secs_f64());
+        // The snapshot shows only `error`; its detail is what tells a fault from a verdict.
+        for (id, verdict) in &run.verdicts {
+            if let anchorsmith_validators::Verdict::Error { detail } = verdict {
+                eprintln!("  error {id}: {detail}");
+            }
+        }
     }
     eprintln!("all: {:.2} s", started.elapsed().as_secs_f64());
     let report = RunReport::new(

@@ -415,12 +415,23 @@ public final class LimboHarness {
     static final DateTimeFormatter FAKETIME_FORMAT =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
+    /** Debian's libfaketime, under the multiarch directory: /usr/lib/TRIPLET/faketime/. */
+    static String faketimeLibrary() throws IOException {
+        try (var dirs = java.nio.file.Files.list(java.nio.file.Path.of("/usr/lib"))) {
+            return dirs.map(dir -> dir.resolve("faketime/libfaketime.so.1"))
+                    .filter(java.nio.file.Files::isRegularFile)
+                    .map(Object::toString)
+                    .sorted()
+                    .findFirst()
+                    .orElseThrow(() -> new IOException(
+                            "libfaketime not found at /usr/lib/<triplet>/faketime/libfaketime.so.1"
+                                    + " (Debian package libfaketime)"));
+        }
+    }
+
     static Map<String, Outcome> runChildAtFrozenClock(Instant at, JsonArray testcases)
             throws Exception {
         List<String> command = new ArrayList<>();
-        command.add("faketime");
-        command.add("-f");
-        command.add(FAKETIME_FORMAT.format(at));
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         command.add("-cp");
@@ -432,6 +443,11 @@ public final class LimboHarness {
         // libfaketime reads the frozen time in the local zone. The monotonic clock is frozen too:
         // excluding it (FAKETIME_DONT_FAKE_MONOTONIC=1) made every child JVM start in 5 s
         // instead of 0.5 s, and nothing the trust manager does waits on a timer.
+        // libfaketime preloaded directly, not through the `faketime` wrapper: the wrapper's
+        // PID-named semaphore outlives a wrapper killed at a timeout, and a later wrapper with
+        // the same PID then fails (`sem_open: File exists`).
+        builder.environment().put("LD_PRELOAD", faketimeLibrary());
+        builder.environment().put("FAKETIME", FAKETIME_FORMAT.format(at));
         builder.environment().put("TZ", "UTC");
         builder.environment().remove("FAKETIME_DONT_FAKE_MONOTONIC");
         builder.redirectError(ProcessBuilder.Redirect.PIPE);

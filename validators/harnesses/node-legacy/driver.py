@@ -16,6 +16,7 @@ input (stdin not a limbo file, or a bad flag).
 
 import argparse
 import base64
+import glob
 import gzip
 import json
 import os
@@ -39,9 +40,10 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--node", required=True, help="the node binary to drive")
     parser.add_argument(
-        "--faketime",
-        default="faketime",
-        help="libfaketime's `faketime` wrapper (Debian package faketime)",
+        "--faketime-lib",
+        default=None,
+        metavar="PATH",
+        help="libfaketime.so.1 to preload (default: Debian's, /usr/lib/<triplet>/faketime/)",
     )
     parser.add_argument(
         "--timeout",
@@ -166,25 +168,38 @@ def faketime_epoch(spec):
     return int(moment.timestamp())
 
 
-def child_environment():
+def faketime_library(args):
+    """libfaketime itself, preloaded directly rather than through the `faketime` wrapper: the
+    wrapper makes a semaphore and shared memory named by its PID and cannot remove them when a
+    timeout kills it, so a later wrapper that gets the same PID fails (`sem_open: File exists`)."""
+    if args.faketime_lib:
+        return args.faketime_lib
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    if not found:
+        raise OSError("libfaketime not found at /usr/lib/<triplet>/faketime/ (Debian package libfaketime)")
+    return found[0]
+
+
+def child_environment(args=None, spec=None):
     """Only what we set: NODE_EXTRA_CA_CERTS, NODE_OPTIONS, NODE_TLS_REJECT_UNAUTHORIZED,
     SSL_CERT_FILE and friends would change what the client trusts or checks.
 
     TZ=UTC because libfaketime reads its time in local time. FAKETIME_DONT_FAKE_MONOTONIC: with
     the wall clock frozen, a frozen monotonic clock would also stop Node's timers (the event loop
     never reaches a timeout); OpenSSL only reads the wall clock."""
-    return {
+    environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "TZ": "UTC",
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
     }
+    if spec is not None:
+        environment["LD_PRELOAD"] = faketime_library(args)
+        environment["FAKETIME"] = spec
+    return environment
 
 
-def node_command(args, spec):
-    command = [args.node, HANDSHAKE_JS]
-    if spec is None:
-        return command
-    return [args.faketime, "-f", spec] + command
+def node_command(args):
+    return [args.node, HANDSHAKE_JS]
 
 
 class Run:
@@ -209,16 +224,15 @@ def run_process(args, spec, cases, concurrency):
     }
     # Start-up plus each handshake's own bound; a hang past that is the process's fault.
     limit = 10 + args.timeout * (len(cases) / concurrency + 1)
-    command = node_command(args, spec)
+    command = node_command(args)
     try:
-        # Its own process group: faketime forks node rather than exec'ing it, so a timeout must
-        # kill the group, not just the process we started.
+        # Its own process group, so that a timeout kills whatever node started too.
         child = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=child_environment(),
+            env=child_environment(args, spec),
             start_new_session=True,
         )
     except OSError as error:

@@ -5,8 +5,9 @@
 
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -64,6 +65,29 @@ pub fn faketime_spec(at: SystemTime) -> String {
     )
 }
 
+/// Debian's libfaketime (package `libfaketime`, pulled in by `faketime`), found once: it lives
+/// under the multiarch directory, `/usr/lib/<triplet>/faketime/libfaketime.so.1`.
+pub fn faketime_library() -> Result<&'static Path, String> {
+    static LIBRARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    LIBRARY
+        .get_or_init(|| {
+            let found = std::fs::read_dir("/usr/lib")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path().join("faketime/libfaketime.so.1"))
+                .filter(|path| path.is_file())
+                .min();
+            found.ok_or_else(|| {
+                "libfaketime not found at /usr/lib/<triplet>/faketime/libfaketime.so.1 \
+                 (Debian package libfaketime)"
+                    .to_string()
+            })
+        })
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
 /// Whole seconds since the epoch (what `-attime` and a frozen clock read).
 pub fn epoch_seconds(at: SystemTime) -> i64 {
     match at.duration_since(SystemTime::UNIX_EPOCH) {
@@ -79,12 +103,7 @@ pub fn run(
     clock: Clock,
     timeout: Duration,
 ) -> Result<Finished, Fault> {
-    let mut full: Vec<String> = Vec::new();
-    if let Clock::Frozen { at, .. } = clock {
-        full.extend(["faketime".to_string(), "-f".into(), faketime_spec(at)]);
-    }
-    full.extend(argv.iter().cloned());
-    let (program, arguments) = full.split_first().expect("a program");
+    let (program, arguments) = argv.split_first().expect("a program");
     let mut command = Command::new(program);
     command
         .args(arguments)
@@ -95,13 +114,24 @@ pub fn run(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // Its own process group: faketime forks the client, so a timeout kills the group.
+        // Its own process group: a client may fork (curl's resolver, the JVM's helpers), so a
+        // timeout kills the group.
         .process_group(0);
-    if let Clock::Frozen {
-        monotonic: false, ..
-    } = clock
-    {
-        command.env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    if let Clock::Frozen { at, monotonic } = clock {
+        let library = faketime_library().map_err(|error| Fault::CannotStart {
+            program: program.clone(),
+            error,
+        })?;
+        // libfaketime preloaded directly, not through the `faketime` wrapper: the wrapper makes a
+        // named semaphore and shared memory keyed by its PID and cannot remove them when a
+        // timeout kills it, so a later wrapper that gets the same PID fails with
+        // `sem_open: File exists` — a case lost for nothing, seen under load.
+        command
+            .env("LD_PRELOAD", library)
+            .env("FAKETIME", faketime_spec(at));
+        if !monotonic {
+            command.env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        }
     }
     let mut child = command.spawn().map_err(|error| Fault::CannotStart {
         program: program.clone(),
