@@ -6,6 +6,7 @@
 //! `diagnose` is the entry point; `report` renders a `Diagnosis` as text or JSON (schema:
 //! `doctor/doctor.schema.json`). Setting up the engines (validator columns) is the caller's job.
 
+pub mod batch;
 mod cert;
 pub mod chain;
 pub mod findings;
@@ -76,6 +77,23 @@ pub fn diagnose(
     at: OffsetDateTime,
     not_judged: Vec<String>,
 ) -> Diagnosis {
+    let reference = findings::Reference::of(scenario);
+    diagnose_with(
+        &reference, scenario, engines, dns_name, chain, at, not_judged,
+    )
+}
+
+/// [`diagnose`] with the scenario's findings [`Reference`](findings::Reference) built once by
+/// the caller: batch mode diagnoses many chains against each scenario.
+pub fn diagnose_with(
+    reference: &findings::Reference,
+    scenario: &Scenario,
+    engines: &[Engine],
+    dns_name: &str,
+    chain: &[Vec<u8>],
+    at: OffsetDateTime,
+    not_judged: Vec<String>,
+) -> Diagnosis {
     let judge = |chain: &[Vec<u8>]| verdicts::judge_chain(scenario, engines, chain, dns_name, at);
     let verdicts = judge(chain);
     let candidates: Vec<Candidate> = fix::candidate_chains(scenario, chain)
@@ -92,7 +110,7 @@ pub fn diagnose(
     Diagnosis {
         scenario: scenario.name.clone(),
         at,
-        findings: findings::findings(scenario, chain, at),
+        findings: findings::findings_with(reference, chain, at),
         fix: fix::fix(&verdicts, &candidates),
         verdicts,
         not_judged,

@@ -11,14 +11,20 @@ use time::OffsetDateTime;
 use crate::{project_root, BadInput, DoctorArgs};
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
-    let chain = anchorsmith_doctor::read_chain(&args.chain).map_err(|d| BadInput(d.into()))?;
+    if let Some(batch) = &args.batch {
+        return crate::doctor_batch::run(batch, &args);
+    }
+    let (Some(chain_file), Some(scenario_name)) = (&args.chain, &args.scenario) else {
+        unreachable!("clap requires CHAIN and --scenario without --batch");
+    };
+    let chain = anchorsmith_doctor::read_chain(chain_file).map_err(|d| BadInput(d.into()))?;
     let at = match &args.at {
         Some(text) => anchorsmith_bundle::build::parse_instant(text)
             .map_err(|error| BadInput(anyhow::anyhow!("--at: {error}")))?,
         None => OffsetDateTime::now_utc(),
     };
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
-    let scenario = *crate::shared::select_scenarios(&corpus, std::slice::from_ref(&args.scenario))?
+    let scenario = *crate::shared::select_scenarios(&corpus, std::slice::from_ref(scenario_name))?
         .first()
         .expect("one scenario named");
     let targets = crate::shared::select_targets(&corpus, &args.targets)?;
@@ -38,7 +44,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     } else {
         print!(
             "{}",
-            anchorsmith_doctor::report::text(&diagnosis, &args.chain.display().to_string())
+            anchorsmith_doctor::report::text(&diagnosis, &chain_file.display().to_string())
         );
     }
     if diagnosis.rejecting() > 0 {

@@ -13,6 +13,7 @@ mod bench;
 mod bundle;
 mod corpus;
 mod doctor;
+mod doctor_batch;
 mod gen;
 mod limbo;
 mod shared;
@@ -139,11 +140,13 @@ long chain to DST Root CA X3 and stops working the second that root expires."
     /// chain that most targets accept, as PEM, with the targets it wins and loses; when no
     /// candidate serves every target, a trade-off table (chains x targets).
     /// Exit status: 0 every judged target accepts, 1 some reject, 2 bad input (nothing printed
-    /// on stdout). --json prints one document (schema: doctor/doctor.schema.json). Not yet:
-    /// --connect, --batch, `bench doctor`, targets without a
-    /// scenario (real-world chains against real stores).
+    /// on stdout). --json prints one document (schema: doctor/doctor.schema.json). --batch FILE
+    /// judges a JSON Lines file of chains (see doctor/batch.schema.json) with the client-model
+    /// targets. Not yet: --connect, targets without a scenario (real-world chains against real
+    /// stores).
     #[command(
-        after_help = "Example:\n  cargo xtask doctor chain.pem --scenario root-expiry-long-short --at 2021-10-01"
+        after_help = "Examples:\n  cargo xtask doctor chain.pem --scenario root-expiry-long-short --at 2021-10-01\n  \
+cargo xtask doctor --batch chains.jsonl --out results.jsonl"
     )]
     Doctor(DoctorArgs),
 }
@@ -151,10 +154,12 @@ long chain to DST Root CA X3 and stops working the second that root expires."
 #[derive(clap::Args)]
 pub struct DoctorArgs {
     /// The chain as the server sends it: PEM certificates, leaf first.
-    pub chain: PathBuf,
-    /// The corpus scenario whose targets, trust stores and candidate chains judge it.
-    #[arg(long)]
-    pub scenario: String,
+    #[arg(required_unless_present = "batch")]
+    pub chain: Option<PathBuf>,
+    /// The corpus scenario whose targets, trust stores and candidate chains judge it (with
+    /// --batch: the scenario of lines that name none; without it, inferred per line).
+    #[arg(long, required_unless_present = "batch")]
+    pub scenario: Option<String>,
     /// Validation time: a date (2021-10-01) or an RFC 3339 instant; default now.
     #[arg(long)]
     pub at: Option<String>,
@@ -164,6 +169,17 @@ pub struct DoctorArgs {
     /// Print one JSON document (schema: doctor/doctor.schema.json) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Many chains: a JSON Lines file, one `{"id", "chain", "at"?, "scenario"?}` per line; one
+    /// compact result per line, in input order (both formats: doctor/batch.schema.json). Judged
+    /// by the client-model targets only, unless --real.
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["chain", "json"])]
+    pub batch: Option<PathBuf>,
+    /// With --batch: write the results here (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE.jsonl", requires = "batch")]
+    pub out: Option<PathBuf>,
+    /// With --batch: also judge with targets whose engine is a real validator (slow).
+    #[arg(long, requires = "batch")]
+    pub real: bool,
 }
 
 #[derive(clap::Args)]

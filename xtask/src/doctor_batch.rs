@@ -1,0 +1,180 @@
+//! `cargo xtask doctor --batch FILE.jsonl [--out FILE.jsonl] [--scenario S] [--at DATE]
+//! [--targets a,b] [--real]`: many served chains, one compact result line per input line (the
+//! batch engine is `anchorsmith_doctor::batch`; the line formats: doctor/batch.schema.json).
+//!
+//! Judged by the targets whose engine is a client model, all sharing one signature cache; targets
+//! run by a real validator are left out (named on stderr) unless --real. Every line is checked
+//! before any is judged: bad input anywhere prints a located error per bad line, exits 2 and
+//! writes nothing. --out is written to a temporary file beside it and renamed at the end.
+//! Exit status: 0 no judged target rejects any chain, 1 some chain has a rejecting target.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchorsmith_corpus::{Target, TargetEngine};
+use anchorsmith_doctor::batch::{result_line, Batch, Summary};
+use anchorsmith_validators::model::{ClientModel, SignatureCache};
+use anchorsmith_validators::Validator;
+use anyhow::Context;
+use time::OffsetDateTime;
+
+use crate::{project_root, BadInput, DoctorArgs};
+
+/// Chains judged (in parallel) between two writes: bounds memory on big files.
+const CHUNK: usize = 2048;
+/// Bad lines printed at most; the count says how many more.
+const SHOWN_ERRORS: usize = 20;
+
+pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
+    let source = anchorsmith_bundle::load::read(file).map_err(|d| BadInput(d.into()))?;
+    let now = match &args.at {
+        Some(text) => anchorsmith_bundle::build::parse_instant(text)
+            .map_err(|error| BadInput(anyhow::anyhow!("--at: {error}")))?,
+        None => OffsetDateTime::now_utc(),
+    };
+    let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
+    if let Some(name) = &args.scenario {
+        crate::shared::select_scenarios(&corpus, std::slice::from_ref(name))?;
+    }
+    let chosen = crate::shared::select_targets(&corpus, &args.targets)?;
+    let signatures = Arc::new(SignatureCache::new());
+    let (judging, engines) = batch_engines(&chosen, args.real, &signatures)?;
+    let batch = Batch::new(
+        &corpus.scenarios,
+        &corpus.cases,
+        &engines,
+        &judging,
+        args.scenario.as_deref(),
+        signatures,
+        now,
+    );
+    let requests = batch.read(file, &source).map_err(|errors| {
+        for diagnostic in errors.iter().take(SHOWN_ERRORS) {
+            eprintln!("{diagnostic}\n");
+        }
+        BadInput(anyhow::anyhow!(
+            "{} bad line(s) in {}{}: nothing judged, nothing written",
+            errors.len(),
+            file.display(),
+            if errors.len() > SHOWN_ERRORS {
+                format!(" (the first {SHOWN_ERRORS} shown)")
+            } else {
+                String::new()
+            }
+        ))
+    })?;
+    drop(source);
+
+    let started = Instant::now();
+    let bar = indicatif::ProgressBar::new(requests.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} chains ({per_sec})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut summary = Summary::default();
+    let write = |out: &mut dyn Write, summary: &mut Summary| -> anyhow::Result<()> {
+        for chunk in requests.chunks(CHUNK) {
+            for (request, diagnosis) in chunk.iter().zip(batch.judge_all(chunk)) {
+                summary.add(&diagnosis);
+                serde_json::to_writer(&mut *out, &result_line(&request.id, &diagnosis))?;
+                out.write_all(b"\n")?;
+            }
+            bar.inc(chunk.len() as u64);
+        }
+        out.flush()?;
+        Ok(())
+    };
+    match &args.out {
+        Some(path) => {
+            let path = crate::resolve_out(path);
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let temporary = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))
+                .with_context(|| format!("creating a temporary file beside {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(temporary);
+            write(&mut out, &mut summary)?;
+            out.into_inner()
+                .map_err(|error| error.into_error())?
+                .persist(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut out, &mut summary)?;
+        }
+    }
+    bar.finish_and_clear();
+    eprintln!(
+        "{}",
+        summary_text(&summary, started.elapsed(), batch.signatures())
+    );
+    if summary.rejected > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// The targets that judge (the chosen client-model targets; with `real`, every chosen one) and
+/// their engines: each client model verifying through the shared `signatures`. The targets left
+/// out are named on stderr.
+fn batch_engines<'a>(
+    chosen: &[&'a Target],
+    real: bool,
+    signatures: &Arc<SignatureCache>,
+) -> anyhow::Result<(Vec<&'a Target>, Vec<anchorsmith_doctor::Engine<'a>>)> {
+    let mut engines = Vec::new();
+    let mut real_targets = Vec::new();
+    for &target in chosen {
+        match &target.engine {
+            TargetEngine::Model { knobs } => {
+                let model = ClientModel::new(target.name.clone(), knobs.clone())
+                    .with_signature_cache(Arc::clone(signatures));
+                engines.push((target, Arc::new(model) as Arc<dyn Validator>));
+            }
+            TargetEngine::Validator { .. } => real_targets.push(target),
+        }
+    }
+    let mut judging: Vec<&Target> = engines.iter().map(|(target, _)| *target).collect();
+    if real {
+        engines.extend(crate::shared::engines(
+            &real_targets,
+            Duration::from_secs(60),
+        )?);
+        judging = chosen.to_vec();
+    } else if !real_targets.is_empty() {
+        let names: Vec<&str> = real_targets.iter().map(|t| t.name.as_str()).collect();
+        eprintln!(
+            "doctor --batch: judged by the client-model targets; left out (their engine is a real validator, one process call per chain; --real includes them): {}",
+            names.join(", ")
+        );
+    }
+    Ok((judging, engines))
+}
+
+/// The closing summary: chains, findings by code, rejections, time and rate, the cache's work.
+fn summary_text(summary: &Summary, elapsed: Duration, signatures: &SignatureCache) -> String {
+    let seconds = elapsed.as_secs_f64().max(1e-9);
+    let codes: Vec<String> = summary
+        .with_finding
+        .iter()
+        .map(|(code, count)| format!("{code} {count}"))
+        .collect();
+    let counts = signatures.counts();
+    format!(
+        "doctor --batch: {} chain(s) in {:.2} s ({:.0} chains/s); with findings: {}; some target rejects: {}; signatures: {} checks asked, {} verified ({:.1}% from the cache)",
+        summary.chains,
+        seconds,
+        summary.chains as f64 / seconds,
+        if codes.is_empty() {
+            "none".to_string()
+        } else {
+            codes.join(", ")
+        },
+        summary.rejected,
+        counts.requested,
+        counts.performed,
+        counts.hit_rate() * 100.0
+    )
+}
