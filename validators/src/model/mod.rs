@@ -4,7 +4,8 @@
 //! (`validators/engine-models.toml`, `validators/tests/calibration.rs`).
 //!
 //! `cert` reads one certificate (x509-parser; signatures through its `verify` feature), `build`
-//! walks the pool the way the knobs say, `engines` loads the calibration table.
+//! walks the pool the way the knobs say, `engines` loads the calibration table, `signatures` is
+//! the optional signature cache many models share (each certificate/issuer-key pair verified once).
 
 mod build;
 mod calibration;

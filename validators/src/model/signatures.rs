@@ -144,3 +144,57 @@ fn openssl_verifies(
         Err(error) => Err(error.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use x509_parser::prelude::FromDer;
+
+    /// Two CAs under different keys and a leaf issued by the first.
+    fn ders() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let ca = |name: &str| {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            let cert = params.self_signed(&key).unwrap();
+            (cert.der().to_vec(), Issuer::new(params, key))
+        };
+        let (ca_der, issuer) = ca("CA");
+        let (other_der, _) = ca("Other");
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["leaf.test".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        (ca_der, other_der, leaf.der().to_vec())
+    }
+
+    #[test]
+    fn each_pair_is_verified_once_and_answers_as_without_the_cache() {
+        let (ca, other, leaf) = ders();
+        fn parse(der: &[u8]) -> X509Certificate<'_> {
+            X509Certificate::from_der(der).unwrap().1
+        }
+        let (ca, other, leaf) = (parse(&ca), parse(&other), parse(&leaf));
+        let cache = SignatureCache::new();
+        for _ in 0..3 {
+            assert_eq!(cache.verifies(&leaf, &ca), signature_verifies(&leaf, &ca));
+            assert!(cache.verifies(&leaf, &ca).is_ok());
+            let refused = cache.verifies(&leaf, &other);
+            assert!(refused.is_err());
+            assert_eq!(refused, signature_verifies(&leaf, &other));
+        }
+        assert_eq!(
+            cache.counts(),
+            SignatureCounts {
+                requested: 9,
+                performed: 2
+            }
+        );
+        assert!((cache.counts().hit_rate() - 7.0 / 9.0).abs() < 1e-9);
+    }
+}
