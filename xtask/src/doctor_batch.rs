@@ -119,7 +119,7 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
 /// The targets that judge (the chosen client-model targets; with `real`, every chosen one) and
 /// their engines: each client model verifying through the shared `signatures`. The targets left
 /// out are named on stderr.
-fn batch_engines<'a>(
+pub(crate) fn batch_engines<'a>(
     chosen: &[&'a Target],
     real: bool,
     signatures: &Arc<SignatureCache>,

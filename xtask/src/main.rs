@@ -241,6 +241,10 @@ pub enum BenchTarget {
     /// Coverage and selection of the trust-bundle builder for 1,000 synthetic endpoints against
     /// the Mozilla store plus test roots, beside `openssl speed ecdsap256` (target: under 1 s).
     Bundle,
+    /// The chain doctor's batch engine: chains per second on --chains synthetic served chains
+    /// against the client-model targets, signature checks asked vs performed (the shared cache),
+    /// beside `openssl speed ecdsap256` (target: 5,000 chains/s on 2 cores).
+    Doctor,
 }
 
 #[derive(clap::Args)]
@@ -408,6 +412,9 @@ pub struct BenchArgs {
     /// load on a shared machine does not skew wall times. Other processes wait meanwhile.
     #[arg(long)]
     pub realtime: bool,
+    /// `doctor`: how many synthetic served chains to judge.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub chains: u64,
 }
 
 /// An error caused by the user's input (exit status 2), as opposed to a failure of ours (1).
