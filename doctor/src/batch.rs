@@ -326,19 +326,35 @@ impl<'a> Batch<'a> {
     }
 }
 
-/// One output line: the `--json` document's fields, with the input's `id` and the fix's chain
-/// name only (`doctor/batch.schema.json`, `$defs/output`).
-pub fn result_line(id: &str, diagnosis: &Diagnosis) -> serde_json::Value {
-    let document = crate::report::json(diagnosis);
-    serde_json::json!({
-        "id": id,
-        "scenario": document["scenario"],
-        "at": document["at"],
-        "findings": document["findings"],
-        "verdicts": document["verdicts"],
-        "not_judged": document["not_judged"],
-        "fix": document["fix"]["chain"],
-    })
+/// One output line: the `--json` document's fields, with the input's `id` first and the fix's
+/// chain name only (`doctor/batch.schema.json`, `$defs/output`). A struct, so the fields keep
+/// this order when written.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ResultLine {
+    pub id: String,
+    pub scenario: serde_json::Value,
+    pub at: serde_json::Value,
+    pub findings: serde_json::Value,
+    pub verdicts: serde_json::Value,
+    pub not_judged: serde_json::Value,
+    /// The name of the scenario's chain to serve instead; null when none starts with the leaf.
+    pub fix: serde_json::Value,
+}
+
+/// The output line for `diagnosis`, from the same `--json` document the single-chain doctor
+/// prints (so both say the same thing).
+pub fn result_line(id: &str, diagnosis: &Diagnosis) -> ResultLine {
+    let mut document = crate::report::json(diagnosis);
+    let mut take = |field: &str| document[field].take();
+    ResultLine {
+        id: id.to_string(),
+        scenario: take("scenario"),
+        at: take("at"),
+        findings: take("findings"),
+        verdicts: take("verdicts"),
+        not_judged: take("not_judged"),
+        fix: take("fix")["chain"].take(),
+    }
 }
 
 /// What a batch found, for its closing summary.
@@ -359,7 +375,6 @@ impl Summary {
             .iter()
             .map(|f| f.code.to_string())
             .collect();
-        codes.dedup();
         codes.sort();
         codes.dedup();
         for code in codes {

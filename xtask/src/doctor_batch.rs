@@ -41,6 +41,7 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
     let chosen = crate::shared::select_targets(&corpus, &args.targets)?;
     let signatures = Arc::new(SignatureCache::new());
     let (judging, engines) = batch_engines(&chosen, args.real, &signatures)?;
+    warn_left_out(&chosen, &judging);
     let batch = Batch::new(
         &corpus.scenarios,
         &corpus.cases,
@@ -117,8 +118,7 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
 }
 
 /// The targets that judge (the chosen client-model targets; with `real`, every chosen one) and
-/// their engines: each client model verifying through the shared `signatures`. The targets left
-/// out are named on stderr.
+/// their engines: each client model verifying through the shared `signatures`.
 pub(crate) fn batch_engines<'a>(
     chosen: &[&'a Target],
     real: bool,
@@ -143,14 +143,23 @@ pub(crate) fn batch_engines<'a>(
             Duration::from_secs(60),
         )?);
         judging = chosen.to_vec();
-    } else if !real_targets.is_empty() {
-        let names: Vec<&str> = real_targets.iter().map(|t| t.name.as_str()).collect();
+    }
+    Ok((judging, engines))
+}
+
+/// Names on stderr the chosen targets that do not judge (their engine is a real validator).
+pub(crate) fn warn_left_out(chosen: &[&Target], judging: &[&Target]) {
+    let names: Vec<&str> = chosen
+        .iter()
+        .filter(|target| !judging.iter().any(|j| j.name == target.name))
+        .map(|target| target.name.as_str())
+        .collect();
+    if !names.is_empty() {
         eprintln!(
             "doctor --batch: judged by the client-model targets; left out (their engine is a real validator, one process call per chain; --real includes them): {}",
             names.join(", ")
         );
     }
-    Ok((judging, engines))
 }
 
 /// The closing summary: chains, findings by code, rejections, time and rate, the cache's work.

@@ -288,7 +288,7 @@ fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static
         let judged = batch.judge(request);
         diagnosis += started.elapsed();
         let started = Instant::now();
-        let _ = result_line(&request.id, &judged).to_string();
+        let _ = serde_json::to_string(&result_line(&request.id, &judged));
         line += started.elapsed();
     }
     vec![
@@ -310,6 +310,7 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
     let targets: Vec<_> = corpus.targets.iter().collect();
     let signatures = Arc::new(SignatureCache::new());
     let (judging, engines) = crate::doctor_batch::batch_engines(&targets, false, &signatures)?;
+    crate::doctor_batch::warn_left_out(&targets, &judging);
     let now = OffsetDateTime::now_utc();
     let batch = Batch::new(
         &corpus.scenarios,
@@ -338,7 +339,11 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
             .par_iter()
             .map(|request| {
                 let diagnosis = batch.judge(request);
-                (result_line(&request.id, &diagnosis).to_string(), diagnosis)
+                (
+                    serde_json::to_string(&result_line(&request.id, &diagnosis))
+                        .expect("JSON values serialize"),
+                    diagnosis,
+                )
             })
             .collect();
         judging_time += started.elapsed();
@@ -484,5 +489,76 @@ fn print_table(rows: &[(String, String)]) {
     println!("|{}|{}|", "-".repeat(width + 2), "-".repeat(16));
     for (name, value) in rows {
         println!("| {name:width$} | {value:>14} |");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchorsmith_doctor::FindingCode;
+
+    #[test]
+    fn synthetic_chains_are_deterministic_and_show_each_seeds_shape() {
+        let corpus = crate::corpus::load(&crate::project_root().join("corpus"), Vec::new())
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let synthetic = Synthetic::new(&corpus).unwrap();
+        let again = Synthetic::new(&corpus).unwrap();
+        assert_eq!(
+            synthetic.request(7).unwrap().chain,
+            again.request(7).unwrap().chain
+        );
+        let targets: Vec<_> = corpus.targets.iter().collect();
+        let signatures = Arc::new(SignatureCache::new());
+        let (judging, engines) =
+            crate::doctor_batch::batch_engines(&targets, false, &signatures).unwrap();
+        let batch = Batch::new(
+            &corpus.scenarios,
+            &corpus.cases,
+            &engines,
+            &judging,
+            None,
+            Arc::clone(&signatures),
+            OffsetDateTime::now_utc(),
+        );
+        let requests = synthetic.requests(0..10).unwrap();
+        for (index, request) in requests.iter().enumerate() {
+            let diagnosis = batch.judge(request);
+            let codes: Vec<FindingCode> = diagnosis.findings.iter().map(|f| f.code).collect();
+            let shape = Synthetic::shape(index);
+            let expected: &[FindingCode] = match shape {
+                Shape::Correct | Shape::Long | Shape::Short => &[],
+                Shape::LeafOnly => &[FindingCode::IncompleteChain],
+                Shape::WrongSameKey => &[FindingCode::WrongNameSameKey],
+            };
+            assert_eq!(codes, expected, "{shape}");
+            assert!(
+                !diagnosis.verdicts.is_empty(),
+                "{shape}: no model target judged"
+            );
+            if shape == Shape::Correct {
+                assert_eq!(
+                    diagnosis.rejecting(),
+                    0,
+                    "{shape}: {:?}",
+                    diagnosis.verdicts
+                );
+            }
+        }
+        // Once the intermediates are verified, each new chain costs its leaf's signature alone,
+        // verified once whatever asks for it (a leaf alone has no issuer to verify with).
+        let before = signatures.counts();
+        for request in synthetic.requests(10..20).unwrap() {
+            batch.judge(&request);
+        }
+        let after = signatures.counts();
+        assert_eq!(
+            after.performed - before.performed,
+            8,
+            "{before:?} {after:?}"
+        );
+        assert!(
+            after.requested - before.requested > 3 * 8,
+            "{before:?} {after:?}"
+        );
     }
 }
