@@ -474,7 +474,7 @@ fn decode(element: &str) -> Result<Vec<u8>, String> {
             .map_err(|error| format!("neither a PEM block nor base64 DER: {error}"))?
     };
     match X509Certificate::from_der(&der) {
-        Ok((rest, _)) if rest.is_empty() => Ok(der),
+        Ok(([], _)) => Ok(der),
         Ok((rest, _)) => Err(format!("{} bytes after the certificate's DER", rest.len())),
         Err(error) => Err(format!("not an X.509 certificate: {error}")),
     }

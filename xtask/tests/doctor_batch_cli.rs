@@ -76,7 +76,7 @@ fn each_line_gets_the_result_doctor_json_gives_for_its_chain_alone() {
     let der_b64 =
         base64::engine::general_purpose::STANDARD.encode(&leaf_only.pki.certs["leaf"].der);
     // (id, chain, at, scenario named on the line, the scenario it must be judged in)
-    let lines = vec![
+    let lines = [
         (
             "wrong-twin",
             vec![pem(same_key, "leaf-by-x3"), pem(same_key, "le-x1-by-dst")],
