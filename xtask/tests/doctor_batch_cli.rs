@@ -318,3 +318,41 @@ fn bad_input_anywhere_is_located_exits_2_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("no chain"));
     assert!(!out.exists());
 }
+
+#[test]
+fn real_validators_judge_only_with_real() {
+    let corpus = corpus();
+    let s = scenario(&corpus, "root-expiry-long-short");
+    let line = serde_json::json!({"id": "long", "chain": [pem(s, "leaf"), pem(s, "r3"), pem(s, "isrg-x1-by-dst")], "at": "2021-10-01"});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.jsonl");
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let targets = "android-pre-7.1.1,current-openssl-client";
+    let judged = |extra: &[&str]| -> Vec<String> {
+        let output = xtask(
+            &[
+                &["--batch", file.to_str().unwrap(), "--targets", targets],
+                extra,
+            ]
+            .concat(),
+        );
+        let result: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+        result["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["target"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let models_only = judged(&[]);
+    assert!(
+        models_only.iter().all(|t| t == "android-pre-7.1.1"),
+        "{models_only:?}"
+    );
+    let with_real = judged(&["--real"]);
+    assert!(
+        with_real.iter().any(|t| t == "current-openssl-client"),
+        "{with_real:?}"
+    );
+}
