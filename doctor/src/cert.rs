@@ -57,11 +57,10 @@ pub(crate) fn with_signature_cache<R>(cache: &Arc<SignatureCache>, work: impl Fn
 
 /// The signature on `cert` verifies with `issuer`'s key (whatever the names say).
 pub(crate) fn signed_by(cert: &X509Certificate, issuer: &X509Certificate) -> bool {
-    let cache = SIGNATURES.with(|slot| slot.borrow().clone());
-    match cache {
+    SIGNATURES.with(|slot| match slot.borrow().as_deref() {
         Some(cache) => cache.verifies(cert, issuer).is_ok(),
         None => cert.verify_signature(Some(issuer.public_key())).is_ok(),
-    }
+    })
 }
 
 /// `issuer` issued `cert`: the names chain and the signature verifies.
