@@ -13,8 +13,8 @@
 //! (seed 003, at 2021-10-01). Chains are made and judged CHUNK at a time, so memory stays flat;
 //! only judging (diagnosis and the result line, as `doctor --batch` writes it) is timed.
 //!
-//! Where the time goes is measured too, one thread on a sample: findings, the verdicts on the
-//! chain as served, the candidate chains judged for the fix, the result line.
+//! Where the time goes is measured too, one thread on a sample: findings alone, the whole
+//! diagnosis with the batch's signature cache and without any, the result line.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -268,12 +268,20 @@ impl<'c> Synthetic<'c> {
     }
 }
 
-/// Where one thread's time goes on `requests`: findings, verdicts on the chain as served, the
-/// whole diagnosis (adds the candidate chains judged for the fix), the result line.
+/// Where one thread's time goes on `requests`: findings, the whole diagnosis through the batch
+/// (its cache), the whole diagnosis without any cache (every model verifying each signature it
+/// is asked about, as a single `doctor` run does), the result line.
 fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static str, Duration)> {
     let mut findings = Duration::ZERO;
     let mut diagnosis = Duration::ZERO;
+    let mut uncached = Duration::ZERO;
     let mut line = Duration::ZERO;
+    // Each model target's plain engine, as `doctor CHAIN.pem` sets it up.
+    let plain: Vec<anchorsmith_doctor::Engine> = corpus
+        .targets
+        .iter()
+        .filter_map(|target| target.model_validator().map(|engine| (target, engine)))
+        .collect();
     for request in requests {
         let scenario = corpus
             .scenarios
@@ -281,12 +289,29 @@ fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static
             .find(|s| s.name == request.scenario)
             .expect("a corpus scenario");
         let reference = anchorsmith_doctor::findings::Reference::of(scenario);
+        let dns_name = anchorsmith_doctor::dns_name(&corpus.cases, scenario);
+        let placed: Vec<anchorsmith_doctor::Engine> = plain
+            .iter()
+            .filter(|(target, _)| target.scenarios.contains_key(&scenario.name))
+            .cloned()
+            .collect();
         let started = Instant::now();
         let _ = anchorsmith_doctor::findings::findings_with(&reference, &request.chain, request.at);
         findings += started.elapsed();
         let started = Instant::now();
         let judged = batch.judge(request);
         diagnosis += started.elapsed();
+        let started = Instant::now();
+        let _ = anchorsmith_doctor::diagnose_with(
+            &reference,
+            scenario,
+            &placed,
+            &dns_name,
+            &request.chain,
+            request.at,
+            Vec::new(),
+        );
+        uncached += started.elapsed();
         let started = Instant::now();
         let _ = serde_json::to_string(&result_line(&request.id, &judged));
         line += started.elapsed();
@@ -297,9 +322,10 @@ fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static
             findings,
         ),
         (
-            "whole diagnosis: findings, verdicts, candidates for the fix",
+            "whole diagnosis through the batch's signature cache",
             diagnosis,
         ),
+        ("whole diagnosis without a signature cache", uncached),
         ("result line (JSON)", line),
     ]
 }
