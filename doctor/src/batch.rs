@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::findings::Reference;
-use crate::{Diagnosis, Engine, ServedChain};
+use crate::{Diagnosis, Engine, Panel, ServedChain};
 
 /// One input line as written (`doctor/batch.schema.json`, `$defs/input`).
 #[derive(Deserialize)]
@@ -52,17 +52,45 @@ pub struct Request {
     pub chain: ServedChain,
 }
 
-/// One scenario made ready for many chains: the findings' reference (its certificates parsed
-/// once), the DNS name its cases expect, the engines of the chosen targets placed in it.
-struct Prepared<'a> {
-    scenario: &'a Scenario,
-    reference: Reference<'a>,
-    dns_name: String,
-    engines: Vec<Engine<'a>>,
-    not_judged: Vec<String>,
+/// One panel per scenario, in `scenarios`' order, for [`Batch::new`]: every engine whose target
+/// is placed in the scenario seated with its stores, cache and AIA. `engines`: the chosen targets
+/// that have an engine in this run; `chosen`: every target asked for (those not placed in a
+/// scenario are its panel's `not_judged`, as in `--json`). Built apart from the batch because the
+/// batch's findings references borrow the panels' stores.
+pub fn panels(
+    scenarios: &[Scenario],
+    cases: &[Case],
+    engines: &[Engine],
+    chosen: &[&Target],
+) -> Vec<Panel> {
+    scenarios
+        .iter()
+        .map(|scenario| {
+            let (placed, unplaced) = crate::placed(scenario, chosen.to_vec());
+            let seated: Vec<Engine> = engines
+                .iter()
+                .filter(|(target, _)| placed.iter().any(|p| p.name == target.name))
+                .cloned()
+                .collect();
+            Panel::of_scenario(
+                scenario,
+                &seated,
+                &crate::dns_name(cases, scenario),
+                unplaced.iter().map(|t| t.name.clone()).collect(),
+            )
+        })
+        .collect()
 }
 
-/// The scenarios, engines and shared signature cache a batch judges with.
+/// One scenario made ready for many chains: its panel, and the findings' reference (the
+/// scenario's certificates and the panel's stores parsed once).
+struct Prepared<'a> {
+    scenario: &'a Scenario,
+    panel: &'a Panel,
+    reference: Reference<'a>,
+}
+
+/// The scenarios, panels and shared signature cache a batch judges with.
 pub struct Batch<'a> {
     scenarios: Vec<Prepared<'a>>,
     default_scenario: Option<String>,
@@ -71,34 +99,23 @@ pub struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
-    /// `engines`: the chosen targets that have an engine in this run (each judges in every
-    /// scenario it is placed in); `chosen`: every target asked for (those not placed in a
-    /// line's scenario are its `not_judged`, as in `--json`). `default_scenario` judges lines
-    /// that name none; without it, such a line's scenario is inferred from its chain.
+    /// `panels`: one per scenario, in the same order ([`panels`]). `default_scenario` judges
+    /// lines that name none; without it, such a line's scenario is inferred from its chain.
     pub fn new(
         scenarios: &'a [Scenario],
-        cases: &[Case],
-        engines: &[Engine<'a>],
-        chosen: &[&'a Target],
+        panels: &'a [Panel],
         default_scenario: Option<&str>,
         signatures: Arc<SignatureCache>,
         now: OffsetDateTime,
     ) -> Batch<'a> {
+        assert_eq!(scenarios.len(), panels.len(), "one panel per scenario");
         let scenarios = scenarios
             .iter()
-            .map(|scenario| {
-                let (placed, unplaced) = crate::placed(scenario, chosen.to_vec());
-                Prepared {
-                    scenario,
-                    reference: Reference::of(scenario),
-                    dns_name: crate::dns_name(cases, scenario),
-                    engines: engines
-                        .iter()
-                        .filter(|(target, _)| placed.iter().any(|p| p.name == target.name))
-                        .cloned()
-                        .collect(),
-                    not_judged: unplaced.iter().map(|t| t.name.clone()).collect(),
-                }
+            .zip(panels)
+            .map(|(scenario, panel)| Prepared {
+                scenario,
+                panel,
+                reference: Reference::of(Some(scenario), panel),
             })
             .collect();
         Batch {
@@ -204,7 +221,7 @@ impl<'a> Batch<'a> {
                 .field("chain")
                 .help("the chain as the server sends it, leaf first: at least the leaf"));
         }
-        let chain = spec
+        let certs = spec
             .chain
             .iter()
             .enumerate()
@@ -214,7 +231,8 @@ impl<'a> Batch<'a> {
                         .field(format!("chain[{index}]"))
                 })
             })
-            .collect::<Result<ServedChain, Diagnostic>>()?;
+            .collect::<Result<Vec<Vec<u8>>, Diagnostic>>()?;
+        let chain = ServedChain::new(certs).expect("an empty chain was refused above");
         let scenario = match spec
             .scenario
             .as_deref()
@@ -262,17 +280,17 @@ impl<'a> Batch<'a> {
     /// (its name and its key). Scenarios share certificates (the same intermediates in several
     /// incidents), so only a single best one is an answer. `Err`: none or a tie, in a sentence.
     fn infer_scenario(&self, chain: &ServedChain) -> Result<String, String> {
-        let leaf = crate::cert::parse(&chain[0]);
+        let leaf = crate::cert::parse(chain.leaf());
         let score = |prepared: &Prepared| {
-            let holds = |der: &Vec<u8>| prepared.scenario.pki.certs.values().any(|c| &c.der == der);
+            let holds = |der: &[u8]| prepared.scenario.pki.certs.values().any(|c| c.der == der);
             let issued_leaf = prepared
                 .reference
                 .known
                 .iter()
                 .any(|(_, known)| crate::cert::issues(known, &leaf));
             (
-                holds(&chain[0]),
-                chain.iter().filter(|der| holds(der)).count(),
+                holds(chain.leaf()),
+                chain.certs().iter().filter(|der| holds(der)).count(),
                 issued_leaf,
             )
         };
@@ -310,12 +328,10 @@ impl<'a> Batch<'a> {
         crate::cert::with_signature_cache(&self.signatures, || {
             crate::diagnose_with(
                 &prepared.reference,
-                prepared.scenario,
-                &prepared.engines,
-                &prepared.dns_name,
+                Some(prepared.scenario),
+                prepared.panel,
                 &request.chain,
                 request.at,
-                prepared.not_judged.clone(),
             )
         })
     }
@@ -334,6 +350,7 @@ pub struct ResultLine {
     pub id: String,
     pub scenario: serde_json::Value,
     pub at: serde_json::Value,
+    pub tally: serde_json::Value,
     pub findings: serde_json::Value,
     pub verdicts: serde_json::Value,
     pub not_judged: serde_json::Value,
@@ -350,6 +367,7 @@ pub fn result_line(id: &str, diagnosis: &Diagnosis) -> ResultLine {
         id: id.to_string(),
         scenario: take("scenario"),
         at: take("at"),
+        tally: take("tally"),
         findings: take("findings"),
         verdicts: take("verdicts"),
         not_judged: take("not_judged"),
@@ -363,7 +381,8 @@ pub struct Summary {
     pub chains: usize,
     /// Chains with at least one finding of each code (kebab-case).
     pub with_finding: BTreeMap<String, usize>,
-    /// Chains some judged target rejects.
+    /// Chains that are not all good (some judged target rejects, or an engine failed: the
+    /// single-chain doctor's exit status 1).
     pub rejected: usize,
 }
 
@@ -380,7 +399,7 @@ impl Summary {
         for code in codes {
             *self.with_finding.entry(code).or_default() += 1;
         }
-        if diagnosis.rejecting() > 0 {
+        if !diagnosis.tally().all_good() {
             self.rejected += 1;
         }
     }

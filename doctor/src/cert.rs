@@ -14,6 +14,25 @@ pub(crate) fn parse(der: &[u8]) -> X509Certificate<'_> {
         .1
 }
 
+/// A certificate from a store that may hold something unparsable (the system store).
+pub(crate) fn try_parse(der: &[u8]) -> Option<X509Certificate<'_>> {
+    X509Certificate::from_der(der).ok().map(|(_, cert)| cert)
+}
+
+/// The name a client would connect with: the leaf's first DNS subjectAltName, else its CN.
+pub fn leaf_dns_name(der: &[u8]) -> String {
+    use x509_parser::extensions::GeneralName;
+    let cert = parse(der);
+    let san = cert.subject_alternative_name().ok().flatten();
+    san.and_then(|san| {
+        san.value.general_names.iter().find_map(|name| match name {
+            GeneralName::DNSName(dns) => Some(dns.to_string()),
+            _ => None,
+        })
+    })
+    .unwrap_or_else(|| cn(&cert))
+}
+
 /// The subject's common name, or the whole subject when it has none.
 pub(crate) fn cn(cert: &X509Certificate) -> String {
     cert.subject()

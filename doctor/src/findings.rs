@@ -8,8 +8,12 @@ use x509_parser::prelude::X509Certificate;
 
 use crate::cert::{
     aia_url, cn, cn_of_issuer, issues, not_after, parse, same_key, self_signed, signed_by,
+    try_parse,
 };
+use crate::chain::ServedChain;
+use crate::fix::TargetStore;
 use crate::report::date;
+use crate::verdicts::{Panel, TargetVerdict};
 
 /// What is wrong with a served chain, as a stable code (kebab-case in text and JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display)]
@@ -23,6 +27,7 @@ pub enum FindingCode {
     RootIncluded,
     CrossSignExpiring,
     LeafExpiring,
+    LeafExpired,
 }
 
 /// One finding: its code and the sentence for people.
@@ -36,48 +41,151 @@ pub struct Finding {
 pub const SOON: time::Duration = time::Duration::days(30);
 
 /// What the findings know besides the chain: the scenario's certificates (to name what should
-/// be served instead, and to recognise cross-signs) and the roots its stores hold (an issuer
-/// a store holds is not missing).
+/// be served instead, and to recognise cross-signs; none without a scenario) and each seat's
+/// roots (an issuer a seat's store holds is not missing for that seat).
 pub struct Reference<'a> {
     pub known: Vec<(String, X509Certificate<'a>)>,
-    pub anchors: Vec<X509Certificate<'a>>,
+    pub stores: Vec<(TargetStore, Vec<X509Certificate<'a>>)>,
 }
 
 impl<'a> Reference<'a> {
-    pub fn of(scenario: &'a Scenario) -> Self {
+    pub fn of(scenario: Option<&'a Scenario>, panel: &'a Panel) -> Self {
         Reference {
             known: scenario
-                .pki
-                .certs
-                .iter()
+                .into_iter()
+                .flat_map(|scenario| &scenario.pki.certs)
                 .map(|(id, cert)| (id.clone(), parse(&cert.der)))
                 .collect(),
-            anchors: scenario
-                .stores
-                .values()
-                .flatten()
-                .map(|id| parse(&scenario.pki.certs[id].der))
+            stores: panel
+                .seats
+                .iter()
+                .map(|seat| {
+                    let roots = seat.anchors.iter().filter_map(|der| try_parse(der));
+                    (seat.who.clone(), roots.collect())
+                })
                 .collect(),
         }
     }
 }
 
-/// The findings on `chain` (served order, leaf first), using the scenario's certificates to
-/// name what should be served instead.
-pub fn findings(scenario: &Scenario, chain: &[Vec<u8>], at: OffsetDateTime) -> Vec<Finding> {
-    findings_with(&Reference::of(scenario), chain, at)
+/// The findings on `chain`, in report order.
+pub fn findings(reference: &Reference, chain: &ServedChain, at: OffsetDateTime) -> Vec<Finding> {
+    findings_with(reference, chain.certs(), at)
 }
 
-/// The findings on `chain` against `reference`, in report order.
+/// The served chain seen once: each certificate's first copy, with its served position, and
+/// who issues whom among them. Every signature is verified once here (not once per question):
+/// the findings only read the two matrices.
+struct Served<'c> {
+    /// 0-based served positions of the first copies, in served order.
+    positions: Vec<usize>,
+    certs: Vec<X509Certificate<'c>>,
+    /// `issues[i][c]`: certificate `i` issues certificate `c` (names chain, signature verifies).
+    issues: Vec<Vec<bool>>,
+    /// `twin[t][c]`: `t` has the key that signed `c` but not the name `c` names, and nothing
+    /// served issues `c` by name: the wrong same-key intermediate.
+    twin: Vec<Vec<bool>>,
+}
+
+impl<'c> Served<'c> {
+    fn of(chain: &'c [Vec<u8>]) -> Self {
+        let positions: Vec<usize> = (0..chain.len())
+            .filter(|&index| !is_copy(chain, index))
+            .collect();
+        let certs: Vec<X509Certificate> = positions.iter().map(|&at| parse(&chain[at])).collect();
+        let n = certs.len();
+        let issues: Vec<Vec<bool>> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|c| i != c && issues(&certs[i], &certs[c]))
+                    .collect()
+            })
+            .collect();
+        let has_issuer = |c: usize| (0..n).any(|i| issues[i][c]);
+        let twin = (0..n)
+            .map(|t| {
+                (0..n)
+                    .map(|c| {
+                        t != c
+                            && !self_signed(&certs[c])
+                            && !has_issuer(c)
+                            && signed_by(&certs[c], &certs[t])
+                    })
+                    .collect()
+            })
+            .collect();
+        Served {
+            positions,
+            certs,
+            issues,
+            twin,
+        }
+    }
+
+    /// Whether some served certificate issues `cert`.
+    fn has_issuer(&self, cert: usize) -> bool {
+        (0..self.certs.len()).any(|i| self.issues[i][cert])
+    }
+
+    fn is_twin(&self, twin: usize, cert: usize) -> bool {
+        self.twin[twin][cert]
+    }
+
+    /// `issuer` completes `cert` in a path: by name and signature, or as its same-key twin.
+    fn links(&self, issuer: usize, cert: usize) -> bool {
+        self.issues[issuer][cert] || self.twin[issuer][cert]
+    }
+
+    /// Which first copies lie on some path from the leaf: the leaf, and every certificate that
+    /// issues one on a path (any issuer, not only the first: a cross-sign is another path).
+    fn on_path(&self) -> Vec<bool> {
+        let mut on = vec![false; self.certs.len()];
+        on[0] = true;
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for issuer in 0..self.certs.len() {
+                if !on[issuer] && (0..self.certs.len()).any(|c| on[c] && self.links(issuer, c)) {
+                    on[issuer] = true;
+                    grew = true;
+                }
+            }
+        }
+        on
+    }
+
+    /// The order to send the on-path certificates in: from the leaf, each one's issuer next
+    /// (the first served when there are several), then the other on-path ones as served.
+    fn path_order(&self, on_path: &[bool]) -> Vec<usize> {
+        let mut order = vec![0];
+        let mut current = 0;
+        while let Some(next) = (0..self.certs.len())
+            .find(|&i| on_path[i] && !order.contains(&i) && self.links(i, current))
+        {
+            order.push(next);
+            current = next;
+        }
+        let others: Vec<usize> = (0..self.certs.len())
+            .filter(|i| on_path[*i] && !order.contains(i))
+            .collect();
+        order.extend(others);
+        order
+    }
+}
+
+/// The findings on `chain` (served order, leaf first) against `reference`, in report order.
+/// Copies are reported once, as duplicates; every other finding looks at first copies only.
 pub fn findings_with(reference: &Reference, chain: &[Vec<u8>], at: OffsetDateTime) -> Vec<Finding> {
-    let certs: Vec<X509Certificate> = chain.iter().map(|der| parse(der)).collect();
-    let mut found = duplicates(chain, &certs);
-    found.extend(roots_included(&certs));
-    let walk = walk_path(reference, chain, &certs);
-    found.extend(walk.findings);
-    found.extend(unrelated(chain, &certs, &walk.on_path));
-    found.extend(cross_signs_expiring(reference, &certs, at));
-    found.extend(leaf_expiring(&certs, at));
+    let served = Served::of(chain);
+    let on_path = served.on_path();
+    let mut found = duplicates(chain);
+    found.extend(roots_included(&served));
+    found.extend(missing_issuers(reference, &served, &on_path));
+    found.extend(twins(reference, &served, &on_path));
+    found.extend(wrong_order(&served, &on_path));
+    found.extend(unrelated(&served, &on_path));
+    found.extend(cross_signs_expiring(reference, &served, at));
+    found.extend(leaf_expiry(&served.certs[0], at));
     found
 }
 
@@ -87,7 +195,7 @@ fn is_copy(chain: &[Vec<u8>], index: usize) -> bool {
 }
 
 /// Each certificate sent again after its first copy.
-fn duplicates(chain: &[Vec<u8>], certs: &[X509Certificate]) -> Vec<Finding> {
+fn duplicates(chain: &[Vec<u8>]) -> Vec<Finding> {
     (0..chain.len())
         .filter(|&index| is_copy(chain, index))
         .map(|index| Finding {
@@ -95,160 +203,252 @@ fn duplicates(chain: &[Vec<u8>], certs: &[X509Certificate]) -> Vec<Finding> {
             message: format!(
                 "certificate {} (`{}`) is sent twice: remove the copy",
                 index + 1,
-                cn(&certs[index])
+                cn(&parse(&chain[index]))
             ),
         })
         .collect()
 }
 
 /// Each self-signed certificate after the leaf.
-fn roots_included(certs: &[X509Certificate]) -> Vec<Finding> {
-    certs
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, cert)| self_signed(cert))
-        .map(|(index, cert)| Finding {
+fn roots_included(served: &Served) -> Vec<Finding> {
+    (1..served.certs.len())
+        .filter(|&i| self_signed(&served.certs[i]))
+        .map(|i| Finding {
             code: FindingCode::RootIncluded,
-            message: format!("certificate {} (`{}`) is a self-signed root: clients take roots from their own store, sending it only costs bytes", index + 1, cn(cert)),
+            message: format!("certificate {} (`{}`) is a self-signed root: clients take roots from their own store, sending it only costs bytes", served.positions[i] + 1, cn(&served.certs[i])),
         })
         .collect()
 }
 
-/// The path walked from the leaf, and what the walk found.
-struct Walk {
-    /// Which served certificates the path from the leaf uses (copies never do).
-    on_path: Vec<bool>,
-    findings: Vec<Finding>,
+/// `seat`'s store completes a path: one of its roots issues an on-path certificate, or is one.
+fn completes(roots: &[X509Certificate], served: &Served, on_path: &[bool]) -> bool {
+    (0..served.certs.len()).filter(|&i| on_path[i]).any(|i| {
+        let cert = &served.certs[i];
+        roots
+            .iter()
+            .any(|root| root.as_ref() == cert.as_ref() || issues(root, cert))
+    })
 }
 
-/// Walk the path from the leaf: each certificate's issuer is the next distinct one served (a
-/// copy in between is a duplicate, not a wrong order), somewhere else (wrong order), a same-key
-/// twin with the wrong name, or missing (unless a store holds it).
-fn walk_path(reference: &Reference, chain: &[Vec<u8>], certs: &[X509Certificate]) -> Walk {
-    let mut on_path = vec![false; certs.len()];
-    let mut findings = Vec::new();
-    let mut push = |code, message: String| findings.push(Finding { code, message });
-    // A copy is never a candidate: its first occurrence stands for it.
-    let candidate = |i: usize, on_path: &[bool]| !on_path[i] && !is_copy(chain, i);
-    let mut current = 0;
-    while let Some(cert) = certs.get(current) {
-        on_path[current] = true;
-        if self_signed(cert) {
-            break;
-        }
-        if let Some(issuer) =
-            (0..certs.len()).find(|&i| candidate(i, &on_path) && issues(&certs[i], cert))
-        {
-            let next = (current + 1..certs.len()).find(|&i| !is_copy(chain, i));
-            if Some(issuer) != next {
-                push(
-                    FindingCode::WrongOrder,
-                    format!("the issuer of `{}` is sent at position {}, not right after it: send each certificate right before its issuer", cn(cert), issuer + 1),
-                );
-            }
-            current = issuer;
-            continue;
-        }
-        if let Some(twin) = (0..certs.len()).find(|&i| {
-            chain[i] != chain[current] && !is_copy(chain, i) && signed_by(cert, &certs[i])
-        }) {
-            let right = reference
+/// The issuers nothing serves: each on-path certificate (not a root) with no served issuer and
+/// no same-key twin. Reported unless every seat's store completes the chain, saying which
+/// seats hold that issuer as a root and which have no root completing any path; naming the
+/// scenario's certificate to serve and its AIA caIssuers URL when they exist.
+fn missing_issuers(reference: &Reference, served: &Served, on_path: &[bool]) -> Vec<Finding> {
+    let lacking: Vec<&TargetStore> = reference
+        .stores
+        .iter()
+        .filter(|(_, roots)| !completes(roots, served, on_path))
+        .map(|(who, _)| who)
+        .collect();
+    if lacking.is_empty() && !reference.stores.is_empty() {
+        return Vec::new();
+    }
+    (0..served.certs.len())
+        .filter(|&i| on_path[i] && !self_signed(&served.certs[i]) && !served.has_issuer(i))
+        .filter(|&i| !(0..served.certs.len()).any(|t| served.is_twin(t, i)))
+        .map(|i| {
+            let cert = &served.certs[i];
+            let holders: Vec<String> = reference
+                .stores
+                .iter()
+                .filter(|(_, roots)| roots.iter().any(|root| issues(root, cert)))
+                .map(|(who, _)| who.to_string())
+                .collect();
+            let held = if holders.is_empty() {
+                String::new()
+            } else {
+                format!(" (held as a root by {})", holders.join(", "))
+            };
+            let who_fails = if lacking.is_empty() {
+                "clients that do not already hold it fail".to_string()
+            } else {
+                let names: Vec<String> = lacking.iter().map(ToString::to_string).collect();
+                format!(
+                    "{} hold no root that completes the chain and fail unless they already hold it or fetch it",
+                    names.join(", ")
+                )
+            };
+            let to_serve: Vec<String> = reference
                 .known
                 .iter()
-                .find(|(_, k)| issues(k, cert) && same_key(k, &certs[twin]));
-            on_path[twin] = true;
-            push(
-                FindingCode::WrongNameSameKey,
-                format!(
-                    "`{}` is served with `{}`, which has the right key but the wrong name: `{}` was issued by `{}`{}. Clients that match issuers by name find none in the chain; only a client that already holds the right intermediate (a cache) or fetches it (AIA) accepts",
-                    cn(cert),
-                    cn(&certs[twin]),
-                    cn(cert),
-                    right.map_or_else(|| cn_of_issuer(cert), |(_, k)| cn(k)),
-                    right.map_or(String::new(), |(id, _)| format!(" (serve `{id}` instead)")),
-                ),
-            );
-            break;
-        }
-        // A missing issuer that is the root of a store is not missing: stores hold roots.
-        if !reference.anchors.iter().any(|anchor| issues(anchor, cert)) {
+                .filter(|(_, known)| !self_signed(known) && issues(known, cert))
+                .map(|(id, _)| format!("`{id}`"))
+                .collect();
+            let serve = match &to_serve[..] {
+                [] => String::new(),
+                [one] => format!("; serve the scenario's {one} after it"),
+                several => format!("; serve one of the scenario's {} after it", several.join(", ")),
+            };
             let url = aia_url(cert).map_or(String::new(), |url| {
-                format!("; its AIA caIssuers URL is {url}")
+                format!("; get it from its AIA caIssuers URL {url}")
             });
-            push(
-                FindingCode::IncompleteChain,
-                format!(
-                    "the issuer of `{}` (`{}`) is not sent: clients that do not already hold it fail{url}",
+            Finding {
+                code: FindingCode::IncompleteChain,
+                message: format!(
+                    "the issuer of `{}` (`{}`) is not sent{held}: {who_fails}{serve}{url}",
                     cn(cert),
                     cn_of_issuer(cert)
                 ),
-            );
-        }
-        break;
+            }
+        })
+        .collect()
+}
+
+/// Each on-path certificate whose served issuer is a same-key twin with the wrong name.
+fn twins(reference: &Reference, served: &Served, on_path: &[bool]) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for cert_at in (0..served.certs.len()).filter(|&i| on_path[i]) {
+        let Some(twin_at) = (0..served.certs.len()).find(|&t| served.is_twin(t, cert_at)) else {
+            continue;
+        };
+        let (cert, twin) = (&served.certs[cert_at], &served.certs[twin_at]);
+        let right = reference
+            .known
+            .iter()
+            .find(|(_, k)| issues(k, cert) && same_key(k, twin));
+        found.push(Finding {
+            code: FindingCode::WrongNameSameKey,
+            message: format!(
+                "`{}` is served with `{}`, which has the right key but the wrong name: `{}` was issued by `{}`{}. Clients that match issuers by name find none in the chain; only a client that already holds the right intermediate (a cache) or fetches it (AIA) accepts",
+                cn(cert),
+                cn(twin),
+                cn(cert),
+                right.map_or_else(|| cn_of_issuer(cert), |(_, k)| cn(k)),
+                right.map_or(String::new(), |(id, _)| format!(" (serve `{id}` instead)")),
+            ),
+        });
     }
-    Walk { on_path, findings }
+    found
+}
+
+/// The on-path certificates are not served in path order: one finding for the whole chain,
+/// naming the order to send (unrelated certificates and copies aside: they have their own).
+fn wrong_order(served: &Served, on_path: &[bool]) -> Option<Finding> {
+    let order = served.path_order(on_path);
+    let as_served: Vec<usize> = (0..served.certs.len()).filter(|&i| on_path[i]).collect();
+    (order != as_served).then(|| {
+        let names: Vec<String> = order
+            .iter()
+            .map(|&i| format!("`{}` ({})", cn(&served.certs[i]), served.positions[i] + 1))
+            .collect();
+        Finding {
+            code: FindingCode::WrongOrder,
+            message: format!(
+                "the chain is not in path order: send {} (served positions in brackets), each certificate right before its issuer",
+                names.join(", ")
+            ),
+        }
+    })
 }
 
 /// Each certificate (first copies only) on no path from the leaf.
-fn unrelated(chain: &[Vec<u8>], certs: &[X509Certificate], on_path: &[bool]) -> Vec<Finding> {
-    certs
-        .iter()
-        .enumerate()
-        .filter(|&(index, _)| !on_path[index] && !is_copy(chain, index))
-        .map(|(index, cert)| Finding {
+fn unrelated(served: &Served, on_path: &[bool]) -> Vec<Finding> {
+    (0..served.certs.len())
+        .filter(|&i| !on_path[i])
+        .map(|i| Finding {
             code: FindingCode::UnrelatedCertificate,
             message: format!(
                 "certificate {} (`{}`) is on no path from the leaf: remove it",
-                index + 1,
-                cn(cert)
+                served.positions[i] + 1,
+                cn(&served.certs[i])
             ),
         })
         .collect()
 }
 
 /// Each served cross-sign (a CA certificate whose key is also a self-signed root's in the
-/// scenario: a root signed by another root) that has expired or expires within `SOON`.
+/// scenario or a seat's store: a root signed by another root) that has expired or expires
+/// within `SOON`, or whose issuing root (the old root the cross-sign reaches) has: the path
+/// through the cross-sign ends then, whichever of the two ends first (seed 003: DST Root CA X3
+/// expired on 2021-09-30 while its cross-sign of ISRG Root X1 ran to 2024).
 fn cross_signs_expiring(
     reference: &Reference,
-    certs: &[X509Certificate],
+    served: &Served,
     at: OffsetDateTime,
 ) -> Vec<Finding> {
-    certs
-        .iter()
-        .skip(1)
-        .filter(|cert| {
-            !self_signed(cert)
-                && reference
-                    .known
-                    .iter()
-                    .any(|(_, k)| self_signed(k) && same_key(k, cert))
-        })
-        .filter(|cert| not_after(cert) < at + SOON)
-        .map(|cert| {
-            let state = if not_after(cert) < at {
-                "expired"
-            } else {
-                "expires"
-            };
-            Finding {
+    let roots = || {
+        reference
+            .known
+            .iter()
+            .map(|(_, k)| k)
+            .chain(reference.stores.iter().flat_map(|(_, roots)| roots))
+            .filter(|k| self_signed(k))
+    };
+    let state = |end: OffsetDateTime| if end < at { "expired" } else { "expires" };
+    let mut found = Vec::new();
+    for cert in served.certs.iter().skip(1) {
+        if self_signed(cert) || !roots().any(|k| same_key(k, cert)) {
+            continue;
+        }
+        let end = not_after(cert);
+        if end < at + SOON {
+            found.push(Finding {
                 code: FindingCode::CrossSignExpiring,
-                message: format!("the cross-sign `{}` (issued by `{}`) {state} on {}: clients that build the path through it break then; see the verdicts", cn(cert), cn_of_issuer(cert), date(not_after(cert))),
+                message: format!("the cross-sign `{}` (issued by `{}`) {} on {}: clients that build the path through it break then", cn(cert), cn_of_issuer(cert), state(end), date(end)),
+            });
+            continue;
+        }
+        // The old root it reaches, when that ends first (the first such root, once).
+        if let Some(issuer) = roots().find(|k| issues(k, cert) && not_after(k) < at + SOON) {
+            let end = not_after(issuer);
+            found.push(Finding {
+                code: FindingCode::CrossSignExpiring,
+                message: format!("the cross-sign `{}` leads to the root `{}`, which {} on {}: clients that build the path through it reject from then on, unless they ignore their root's expiry", cn(cert), cn(issuer), state(end), date(end)),
+            });
+        }
+    }
+    found
+}
+
+/// Each cross-sign finding completed with what each target does with the chain as served (the
+/// issue's "and what each target does with it"): who accepts and who rejects.
+pub fn with_outcomes(findings: Vec<Finding>, verdicts: &[TargetVerdict]) -> Vec<Finding> {
+    let who = |accepts: bool| -> Vec<String> {
+        verdicts
+            .iter()
+            .filter(|v| v.decided() && v.accepts() == accepts)
+            .map(|v| v.who().to_string())
+            .collect()
+    };
+    let list = |names: Vec<String>| {
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    };
+    let (accept, reject) = (list(who(true)), list(who(false)));
+    findings
+        .into_iter()
+        .map(|mut finding| {
+            if finding.code == FindingCode::CrossSignExpiring && !verdicts.is_empty() {
+                finding.message = format!(
+                    "{}. As served, accepted by: {accept}; rejected by: {reject}",
+                    finding.message
+                );
             }
+            finding
         })
         .collect()
 }
 
-/// The leaf, when it has expired or expires within `SOON`.
-fn leaf_expiring(certs: &[X509Certificate], at: OffsetDateTime) -> Option<Finding> {
-    let leaf = certs.first()?;
-    (not_after(leaf) < at + SOON).then(|| Finding {
+/// The leaf, when it has expired (`leaf-expired`) or expires within `SOON` (`leaf-expiring`).
+fn leaf_expiry(leaf: &X509Certificate, at: OffsetDateTime) -> Option<Finding> {
+    let end = not_after(leaf);
+    if end < at {
+        return Some(Finding {
+            code: FindingCode::LeafExpired,
+            message: format!(
+                "the leaf `{}` expired on {}: every client rejects it; renew it now",
+                cn(leaf),
+                date(end)
+            ),
+        });
+    }
+    (end < at + SOON).then(|| Finding {
         code: FindingCode::LeafExpiring,
-        message: format!(
-            "the leaf `{}` expires on {}: renew it",
-            cn(leaf),
-            date(not_after(leaf))
-        ),
+        message: format!("the leaf `{}` expires on {}: renew it", cn(leaf), date(end)),
     })
 }
 
@@ -289,7 +489,7 @@ mod tests {
         let p = healthy();
         assert_eq!(codes(&p, &[&p.inter]), []);
         let none_held = Reference {
-            anchors: Vec::new(),
+            stores: Vec::new(),
             ..p.reference()
         };
         let found = findings_with(&none_held, std::slice::from_ref(&p.inter), at());
@@ -308,42 +508,110 @@ mod tests {
     }
 
     #[test]
-    fn an_issuer_sent_later_is_wrong_order() {
+    fn one_swap_is_one_wrong_order_naming_the_order_to_send() {
         let p = healthy();
-        let chain = vec![p.leaf.clone(), p.stranger.clone(), p.inter.clone()];
+        let chain = vec![p.leaf.clone(), p.cross.clone(), p.inter.clone()];
         let found = findings_with(&p.reference(), &chain, at());
-        let codes: Vec<FindingCode> = found.iter().map(|f| f.code).collect();
-        assert_eq!(
-            codes,
-            [FindingCode::WrongOrder, FindingCode::UnrelatedCertificate]
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, FindingCode::WrongOrder);
+        assert!(
+            found[0]
+                .message
+                .contains("send `leaf.example` (1), `Inter` (3), `Root A` (2)"),
+            "{}",
+            found[0].message
         );
-        assert!(found[0].message.contains("sent at position 3"));
+        // A root sent before the intermediate: one wrong order, not one per link.
+        assert_eq!(
+            codes(&p, &[&p.leaf, &p.root_a, &p.inter]),
+            [FindingCode::RootIncluded, FindingCode::WrongOrder]
+        );
     }
 
     #[test]
-    fn a_copy_between_a_certificate_and_its_issuer_is_a_duplicate_not_wrong_order() {
+    fn an_unrelated_certificate_in_between_is_not_a_wrong_order() {
         let p = healthy();
-        // The leaf sent twice: its issuer comes right after the copy.
         assert_eq!(
-            codes(&p, &[&p.leaf, &p.leaf, &p.inter]),
-            [FindingCode::DuplicateCertificate]
+            codes(&p, &[&p.leaf, &p.stranger, &p.inter]),
+            [FindingCode::UnrelatedCertificate]
         );
+    }
+
+    #[test]
+    fn a_certificate_that_issued_the_same_key_twin_is_on_the_path() {
+        let p = healthy();
         assert_eq!(
-            codes(&p, &[&p.leaf, &p.inter, &p.inter]),
-            [FindingCode::DuplicateCertificate]
+            codes(&p, &[&p.leaf, &p.twin, &p.cross]),
+            [FindingCode::WrongNameSameKey]
         );
+    }
+
+    #[test]
+    fn copies_are_only_duplicates() {
+        let p = healthy();
         assert_eq!(
-            codes(&p, &[&p.leaf, &p.inter, &p.inter, &p.cross]),
-            [FindingCode::DuplicateCertificate]
+            codes(&p, &[&p.leaf, &p.inter, &p.root_a, &p.root_a]),
+            [FindingCode::DuplicateCertificate, FindingCode::RootIncluded]
         );
-        // A real wrong order is still reported with a duplicate present.
+    }
+
+    #[test]
+    fn any_issuer_of_an_on_path_certificate_is_on_a_path() {
+        let p = healthy();
+        // The cross-sign is another issuer of Inter (Root A's name and key), not unrelated.
         assert_eq!(
-            codes(&p, &[&p.leaf, &p.stranger, &p.stranger, &p.inter]),
-            [
-                FindingCode::DuplicateCertificate,
-                FindingCode::WrongOrder,
-                FindingCode::UnrelatedCertificate
-            ]
+            codes(&p, &[&p.leaf, &p.inter, &p.root_a, &p.cross]),
+            [FindingCode::RootIncluded]
+        );
+    }
+
+    #[test]
+    fn a_missing_intermediate_names_the_scenario_certificate_to_serve() {
+        let p = healthy();
+        let found = findings_with(&p.reference(), std::slice::from_ref(&p.leaf), at());
+        assert!(
+            found[0]
+                .message
+                .contains("serve the scenario's `inter` after it"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn an_issuer_is_missing_per_store_and_the_holders_are_named() {
+        let p = healthy();
+        let seat = |target: &str| TargetStore {
+            target: target.into(),
+            store: "s".into(),
+        };
+        let split = Reference {
+            stores: vec![
+                (seat("holder"), vec![parse(&p.root_a)]),
+                (seat("lacker"), vec![parse(&p.root_b)]),
+            ],
+            ..p.reference()
+        };
+        let found = findings_with(&split, std::slice::from_ref(&p.inter), at());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, FindingCode::IncompleteChain);
+        assert!(found[0]
+            .message
+            .contains("held as a root by holder (store `s`)"));
+        assert!(found[0]
+            .message
+            .contains("lacker (store `s`) hold no root that completes the chain"));
+        // Every store holds it: silent.
+        let both = Reference {
+            stores: vec![
+                (seat("holder"), vec![parse(&p.root_a)]),
+                (seat("other"), vec![parse(&p.root_a), parse(&p.root_b)]),
+            ],
+            ..p.reference()
+        };
+        assert_eq!(
+            findings_with(&both, std::slice::from_ref(&p.inter), at()),
+            []
         );
     }
 
@@ -387,10 +655,90 @@ mod tests {
     }
 
     #[test]
+    fn a_cross_sign_whose_old_root_expires_first_is_reported() {
+        // Root B (the issuer of the cross-sign) expires in ten days, the cross-sign much later.
+        let p = healthy();
+        let short_root_b = crate::testpki::pki_with_root_b_left(Duration::days(10));
+        let found = findings_with(
+            &short_root_b.reference(),
+            &[
+                short_root_b.leaf.clone(),
+                short_root_b.inter.clone(),
+                short_root_b.cross.clone(),
+            ],
+            at(),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, FindingCode::CrossSignExpiring);
+        assert!(
+            found[0]
+                .message
+                .contains("leads to the root `Root B`, which expires on 2030-01-11"),
+            "{}",
+            found[0].message
+        );
+        // Far from expiry: nothing.
+        assert_eq!(codes(&p, &[&p.leaf, &p.inter, &p.cross]), []);
+    }
+
+    #[test]
+    fn a_cross_sign_finding_says_who_accepts_and_who_rejects() {
+        use anchorsmith_validators::{RejectKind, Verdict};
+        let verdict = |target: &str, accept: bool| TargetVerdict {
+            target: target.into(),
+            store: "s".into(),
+            verdict: if accept {
+                Verdict::Accept {
+                    chain_built: Vec::new(),
+                }
+            } else {
+                Verdict::Reject {
+                    kind: RejectKind::Expired,
+                    detail: String::new(),
+                }
+            },
+            only_through_client_state: false,
+        };
+        let finding = Finding {
+            code: FindingCode::CrossSignExpiring,
+            message: "the cross-sign".into(),
+        };
+        let other = Finding {
+            code: FindingCode::RootIncluded,
+            message: "a root".into(),
+        };
+        let done = with_outcomes(
+            vec![finding, other.clone()],
+            &[
+                verdict("old-android", true),
+                verdict("openssl-1.0.2", false),
+            ],
+        );
+        assert_eq!(
+            done[0].message,
+            "the cross-sign. As served, accepted by: old-android (store `s`); rejected by: openssl-1.0.2 (store `s`)"
+        );
+        assert_eq!(done[1], other);
+    }
+
+    #[test]
     fn a_leaf_expiring_soon_is_reported() {
         let p = pki(Duration::days(3650), Duration::days(29));
         assert_eq!(codes(&p, &[&p.leaf, &p.inter]), [FindingCode::LeafExpiring]);
         let later = pki(Duration::days(3650), Duration::days(31));
         assert_eq!(codes(&later, &[&later.leaf, &later.inter]), []);
+    }
+
+    #[test]
+    fn an_expired_leaf_says_expired_not_expires() {
+        let p = pki(Duration::days(3650), -Duration::days(2));
+        let found = findings_with(&p.reference(), &[p.leaf.clone(), p.inter.clone()], at());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, FindingCode::LeafExpired);
+        assert!(
+            found[0].message.contains("expired on 2029-12-30"),
+            "{}",
+            found[0].message
+        );
     }
 }

@@ -1,9 +1,12 @@
 //! The fix: the scenario's candidate chains that start with the served leaf, each judged; the
 //! one most targets accept, with the targets it wins and loses against the chain as served.
 
+use std::collections::BTreeMap;
+
 use anchorsmith_corpus::Scenario;
 
 use crate::cert::{parse, self_signed};
+use crate::chain::ServedChain;
 use crate::verdicts::{accepted, TargetVerdict};
 
 /// A chain of the scenario that could be served instead, judged by every target.
@@ -11,16 +14,22 @@ use crate::verdicts::{accepted, TargetVerdict};
 pub struct Candidate {
     /// The chain's name in the scenario.
     pub name: String,
-    /// DER certificates, leaf first, without a root.
-    pub chain: Vec<Vec<u8>>,
+    /// Leaf first, without a root.
+    pub chain: ServedChain,
     pub verdicts: Vec<TargetVerdict>,
 }
 
 /// A target and the store it holds, as the fix names them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TargetStore {
     pub target: String,
     pub store: String,
+}
+
+impl std::fmt::Display for TargetStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (store `{}`)", self.target, self.store)
+    }
 }
 
 /// Which way serving the fix changes a target's outcome.
@@ -37,7 +46,7 @@ pub enum Change {
 pub struct Fix {
     /// The best candidate (index into `Diagnosis::candidates`).
     pub candidate: usize,
-    /// Each target × store whose outcome changes, in verdict order.
+    /// Each target × store whose outcome changes, in the candidate's verdict order.
     pub changes: Vec<(Change, TargetStore)>,
 }
 
@@ -53,7 +62,7 @@ impl Fix {
 
 /// The scenario's chains that start with the served leaf, in the scenario's order, each without
 /// its root (the fix never includes one).
-pub fn candidate_chains(scenario: &Scenario, chain: &[Vec<u8>]) -> Vec<(String, Vec<Vec<u8>>)> {
+pub fn candidate_chains(scenario: &Scenario, chain: &ServedChain) -> Vec<(String, ServedChain)> {
     scenario
         .chains
         .iter()
@@ -64,8 +73,8 @@ pub fn candidate_chains(scenario: &Scenario, chain: &[Vec<u8>]) -> Vec<(String, 
                 .collect();
             (name.clone(), ders)
         })
-        .filter(|(_, ders)| ders.first() == chain.first())
-        .map(|(name, ders)| (name, without_roots(ders)))
+        .filter(|(_, ders)| ders.first().map(Vec::as_slice) == Some(chain.leaf()))
+        .filter_map(|(name, ders)| Some((name, ServedChain::new(without_roots(ders))?)))
         .collect()
 }
 
@@ -88,23 +97,25 @@ pub fn best(candidates: &[Candidate]) -> Option<usize> {
         .map(|(index, _)| index)
 }
 
-/// The fix: the best candidate, and the targets it wins and loses against `served`.
+/// The fix: the best candidate, and the targets it wins and loses against `served`, each
+/// verdict paired with the one of the same target × store (never by position).
 pub fn fix(served: &[TargetVerdict], candidates: &[Candidate]) -> Option<Fix> {
     let candidate = best(candidates)?;
-    let changes = served
+    let as_served: BTreeMap<TargetStore, &TargetVerdict> = served
         .iter()
-        .zip(&candidates[candidate].verdicts)
+        .map(|verdict| (verdict.who(), verdict))
+        .collect();
+    let changes = candidates[candidate]
+        .verdicts
+        .iter()
+        .filter_map(|new| Some((*as_served.get(&new.who())?, new)))
         .filter_map(|(old, new)| {
             let change = match (old.accepts(), new.accepts()) {
                 (false, true) => Change::Wins,
                 (true, false) => Change::Loses,
                 _ => return None,
             };
-            let target = TargetStore {
-                target: new.target.clone(),
-                store: new.store.clone(),
-            };
-            Some((change, target))
+            Some((change, new.who()))
         })
         .collect();
     Some(Fix { candidate, changes })
@@ -124,9 +135,13 @@ mod tests {
     use anchorsmith_validators::{RejectKind, Verdict};
 
     fn verdict(target: &str, accepts: bool) -> TargetVerdict {
+        verdict_in(target, "store", accepts)
+    }
+
+    fn verdict_in(target: &str, store: &str, accepts: bool) -> TargetVerdict {
         TargetVerdict {
             target: target.to_string(),
-            store: "store".to_string(),
+            store: store.to_string(),
             verdict: if accepts {
                 Verdict::Accept {
                     chain_built: Vec::new(),
@@ -145,7 +160,7 @@ mod tests {
     fn candidate(name: &str, a: bool, b: bool) -> Candidate {
         Candidate {
             name: name.to_string(),
-            chain: Vec::new(),
+            chain: ServedChain::new(vec![healthy().leaf]).unwrap(),
             verdicts: vec![verdict("a", a), verdict("b", b)],
         }
     }
@@ -171,6 +186,32 @@ mod tests {
         assert_eq!(names(Change::Loses), ["a"]);
         let unchanged = super::fix(&served, &[candidate("same", true, false)]).expect("one");
         assert!(unchanged.changes.is_empty());
+    }
+
+    #[test]
+    fn verdicts_are_paired_by_target_and_store_not_by_position() {
+        // The same seats in another order, one of them absent as served.
+        let served = [verdict_in("b", "new", true), verdict_in("a", "old", false)];
+        let candidate = Candidate {
+            name: "long".into(),
+            chain: ServedChain::new(vec![healthy().leaf]).unwrap(),
+            verdicts: vec![
+                verdict_in("a", "old", true),
+                verdict_in("a", "new", false),
+                verdict_in("b", "new", true),
+            ],
+        };
+        let fix = fix(&served, &[candidate]).unwrap();
+        assert_eq!(
+            fix.changes,
+            [(
+                Change::Wins,
+                TargetStore {
+                    target: "a".into(),
+                    store: "old".into()
+                }
+            )]
+        );
     }
 
     #[test]

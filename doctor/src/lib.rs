@@ -3,14 +3,22 @@
 //! stable code), one verdict per target × store from the target's own engine, and the chain to
 //! serve, with the trade-off table when no candidate chain of the scenario serves every target.
 //!
-//! `diagnose` is the entry point; `report` renders a `Diagnosis` as text or JSON (schema:
-//! `doctor/doctor.schema.json`). Setting up the engines (validator columns) is the caller's job.
+//! When no scenario knows the leaf (a real server's chain), the findings that need no scenario
+//! are still given, and the verdicts come from the real in-process validators against real
+//! stores (`Panel::real`); there is no fix then, since there are no candidate chains to compare.
+//!
+//! `diagnose` is the entry point; its input is a `ServedChain` (never empty) read from a file
+//! (`read_chain`) or captured from a real TLS handshake (`capture`). `report` renders a
+//! `Diagnosis` as text or JSON (schema: `doctor/doctor.schema.json`). Setting up the engines
+//! (validator columns) is the caller's job.
 
 pub mod batch;
-mod cert;
+pub mod cert;
 pub mod chain;
+pub mod connect;
 pub mod findings;
 pub mod fix;
+pub mod picture;
 pub mod report;
 #[cfg(test)]
 mod testpki;
@@ -20,17 +28,20 @@ use anchorsmith_corpus::{Case, Scenario, Target};
 use time::OffsetDateTime;
 
 pub use chain::{read_chain, ServedChain};
+pub use connect::{capture, ConnectSpec};
 pub use findings::{Finding, FindingCode};
 pub use fix::{Candidate, Change, Fix, TargetStore};
-pub use verdicts::{Engine, TargetVerdict};
+pub use verdicts::{Engine, Panel, Seat, Tally, TargetVerdict};
 
 /// Everything the doctor says about one served chain.
 #[derive(Clone, Debug)]
 pub struct Diagnosis {
-    pub scenario: String,
+    /// The corpus scenario that judged it; `None` when no scenario knows the leaf (a real
+    /// server's chain): the real validators and stores judged it, and there is no fix.
+    pub scenario: Option<String>,
     pub at: OffsetDateTime,
     pub findings: Vec<Finding>,
-    /// The chain as served, judged by every placed target × store.
+    /// The chain as served, judged by every seat of the panel.
     pub verdicts: Vec<TargetVerdict>,
     /// Targets asked for but not placed in the scenario (no store to judge with).
     pub not_judged: Vec<String>,
@@ -41,9 +52,9 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
-    /// How many verdicts on the chain as served are not accepts.
-    pub fn rejecting(&self) -> usize {
-        self.verdicts.len() - verdicts::accepted(&self.verdicts)
+    /// Accepts, rejects, skips and errors on the chain as served.
+    pub fn tally(&self) -> Tally {
+        Tally::of(&self.verdicts)
     }
 }
 
@@ -66,37 +77,42 @@ pub fn dns_name(cases: &[Case], scenario: &Scenario) -> String {
         .unwrap_or_default()
 }
 
-/// Diagnose `chain` (served order, leaf first) at `at`: findings, the verdict of each engine's
-/// target × store, and every candidate chain of the scenario judged the same way for the fix.
-/// `not_judged` names targets the caller chose that `placed` left out.
-pub fn diagnose(
-    scenario: &Scenario,
-    engines: &[Engine],
-    dns_name: &str,
-    chain: &[Vec<u8>],
-    at: OffsetDateTime,
-    not_judged: Vec<String>,
-) -> Diagnosis {
-    let reference = findings::Reference::of(scenario);
-    diagnose_with(
-        &reference, scenario, engines, dns_name, chain, at, not_judged,
-    )
+/// The scenarios whose PKI holds `leaf` (the scenario of a chain is the one that made its leaf).
+pub fn scenarios_holding<'a>(scenarios: &'a [Scenario], leaf: &[u8]) -> Vec<&'a Scenario> {
+    scenarios
+        .iter()
+        .filter(|scenario| scenario.pki.certs.values().any(|cert| cert.der == leaf))
+        .collect()
 }
 
-/// [`diagnose`] with the scenario's findings [`Reference`](findings::Reference) built once by
-/// the caller: batch mode diagnoses many chains against each scenario.
+/// Diagnose `chain` at `at`: findings, the verdict of each seat of `panel`, and — with a
+/// scenario — every candidate chain of the scenario judged the same way, for the fix.
+pub fn diagnose(
+    scenario: Option<&Scenario>,
+    panel: &Panel,
+    chain: &ServedChain,
+    at: OffsetDateTime,
+) -> Diagnosis {
+    let reference = findings::Reference::of(scenario, panel);
+    diagnose_with(&reference, scenario, panel, chain, at)
+}
+
+/// [`diagnose`] with the findings' [`Reference`](findings::Reference) of `scenario` and `panel`
+/// built once by the caller (`Reference::of(scenario, panel)`): batch mode diagnoses many
+/// chains against each scenario, and parsing its certificates and stores once per chain would
+/// cost more than judging the chain.
 pub fn diagnose_with(
     reference: &findings::Reference,
-    scenario: &Scenario,
-    engines: &[Engine],
-    dns_name: &str,
-    chain: &[Vec<u8>],
+    scenario: Option<&Scenario>,
+    panel: &Panel,
+    chain: &ServedChain,
     at: OffsetDateTime,
-    not_judged: Vec<String>,
 ) -> Diagnosis {
-    let judge = |chain: &[Vec<u8>]| verdicts::judge_chain(scenario, engines, chain, dns_name, at);
+    let judge = |chain: &ServedChain| verdicts::judge_chain(panel, chain, at);
     let verdicts = judge(chain);
-    let candidates: Vec<Candidate> = fix::candidate_chains(scenario, chain)
+    let candidates: Vec<Candidate> = scenario
+        .map(|scenario| fix::candidate_chains(scenario, chain))
+        .unwrap_or_default()
         .into_iter()
         .map(|(name, chain)| {
             let verdicts = judge(&chain);
@@ -108,12 +124,12 @@ pub fn diagnose_with(
         })
         .collect();
     Diagnosis {
-        scenario: scenario.name.clone(),
+        scenario: scenario.map(|scenario| scenario.name.clone()),
         at,
-        findings: findings::findings_with(reference, chain, at),
+        findings: findings::with_outcomes(findings::findings(reference, chain, at), &verdicts),
         fix: fix::fix(&verdicts, &candidates),
         verdicts,
-        not_judged,
+        not_judged: panel.not_judged.clone(),
         candidates,
     }
 }

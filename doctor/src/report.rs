@@ -19,6 +19,18 @@ pub fn date(at: OffsetDateTime) -> String {
     )
 }
 
+/// The validation instant as the report shows it: the date when it is midnight UTC, the full
+/// RFC 3339 instant otherwise (a time of day given with `--at` is never dropped).
+pub fn instant(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    if at.time() == time::Time::MIDNIGHT {
+        date(at)
+    } else {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .expect("a UTC instant formats as RFC 3339")
+    }
+}
+
 /// One certificate as PEM, with Unix line endings (the `pem` crate writes CRLF by default).
 pub fn to_pem(der: &[u8]) -> String {
     pem::encode_config(
@@ -27,17 +39,24 @@ pub fn to_pem(der: &[u8]) -> String {
     )
 }
 
+/// The path an engine built, or that it does not say (a harness that reports no path).
+fn path_text(chain_built: &[String]) -> String {
+    if chain_built.is_empty() {
+        "path: not reported by this engine".to_string()
+    } else {
+        format!("path: {}", chain_built.join(" -> "))
+    }
+}
+
 /// One verdict as a line of text: who, the outcome, and the path built or the reason.
 fn verdict_line(verdict: &TargetVerdict) -> String {
-    let who = format!("{} (store `{}`)", verdict.target, verdict.store);
+    let who = verdict.who().to_string();
     match &verdict.verdict {
         Verdict::Accept { chain_built } if verdict.only_through_client_state => format!(
-            "{who}: accept, only through its intermediate cache or AIA fetching (an online checker calls this chain incomplete); path: {}",
-            chain_built.join(" -> ")
+            "{who}: accept, only through its intermediate cache or AIA fetching (an online checker calls this chain incomplete); {}",
+            path_text(chain_built)
         ),
-        Verdict::Accept { chain_built } => {
-            format!("{who}: accept; path: {}", chain_built.join(" -> "))
-        }
+        Verdict::Accept { chain_built } => format!("{who}: accept; {}", path_text(chain_built)),
         Verdict::Reject { kind, detail } => format!("{who}: reject ({kind}): {detail}"),
         Verdict::Skip { reason } => format!("{who}: skipped: {reason}"),
         Verdict::Error { detail } => format!("{who}: error: {detail}"),
@@ -48,13 +67,21 @@ fn verdict_line(verdict: &TargetVerdict) -> String {
 pub fn text(diagnosis: &Diagnosis, label: &str) -> String {
     let mut out = String::new();
     let d = diagnosis;
+    let tally = d.tally();
+    let undecided = match tally.not_decided() {
+        0 => String::new(),
+        n => format!(
+            " ({n} not decided: {} skipped, {} error)",
+            tally.skip, tally.error
+        ),
+    };
     let _ = writeln!(
         out,
-        "{label}: {} finding(s); {} of {} judged target(s) accept at {}",
+        "{label}: {} finding(s); {} of {} decided target(s) accept at {}{undecided}",
         d.findings.len(),
-        d.verdicts.len() - d.rejecting(),
-        d.verdicts.len(),
-        date(d.at)
+        tally.accept,
+        tally.decided(),
+        instant(d.at)
     );
     out.push_str("\nFindings:\n");
     if d.findings.is_empty() {
@@ -63,12 +90,11 @@ pub fn text(diagnosis: &Diagnosis, label: &str) -> String {
     for finding in &d.findings {
         let _ = writeln!(out, "  [{}] {}", finding.code, finding.message);
     }
-    let _ = writeln!(
-        out,
-        "\nVerdicts ({} scenario `{}`):",
-        date(d.at),
-        d.scenario
-    );
+    let judged_by = match &d.scenario {
+        Some(scenario) => format!("scenario `{scenario}`"),
+        None => "no corpus scenario knows this leaf: real validators, real stores".to_string(),
+    };
+    let _ = writeln!(out, "\nVerdicts ({}, {judged_by}):", instant(d.at));
     for verdict in &d.verdicts {
         let _ = writeln!(out, "  {}", verdict_line(verdict));
     }
@@ -76,7 +102,7 @@ pub fn text(diagnosis: &Diagnosis, label: &str) -> String {
         let _ = writeln!(
             out,
             "  {target}: not judged (not placed in scenario `{}`)",
-            d.scenario
+            d.scenario.as_deref().unwrap_or_default()
         );
     }
     out.push_str(&fix_text(d));
@@ -87,11 +113,16 @@ pub fn text(diagnosis: &Diagnosis, label: &str) -> String {
 fn fix_text(d: &Diagnosis) -> String {
     let mut out = String::new();
     let Some(fix) = &d.fix else {
-        let _ = writeln!(
-            out,
-            "\nThe fix: no chain of scenario `{}` starts with this leaf.",
-            d.scenario
-        );
+        let _ = match &d.scenario {
+            Some(scenario) => writeln!(
+                out,
+                "\nThe fix: no chain of scenario `{scenario}` starts with this leaf."
+            ),
+            None => writeln!(
+                out,
+                "\nThe fix: none offered: no corpus scenario knows this leaf, so there are no candidate chains to compare; act on the findings above."
+            ),
+        };
         return out;
     };
     let best = &d.candidates[fix.candidate];
@@ -107,9 +138,9 @@ fn fix_text(d: &Diagnosis) -> String {
             Change::Wins => "wins ",
             Change::Loses => "loses",
         };
-        let _ = writeln!(out, "  {word} {} (store `{}`)", who.target, who.store);
+        let _ = writeln!(out, "  {word} {who}");
     }
-    for der in &best.chain {
+    for der in best.chain.certs() {
         out.push_str(&to_pem(der));
     }
     if tradeoff_needed(&d.candidates, fix) {
@@ -173,14 +204,16 @@ pub fn json(d: &Diagnosis) -> serde_json::Value {
         };
         serde_json::json!({
             "chain": best.name,
-            "pem": best.chain.iter().map(|der| to_pem(der)).collect::<String>(),
+            "pem": best.chain.certs().iter().map(|der| to_pem(der)).collect::<String>(),
             "wins": changed(Change::Wins),
             "loses": changed(Change::Loses),
         })
     });
+    let tally = d.tally();
     serde_json::json!({
         "scenario": d.scenario,
-        "at": date(d.at),
+        "at": instant(d.at),
+        "tally": {"accept": tally.accept, "reject": tally.reject, "skip": tally.skip, "error": tally.error},
         "findings": d.findings.iter().map(|f| serde_json::json!({"code": f.code.to_string(), "message": f.message})).collect::<Vec<_>>(),
         "verdicts": d.verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
         "not_judged": d.not_judged,
@@ -218,18 +251,30 @@ mod tests {
         let candidates = [
             Candidate {
                 name: "long".into(),
-                chain: Vec::new(),
+                chain: crate::ServedChain::new(vec![healthy().leaf]).unwrap(),
                 verdicts: vec![verdict("old", true), verdict("new", false)],
             },
             Candidate {
                 name: "short".into(),
-                chain: Vec::new(),
+                chain: crate::ServedChain::new(vec![healthy().leaf]).unwrap(),
                 verdicts: vec![verdict("old", false), verdict("new", true)],
             },
         ];
         assert_eq!(
             tradeoff_table(&candidates),
             "| chain | old (s) | new (s) |\n|---|---|---|\n| long | accept | reject |\n| short | reject | accept |\n"
+        );
+    }
+
+    #[test]
+    fn an_instant_keeps_its_time_of_day_and_midnight_is_a_date() {
+        assert_eq!(
+            instant(time::macros::datetime!(2021-10-01 00:00 UTC)),
+            "2021-10-01"
+        );
+        assert_eq!(
+            instant(time::macros::datetime!(2021-09-30 14:01:15 UTC)),
+            "2021-09-30T14:01:15Z"
         );
     }
 

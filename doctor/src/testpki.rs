@@ -7,6 +7,7 @@ use x509_parser::prelude::X509Certificate;
 
 use crate::cert::parse;
 use crate::findings::Reference;
+use crate::fix::TargetStore;
 
 /// The validation time the tests use.
 pub fn at() -> OffsetDateTime {
@@ -42,11 +43,20 @@ pub struct Pki {
 
 /// The PKI, with the cross-sign and the leaf expiring `cross_left` and `leaf_left` after `at()`.
 pub fn pki(cross_left: Duration, leaf_left: Duration) -> Pki {
+    build(cross_left, leaf_left, Duration::days(3650))
+}
+
+/// The healthy PKI but for root B (the cross-sign's issuer), expiring `root_b_left` after `at()`.
+pub fn pki_with_root_b_left(root_b_left: Duration) -> Pki {
+    build(Duration::days(3650), Duration::days(365), root_b_left)
+}
+
+fn build(cross_left: Duration, leaf_left: Duration, root_b_left: Duration) -> Pki {
     let far = at() + Duration::days(3650);
     let key = || KeyPair::generate().expect("key");
     let (ka, kb, ki, ks, kl) = (key(), key(), key(), key(), key());
     let root_a_params = params("Root A", true, far);
-    let root_b_params = params("Root B", true, far);
+    let root_b_params = params("Root B", true, at() + root_b_left);
     let root_a = root_a_params.self_signed(&ka).expect("root A");
     let root_b = root_b_params.self_signed(&kb).expect("root B");
     let by_a = Issuer::from_params(&root_a_params, &ka);
@@ -100,7 +110,13 @@ impl Pki {
         .collect();
         Reference {
             known,
-            anchors: vec![parse(&self.root_a), parse(&self.root_b)],
+            stores: vec![(
+                TargetStore {
+                    target: "client".into(),
+                    store: "both-roots".into(),
+                },
+                vec![parse(&self.root_a), parse(&self.root_b)],
+            )],
         }
     }
 }

@@ -1,5 +1,7 @@
-//! One verdict per target × store it holds in the scenario, from the target's own engine (the
-//! client model with its quirks, or the real validator it names).
+//! One verdict per seat: a target judging with one of its stores, through the target's own
+//! engine (the client model with its quirks, or the real validator it names). A scenario's panel
+//! seats every placed target × store; the real panel (no scenario knows the leaf) seats the real
+//! in-process validators × Mozilla's roots and the system store.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -8,8 +10,114 @@ use anchorsmith_corpus::{Scenario, Target};
 use anchorsmith_validators::{Outcome, PeerName, Usage, ValidationInput, Validator, Verdict};
 use time::OffsetDateTime;
 
+use crate::chain::ServedChain;
+use crate::fix::TargetStore;
+
 /// A target and the engine that judges for it.
 pub type Engine<'a> = (&'a Target, Arc<dyn Validator>);
+
+/// One target with one of its stores, and what the target's client brings besides the chain.
+#[derive(Clone)]
+pub struct Seat {
+    pub who: TargetStore,
+    pub engine: Arc<dyn Validator>,
+    /// The store's roots (DER).
+    pub anchors: Vec<Vec<u8>>,
+    /// Intermediates the client already holds (its cache in the scenario).
+    pub cache: Vec<Vec<u8>>,
+    /// What the client's AIA fetching finds (URL, DER); empty when it does not fetch.
+    pub aia: Vec<(String, Vec<u8>)>,
+}
+
+/// Everyone who judges a chain, and the name they expect the leaf to carry.
+#[derive(Clone)]
+pub struct Panel {
+    pub seats: Vec<Seat>,
+    pub dns_name: String,
+    /// Targets asked for that have no seat (not placed in the scenario).
+    pub not_judged: Vec<String>,
+    /// Private keys (PKCS#8 PEM) of known leaves, by DER: handshake harnesses serve the chain
+    /// with the leaf's key.
+    pub leaf_keys: Vec<(Vec<u8>, String)>,
+}
+
+impl Panel {
+    /// Every engine's target × each store it holds in `scenario`, with its cache and AIA.
+    pub fn of_scenario(
+        scenario: &Scenario,
+        engines: &[Engine],
+        dns_name: &str,
+        not_judged: Vec<String>,
+    ) -> Panel {
+        let der = |id: &String| scenario.pki.certs[id].der.clone();
+        let mut seats = Vec::new();
+        for (target, engine) in engines {
+            let holding = &target.scenarios[&scenario.name];
+            for store in &holding.stores {
+                seats.push(Seat {
+                    who: TargetStore {
+                        target: target.name.clone(),
+                        store: store.clone(),
+                    },
+                    engine: engine.clone(),
+                    anchors: scenario.stores[store].iter().map(der).collect(),
+                    cache: holding.caches.iter().flatten().map(der).collect(),
+                    aia: if target.engine.fetches_aia() {
+                        scenario
+                            .aia_repository
+                            .iter()
+                            .map(|(url, id)| (url.clone(), der(id)))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
+        }
+        Panel {
+            seats,
+            dns_name: dns_name.to_string(),
+            not_judged,
+            leaf_keys: scenario
+                .pki
+                .certs
+                .values()
+                .map(|cert| (cert.der.clone(), cert.private_key_pkcs8_pem.clone()))
+                .collect(),
+        }
+    }
+
+    /// The real in-process validators (rustls-webpki, OpenSSL with its defaults) × the real
+    /// `stores` (name, roots): for a chain no scenario knows.
+    pub fn real(stores: Vec<(String, Vec<Vec<u8>>)>, dns_name: &str) -> Panel {
+        use anchorsmith_validators::openssl_validator::{OpenSslProfile, OpenSslValidator};
+        let engines: [Arc<dyn Validator>; 2] = [
+            Arc::new(anchorsmith_validators::webpki_validator::RustlsWebpki),
+            Arc::new(OpenSslValidator::new(OpenSslProfile::Default)),
+        ];
+        let mut seats = Vec::new();
+        for engine in engines {
+            for (store, anchors) in &stores {
+                seats.push(Seat {
+                    who: TargetStore {
+                        target: engine.name().to_string(),
+                        store: store.clone(),
+                    },
+                    engine: engine.clone(),
+                    anchors: anchors.clone(),
+                    cache: Vec::new(),
+                    aia: Vec::new(),
+                });
+            }
+        }
+        Panel {
+            seats,
+            dns_name: dns_name.to_string(),
+            not_judged: Vec::new(),
+            leaf_keys: Vec::new(),
+        }
+    }
+}
 
 /// How a target fares on a chain with one of its stores.
 #[derive(Clone, Debug)]
@@ -25,6 +133,18 @@ impl TargetVerdict {
     pub fn accepts(&self) -> bool {
         self.verdict.outcome() == Outcome::Accept
     }
+
+    /// Accept or reject: the engine decided (a skip or an error decides nothing).
+    pub fn decided(&self) -> bool {
+        matches!(self.verdict.outcome(), Outcome::Accept | Outcome::Reject)
+    }
+
+    pub fn who(&self) -> TargetStore {
+        TargetStore {
+            target: self.target.clone(),
+            store: self.store.clone(),
+        }
+    }
 }
 
 /// How many of `verdicts` accept.
@@ -32,73 +152,151 @@ pub fn accepted(verdicts: &[TargetVerdict]) -> usize {
     verdicts.iter().filter(|v| v.accepts()).count()
 }
 
-/// One verdict per target × store it holds in the scenario, from the target's engine. A target
-/// with a cache or AIA fetching that accepts is judged again without them, so "accepts only
-/// through its cache or AIA" (what an online checker calls an incomplete chain) is shown.
-pub fn judge_chain(
-    scenario: &Scenario,
-    engines: &[Engine],
-    chain: &[Vec<u8>],
-    dns_name: &str,
-    at: OffsetDateTime,
-) -> Vec<TargetVerdict> {
-    let der = |id: &String| scenario.pki.certs[id].der.clone();
-    let mut verdicts = Vec::new();
-    for (target, engine) in engines {
-        let holding = &target.scenarios[&scenario.name];
-        for store in &holding.stores {
-            let cache: Vec<Vec<u8>> = holding.caches.iter().flatten().map(der).collect();
-            let input = |with_state: bool| ValidationInput {
-                id: format!("doctor::{}::{store}", target.name),
-                trust_anchors: scenario.stores[store].iter().map(der).collect(),
-                served_chain: chain[1..].to_vec(),
-                peer: chain[0].clone(),
-                cached: if with_state {
-                    cache.clone()
-                } else {
-                    Vec::new()
-                },
-                aia_repository: if with_state && target.engine.fetches_aia() {
-                    scenario
-                        .aia_repository
-                        .iter()
-                        .map(|(url, id)| (url.clone(), der(id)))
-                        .collect()
-                } else {
-                    Vec::new()
-                },
-                validation_time: Some(SystemTime::from(at)),
-                expected_peer_name: Some(PeerName::Dns(dns_name.to_string())),
-                usage: Usage::ServerAuth,
-                extended_key_usage: vec!["serverAuth".into()],
-                key_usage: Vec::new(),
-                signature_algorithms: Vec::new(),
-                max_chain_depth: None,
-                features: Vec::new(),
-                crls: Vec::new(),
-                // The limbo protocol requires a field validators never read (see
-                // `ValidationInput::expected_result`); the doctor knows no answer in advance.
-                expected_result: Some(anchorsmith_validators::limbo::ExpectedResult::Success),
-                // Handshake harnesses serve the chain with the leaf's key: the scenario's own.
-                peer_key_pem: scenario
-                    .pki
-                    .certs
-                    .values()
-                    .find(|cert| cert.der == chain[0])
-                    .map(|cert| cert.private_key_pkcs8_pem.clone()),
-            };
-            let verdict = engine.validate(&input(true));
-            let has_state = !cache.is_empty() || target.engine.fetches_aia();
-            let only_through_client_state = has_state
-                && verdict.outcome() == Outcome::Accept
-                && engine.validate(&input(false)).outcome() != Outcome::Accept;
-            verdicts.push(TargetVerdict {
-                target: target.name.clone(),
-                store: store.clone(),
-                verdict,
-                only_through_client_state,
-            });
+/// The tally of verdicts that sets the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub accept: usize,
+    pub reject: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+impl Tally {
+    pub fn of(verdicts: &[TargetVerdict]) -> Tally {
+        let count = |outcome| {
+            verdicts
+                .iter()
+                .filter(|v| v.verdict.outcome() == outcome)
+                .count()
+        };
+        Tally {
+            accept: count(Outcome::Accept),
+            reject: count(Outcome::Reject),
+            skip: count(Outcome::Skip),
+            error: count(Outcome::Error),
         }
     }
-    verdicts
+
+    pub fn decided(&self) -> usize {
+        self.accept + self.reject
+    }
+
+    pub fn not_decided(&self) -> usize {
+        self.skip + self.error
+    }
+
+    /// Every decided target accepts and no engine failed: the chain is good (exit 0).
+    pub fn all_good(&self) -> bool {
+        self.reject == 0 && self.error == 0
+    }
+}
+
+/// What `seat`'s engine is given to judge `chain` at `at`; `with_state`: with the client's
+/// cache and AIA fetching, else the chain and the store alone.
+pub fn input(
+    panel: &Panel,
+    seat: &Seat,
+    chain: &ServedChain,
+    at: OffsetDateTime,
+    with_state: bool,
+) -> ValidationInput {
+    ValidationInput {
+        id: format!("doctor::{}::{}", seat.who.target, seat.who.store),
+        trust_anchors: seat.anchors.clone(),
+        served_chain: chain.rest().to_vec(),
+        peer: chain.leaf().to_vec(),
+        cached: if with_state {
+            seat.cache.clone()
+        } else {
+            Vec::new()
+        },
+        aia_repository: if with_state {
+            seat.aia.clone()
+        } else {
+            Vec::new()
+        },
+        validation_time: Some(SystemTime::from(at)),
+        expected_peer_name: Some(PeerName::Dns(panel.dns_name.clone())),
+        usage: Usage::ServerAuth,
+        extended_key_usage: vec!["serverAuth".into()],
+        key_usage: Vec::new(),
+        signature_algorithms: Vec::new(),
+        max_chain_depth: None,
+        features: Vec::new(),
+        crls: Vec::new(),
+        // The limbo protocol requires a field validators never read (see
+        // `ValidationInput::expected_result`); the doctor knows no answer in advance.
+        expected_result: Some(anchorsmith_validators::limbo::ExpectedResult::Success),
+        // Handshake harnesses serve the chain with the leaf's key, when it is known.
+        peer_key_pem: panel
+            .leaf_keys
+            .iter()
+            .find(|(der, _)| der[..] == *chain.leaf())
+            .map(|(_, pem)| pem.clone()),
+    }
+}
+
+/// One verdict per seat. A seat with a cache or AIA fetching that accepts is judged again
+/// without them, so "accepts only through its cache or AIA" (what an online checker calls an
+/// incomplete chain) is shown.
+pub fn judge_chain(panel: &Panel, chain: &ServedChain, at: OffsetDateTime) -> Vec<TargetVerdict> {
+    panel
+        .seats
+        .iter()
+        .map(|seat| {
+            let verdict = seat.engine.validate(&input(panel, seat, chain, at, true));
+            let has_state = !seat.cache.is_empty() || !seat.aia.is_empty();
+            let only_through_client_state = has_state
+                && verdict.outcome() == Outcome::Accept
+                && seat
+                    .engine
+                    .validate(&input(panel, seat, chain, at, false))
+                    .outcome()
+                    != Outcome::Accept;
+            TargetVerdict {
+                target: seat.who.target.clone(),
+                store: seat.who.store.clone(),
+                verdict,
+                only_through_client_state,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchorsmith_validators::RejectKind;
+
+    fn verdict(verdict: Verdict) -> TargetVerdict {
+        TargetVerdict {
+            target: "t".into(),
+            store: "s".into(),
+            verdict,
+            only_through_client_state: false,
+        }
+    }
+
+    #[test]
+    fn skips_and_errors_are_not_decided_and_only_errors_spoil_the_exit() {
+        let accept = verdict(Verdict::Accept {
+            chain_built: Vec::new(),
+        });
+        let reject = verdict(Verdict::Reject {
+            kind: RejectKind::UnknownIssuer,
+            detail: String::new(),
+        });
+        let skip = verdict(Verdict::Skip {
+            reason: "no harness".into(),
+        });
+        let error = verdict(Verdict::Error {
+            detail: "crashed".into(),
+        });
+        let tally = Tally::of(&[accept.clone(), skip.clone()]);
+        assert_eq!((tally.decided(), tally.not_decided()), (1, 1));
+        assert!(tally.all_good());
+        assert!(!Tally::of(&[accept.clone(), reject]).all_good());
+        assert!(!Tally::of(&[accept, error]).all_good());
+        assert!(!skip.decided());
+    }
 }

@@ -1,53 +1,197 @@
-//! `cargo xtask doctor CHAIN.pem --scenario NAME [--at DATE] [--targets a,b] [--json]`: the
-//! arguments, the corpus and the target engines set up, then `anchorsmith_doctor::diagnose`,
-//! printed as text or JSON. The doctor itself lives in the `doctor/` crate.
+//! `cargo xtask doctor (CHAIN.pem | --connect HOST:PORT) [--scenario NAME] [--at DATE]
+//! [--targets a,b] [--json] [--out DIR]`: the arguments, the chain read or captured, the
+//! scenario chosen (or inferred from the leaf), the panel of judges set up, then
+//! `anchorsmith_doctor::diagnose`, printed as text or JSON. The doctor itself lives in the
+//! `doctor/` crate; `--batch FILE.jsonl` is handed to `doctor_batch`.
 //!
-//! Exit status: 0 every judged target accepts, 1 some reject, 2 bad input (no output).
+//! Exit status: 0 every decided target accepts and no engine failed, 1 some reject or an engine
+//! failed, 2 bad input (no output, nothing written).
 
+use std::path::Path;
 use std::time::Duration;
 
+use anchorsmith_corpus::{Corpus, Scenario};
+use anchorsmith_diagnostics::{Code, Diagnostic};
+use anchorsmith_doctor::{Panel, ServedChain};
 use time::OffsetDateTime;
 
 use crate::{project_root, BadInput, DoctorArgs};
+
+pub(crate) fn bad(diagnostic: Diagnostic) -> anyhow::Error {
+    BadInput(diagnostic.into()).into()
+}
+
+/// A bad value of a command-line option, located on the value (the option is its "file").
+pub(crate) fn argument_error(option: &str, value: &str, message: String) -> Diagnostic {
+    Diagnostic::at(
+        Code::InvalidValue,
+        Path::new(option),
+        value,
+        0..value.len(),
+        message,
+    )
+}
+
+/// The chain, read from the file or captured from the server, and how the report names it.
+fn served_chain(args: &DoctorArgs) -> anyhow::Result<(ServedChain, String)> {
+    if let Some(file) = &args.chain {
+        let chain = anchorsmith_doctor::read_chain(file).map_err(bad)?;
+        return Ok((chain, file.display().to_string()));
+    }
+    let address = args
+        .connect
+        .as_deref()
+        .expect("clap requires CHAIN, --connect or --batch");
+    if !(args.connect_timeout.is_finite() && args.connect_timeout > 0.0) {
+        let text = args.connect_timeout.to_string();
+        return Err(bad(argument_error(
+            "--connect-timeout",
+            &text,
+            "expected a positive number of seconds".into(),
+        )));
+    }
+    let spec = anchorsmith_doctor::ConnectSpec {
+        address,
+        servername: args.servername.as_deref(),
+        timeout: Duration::from_secs_f64(args.connect_timeout),
+    };
+    let chain = anchorsmith_doctor::capture(&spec).map_err(bad)?;
+    Ok((chain, address.to_string()))
+}
+
+/// The scenario named by --scenario, else the one whose PKI holds the leaf; `None` when no
+/// scenario knows it; several is bad input (which one is meant?).
+fn scenario<'c>(
+    corpus: &'c Corpus,
+    args: &DoctorArgs,
+    chain: &ServedChain,
+    label: &str,
+) -> anyhow::Result<Option<&'c Scenario>> {
+    if let Some(name) = &args.scenario {
+        let named = crate::shared::select_scenarios(corpus, std::slice::from_ref(name))?;
+        return Ok(Some(named[0]));
+    }
+    let holding = anchorsmith_doctor::scenarios_holding(&corpus.scenarios, chain.leaf());
+    if holding.len() > 1 {
+        let names: Vec<&str> = holding.iter().map(|s| s.name.as_str()).collect();
+        return Err(bad(Diagnostic::whole_file(
+            Code::InvalidValue,
+            Path::new(label),
+            format!(
+                "the leaf belongs to {} corpus scenarios: {}",
+                names.len(),
+                names.join(", ")
+            ),
+        )
+        .help(format!("pass --scenario {} (or another of them)", names[0]))));
+    }
+    Ok(holding.first().copied())
+}
+
+/// Mozilla's roots (compiled in) and the system store, as the real panel's stores.
+fn real_stores() -> Vec<(String, Vec<Vec<u8>>)> {
+    use anchorsmith_bundle::load::{mozilla_candidates, system_candidates};
+    let ders = |(candidates, _): (Vec<anchorsmith_bundle::load::Candidate>, _)| {
+        candidates.into_iter().map(|c| c.der).collect()
+    };
+    vec![
+        ("mozilla".to_string(), ders(mozilla_candidates())),
+        ("system".to_string(), ders(system_candidates())),
+    ]
+}
+
+/// With a trade-off (no candidate serves every target), its picture over time written to
+/// `out/tradeoff.svg`; the file, or `None` when there is no trade-off to draw.
+fn tradeoff_picture(
+    out: &Path,
+    scenario: &Scenario,
+    panel: &Panel,
+    diagnosis: &anchorsmith_doctor::Diagnosis,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let Some(fix) = &diagnosis.fix else {
+        return Ok(None);
+    };
+    if !anchorsmith_doctor::fix::tradeoff_needed(&diagnosis.candidates, fix) {
+        return Ok(None);
+    }
+    let timeline = anchorsmith_doctor::picture::tradeoff_timeline(
+        scenario,
+        panel,
+        &diagnosis.candidates,
+        diagnosis.at,
+    )?;
+    let out = crate::resolve_out(out);
+    let name = std::path::PathBuf::from("tradeoff.svg");
+    crate::shared::write_files(
+        &out,
+        &[(
+            name.clone(),
+            anchorsmith_doctor::picture::tradeoff_svg(&timeline),
+        )],
+    )?;
+    Ok(Some(out.join(name)))
+}
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     if let Some(batch) = &args.batch {
         return crate::doctor_batch::run(batch, &args);
     }
-    let (Some(chain_file), Some(scenario_name)) = (&args.chain, &args.scenario) else {
-        unreachable!("clap requires CHAIN and --scenario without --batch");
-    };
-    let chain = anchorsmith_doctor::read_chain(chain_file).map_err(|d| BadInput(d.into()))?;
+    // Every argument is checked before a connection is made.
     let at = match &args.at {
-        Some(text) => anchorsmith_bundle::build::parse_instant(text)
-            .map_err(|error| BadInput(anyhow::anyhow!("--at: {error}")))?,
+        Some(text) => anchorsmith_bundle::build::parse_instant(text).map_err(|error| {
+            bad(argument_error("--at", text, error.to_string())
+                .help("a date (2021-10-01) or an RFC 3339 instant (2021-09-30T14:01:15Z)"))
+        })?,
         None => OffsetDateTime::now_utc(),
     };
+    let (chain, label) = served_chain(&args)?;
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
-    let scenario = *crate::shared::select_scenarios(&corpus, std::slice::from_ref(scenario_name))?
-        .first()
-        .expect("one scenario named");
-    let targets = crate::shared::select_targets(&corpus, &args.targets)?;
-    let (placed, unplaced) = anchorsmith_doctor::placed(scenario, targets);
-    let engines = crate::shared::engines(&placed, Duration::from_secs(60))?;
-    let diagnosis = anchorsmith_doctor::diagnose(
-        scenario,
-        &engines,
-        &anchorsmith_doctor::dns_name(&corpus.cases, scenario),
-        &chain,
-        at,
-        unplaced.iter().map(|target| target.name.clone()).collect(),
-    );
+    let scenario = scenario(&corpus, &args, &chain, &label)?;
+    let panel = match scenario {
+        Some(scenario) => {
+            let targets = crate::shared::select_targets(&corpus, &args.targets)?;
+            let (placed, unplaced) = anchorsmith_doctor::placed(scenario, targets);
+            let engines = crate::shared::engines(&placed, Duration::from_secs(60))?;
+            Panel::of_scenario(
+                scenario,
+                &engines,
+                &anchorsmith_doctor::dns_name(&corpus.cases, scenario),
+                unplaced.iter().map(|target| target.name.clone()).collect(),
+            )
+        }
+        None => {
+            if !args.targets.is_empty() {
+                return Err(BadInput(anyhow::anyhow!(
+                    "--targets: no corpus scenario knows this leaf, so no target is placed; the real validators judge it against Mozilla's roots and the system store (drop --targets, or pass --scenario)"
+                ))
+                .into());
+            }
+            let dns_name = args
+                .servername
+                .clone()
+                .unwrap_or_else(|| anchorsmith_doctor::cert::leaf_dns_name(chain.leaf()));
+            Panel::real(real_stores(), &dns_name)
+        }
+    };
+    let diagnosis = anchorsmith_doctor::diagnose(scenario, &panel, &chain, at);
+    let picture = match (&args.out, scenario) {
+        (Some(out), Some(scenario)) => tradeoff_picture(out, scenario, &panel, &diagnosis)?,
+        _ => None,
+    };
     if args.json {
-        let report = anchorsmith_doctor::report::json(&diagnosis);
+        let mut report = anchorsmith_doctor::report::json(&diagnosis);
+        report["tradeoff_picture"] =
+            serde_json::json!(picture.as_ref().map(|p| p.display().to_string()));
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!(
-            "{}",
-            anchorsmith_doctor::report::text(&diagnosis, &chain_file.display().to_string())
-        );
+        print!("{}", anchorsmith_doctor::report::text(&diagnosis, &label));
+        match (&picture, &args.out) {
+            (Some(file), _) => println!("\nThe trade-off over time: {}", file.display()),
+            (None, Some(_)) => println!("\n--out: no trade-off to draw, nothing written."),
+            (None, None) => {}
+        }
     }
-    if diagnosis.rejecting() > 0 {
+    if !diagnosis.tally().all_good() {
         std::process::exit(1);
     }
     Ok(())

@@ -1,12 +1,13 @@
-//! `cargo xtask doctor --batch FILE.jsonl [--out FILE.jsonl] [--scenario S] [--at DATE]
+//! `cargo xtask doctor --batch FILE.jsonl [--results FILE.jsonl] [--scenario S] [--at DATE]
 //! [--targets a,b] [--real]`: many served chains, one compact result line per input line (the
 //! batch engine is `anchorsmith_doctor::batch`; the line formats: doctor/batch.schema.json).
 //!
 //! Judged by the targets whose engine is a client model, all sharing one signature cache; targets
 //! run by a real validator are left out (named on stderr) unless --real. Every line is checked
 //! before any is judged: bad input anywhere prints a located error per bad line, exits 2 and
-//! writes nothing. --out is written to a temporary file beside it and renamed at the end.
-//! Exit status: 0 no judged target rejects any chain, 1 some chain has a rejecting target.
+//! writes nothing. --results is written to a temporary file beside it and renamed at the end.
+//! Exit status: 0 every chain is all good (no judged target rejects it, no engine failed), 1
+//! some chain is not, 2 bad input.
 
 use std::io::Write;
 use std::path::Path;
@@ -30,8 +31,12 @@ const SHOWN_ERRORS: usize = 20;
 pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
     let source = anchorsmith_bundle::load::read(file).map_err(|d| BadInput(d.into()))?;
     let now = match &args.at {
-        Some(text) => anchorsmith_bundle::build::parse_instant(text)
-            .map_err(|error| BadInput(anyhow::anyhow!("--at: {error}")))?,
+        Some(text) => anchorsmith_bundle::build::parse_instant(text).map_err(|error| {
+            crate::doctor::bad(
+                crate::doctor::argument_error("--at", text, error.to_string())
+                    .help("a date (2021-10-01) or an RFC 3339 instant (2021-09-30T14:01:15Z)"),
+            )
+        })?,
         None => OffsetDateTime::now_utc(),
     };
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
@@ -42,11 +47,11 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
     let signatures = Arc::new(SignatureCache::new());
     let (judging, engines) = batch_engines(&chosen, args.real, &signatures)?;
     warn_left_out(&chosen, &judging);
+    let panels =
+        anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &engines, &judging);
     let batch = Batch::new(
         &corpus.scenarios,
-        &corpus.cases,
-        &engines,
-        &judging,
+        &panels,
         args.scenario.as_deref(),
         signatures,
         now,
@@ -88,7 +93,7 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
         out.flush()?;
         Ok(())
     };
-    match &args.out {
+    match &args.results {
         Some(path) => {
             let path = crate::resolve_out(path);
             let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
@@ -172,7 +177,7 @@ fn summary_text(summary: &Summary, elapsed: Duration, signatures: &SignatureCach
         .collect();
     let counts = signatures.counts();
     format!(
-        "doctor --batch: {} chain(s) in {:.2} s ({:.0} chains/s); with findings: {}; some target rejects: {}; signatures: {} checks asked, {} verified ({:.1}% from the cache)",
+        "doctor --batch: {} chain(s) in {:.2} s ({:.0} chains/s); with findings: {}; not all good (some target rejects or failed): {}; signatures: {} checks asked, {} verified ({:.1}% from the cache)",
         summary.chains,
         seconds,
         summary.chains as f64 / seconds,

@@ -131,35 +131,60 @@ long chain to DST Root CA X3 and stops working the second that root expires."
     Bundle(BundleArgs),
     /// Diagnose a served chain offline: findings, one verdict per target, the chain to serve.
     ///
-    /// Reads CHAIN.pem in the order the server sends it (leaf first) and judges it against the
-    /// targets of corpus/targets/ placed in --scenario, each with the trust stores (and caches)
+    /// Reads CHAIN.pem in the order the server sends it (leaf first), or captures the chain a
+    /// server sends in a real TLS handshake (--connect HOST:PORT; the handshake is then aborted,
+    /// nothing is trusted). The scenario is the corpus scenario whose PKI holds the leaf (or
+    /// --scenario); its placed targets judge the chain, each with the trust stores (and caches)
     /// it holds there, run by its own engine (the client model with its quirks, or the real
-    /// validator it names) at --at. Findings have stable codes: incomplete-chain,
-    /// wrong-name-same-key, wrong-order, duplicate-certificate, unrelated-certificate,
-    /// root-included, cross-sign-expiring, leaf-expiring. The fix is the scenario's candidate
+    /// validator it names) at --at. When no scenario knows the leaf (a real server's chain),
+    /// rustls-webpki and OpenSSL judge it against Mozilla's roots and the system store, and
+    /// there is no fix. Findings have stable codes: incomplete-chain, wrong-name-same-key,
+    /// wrong-order, duplicate-certificate, unrelated-certificate, root-included,
+    /// cross-sign-expiring, leaf-expiring, leaf-expired. The fix is the scenario's candidate
     /// chain that most targets accept, as PEM, with the targets it wins and loses; when no
-    /// candidate serves every target, a trade-off table (chains x targets).
-    /// Exit status: 0 every judged target accepts, 1 some reject, 2 bad input (nothing printed
-    /// on stdout). --json prints one document (schema: doctor/doctor.schema.json). --batch FILE
-    /// judges a JSON Lines file of chains (see doctor/batch.schema.json) with the client-model
-    /// targets. Not yet: --connect, targets without a scenario (real-world chains against real
-    /// stores).
+    /// candidate serves every target, a trade-off table (chains x targets), and with --out DIR
+    /// the trade-off over time as DIR/tradeoff.svg.
+    /// Exit status: 0 when every decided verdict (accept or reject) accepts and no engine failed
+    /// (a skipped target decides nothing), 1 when some target rejects or an engine failed, 2 on
+    /// bad input (nothing printed on stdout, nothing written). --json prints one document
+    /// (schema: doctor/doctor.schema.json).
+    /// Many chains: --batch FILE.jsonl judges a JSON Lines file of chains with the client-model
+    /// targets and writes one compact result per line (both formats: doctor/batch.schema.json)
+    /// to stdout or to --results FILE.jsonl; exit 1 when some chain is not all good. CHAIN,
+    /// --connect and --batch are the three inputs: give exactly one.
     #[command(
-        after_help = "Examples:\n  cargo xtask doctor chain.pem --scenario root-expiry-long-short --at 2021-10-01\n  \
-cargo xtask doctor --batch chains.jsonl --out results.jsonl"
+        after_help = "Examples:\n  cargo xtask doctor chain.pem --at 2021-10-01\n  cargo xtask doctor chain.pem --at 2021-10-01 --out doctor-out\n  \
+cargo xtask doctor --connect 127.0.0.1:8443 --servername example.test\n  \
+cargo xtask doctor --batch chains.jsonl --results results.jsonl"
     )]
     Doctor(DoctorArgs),
 }
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).multiple(false)))]
 pub struct DoctorArgs {
     /// The chain as the server sends it: PEM certificates, leaf first.
-    #[arg(required_unless_present = "batch")]
+    #[arg(group = "input")]
     pub chain: Option<PathBuf>,
-    /// The corpus scenario whose targets, trust stores and candidate chains judge it (with
-    /// --batch: the scenario of lines that name none; without it, inferred per line).
-    #[arg(long, required_unless_present = "batch")]
+    /// Capture the chain from a real TLS handshake with HOST:PORT instead of reading a file.
+    #[arg(long, value_name = "HOST:PORT", group = "input")]
+    pub connect: Option<String>,
+    /// With --connect, the server name sent (SNI); default the host. Without a scenario, also
+    /// the name the verdicts expect (default the leaf's first DNS name).
+    #[arg(long, conflicts_with = "batch")]
+    pub servername: Option<String>,
+    /// With --connect, seconds to wait for the connection and for each handshake read.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub connect_timeout: f64,
+    /// The corpus scenario whose targets, trust stores and candidate chains judge it (default:
+    /// the scenario whose PKI holds the leaf; with --batch: the scenario of lines that name
+    /// none, else inferred per line).
+    #[arg(long)]
     pub scenario: Option<String>,
+    /// Write the trade-off picture (DIR/tradeoff.svg) when no single chain serves every target.
+    /// Not with --batch (its result lines go to --results).
+    #[arg(long, value_name = "DIR", conflicts_with = "batch")]
+    pub out: Option<PathBuf>,
     /// Validation time: a date (2021-10-01) or an RFC 3339 instant; default now.
     #[arg(long)]
     pub at: Option<String>,
@@ -172,13 +197,19 @@ pub struct DoctorArgs {
     /// Many chains: a JSON Lines file, one `{"id", "chain", "at"?, "scenario"?}` per line; one
     /// compact result per line, in input order (both formats: doctor/batch.schema.json). Judged
     /// by the client-model targets only, unless --real.
-    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["chain", "json"])]
+    #[arg(
+        long,
+        value_name = "FILE.jsonl",
+        group = "input",
+        conflicts_with = "json"
+    )]
     pub batch: Option<PathBuf>,
-    /// With --batch: write the results here (atomically) instead of stdout.
-    #[arg(long, value_name = "FILE.jsonl", requires = "batch")]
-    pub out: Option<PathBuf>,
-    /// With --batch: also judge with targets whose engine is a real validator (slow).
-    #[arg(long, requires = "batch")]
+    /// Only with --batch: write the result lines to this file (atomically) instead of stdout
+    /// (the single-chain doctor writes its trade-off picture to --out DIR instead).
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["chain", "connect"])]
+    pub results: Option<PathBuf>,
+    /// Only with --batch: also judge with targets whose engine is a real validator (slow).
+    #[arg(long, conflicts_with_all = ["chain", "connect"])]
     pub real: bool,
 }
 

@@ -128,7 +128,7 @@ fn each_line_gets_the_result_doctor_json_gives_for_its_chain_alone() {
     let output = xtask(&[
         "--batch",
         file.to_str().unwrap(),
-        "--out",
+        "--results",
         out.to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -182,7 +182,14 @@ fn each_line_gets_the_result_doctor_json_gives_for_its_chain_alone() {
         ]);
         let document: serde_json::Value = serde_json::from_slice(&alone.stdout)
             .unwrap_or_else(|e| panic!("{id}: {e}: {}", String::from_utf8_lossy(&alone.stderr)));
-        for field in ["scenario", "at", "findings", "verdicts", "not_judged"] {
+        for field in [
+            "scenario",
+            "at",
+            "tally",
+            "findings",
+            "verdicts",
+            "not_judged",
+        ] {
             assert_eq!(result[field], document[field], "{id}: {field}");
         }
         assert_eq!(result["fix"], document["fix"]["chain"], "{id}: fix");
@@ -284,7 +291,7 @@ fn bad_input_anywhere_is_located_exits_2_and_writes_nothing() {
         let output = xtask(&[
             "--batch",
             file.to_str().unwrap(),
-            "--out",
+            "--results",
             out.to_str().unwrap(),
         ]);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -311,7 +318,7 @@ fn bad_input_anywhere_is_located_exits_2_and_writes_nothing() {
     let output = xtask(&[
         "--batch",
         empty.to_str().unwrap(),
-        "--out",
+        "--results",
         out.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(2));
@@ -355,4 +362,42 @@ fn real_validators_judge_only_with_real() {
         with_real.iter().any(|t| t == "current-openssl-client"),
         "{with_real:?}"
     );
+}
+
+/// CHAIN, --connect and --batch are the three inputs, exactly one given; --out DIR (the
+/// trade-off picture) is the single-chain doctor's, --results FILE (the result lines) the
+/// batch's: each refused with the other mode by the argument parser (exit 2, nothing read).
+#[test]
+fn one_input_and_each_output_flag_with_its_own_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chains.jsonl");
+    std::fs::write(&file, "{}\n").unwrap();
+    let file = file.to_str().unwrap();
+    let refused: [(&[&str], &str); 6] = [
+        (&[], "required"),
+        (&["chain.pem", "--batch", file], "cannot be used with"),
+        (
+            &["chain.pem", "--connect", "127.0.0.1:1"],
+            "cannot be used with",
+        ),
+        (
+            &["--connect", "127.0.0.1:1", "--batch", file],
+            "cannot be used with",
+        ),
+        (
+            &["--batch", file, "--out", "pictures"],
+            "cannot be used with",
+        ),
+        (
+            &["chain.pem", "--results", "out.jsonl"],
+            "cannot be used with",
+        ),
+    ];
+    for (args, says) in refused {
+        let output = xtask(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
 }

@@ -172,70 +172,169 @@ fn long_and_short_chains_at_2021_10_01_print_the_trade_off() {
     assert_eq!(cell(&text, "short-chain", openssl), Outcome::Accept);
 }
 
+/// `doctor` with `args` must fail as bad input: exit 2, nothing on stdout, nothing in `--out`,
+/// and a located error on stderr (`location` is `file:line:column`) with `message`; with
+/// `caret`, the source line shown with a caret under the fault.
+fn assert_bad_input(args: &[&str], location: &str, message: &str, caret: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("doctor")
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("xtask runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(output.stdout.is_empty(), "{}", stdout(&output));
+    assert!(!out.exists(), "nothing is written on bad input");
+    assert!(
+        stderr.contains(&format!("--> {location}")),
+        "{location}:\n{stderr}"
+    );
+    assert!(stderr.contains(message), "{message}:\n{stderr}");
+    if caret {
+        let under = |line: &str| {
+            line.split_once('|')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('^'))
+        };
+        assert!(stderr.lines().any(under), "no caret:\n{stderr}");
+    }
+}
+
+/// A chain file holding `contents`, in a directory kept as long as the returned guard.
+fn chain_file(contents: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.pem");
+    std::fs::write(&file, contents).unwrap();
+    let path = file.display().to_string();
+    (dir, path)
+}
+
+fn good_pem() -> String {
+    let corpus = corpus();
+    pem_of(scenario(&corpus, "root-expiry-long-short"), &["leaf", "r3"])
+}
+
 #[test]
-fn bad_input_exits_2_with_no_output() {
+fn bad_base64_is_located_on_the_bad_character() {
+    let (_dir, file) = chain_file(&good_pem().replacen("MII", "M!I", 1));
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:2:2"),
+        "`!` is not a base64 character",
+        true,
+    );
+}
+
+#[test]
+fn a_private_key_in_a_chain_file_is_refused() {
     let corpus = corpus();
     let scenario = scenario(&corpus, "root-expiry-long-short");
     let good = pem_of(scenario, &["leaf", "r3"]);
     let key = &scenario.pki.certs["leaf"].private_key_pkcs8_pem;
-    let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(&str, String, Vec<&str>, &str)> = vec![
-        (
-            "bad-base64",
-            good.replacen("MII", "M!I", 1),
-            vec!["--scenario", "root-expiry-long-short"],
-            "not valid PEM",
-        ),
-        (
-            "private-key",
-            format!("{good}{key}"),
-            vec!["--scenario", "root-expiry-long-short"],
-            "private key",
-        ),
-        (
-            "empty",
-            String::new(),
-            vec!["--scenario", "root-expiry-long-short"],
-            "no PEM block",
-        ),
-        (
-            "trailing",
-            format!("{good}garbage\n"),
-            vec!["--scenario", "root-expiry-long-short"],
-            "trailing data",
-        ),
-        (
-            "unknown-scenario",
-            good.clone(),
-            vec![
-                "--scenario",
-                "no-such-scenario",
-                "--targets",
-                "android-pre-7.1.1",
-            ],
-            "no such scenario",
-        ),
-        (
-            "unknown-target",
-            good.clone(),
-            vec![
-                "--scenario",
-                "root-expiry-long-short",
-                "--targets",
-                "no-such-target",
-            ],
-            "no such target",
-        ),
-    ];
-    for (name, contents, args, message) in cases {
-        let file = dir.path().join(format!("{name}.pem"));
-        std::fs::write(&file, contents).unwrap();
-        let output = doctor(&file, &args);
+    let (_dir, file) = chain_file(&format!("{good}{key}"));
+    let line = good.lines().count() + 1;
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:{line}:1"),
+        "this block is a private key",
+        true,
+    );
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:{line}:1"),
+        "a chain file must never hold a private key",
+        true,
+    );
+}
+
+#[test]
+fn an_empty_chain_file_is_refused() {
+    let (_dir, file) = chain_file("\n");
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:1:1"),
+        "the chain file is empty",
+        false,
+    );
+}
+
+#[test]
+fn trailing_garbage_after_a_certificate_is_located() {
+    let good = good_pem();
+    let (_dir, file) = chain_file(&format!("{good}garbage\n"));
+    let line = good.lines().count() + 1;
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:{line}:1"),
+        "trailing data after the last certificate",
+        true,
+    );
+}
+
+#[test]
+fn a_refused_connection_is_located_on_the_connect_argument() {
+    // A port the OS just gave out and took back: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    assert_bad_input(
+        &["--connect", &address],
+        "--connect:1:1",
+        "connection refused",
+        true,
+    );
+}
+
+#[test]
+fn a_timed_out_handshake_is_located_on_the_connect_argument() {
+    // A listener that never answers: the TCP connection completes in its backlog, the TLS
+    // handshake waits for a reply that never comes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap().to_string();
+    assert_bad_input(
+        &["--connect", &address, "--connect-timeout", "1"],
+        "--connect:1:1",
+        "timed out after 1 s",
+        true,
+    );
+}
+
+#[test]
+fn unknown_names_and_an_ambiguous_leaf_are_bad_input() {
+    let corpus = corpus();
+    let long_short = scenario(&corpus, "root-expiry-long-short");
+    let (_dir, file) = chain_file(&pem_of(long_short, &["leaf", "r3"]));
+    for (args, message) in [
+        (vec!["--scenario", "no-such-scenario"], "no such scenario"),
+        (vec!["--targets", "no-such-target"], "no such target"),
+    ] {
+        let output = doctor(Path::new(&file), &args);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
-        assert!(output.stdout.is_empty(), "{name}: {}", stdout(&output));
-        assert!(stderr.contains(message), "{name}: {stderr}");
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(output.stdout.is_empty());
+        assert!(stderr.contains(message), "{stderr}");
     }
+    // A bad --at is located on its value, checked before anything else happens.
+    assert_bad_input(
+        &[&file, "--at", "2021-13-01"],
+        "--at:1:1",
+        "is neither a date",
+        true,
+    );
+    // R3 served as if it were the leaf: four scenarios hold it; which one is meant?
+    let (_dir, r3_first) = chain_file(&pem_of(long_short, &["r3"]));
+    assert_bad_input(
+        &[&r3_first],
+        &format!("{r3_first}:1:1"),
+        "the leaf belongs to 4 corpus scenarios",
+        false,
+    );
 }
 
 /// The codes of the findings `doctor` prints.
@@ -268,7 +367,12 @@ fn a_leaf_alone_is_an_incomplete_chain_with_its_aia_url() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert_eq!(codes(&text), ["incomplete-chain"], "{text}");
-    assert!(text.contains("AIA caIssuers URL is http://"), "{text}");
+    assert!(text.contains("AIA caIssuers URL http://"), "{text}");
+    // The scenario's intermediate to serve, by id.
+    assert!(
+        text.contains("serve the scenario's `le-x3-by-dst`"),
+        "{text}"
+    );
     assert!(
         text.contains("windows-aia-fetcher (store `browser-2016`): accept, only through"),
         "{text}"
@@ -312,6 +416,20 @@ fn order_duplicates_the_root_and_an_expiring_cross_sign_are_found() {
     assert!(!found.iter().any(|f| f == "incomplete-chain"), "{text}");
 }
 
+/// `document` is valid against `doctor/doctor.schema.json`.
+fn assert_follows_schema(document: &serde_json::Value) {
+    let schema_file =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../doctor/doctor.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_file).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 #[test]
 fn json_output_follows_its_schema_and_carries_the_same_verdicts() {
     let corpus = corpus();
@@ -323,16 +441,7 @@ fn json_output_follows_its_schema_and_carries_the_same_verdicts() {
     let output = doctor(&chain, &[&args[..], &["--json"]].concat());
     assert_eq!(output.status.code(), Some(1));
     let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let schema_file =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../doctor/doctor.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_file).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&document)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_follows_schema(&document);
     assert_eq!(document["findings"][0]["code"], "wrong-name-same-key");
     // The same verdicts as the text output, target by target.
     let text = stdout(&doctor(&chain, &args));
@@ -345,4 +454,216 @@ fn json_output_follows_its_schema_and_carries_the_same_verdicts() {
         );
         assert!(text.contains(&line), "{line} not in:\n{text}");
     }
+}
+
+/// The scenario is inferred from the leaf: the same output as with --scenario.
+#[test]
+fn the_scenario_is_the_one_whose_pki_holds_the_leaf() {
+    let corpus = corpus();
+    let scenario = scenario(&corpus, "same-key-intermediates");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("x3-leaf-served-x1.pem");
+    std::fs::write(&chain, pem_of(scenario, &["leaf-by-x3", "le-x1-by-dst"])).unwrap();
+    let named = doctor(
+        &chain,
+        &["--scenario", "same-key-intermediates", "--at", "2016-04-06"],
+    );
+    let inferred = doctor(&chain, &["--at", "2016-04-06"]);
+    assert_eq!(stdout(&inferred), stdout(&named));
+    assert!(stdout(&inferred).contains("scenario `same-key-intermediates`"));
+}
+
+/// The real validators' verdicts and the findings that need no scenario, for a chain no corpus
+/// scenario knows: real Let's Encrypt certificates (R3 and ISRG Root X1 cross-signed by DST
+/// Root CA X3, ../shared/fixtures/letsencrypt) against Mozilla's roots and the system store.
+#[test]
+fn a_real_chain_no_scenario_knows_is_judged_by_real_validators_and_stores() {
+    let fixtures =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/letsencrypt");
+    let read = |name: &str| std::fs::read_to_string(fixtures.join(name)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("r3-long.pem");
+    std::fs::write(&chain, read("r3.pem") + &read("isrg-root-x1-by-dst-x3.pem")).unwrap();
+    let output = doctor(&chain, &["--at", "2024-09-15", "--json"]);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_follows_schema(&document);
+    assert_eq!(document["scenario"], serde_json::Value::Null);
+    assert_eq!(document["fix"], serde_json::Value::Null);
+    // The cross-sign is recognised by Mozilla's self-signed ISRG Root X1 (same key): it expires
+    // on 2024-09-30, fifteen days after --at.
+    assert_eq!(document["findings"][0]["code"], "cross-sign-expiring");
+    assert!(document["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expires on 2024-09-30"));
+    let seats: Vec<(String, String, String)> = document["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let s = |key: &str| v[key].as_str().unwrap().to_string();
+            (s("target"), s("store"), s("outcome"))
+        })
+        .collect();
+    let stores: Vec<(&str, &str)> = seats
+        .iter()
+        .map(|(t, s, _)| (t.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        stores,
+        [
+            ("rustls-webpki", "mozilla"),
+            ("rustls-webpki", "system"),
+            ("openssl", "mozilla"),
+            ("openssl", "system")
+        ]
+    );
+    // R3 is a CA: webpki refuses it as an end entity; OpenSSL builds R3 -> ISRG Root X1.
+    assert_eq!(seats[0].2, "reject");
+    assert_eq!(seats[2].2, "accept");
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&doctor(&chain, &["--at", "2024-09-15"]));
+    assert!(
+        text.contains("no corpus scenario knows this leaf, so there are no candidate chains"),
+        "{text}"
+    );
+}
+
+/// A synthetic chain no scenario holds (a corpus topology generated with another seed: other
+/// keys, other bytes): the incomplete chain is found against the real stores, with its AIA URL.
+#[test]
+fn a_synthetic_chain_no_scenario_knows_gets_the_findings_that_need_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let topology = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/scenarios/leaf-only-served/topology.toml");
+    let pki = dir.path().join("pki");
+    let generated = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["gen", "--seed", "not-a-corpus-seed", "--out"])
+        .arg(&pki)
+        .arg(&topology)
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let chain = dir.path().join("leaf-only.pem");
+    std::fs::copy(pki.join("leaf.pem"), &chain).unwrap();
+    let output = doctor(&chain, &["--at", "2016-07-01"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_eq!(codes(&text), ["incomplete-chain"], "{text}");
+    assert!(text.contains("rustls-webpki (store `mozilla`)"), "{text}");
+    assert!(text.contains("AIA caIssuers URL http://"), "{text}");
+    assert!(text.contains("The fix: none offered"), "{text}");
+    // --targets means nothing without a scenario.
+    let output = doctor(&chain, &["--targets", "android-pre-7.1.1"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+/// The trade-off over time, drawn with `--out`: the same bytes twice, `--at` marked, and the
+/// switch where it really is: a current OpenSSL client holding only the old root (DST Root CA
+/// X3) accepts the long chain until that root expires (2021-09-30 14:01:15) and rejects it from
+/// then on. (In-process engines only, so the exact timeline costs well under a second.)
+#[test]
+fn the_tradeoff_picture_is_written_deterministically_with_the_real_switch() {
+    let corpus = corpus();
+    let scenario = scenario(&corpus, "root-expiry-long-short");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("long.pem");
+    std::fs::write(&chain, pem_of(scenario, &["leaf", "r3", "isrg-x1-by-dst"])).unwrap();
+    let draw = |name: &str| -> (String, Vec<u8>) {
+        let out = dir.path().join(name);
+        let output = doctor(
+            &chain,
+            &[
+                "--at",
+                "2021-10-01",
+                "--targets",
+                "android-pre-7.1.1,current-openssl-client",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        let text = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        let file = out.join("tradeoff.svg");
+        assert!(
+            text.contains(&format!("The trade-off over time: {}", file.display())),
+            "{text}"
+        );
+        (text, std::fs::read(&file).unwrap())
+    };
+    let (_, first) = draw("one");
+    let (_, second) = draw("two");
+    assert!(first == second, "the picture differs between two runs");
+    let svg = String::from_utf8(first).unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
+    assert!(svg.contains(">--at<"), "--at is not marked:\n{svg}");
+    let row = "current-openssl-client · long-chain · old: ";
+    let accept_until = svg
+        .split("<title>")
+        .find(|title| title.starts_with(row) && title.contains(" accept<"))
+        .unwrap_or_else(|| panic!("no accept interval for {row}:\n{svg}"));
+    assert!(
+        accept_until.contains("→ 2021-09-30 14:01:1"),
+        "{accept_until}"
+    );
+    let rejected_from = svg
+        .split("<title>")
+        .find(|title| title.starts_with(row) && title.contains("reject:expired"))
+        .unwrap_or_else(|| panic!("no reject interval for {row}:\n{svg}"));
+    assert!(
+        rejected_from.starts_with(&format!("{row}2021-09-30 14:01:1")),
+        "{rejected_from}"
+    );
+    // The JSON form names the file, and keeps --at's time of day.
+    let out = dir.path().join("json");
+    let output = doctor(
+        &chain,
+        &[
+            "--at",
+            "2021-10-01T12:30:00Z",
+            "--targets",
+            "android-pre-7.1.1,current-openssl-client",
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_follows_schema(&document);
+    assert_eq!(document["at"], "2021-10-01T12:30:00Z");
+    assert_eq!(
+        document["tradeoff_picture"],
+        out.join("tradeoff.svg").display().to_string()
+    );
+    // Without --out, no picture: the report says nothing of one.
+    let output = doctor(
+        &chain,
+        &["--at", "2021-10-01", "--targets", "android-pre-7.1.1"],
+    );
+    assert!(!stdout(&output).contains("trade-off over time"));
+    // No trade-off (the same-key scenario has a chain every target accepts): nothing written.
+    let same_key = scenario_chain(
+        &corpus,
+        "same-key-intermediates",
+        &["leaf-by-x3", "le-x1-by-dst"],
+    );
+    let out = dir.path().join("none");
+    let output = doctor(
+        &same_key.1,
+        &["--at", "2016-04-06", "--out", out.to_str().unwrap()],
+    );
+    assert!(stdout(&output).contains("no trade-off to draw, nothing written"));
+    assert!(!out.exists());
+}
+
+/// A chain file of `ids` of the scenario `name`, in a directory kept with it.
+fn scenario_chain(corpus: &Corpus, name: &str, ids: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.pem");
+    std::fs::write(&file, pem_of(scenario(corpus, name), ids)).unwrap();
+    (dir, file)
 }
