@@ -485,7 +485,7 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
             format!("{:.3}", per_sec / in_process),
         ),
         (
-            "chains some target rejects".into(),
+            "chains not all good (a target rejects or failed)".into(),
             summary.rejected.to_string(),
         ),
         ("result lines, bytes".into(), output_bytes.to_string()),
