@@ -1,5 +1,9 @@
 //! Facts about one certificate (or one issuer/subject pair) that the findings and the fix ask.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use anchorsmith_validators::model::SignatureCache;
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -47,9 +51,35 @@ pub(crate) fn cn_of_issuer(cert: &X509Certificate) -> String {
         .map_or_else(|| cert.issuer().to_string(), str::to_string)
 }
 
+thread_local! {
+    /// The batch's signature cache while this thread diagnoses one of its chains (see
+    /// [`with_signature_cache`]). A thread-local, not a parameter, because it changes only what a
+    /// check costs, never its answer: every finding's function keeps its plain signature.
+    static SIGNATURES: RefCell<Option<Arc<SignatureCache>>> = const { RefCell::new(None) };
+}
+
+/// Run `work` with every [`signed_by`] on this thread answered through `cache` (verified once
+/// per certificate and issuer key, shared with the client models' path builders).
+pub(crate) fn with_signature_cache<R>(cache: &Arc<SignatureCache>, work: impl FnOnce() -> R) -> R {
+    let previous = SIGNATURES.with(|slot| slot.replace(Some(Arc::clone(cache))));
+    // Restored even if `work` panics, so a rayon worker never keeps a stale cache.
+    struct Restore(Option<Arc<SignatureCache>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            SIGNATURES.with(|slot| *slot.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(previous);
+    work()
+}
+
 /// The signature on `cert` verifies with `issuer`'s key (whatever the names say).
 pub(crate) fn signed_by(cert: &X509Certificate, issuer: &X509Certificate) -> bool {
-    cert.verify_signature(Some(issuer.public_key())).is_ok()
+    SIGNATURES.with(|slot| match slot.borrow().as_deref() {
+        Some(cache) => cache.verifies(cert, issuer).is_ok(),
+        None => cert.verify_signature(Some(issuer.public_key())).is_ok(),
+    })
 }
 
 /// `issuer` issued `cert`: the names chain and the signature verifies.

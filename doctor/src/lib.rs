@@ -12,6 +12,7 @@
 //! `Diagnosis` as text or JSON (schema: `doctor/doctor.schema.json`). Setting up the engines
 //! (validator columns) is the caller's job.
 
+pub mod batch;
 pub mod cert;
 pub mod chain;
 pub mod connect;
@@ -92,6 +93,21 @@ pub fn diagnose(
     chain: &ServedChain,
     at: OffsetDateTime,
 ) -> Diagnosis {
+    let reference = findings::Reference::of(scenario, panel);
+    diagnose_with(&reference, scenario, panel, chain, at)
+}
+
+/// [`diagnose`] with the findings' [`Reference`](findings::Reference) of `scenario` and `panel`
+/// built once by the caller (`Reference::of(scenario, panel)`): batch mode diagnoses many
+/// chains against each scenario, and parsing its certificates and stores once per chain would
+/// cost more than judging the chain.
+pub fn diagnose_with(
+    reference: &findings::Reference,
+    scenario: Option<&Scenario>,
+    panel: &Panel,
+    chain: &ServedChain,
+    at: OffsetDateTime,
+) -> Diagnosis {
     let judge = |chain: &ServedChain| verdicts::judge_chain(panel, chain, at);
     let verdicts = judge(chain);
     let candidates: Vec<Candidate> = scenario
@@ -107,11 +123,10 @@ pub fn diagnose(
             }
         })
         .collect();
-    let reference = findings::Reference::of(scenario, panel);
     Diagnosis {
         scenario: scenario.map(|scenario| scenario.name.clone()),
         at,
-        findings: findings::with_outcomes(findings::findings(&reference, chain, at), &verdicts),
+        findings: findings::with_outcomes(findings::findings(reference, chain, at), &verdicts),
         fix: fix::fix(&verdicts, &candidates),
         verdicts,
         not_judged: panel.not_judged.clone(),

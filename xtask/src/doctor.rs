@@ -2,7 +2,7 @@
 //! [--targets a,b] [--json] [--out DIR]`: the arguments, the chain read or captured, the
 //! scenario chosen (or inferred from the leaf), the panel of judges set up, then
 //! `anchorsmith_doctor::diagnose`, printed as text or JSON. The doctor itself lives in the
-//! `doctor/` crate.
+//! `doctor/` crate; `--batch FILE.jsonl` is handed to `doctor_batch`.
 //!
 //! Exit status: 0 every decided target accepts and no engine failed, 1 some reject or an engine
 //! failed, 2 bad input (no output, nothing written).
@@ -17,12 +17,12 @@ use time::OffsetDateTime;
 
 use crate::{project_root, BadInput, DoctorArgs};
 
-fn bad(diagnostic: Diagnostic) -> anyhow::Error {
+pub(crate) fn bad(diagnostic: Diagnostic) -> anyhow::Error {
     BadInput(diagnostic.into()).into()
 }
 
 /// A bad value of a command-line option, located on the value (the option is its "file").
-fn argument_error(option: &str, value: &str, message: String) -> Diagnostic {
+pub(crate) fn argument_error(option: &str, value: &str, message: String) -> Diagnostic {
     Diagnostic::at(
         Code::InvalidValue,
         Path::new(option),
@@ -41,7 +41,7 @@ fn served_chain(args: &DoctorArgs) -> anyhow::Result<(ServedChain, String)> {
     let address = args
         .connect
         .as_deref()
-        .expect("clap requires CHAIN or --connect");
+        .expect("clap requires CHAIN, --connect or --batch");
     if !(args.connect_timeout.is_finite() && args.connect_timeout > 0.0) {
         let text = args.connect_timeout.to_string();
         return Err(bad(argument_error(
@@ -133,6 +133,9 @@ fn tradeoff_picture(
 }
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
+    if let Some(batch) = &args.batch {
+        return crate::doctor_batch::run(batch, &args);
+    }
     // Every argument is checked before a connection is made.
     let at = match &args.at {
         Some(text) => anchorsmith_bundle::build::parse_instant(text).map_err(|error| {

@@ -13,6 +13,7 @@ mod bench;
 mod bundle;
 mod corpus;
 mod doctor;
+mod doctor_batch;
 mod gen;
 mod limbo;
 mod shared;
@@ -147,33 +148,42 @@ long chain to DST Root CA X3 and stops working the second that root expires."
     /// (a skipped target decides nothing), 1 when some target rejects or an engine failed, 2 on
     /// bad input (nothing printed on stdout, nothing written). --json prints one document
     /// (schema: doctor/doctor.schema.json).
+    /// Many chains: --batch FILE.jsonl judges a JSON Lines file of chains with the client-model
+    /// targets and writes one compact result per line (both formats: doctor/batch.schema.json)
+    /// to stdout or to --results FILE.jsonl; exit 1 when some chain is not all good. CHAIN,
+    /// --connect and --batch are the three inputs: give exactly one.
     #[command(
-        after_help = "Examples:\n  cargo xtask doctor chain.pem --at 2021-10-01\n  cargo xtask doctor --connect 127.0.0.1:8443 --servername example.test"
+        after_help = "Examples:\n  cargo xtask doctor chain.pem --at 2021-10-01\n  cargo xtask doctor chain.pem --at 2021-10-01 --out doctor-out\n  \
+cargo xtask doctor --connect 127.0.0.1:8443 --servername example.test\n  \
+cargo xtask doctor --batch chains.jsonl --results results.jsonl"
     )]
     Doctor(DoctorArgs),
 }
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).multiple(false)))]
 pub struct DoctorArgs {
     /// The chain as the server sends it: PEM certificates, leaf first.
-    #[arg(required_unless_present = "connect", conflicts_with = "connect")]
+    #[arg(group = "input")]
     pub chain: Option<PathBuf>,
     /// Capture the chain from a real TLS handshake with HOST:PORT instead of reading a file.
-    #[arg(long, value_name = "HOST:PORT")]
+    #[arg(long, value_name = "HOST:PORT", group = "input")]
     pub connect: Option<String>,
     /// With --connect, the server name sent (SNI); default the host. Without a scenario, also
     /// the name the verdicts expect (default the leaf's first DNS name).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     pub servername: Option<String>,
     /// With --connect, seconds to wait for the connection and for each handshake read.
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub connect_timeout: f64,
     /// The corpus scenario whose targets, trust stores and candidate chains judge it (default:
-    /// the scenario whose PKI holds the leaf).
+    /// the scenario whose PKI holds the leaf; with --batch: the scenario of lines that name
+    /// none, else inferred per line).
     #[arg(long)]
     pub scenario: Option<String>,
-    /// Write the trade-off picture (tradeoff.svg) here when no single chain serves every target.
-    #[arg(long, value_name = "DIR")]
+    /// Write the trade-off picture (DIR/tradeoff.svg) when no single chain serves every target.
+    /// Not with --batch (its result lines go to --results).
+    #[arg(long, value_name = "DIR", conflicts_with = "batch")]
     pub out: Option<PathBuf>,
     /// Validation time: a date (2021-10-01) or an RFC 3339 instant; default now.
     #[arg(long)]
@@ -184,6 +194,23 @@ pub struct DoctorArgs {
     /// Print one JSON document (schema: doctor/doctor.schema.json) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Many chains: a JSON Lines file, one `{"id", "chain", "at"?, "scenario"?}` per line; one
+    /// compact result per line, in input order (both formats: doctor/batch.schema.json). Judged
+    /// by the client-model targets only, unless --real.
+    #[arg(
+        long,
+        value_name = "FILE.jsonl",
+        group = "input",
+        conflicts_with = "json"
+    )]
+    pub batch: Option<PathBuf>,
+    /// Only with --batch: write the result lines to this file (atomically) instead of stdout
+    /// (the single-chain doctor writes its trade-off picture to --out DIR instead).
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["chain", "connect"])]
+    pub results: Option<PathBuf>,
+    /// Only with --batch: also judge with targets whose engine is a real validator (slow).
+    #[arg(long, conflicts_with_all = ["chain", "connect"])]
+    pub real: bool,
 }
 
 #[derive(clap::Args)]
@@ -245,6 +272,10 @@ pub enum BenchTarget {
     /// Coverage and selection of the trust-bundle builder for 1,000 synthetic endpoints against
     /// the Mozilla store plus test roots, beside `openssl speed ecdsap256` (target: under 1 s).
     Bundle,
+    /// The chain doctor's batch engine: chains per second on --chains synthetic served chains
+    /// against the client-model targets, signature checks asked vs performed (the shared cache),
+    /// beside `openssl speed ecdsap256` (target: 5,000 chains/s on 2 cores).
+    Doctor,
 }
 
 #[derive(clap::Args)]
@@ -412,6 +443,9 @@ pub struct BenchArgs {
     /// load on a shared machine does not skew wall times. Other processes wait meanwhile.
     #[arg(long)]
     pub realtime: bool,
+    /// `doctor`: how many synthetic served chains to judge.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub chains: u64,
 }
 
 /// An error caused by the user's input (exit status 2), as opposed to a failure of ours (1).

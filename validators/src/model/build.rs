@@ -11,6 +11,7 @@ use x509_parser::time::ASN1Time;
 
 use super::cert::{self, KeyIdMatch, Problem};
 use super::knobs::{AlternateChains, AnchorExpiry, Knobs};
+use super::signatures::SignatureCache;
 use crate::{RejectKind, ValidationInput};
 
 /// Where a certificate of the pool came from.
@@ -42,6 +43,8 @@ pub struct Builder<'a, 'i> {
     nodes: Vec<Node<'i>>,
     at: ASN1Time,
     budget_left: Cell<u32>,
+    /// Signatures already verified by other validations (none: verify every one asked about).
+    signatures: Option<&'a SignatureCache>,
 }
 
 /// A built path (pool indices, peer first) or the most informative reason it failed.
@@ -89,6 +92,7 @@ impl<'a, 'i> Builder<'a, 'i> {
         knobs: &'a Knobs,
         input: &'i ValidationInput,
         at: ASN1Time,
+        signatures: Option<&'a SignatureCache>,
     ) -> Result<Builder<'a, 'i>, Problem> {
         let in_store = |der: &[u8]| input.trust_anchors.iter().any(|anchor| anchor == der);
         let node = |der: &'i [u8], origin: Origin| {
@@ -131,6 +135,7 @@ impl<'a, 'i> Builder<'a, 'i> {
             nodes,
             at,
             budget_left: Cell::new(knobs.signature_budget),
+            signatures,
         })
     }
 
@@ -171,6 +176,7 @@ impl<'a, 'i> Builder<'a, 'i> {
             &self.nodes[child].cert,
             &self.nodes[parent].cert,
             self.knobs.sha1_signatures,
+            self.signatures,
         )
     }
 

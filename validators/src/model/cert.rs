@@ -8,6 +8,7 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS;
 use x509_parser::time::ASN1Time;
 
+use super::signatures::{signature_verifies, SignatureCache};
 use crate::{PeerName, RejectKind, Usage};
 
 /// Why one certificate, or one link of a path, fails.
@@ -97,6 +98,7 @@ pub fn signed_by(
     child: &X509Certificate<'_>,
     parent: &X509Certificate<'_>,
     allow_sha1: bool,
+    cache: Option<&SignatureCache>,
 ) -> Result<(), Problem> {
     let refuse = |reason: String| {
         Problem::new(
@@ -108,29 +110,14 @@ pub fn signed_by(
             ),
         )
     };
-    if signed_with_sha1(child) {
-        if !allow_sha1 {
-            return Err(refuse("SHA-1 signatures are refused".into()));
-        }
-        return openssl_verifies(child, parent).map_err(refuse);
+    if signed_with_sha1(child) && !allow_sha1 {
+        return Err(refuse("SHA-1 signatures are refused".into()));
     }
-    child
-        .verify_signature(Some(parent.public_key()))
-        .map_err(|error| refuse(error.to_string()))
-}
-
-fn openssl_verifies(
-    child: &X509Certificate<'_>,
-    parent: &X509Certificate<'_>,
-) -> Result<(), String> {
-    let child = openssl::x509::X509::from_der(child.as_raw()).map_err(|e| e.to_string())?;
-    let key = openssl::pkey::PKey::public_key_from_der(parent.public_key().raw)
-        .map_err(|e| e.to_string())?;
-    match child.verify(&key) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err("the signature does not verify".into()),
-        Err(error) => Err(error.to_string()),
+    match cache {
+        Some(cache) => cache.verifies(child, parent),
+        None => signature_verifies(child, parent),
     }
+    .map_err(refuse)
 }
 
 pub fn within_validity(cert: &X509Certificate<'_>, at: ASN1Time) -> Result<(), Problem> {

@@ -4,16 +4,19 @@
 //! (`validators/engine-models.toml`, `validators/tests/calibration.rs`).
 //!
 //! `cert` reads one certificate (x509-parser; signatures through its `verify` feature), `build`
-//! walks the pool the way the knobs say, `engines` loads the calibration table.
+//! walks the pool the way the knobs say, `engines` loads the calibration table, `signatures` is
+//! the optional signature cache many models share (each certificate/issuer-key pair verified once).
 
 mod build;
 mod calibration;
 mod cert;
 mod engines;
 mod knobs;
+mod signatures;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use x509_parser::time::ASN1Time;
@@ -24,6 +27,7 @@ pub use calibration::{
 };
 pub use engines::{engine_models, parse_engine_models, shipped_engine_models, EngineModel};
 pub use knobs::{AlternateChains, AnchorExpiry, Knobs};
+pub use signatures::{signature_verifies, SignatureCache, SignatureCounts};
 
 use crate::{ValidationInput, Validator, Verdict};
 
@@ -33,6 +37,8 @@ use crate::{ValidationInput, Validator, Verdict};
 pub struct ClientModel {
     name: String,
     knobs: Knobs,
+    /// Shared with other models judging the same certificates (the doctor's batch mode).
+    signatures: Option<Arc<SignatureCache>>,
 }
 
 impl ClientModel {
@@ -40,7 +46,15 @@ impl ClientModel {
         ClientModel {
             name: name.into(),
             knobs,
+            signatures: None,
         }
+    }
+
+    /// The same model, verifying each (certificate, issuer key) signature through `cache`: once
+    /// for every model sharing it. Verdicts are the same as without it.
+    pub fn with_signature_cache(mut self, cache: Arc<SignatureCache>) -> ClientModel {
+        self.signatures = Some(cache);
+        self
     }
 
     pub fn knobs(&self) -> &Knobs {
@@ -70,7 +84,8 @@ impl Validator for ClientModel {
                 detail: "validation time out of range".into(),
             };
         };
-        let built = build::Builder::new(&self.knobs, input, at).and_then(|builder| builder.run());
+        let built = build::Builder::new(&self.knobs, input, at, self.signatures.as_deref())
+            .and_then(|builder| builder.run());
         match built {
             Ok(chain_built) => Verdict::Accept { chain_built },
             Err(problem) => Verdict::Reject {

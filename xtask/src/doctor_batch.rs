@@ -1,0 +1,194 @@
+//! `cargo xtask doctor --batch FILE.jsonl [--results FILE.jsonl] [--scenario S] [--at DATE]
+//! [--targets a,b] [--real]`: many served chains, one compact result line per input line (the
+//! batch engine is `anchorsmith_doctor::batch`; the line formats: doctor/batch.schema.json).
+//!
+//! Judged by the targets whose engine is a client model, all sharing one signature cache; targets
+//! run by a real validator are left out (named on stderr) unless --real. Every line is checked
+//! before any is judged: bad input anywhere prints a located error per bad line, exits 2 and
+//! writes nothing. --results is written to a temporary file beside it and renamed at the end.
+//! Exit status: 0 every chain is all good (no judged target rejects it, no engine failed), 1
+//! some chain is not, 2 bad input.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchorsmith_corpus::{Target, TargetEngine};
+use anchorsmith_doctor::batch::{result_line, Batch, Summary};
+use anchorsmith_validators::model::{ClientModel, SignatureCache};
+use anchorsmith_validators::Validator;
+use anyhow::Context;
+use time::OffsetDateTime;
+
+use crate::{project_root, BadInput, DoctorArgs};
+
+/// Chains judged (in parallel) between two writes: bounds memory on big files.
+const CHUNK: usize = 2048;
+/// Bad lines printed at most; the count says how many more.
+const SHOWN_ERRORS: usize = 20;
+
+pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
+    let source = anchorsmith_bundle::load::read(file).map_err(|d| BadInput(d.into()))?;
+    let now = match &args.at {
+        Some(text) => anchorsmith_bundle::build::parse_instant(text).map_err(|error| {
+            crate::doctor::bad(
+                crate::doctor::argument_error("--at", text, error.to_string())
+                    .help("a date (2021-10-01) or an RFC 3339 instant (2021-09-30T14:01:15Z)"),
+            )
+        })?,
+        None => OffsetDateTime::now_utc(),
+    };
+    let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
+    if let Some(name) = &args.scenario {
+        crate::shared::select_scenarios(&corpus, std::slice::from_ref(name))?;
+    }
+    let chosen = crate::shared::select_targets(&corpus, &args.targets)?;
+    let signatures = Arc::new(SignatureCache::new());
+    let (judging, engines) = batch_engines(&chosen, args.real, &signatures)?;
+    warn_left_out(&chosen, &judging);
+    let panels =
+        anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &engines, &judging);
+    let batch = Batch::new(
+        &corpus.scenarios,
+        &panels,
+        args.scenario.as_deref(),
+        signatures,
+        now,
+    );
+    let requests = batch.read(file, &source).map_err(|errors| {
+        for diagnostic in errors.iter().take(SHOWN_ERRORS) {
+            eprintln!("{diagnostic}\n");
+        }
+        BadInput(anyhow::anyhow!(
+            "{} bad line(s) in {}{}: nothing judged, nothing written",
+            errors.len(),
+            file.display(),
+            if errors.len() > SHOWN_ERRORS {
+                format!(" (the first {SHOWN_ERRORS} shown)")
+            } else {
+                String::new()
+            }
+        ))
+    })?;
+    drop(source);
+
+    let started = Instant::now();
+    let bar = indicatif::ProgressBar::new(requests.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} chains ({per_sec})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut summary = Summary::default();
+    let write = |out: &mut dyn Write, summary: &mut Summary| -> anyhow::Result<()> {
+        for chunk in requests.chunks(CHUNK) {
+            for (request, diagnosis) in chunk.iter().zip(batch.judge_all(chunk)) {
+                summary.add(&diagnosis);
+                serde_json::to_writer(&mut *out, &result_line(&request.id, &diagnosis))?;
+                out.write_all(b"\n")?;
+            }
+            bar.inc(chunk.len() as u64);
+        }
+        out.flush()?;
+        Ok(())
+    };
+    match &args.results {
+        Some(path) => {
+            let path = crate::resolve_out(path);
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let temporary = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))
+                .with_context(|| format!("creating a temporary file beside {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(temporary);
+            write(&mut out, &mut summary)?;
+            out.into_inner()
+                .map_err(|error| error.into_error())?
+                .persist(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut out, &mut summary)?;
+        }
+    }
+    bar.finish_and_clear();
+    eprintln!(
+        "{}",
+        summary_text(&summary, started.elapsed(), batch.signatures())
+    );
+    if summary.rejected > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// The targets that judge (the chosen client-model targets; with `real`, every chosen one) and
+/// their engines: each client model verifying through the shared `signatures`.
+pub(crate) fn batch_engines<'a>(
+    chosen: &[&'a Target],
+    real: bool,
+    signatures: &Arc<SignatureCache>,
+) -> anyhow::Result<(Vec<&'a Target>, Vec<anchorsmith_doctor::Engine<'a>>)> {
+    let mut engines = Vec::new();
+    let mut real_targets = Vec::new();
+    for &target in chosen {
+        match &target.engine {
+            TargetEngine::Model { knobs } => {
+                let model = ClientModel::new(target.name.clone(), knobs.clone())
+                    .with_signature_cache(Arc::clone(signatures));
+                engines.push((target, Arc::new(model) as Arc<dyn Validator>));
+            }
+            TargetEngine::Validator { .. } => real_targets.push(target),
+        }
+    }
+    let mut judging: Vec<&Target> = engines.iter().map(|(target, _)| *target).collect();
+    if real {
+        engines.extend(crate::shared::engines(
+            &real_targets,
+            Duration::from_secs(60),
+        )?);
+        judging = chosen.to_vec();
+    }
+    Ok((judging, engines))
+}
+
+/// Names on stderr the chosen targets that do not judge (their engine is a real validator).
+pub(crate) fn warn_left_out(chosen: &[&Target], judging: &[&Target]) {
+    let names: Vec<&str> = chosen
+        .iter()
+        .filter(|target| !judging.iter().any(|j| j.name == target.name))
+        .map(|target| target.name.as_str())
+        .collect();
+    if !names.is_empty() {
+        eprintln!(
+            "doctor --batch: judged by the client-model targets; left out (their engine is a real validator, one process call per chain; --real includes them): {}",
+            names.join(", ")
+        );
+    }
+}
+
+/// The closing summary: chains, findings by code, rejections, time and rate, the cache's work.
+fn summary_text(summary: &Summary, elapsed: Duration, signatures: &SignatureCache) -> String {
+    let seconds = elapsed.as_secs_f64().max(1e-9);
+    let codes: Vec<String> = summary
+        .with_finding
+        .iter()
+        .map(|(code, count)| format!("{code} {count}"))
+        .collect();
+    let counts = signatures.counts();
+    format!(
+        "doctor --batch: {} chain(s) in {:.2} s ({:.0} chains/s); with findings: {}; not all good (some target rejects or failed): {}; signatures: {} checks asked, {} verified ({:.1}% from the cache)",
+        summary.chains,
+        seconds,
+        summary.chains as f64 / seconds,
+        if codes.is_empty() {
+            "none".to_string()
+        } else {
+            codes.join(", ")
+        },
+        summary.rejected,
+        counts.requested,
+        counts.performed,
+        counts.hit_rate() * 100.0
+    )
+}
