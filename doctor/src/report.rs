@@ -98,11 +98,14 @@ pub fn text(diagnosis: &Diagnosis, label: &str) -> String {
     for verdict in &d.verdicts {
         let _ = writeln!(out, "  {}", verdict_line(verdict));
     }
-    for target in &d.not_judged {
+    // One line: a scenario places a few of many targets, and a line each buried the verdicts.
+    if !d.not_judged.is_empty() {
         let _ = writeln!(
             out,
-            "  {target}: not judged (not placed in scenario `{}`)",
-            d.scenario.as_deref().unwrap_or_default()
+            "  not judged ({} target(s) not placed in scenario `{}`): {}",
+            d.not_judged.len(),
+            d.scenario.as_deref().unwrap_or_default(),
+            d.not_judged.join(", ")
         );
     }
     out.push_str(&fix_text(d));
