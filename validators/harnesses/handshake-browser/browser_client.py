@@ -43,6 +43,7 @@ import time
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
 CHROMIUM = "/usr/bin/chromium"
+FIREFOX = "/usr/bin/firefox-esr"
 CERTUTIL = "certutil"
 FAKETIME = "faketime"
 # How far the browser's wall clock may be from --at when its net log starts: the clock is frozen,
@@ -344,16 +345,190 @@ def url_request_ids(net_log, url):
     }
 
 
+def firefox_version():
+    if not os.access(FIREFOX, os.X_OK):
+        raise Skip(f"{FIREFOX} not installed (Debian package firefox-esr)")
+    out = run_checked([FIREFOX, "--version"], env={**os.environ, "HOME": tempfile.gettempdir()})
+    lines = [line.strip() for line in out.splitlines() if line.strip().startswith("Mozilla Firefox")]
+    if not lines:
+        raise HarnessError(f"{FIREFOX} --version: unexpected output {out!r}")
+    return lines[0]
+
+
+# Preferences of the fresh Firefox profile. Every name resolves to 127.0.0.1, so the browser reaches
+# no other host; no revocation fetching (the synthetic certificates name no responder, and a
+# verdict must not depend on the network); no background services; and no automatic import of
+# the system's roots when a certificate error looks like interception.
+FIREFOX_PREFS = {
+    "network.dns.forceResolve": "127.0.0.1",
+    "network.proxy.type": 0,
+    "security.OCSP.enabled": 0,
+    "security.certerrors.mitm.auto_enable_enterprise_roots": False,
+    "security.enterprise_roots.enabled": False,
+    "browser.shell.checkDefaultBrowser": False,
+    "browser.startup.homepage_override.mstone": "ignore",
+    "app.update.enabled": False,
+    "app.normandy.enabled": False,
+    "network.captive-portal-service.enabled": False,
+    "network.connectivity-service.enabled": False,
+    "datareporting.policy.dataSubmissionEnabled": False,
+    "toolkit.telemetry.enabled": False,
+    "browser.safebrowsing.malware.enabled": False,
+    "browser.safebrowsing.phishing.enabled": False,
+    "extensions.update.enabled": False,
+}
+
+# mozilla::pkix's own error codes (MOZILLA_PKIX_ERROR_BASE = -0x4000 and up), which NSS's error
+# tables do not hold; only the codes whose names are certain are listed, others are reported by
+# their offset from the base.
+MOZILLA_PKIX_ERROR_BASE = -0x4000
+MOZILLA_PKIX_ERRORS = [
+    "MOZILLA_PKIX_ERROR_KEY_PINNING_FAILURE",
+    "MOZILLA_PKIX_ERROR_CA_CERT_USED_AS_END_ENTITY",
+    "MOZILLA_PKIX_ERROR_INADEQUATE_KEY_SIZE",
+    "MOZILLA_PKIX_ERROR_V1_CERT_USED_AS_CA",
+    "MOZILLA_PKIX_ERROR_NO_RFC822NAME_MATCH",
+    "MOZILLA_PKIX_ERROR_NOT_YET_VALID_CERTIFICATE",
+    "MOZILLA_PKIX_ERROR_NOT_YET_VALID_ISSUER_CERTIFICATE",
+]
+
+# The decisive lines of Firefox's HTTP log (MOZ_LOG module nsHttp, level 5), per connection.
+FIREFOX_SETUP = re.compile(r"TlsHandshaker::SetupSSL ([0-9a-f]+) .*\](\S+?):(\d+)\^")
+FIREFOX_DONE = re.compile(r"nsHttpConnection::HandshakeDoneInternal \[this=([0-9a-f]+)\]")
+FIREFOX_ERROR = re.compile(
+    r"nsHttpConnection::PostProcessNPNSetup \[this=([0-9a-f]+)\] captured TLS handshake error"
+    r".*\(PRErrorCode=(-?\d+)\)"
+)
+
+
+def nspr_error_name(code):
+    """The name NSS gives a PRErrorCode (SEC_ERROR_*, SSL_ERROR_*), asked of NSS itself."""
+    if 0 <= code - MOZILLA_PKIX_ERROR_BASE < 0x400:
+        offset = code - MOZILLA_PKIX_ERROR_BASE
+        if offset < len(MOZILLA_PKIX_ERRORS):
+            return MOZILLA_PKIX_ERRORS[offset]
+        return f"MOZILLA_PKIX_ERROR_BASE+{offset} ({code})"
+    import ctypes  # only here: the Chromium path needs no NSS library in this process
+
+    try:
+        nss = ctypes.CDLL("libnss3.so")
+        ssl = ctypes.CDLL("libssl3.so")
+        nspr = ctypes.CDLL("libnspr4.so")
+    except OSError:
+        return f"PRErrorCode {code}"
+    nss.NSS_NoDB_Init(None)
+    ssl.SSL_OptionSetDefault(1, 1)  # any libssl call registers the SSL_ERROR_* names
+    nspr.PR_ErrorToName.restype = ctypes.c_char_p
+    name = nspr.PR_ErrorToName(code)
+    return name.decode() if name else f"PRErrorCode {code}"
+
+
+def firefox_decision(log_text, host, port):
+    """SUCCESS / FAILURE: <name> once a handshake with HOST:PORT has ended, else None."""
+    ours = set()
+    for line in log_text.splitlines():
+        setup = FIREFOX_SETUP.search(line)
+        if setup:
+            if setup.group(2) == host and setup.group(3) == str(port):
+                ours.add(setup.group(1))
+            continue
+        done = FIREFOX_DONE.search(line)
+        if done and done.group(1) in ours:
+            return "SUCCESS"
+        error = FIREFOX_ERROR.search(line)
+        if error and error.group(1) in ours:
+            return f"FAILURE: {nspr_error_name(int(error.group(2)))}"
+    return None
+
+
+def firefox_verdict(args, ders):
+    firefox_version()
+    if args.at is not None:
+        # Measured: under libfaketime, Firefox deadlocks before its first window. Its allocator
+        # (mozjemalloc) reads the clock while holding its lock; libfaketime's lazy start then
+        # calls dlsym, which allocates, and waits on that same lock forever.
+        raise Skip("firefox: cannot run at another time: libfaketime deadlocks Firefox at start")
+    if not re.fullmatch(r"[A-Za-z0-9.-]+", args.host):
+        raise Skip(f"firefox: host {args.host!r}: only DNS names are supported")
+    workdir = tempfile.mkdtemp(prefix="anchorsmith-browser-")
+    try:
+        profile = os.path.join(workdir, "profile")
+        make_nss_profile(profile, ders)
+        with open(os.path.join(profile, "user.js"), "w", encoding="utf-8") as prefs:
+            for name, value in FIREFOX_PREFS.items():
+                prefs.write(f"user_pref({json.dumps(name)}, {json.dumps(value)});\n")
+        log_base = os.path.join(workdir, "moz")
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("FAKETIME", "LD_PRELOAD", "XDG_", "MOZ_"))
+        }
+        env.update(
+            HOME=workdir,
+            TZ="UTC",
+            MOZ_LOG="sync,nsHttp:5",
+            MOZ_LOG_FILE=log_base,
+            MOZ_HEADLESS="1",
+        )
+        url = f"https://{args.host}:{args.port}/"
+        argv = [FIREFOX, "--headless", "--no-remote", "--profile", profile,
+                "--screenshot", os.path.join(workdir, "page.png"), url]
+        return firefox_watch(argv, env, workdir, log_base + ".moz_log", args)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def make_nss_profile(profile, ders):
+    """A Firefox profile directory whose cert9.db trusts the anchors (Firefox's own roots stay)."""
+    if shutil.which(CERTUTIL) is None:
+        raise Skip("certutil not installed (Debian package libnss3-tools)")
+    os.makedirs(profile, mode=0o700)
+    run_checked([CERTUTIL, "-N", "-d", f"sql:{profile}", "--empty-password"])
+    for index, der in enumerate(ders):
+        path = os.path.join(profile, f"anchor-{index}.der")
+        with open(path, "wb") as handle:
+            handle.write(der)
+        run_checked([CERTUTIL, "-A", "-d", f"sql:{profile}", "-n", f"anchor-{index}", "-t", "C,,", "-i", path])
+
+
+def firefox_watch(argv, env, cwd, log_path, args):
+    """Firefox never leaves a certificate error page by itself: watch its log, then stop it."""
+    process = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + args.timeout
+    try:
+        while True:
+            text = ""
+            try:
+                with open(log_path, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except OSError:
+                pass
+            decision = firefox_decision(text, args.host, args.port)
+            if decision is not None:
+                return decision
+            if process.poll() is not None:
+                raise HarnessError(f"firefox exit {process.returncode} before any TLS handshake with "
+                                   f"{args.host}:{args.port} ended")
+            if time.monotonic() > deadline:
+                raise HarnessError(f"firefox-esr: no TLS handshake with {args.host}:{args.port} ended "
+                                   f"within {args.timeout:g} s (killed)")
+            time.sleep(0.1)
+    finally:
+        kill_group(process.pid)
+        process.wait()
+
+
 def main(argv):
     args = parse_args(argv)
     try:
-        if args.browser == "firefox":
-            raise Skip("firefox: not supported by this harness (see README.md)")
         if args.version:
-            print(chromium_version())
+            print(firefox_version() if args.browser == "firefox" else chromium_version())
             return 0
         ders = anchors_in(args.cafile)
-        print(chromium_verdict(args, ders))
+        verdict = firefox_verdict if args.browser == "firefox" else chromium_verdict
+        print(verdict(args, ders))
         return 0
     except Skip as skip:
         if args.version:

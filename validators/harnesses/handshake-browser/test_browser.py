@@ -23,17 +23,13 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT = os.path.join(HERE, "browser_client.py")
-NEEDED = {
-    "/usr/bin/chromium": "chromium",
-    "certutil": "libnss3-tools",
-    "faketime": "faketime",
-    "openssl": "openssl",
-}
+COMMON_NEEDS = {"certutil": "libnss3-tools", "faketime": "faketime", "openssl": "openssl"}
 NAME = "test.example"
 
 
-def missing_programs():
-    return [f"{prog} ({package})" for prog, package in NEEDED.items() if shutil.which(prog) is None]
+def missing_programs(browser_program, browser_package):
+    needed = {browser_program: browser_package, **COMMON_NEEDS}
+    return [f"{prog} ({package})" for prog, package in needed.items() if shutil.which(prog) is None]
 
 
 def openssl(*args, cwd, faketime=None):
@@ -132,14 +128,18 @@ def run_client(*args, timeout=60):
     return done, time.monotonic() - started
 
 
-@unittest.skipIf(
-    missing_programs() and os.environ.get("CI") != "true",
-    f"not installed: {', '.join(missing_programs())}",
-)
-class ChromiumHandshake(unittest.TestCase):
+class BrowserHandshake:
+    """The cases every browser runs; a subclass names the browser and its native error names."""
+
+    BROWSER = None  # --browser value
+    PROGRAM = None  # (path, Debian package)
+    EXPIRED = UNKNOWN_ISSUER = NAME_MISMATCH = None
+
     @classmethod
     def setUpClass(cls):
-        missing = missing_programs()
+        missing = missing_programs(*cls.PROGRAM)
+        if missing and os.environ.get("CI") != "true":
+            raise unittest.SkipTest(f"not installed: {', '.join(missing)}")
         if missing:
             raise AssertionError(f"CI=true and not installed: {', '.join(missing)}")
         cls.tmp = tempfile.TemporaryDirectory(prefix="anchorsmith-browser-test-")
@@ -152,6 +152,8 @@ class ChromiumHandshake(unittest.TestCase):
         pki.root("test-root-2021", faketime="2021-01-01 00:00:00")
         pki.issue("test-leaf-2021", "test-root-2021", ca=False, days=90, faketime="2021-01-01 00:00:00")
         pki.root("test-unrelated-root")
+        # A leaf whose life starts in 2030, under today's root.
+        pki.issue("test-leaf-2030", "test-root", ca=False, days=90, faketime="2030-01-01 00:00:00")
         cls.servers = []
 
     @classmethod
@@ -167,7 +169,7 @@ class ChromiumHandshake(unittest.TestCase):
         return server.port
 
     def verdict(self, *args):
-        done, elapsed = run_client(*args)
+        done, elapsed = run_client("--browser", self.BROWSER, *args)
         self.assertEqual(done.returncode, 0, f"stderr: {done.stderr}")
         lines = done.stdout.strip().splitlines()
         self.assertTrue(lines, f"no output; stderr: {done.stderr}")
@@ -184,79 +186,125 @@ class ChromiumHandshake(unittest.TestCase):
     def test_missing_intermediate_is_an_unknown_issuer(self):
         port = self.serve("test-leaf")
         line, _ = self.verdict(*self.anchors("test-root"), "--host", NAME, "--port", str(port))
-        self.assertEqual(line, "FAILURE: net::ERR_CERT_AUTHORITY_INVALID")
+        self.assertEqual(line, f"FAILURE: {self.UNKNOWN_ISSUER}")
 
     def test_unknown_issuer(self):
         port = self.serve("test-leaf", "test-intermediate")
         line, _ = self.verdict(*self.anchors("test-unrelated-root"), "--host", NAME, "--port", str(port))
-        self.assertEqual(line, "FAILURE: net::ERR_CERT_AUTHORITY_INVALID")
+        self.assertEqual(line, f"FAILURE: {self.UNKNOWN_ISSUER}")
 
     def test_name_mismatch(self):
         port = self.serve("test-leaf-other-name", "test-intermediate")
         line, _ = self.verdict(*self.anchors("test-root"), "--host", NAME, "--port", str(port))
-        self.assertEqual(line, "FAILURE: net::ERR_CERT_COMMON_NAME_INVALID")
+        self.assertEqual(line, f"FAILURE: {self.NAME_MISMATCH}")
 
     def test_expired_now_and_valid_at_a_date_in_its_life(self):
         port = self.serve("test-leaf-2021")
         args = [*self.anchors("test-root-2021"), "--host", NAME, "--port", str(port)]
-        self.assertEqual(self.verdict(*args)[0], "FAILURE: net::ERR_CERT_DATE_INVALID")
+        self.assertEqual(self.verdict(*args)[0], f"FAILURE: {self.EXPIRED}")
+        self.check_at(args)
+
+    def check_at(self, args):
         self.assertEqual(self.verdict(*args, "--at", "2021-03-01T12:00:00Z")[0], "SUCCESS")
         # After notAfter and before notBefore, under the faked clock too.
         self.assertEqual(self.verdict(*args, "--at", "2021-06-01T00:00:00Z")[0],
-                         "FAILURE: net::ERR_CERT_DATE_INVALID")
+                         f"FAILURE: {self.EXPIRED}")
         self.assertEqual(self.verdict(*args, "--at", "2020-12-01T00:00:00+00:00")[0],
-                         "FAILURE: net::ERR_CERT_DATE_INVALID")
+                         f"FAILURE: {self.NOT_YET_VALID}")
+
+    def test_not_yet_valid(self):
+        port = self.serve("test-leaf-2030")
+        line, _ = self.verdict(*self.anchors("test-root"), "--host", NAME, "--port", str(port))
+        self.assertEqual(line, f"FAILURE: {self.NOT_YET_VALID}")
 
     def test_refused_connection_is_an_error_not_a_verdict(self):
         with socket.create_server(("127.0.0.1", 0)) as probe:
             port = probe.getsockname()[1]
-        done, _ = run_client(*self.anchors("test-root"), "--host", NAME, "--port", str(port))
+        done, _ = run_client("--browser", self.BROWSER, *self.anchors("test-root"), "--host", NAME,
+                             "--port", str(port), "--timeout", "6")
         self.assertEqual(done.returncode, 1)
-        self.assertIn("ERR_CONNECTION_REFUSED", done.stderr)
+        self.assertIn(self.REFUSED, done.stderr)
         self.assertEqual(done.stdout.strip(), "")
 
     def test_a_silent_server_is_bounded_by_the_timeout_and_the_browser_killed(self):
         port = self.serve("test-leaf", "test-intermediate", behaviour="silent")
-        done, elapsed = run_client(*self.anchors("test-root"), "--host", NAME, "--port", str(port),
-                                   "--timeout", "4")
+        done, elapsed = run_client("--browser", self.BROWSER, *self.anchors("test-root"), "--host",
+                                   NAME, "--port", str(port), "--timeout", "4")
         self.assertEqual(done.returncode, 1)
-        self.assertIn("no result within 4 s", done.stderr)
+        self.assertRegex(done.stderr, r"(no result|ended) within 4 s")
         self.assertLess(elapsed, 15)
         # No browser process is left with this run's temporary profile.
-        leftover = subprocess.run(["pgrep", "-f", "anchorsmith-browser-.*--dump-dom"],
+        leftover = subprocess.run(["pgrep", "-f", "anchorsmith-browser-"],
                                   capture_output=True, text=True).stdout.split()
         self.assertEqual(leftover, [])
 
     def test_a_file_without_certificates_is_an_error(self):
         empty = self.pki.path("test-empty.pem")
         open(empty, "w", encoding="ascii").close()
-        done, _ = run_client("--cafile", empty, "--host", NAME, "--port", "1")
+        done, _ = run_client("--browser", self.BROWSER, "--cafile", empty, "--host", NAME, "--port", "1")
         self.assertEqual(done.returncode, 1)
         self.assertIn("no PEM certificate", done.stderr)
 
     def test_version_is_the_browsers_own(self):
-        done, _ = run_client("--version")
+        done, _ = run_client("--browser", self.BROWSER, "--version")
         self.assertEqual(done.returncode, 0, done.stderr)
-        real = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True).stdout
-        self.assertRegex(done.stdout.strip(), r"^Chromium \d+\.\d+\.\d+\.\d+")
+        real = subprocess.run([self.PROGRAM[0], "--version"], capture_output=True, text=True).stdout
+        self.assertRegex(done.stdout.strip(), self.VERSION)
         self.assertIn(done.stdout.strip(), real)
 
     def test_cost_per_handshake(self):
-        """Median wall-clock time of one verdict, now and under libfaketime (printed for the README)."""
+        """Median wall-clock time of one verdict at the real time (printed for the README)."""
         port = self.serve("test-leaf", "test-intermediate")
         args = [*self.anchors("test-root"), "--host", NAME, "--port", str(port)]
-        now, faked = [], []
+        now = []
         for _ in range(3):
             line, elapsed = self.verdict(*args)
             self.assertEqual(line, "SUCCESS")
             now.append(elapsed)
+        print(f"\n{self.BROWSER}: cost per verdict at the real time (median of 3): "
+              f"{statistics.median(now):.2f} s", file=sys.stderr)
+        self.assertLess(statistics.median(now), 8)
+
+
+class ChromiumHandshake(BrowserHandshake, unittest.TestCase):
+    BROWSER = "chromium"
+    PROGRAM = ("/usr/bin/chromium", "chromium")
+    VERSION = r"^Chromium \d+\.\d+\.\d+\.\d+"
+    EXPIRED = NOT_YET_VALID = "net::ERR_CERT_DATE_INVALID"
+    UNKNOWN_ISSUER = "net::ERR_CERT_AUTHORITY_INVALID"
+    NAME_MISMATCH = "net::ERR_CERT_COMMON_NAME_INVALID"
+    REFUSED = "net::ERR_CONNECTION_REFUSED"
+
+    def test_cost_under_faketime(self):
+        port = self.serve("test-leaf", "test-intermediate")
+        args = [*self.anchors("test-root"), "--host", NAME, "--port", str(port)]
+        faked = []
+        for _ in range(3):
             line, elapsed = self.verdict(*args, "--at", "2027-01-01T00:00:00Z")
             self.assertEqual(line, "SUCCESS")
             faked.append(elapsed)
-        print(f"\ncost per verdict (median of 3): now {statistics.median(now):.2f} s, "
-              f"under faketime {statistics.median(faked):.2f} s", file=sys.stderr)
+        print(f"\nchromium: cost per verdict under libfaketime (median of 3): "
+              f"{statistics.median(faked):.2f} s", file=sys.stderr)
         # Measured 0.6 s; 20 to 35 s was libfaketime's futex spin (see README.md).
         self.assertLess(statistics.median(faked), 8)
+
+
+class FirefoxHandshake(BrowserHandshake, unittest.TestCase):
+    BROWSER = "firefox"
+    PROGRAM = ("/usr/bin/firefox-esr", "firefox-esr")
+    VERSION = r"^Mozilla Firefox \d+\.\d+"
+    EXPIRED = "SEC_ERROR_EXPIRED_CERTIFICATE"
+    NOT_YET_VALID = "MOZILLA_PKIX_ERROR_NOT_YET_VALID_CERTIFICATE"
+    UNKNOWN_ISSUER = "SEC_ERROR_UNKNOWN_ISSUER"
+    NAME_MISMATCH = "SSL_ERROR_BAD_CERT_DOMAIN"
+    # Firefox stays on its error page and its log does not tie the refusal to the URL: the
+    # harness's own timeout ends the run.
+    REFUSED = "no TLS handshake with test.example"
+
+    def check_at(self, args):
+        # libfaketime deadlocks Firefox at start (README.md): a case at another time is skipped.
+        line, _ = self.verdict(*args, "--at", "2021-03-01T12:00:00Z")
+        self.assertRegex(line, r"^SKIPPED: firefox: cannot run at another time")
 
 
 if __name__ == "__main__":
