@@ -181,11 +181,23 @@ def run_bounded(argv, env, cwd, timeout):
     except subprocess.TimeoutExpired:
         kill_group(process.pid)
         process.communicate()
+        if argv[0] == FAKETIME:
+            remove_faketime_leftovers(process.pid)
         raise HarnessError(f"{os.path.basename(argv[0])}: no result within {timeout:g} s (killed)")
     finally:
         # The browser's helpers (zygote, utility processes) must not outlive it.
         kill_group(process.pid)
     return process.returncode, stderr.decode(errors="replace")
+
+
+def remove_faketime_leftovers(pid):
+    """A killed `faketime` wrapper leaves its semaphore and shared memory (named by its pid); a
+    later wrapper given the same pid then fails with `sem_open: File exists`."""
+    for path in (f"/dev/shm/sem.faketime_sem_{pid}", f"/dev/shm/faketime_shm_{pid}"):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
 
 def kill_group(pgid):

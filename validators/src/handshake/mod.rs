@@ -208,6 +208,11 @@ impl HandshakeValidator {
             Ok(host) => host,
             Err(reason) => return Verdict::Skip { reason },
         };
+        if self.client == Client::Chromium {
+            if let Some(reason) = skip::over_budget(input) {
+                return Verdict::Skip { reason };
+            }
+        }
         let server = match server::Server::start(input) {
             Ok(server) => server,
             Err(cannot) => {

@@ -127,6 +127,9 @@ pub fn run(
                     libc::kill(-(child.id() as i32), libc::SIGKILL);
                 }
                 let _ = child.wait();
+                if let Clock::Frozen { .. } = clock {
+                    remove_faketime_leftovers(child.id());
+                }
                 return Err(Fault::Timeout {
                     seconds: timeout.as_secs_f64(),
                 });
@@ -141,6 +144,19 @@ pub fn run(
         stderr: String::from_utf8_lossy(&stderr.recv_timeout(grace).unwrap_or_default())
             .into_owned(),
     })
+}
+
+/// The `faketime` wrapper keeps a POSIX semaphore and a shared-memory segment named by its pid
+/// and removes them when it exits; killed, it leaves them, and a later wrapper that gets the
+/// same pid fails (`faketime: sem_open: File exists`, measured in a corpus run). The wrapper is
+/// the child itself, so its pid is known.
+fn remove_faketime_leftovers(pid: u32) {
+    for name in [
+        format!("/dev/shm/sem.faketime_sem_{pid}"),
+        format!("/dev/shm/faketime_shm_{pid}"),
+    ] {
+        let _ = std::fs::remove_file(name);
+    }
 }
 
 fn read_on_thread(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
