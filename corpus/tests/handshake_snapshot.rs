@@ -96,6 +96,7 @@ fn every_handshake_verdict_and_its_api_column_are_pinned() {
         &RunResults::default(),
     )
     .with_api_pairs(api_pairs(&validators));
+    // Every client but Chromium (no verification-API column runs its verifier).
     assert_eq!(report.api_pairs.len(), 5, "every client has its API column");
     let snapshot = format!(
         "{}{}",

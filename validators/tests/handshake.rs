@@ -1,9 +1,10 @@
 //! Real TLS handshakes through every handshake client (`handshake:openssl`, `curl`, `gnutls`,
-//! `rustls`, `java`): a rustls server on 127.0.0.1 serves a chain built here, and each real
-//! client must accept the good chain and reject an expired one and one from an unknown issuer,
-//! and one not yet valid, with the right kind, at a fixed case time. And faults: a server that accepts TCP but never
-//! speaks TLS gives an error for that case (the client is killed at its timeout), and the next
-//! case still gets its verdict.
+//! `rustls`, `java`, `chromium`): a rustls server on 127.0.0.1 serves a chain built here, and
+//! each real client must accept the good chain and reject an expired one and one from an unknown
+//! issuer, and one not yet valid, with the right kind, at a fixed case time (Chromium names both
+//! ends of validity `net::ERR_CERT_DATE_INVALID`, kind `other`). And faults: a server that
+//! accepts TCP but never speaks TLS gives an error for that case (the client is killed at its
+//! timeout), and the next case still gets its verdict.
 //!
 //! The clients are set up on first use (`validators/harnesses/handshake/harness.toml`); under
 //! `CI=true` a missing one fails the test, elsewhere the test says what is missing.
@@ -108,14 +109,14 @@ fn every_client_accepts_a_good_chain_and_rejects_expired_not_yet_valid_and_unkno
         let started = Instant::now();
         let verdicts = client.validate_batch(&inputs);
         let labels: Vec<String> = verdicts.iter().map(Verdict::label).collect();
+        let (expired, not_yet_valid) = match client.client {
+            // One native name for both ends of the validity period: see chromium_* below.
+            Client::Chromium => ("reject:other", "reject:other"),
+            _ => ("reject:expired", "reject:not-yet-valid"),
+        };
         assert_eq!(
             labels,
-            [
-                "accept",
-                "reject:expired",
-                "reject:not-yet-valid",
-                "reject:unknown-issuer"
-            ],
+            ["accept", expired, not_yet_valid, "reject:unknown-issuer"],
             "{}: {verdicts:#?}",
             client.name()
         );
@@ -240,4 +241,51 @@ fn each_handshake_agrees_with_its_api_column_on_a_pinned_intermediate() {
             );
         }
     }
+}
+
+/// Chromium at a fixed case time (libfaketime): the good chain at 2025-06-01 is accepted and the
+/// same chain at 2026-06-01 is refused as `net::ERR_CERT_DATE_INVALID`, so its clock is the
+/// case's, not today's; an unknown issuer and a leaf served without its intermediate (seed 000's
+/// served chain) are `net::ERR_CERT_AUTHORITY_INVALID`, kind `unknown-issuer`.
+#[test]
+fn chromium_reads_the_case_time_and_names_its_errors() {
+    let Some(clients) = clients() else {
+        return;
+    };
+    let chromium = clients
+        .iter()
+        .find(|client| client.client == Client::Chromium)
+        .expect("a chromium column");
+    let chain = chain();
+    let mut leaf_only = case("leaf-only", &chain, &chain.root, 2025);
+    leaf_only.served_chain.clear();
+    let inputs = [
+        case("good", &chain, &chain.root, 2025),
+        case("expired", &chain, &chain.root, 2026),
+        case("unknown-issuer", &chain, &chain.other_root, 2025),
+        leaf_only,
+    ];
+    let started = Instant::now();
+    let verdicts = chromium.validate_batch(&inputs);
+    let seen: Vec<(String, String)> = verdicts
+        .iter()
+        .map(|verdict| match verdict {
+            Verdict::Reject { kind, detail } => (format!("reject:{kind}"), detail.clone()),
+            other => (other.label(), String::new()),
+        })
+        .collect();
+    let expected = [
+        ("accept", ""),
+        ("reject:other", "net::ERR_CERT_DATE_INVALID"),
+        ("reject:unknown-issuer", "net::ERR_CERT_AUTHORITY_INVALID"),
+        ("reject:unknown-issuer", "net::ERR_CERT_AUTHORITY_INVALID"),
+    ]
+    .map(|(label, detail)| (label.to_string(), detail.to_string()));
+    assert_eq!(seen, expected, "{verdicts:#?}");
+    eprintln!(
+        "handshake:chromium: {} cases in {:.2} s ({})",
+        inputs.len(),
+        started.elapsed().as_secs_f64(),
+        chromium.version()
+    );
 }

@@ -183,7 +183,10 @@ pub fn handshake_columns_ready_or_skip(
 }
 
 fn uses_faketime(client: Client) -> bool {
-    matches!(client, Client::Curl | Client::Gnutls | Client::Java)
+    matches!(
+        client,
+        Client::Curl | Client::Gnutls | Client::Java | Client::Chromium
+    )
 }
 
 /// Whether libfaketime freezes a child's clock here (the clients under it are never trusted
@@ -208,14 +211,21 @@ fn faketime_works() -> Result<(), String> {
 
 /// The version line of the real program (`openssl version`, `curl --version`, ...).
 fn version_of(client: Client) -> Result<String, String> {
-    let (argv, from_stderr): (&[&str], bool) = match client {
-        Client::Openssl => (&["openssl", "version"], false),
-        Client::Curl => (&["curl", "--version"], false),
-        Client::Gnutls => (&["gnutls-cli", "--version"], false),
-        Client::Java => (&["java", "-version"], true),
+    let (argv, from_stderr): (Vec<String>, bool) = match client {
+        Client::Openssl => (words(&["openssl", "version"]), false),
+        Client::Curl => (words(&["curl", "--version"]), false),
+        Client::Gnutls => (words(&["gnutls-cli", "--version"]), false),
+        Client::Java => (words(&["java", "-version"]), true),
         Client::Rustls => return Ok(format!("rustls {RUSTLS_VERSION} (ring provider)")),
+        // The browser's own line (`Chromium 148...`), through the script that runs it.
+        Client::Chromium => {
+            let script = super::chromium::script().to_string_lossy().into_owned();
+            (
+                words(&["python3", &script, "--browser", "chromium", "--version"]),
+                false,
+            )
+        }
     };
-    let argv: Vec<String> = argv.iter().map(|arg| arg.to_string()).collect();
     let finished = process::run(&argv, b"", Clock::Real, Duration::from_secs(20))
         .map_err(|fault| format!("`{}`: {fault}", argv.join(" ")))?;
     let text = if from_stderr {
@@ -231,6 +241,10 @@ fn version_of(client: Client) -> Result<String, String> {
             finished.describe_status()
         )),
     }
+}
+
+fn words(argv: &[&str]) -> Vec<String> {
+    argv.iter().map(|arg| arg.to_string()).collect()
 }
 
 #[cfg(test)]

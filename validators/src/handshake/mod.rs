@@ -8,6 +8,7 @@
 //! | `handshake:gnutls` | `gnutls-cli` ([`gnutls`]) | libfaketime |
 //! | `handshake:rustls` | a rustls client in this process ([`rustls_client`]) | its `TimeProvider` |
 //! | `handshake:java` | a JSSE `SSLSocket` ([`java`], one JVM per validation time) | libfaketime |
+//! | `handshake:chromium` | headless Chromium, its verdict read from its net log ([`chromium`]) | libfaketime |
 //!
 //! Every client trusts exactly the case's anchors (a CA file in a private temporary directory,
 //! removed afterwards), checks the case's server name, and runs at the case's validation time.
@@ -22,8 +23,10 @@
 //! process ([`columns`]).
 //!
 //! Each client names, as data, the verification-API column of the same library
-//! ([`Client::api_column`]): where the two disagree on a case, the report shows it.
+//! ([`Client::api_column`]): where the two disagree on a case, the report shows it. Chromium has
+//! none (no column here runs its verifier through an API).
 
+pub mod chromium;
 pub mod columns;
 pub mod curl;
 pub mod gnutls;
@@ -51,6 +54,7 @@ pub enum Client {
     Gnutls,
     Rustls,
     Java,
+    Chromium,
 }
 
 /// A handshake column and the verification-API column of the same library it should agree with.
@@ -75,6 +79,7 @@ impl Client {
             Client::Gnutls => "handshake:gnutls",
             Client::Rustls => "handshake:rustls",
             Client::Java => "handshake:java",
+            Client::Chromium => "handshake:chromium",
         }
     }
 
@@ -96,7 +101,8 @@ impl Client {
                 ip_address: true,
                 no_name: false,
             },
-            Client::Curl | Client::Gnutls | Client::Java => NameSupport {
+            // Chromium: an IP peer name would be the address it connects to, not 127.0.0.1.
+            Client::Curl | Client::Gnutls | Client::Java | Client::Chromium => NameSupport {
                 ip_address: false,
                 no_name: false,
             },
@@ -107,7 +113,9 @@ impl Client {
     /// `None` when no column runs that library. curl pairs with `openssl-partial-chain` only
     /// when it is built on OpenSSL 3 (the library of the in-process columns): it sets
     /// `X509_V_FLAG_PARTIAL_CHAIN` (curl 7.68 and later; measured here: a CA file holding only
-    /// the leaf is accepted, which `openssl s_client` refuses), as that profile does.
+    /// the leaf is accepted, which `openssl s_client` refuses), as that profile does. Chromium
+    /// has none: its verifier (Chrome's own path builder over the NSS database) is not among the
+    /// verification-API columns.
     pub fn api_column(self, version: &str) -> Option<&'static str> {
         match self {
             Client::Openssl => Some("openssl"),
@@ -116,6 +124,7 @@ impl Client {
             Client::Gnutls => Some("gnutls"),
             Client::Rustls => Some("rustls-webpki"),
             Client::Java => Some("java-jsse-trustmanager"),
+            Client::Chromium => None,
         }
     }
 }
@@ -165,6 +174,9 @@ pub struct HandshakeValidator {
 /// (server thread, client process), so more than the two cores pays.
 const CONCURRENCY: usize = 4;
 
+/// Chromium busies a core while it starts (several processes per run): one per core.
+const CHROMIUM_CONCURRENCY: usize = 2;
+
 impl HandshakeValidator {
     /// The verification-API column this one should agree with (see [`Client::api_column`]).
     pub fn api_pair(&self) -> Option<ApiPair> {
@@ -196,6 +208,11 @@ impl HandshakeValidator {
             Ok(host) => host,
             Err(reason) => return Verdict::Skip { reason },
         };
+        if self.client == Client::Chromium {
+            if let Some(reason) = skip::over_budget(input) {
+                return Verdict::Skip { reason };
+            }
+        }
         let server = match server::Server::start(input) {
             Ok(server) => server,
             Err(cannot) => {
@@ -222,6 +239,7 @@ impl HandshakeValidator {
             Client::Gnutls => gnutls::handshake(&case),
             Client::Rustls => rustls_client::handshake(&case, &input.trust_anchors),
             Client::Java => java::handshake_one(self, &case),
+            Client::Chromium => chromium::handshake(&case),
         }
     }
 
@@ -263,7 +281,11 @@ impl Validator for HandshakeValidator {
         if self.client == Client::Java {
             return java::validate_batch(self, inputs);
         }
-        in_parallel(inputs, CONCURRENCY, |input| self.validate_one(input))
+        let workers = match self.client {
+            Client::Chromium => CHROMIUM_CONCURRENCY,
+            _ => CONCURRENCY,
+        };
+        in_parallel(inputs, workers, |input| self.validate_one(input))
     }
 
     fn preferred_batch_size(&self) -> Option<usize> {
@@ -376,6 +398,8 @@ mod tests {
         }
         assert_eq!(Client::of_column("openssl"), None);
         assert_eq!(Client::Curl.column(), "handshake:curl");
+        assert_eq!(Client::Chromium.column(), "handshake:chromium");
+        assert_eq!(Client::Chromium.api_column("Chromium 148.0.7778.167"), None);
     }
 
     #[test]
