@@ -232,7 +232,18 @@ impl<'a> Batch<'a> {
                 })
             })
             .collect::<Result<Vec<Vec<u8>>, Diagnostic>>()?;
-        let chain = ServedChain::new(certs).expect("an empty chain was refused above");
+        let chain = ServedChain::new(certs).map_err(|error| {
+            let (span, field) = match &error {
+                crate::ChainError::NotX509 { index, .. }
+                | crate::ChainError::TrailingBytes { index, .. } => (
+                    value_span(text, "chain", &spec.chain[*index]),
+                    format!("chain[{index}]"),
+                ),
+                crate::ChainError::Empty => (key_span(text, "chain"), "chain".to_string()),
+            };
+            line.error(Code::Encoding, span, error.to_string())
+                .field(field)
+        })?;
         let scenario = match spec
             .scenario
             .as_deref()

@@ -40,6 +40,13 @@ pub struct Finding {
 /// How close an expiry must be to the validation time to be reported.
 pub const SOON: time::Duration = time::Duration::days(30);
 
+/// The end of the window in which an expiry counts as soon: `SOON` after `at`, or the last
+/// instant there is when that lies beyond it (`--at 9999-12-31` is a valid date, and a
+/// finding must never panic on it).
+fn soon(at: OffsetDateTime) -> OffsetDateTime {
+    at.saturating_add(SOON)
+}
+
 /// What the findings know besides the chain: the scenario's certificates (to name what should
 /// be served instead, and to recognise cross-signs; none without a scenario) and each seat's
 /// roots (an issuer a seat's store holds is not missing for that seat).
@@ -382,7 +389,7 @@ fn cross_signs_expiring(
             continue;
         }
         let end = not_after(cert);
-        if end < at + SOON {
+        if end < soon(at) {
             found.push(Finding {
                 code: FindingCode::CrossSignExpiring,
                 message: format!("the cross-sign `{}` (issued by `{}`) {} on {}: clients that build the path through it break then", cn(cert), cn_of_issuer(cert), state(end), date(end)),
@@ -390,7 +397,7 @@ fn cross_signs_expiring(
             continue;
         }
         // The old root it reaches, when that ends first (the first such root, once).
-        if let Some(issuer) = roots().find(|k| issues(k, cert) && not_after(k) < at + SOON) {
+        if let Some(issuer) = roots().find(|k| issues(k, cert) && not_after(k) < soon(at)) {
             let end = not_after(issuer);
             found.push(Finding {
                 code: FindingCode::CrossSignExpiring,
@@ -446,7 +453,7 @@ fn leaf_expiry(leaf: &X509Certificate, at: OffsetDateTime) -> Option<Finding> {
             ),
         });
     }
-    (end < at + SOON).then(|| Finding {
+    (end < soon(at)).then(|| Finding {
         code: FindingCode::LeafExpiring,
         message: format!("the leaf `{}` expires on {}: renew it", cn(leaf), date(end)),
     })
@@ -727,6 +734,18 @@ mod tests {
         assert_eq!(codes(&p, &[&p.leaf, &p.inter]), [FindingCode::LeafExpiring]);
         let later = pki(Duration::days(3650), Duration::days(31));
         assert_eq!(codes(&later, &[&later.leaf, &later.inter]), []);
+    }
+
+    #[test]
+    fn the_last_valid_instant_does_not_panic_and_nothing_expires_after_it() {
+        let last = time::PrimitiveDateTime::MAX.assume_utc();
+        assert_eq!(soon(last), last);
+        let p = pki(Duration::days(3650), Duration::days(3650));
+        let found = findings_with(&p.reference(), &[p.leaf.clone(), p.inter.clone()], last);
+        assert_eq!(
+            found.iter().map(|f| f.code).collect::<Vec<_>>(),
+            [FindingCode::LeafExpired]
+        );
     }
 
     #[test]
