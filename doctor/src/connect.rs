@@ -270,4 +270,80 @@ mod tests {
         assert!(error.message.contains("connection refused"), "{error}");
         assert_eq!((error.line, error.column), (1, 1));
     }
+
+    #[test]
+    fn a_refused_address_is_passed_over_for_the_next() {
+        let refused = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let (socket, _) = connect_any(&[refused, open], Duration::from_secs(5)).unwrap();
+        assert_eq!(socket, open);
+        let (socket, error) = connect_any(&[refused], Duration::from_secs(5)).unwrap_err().unwrap();
+        assert_eq!((socket, error.kind()), (refused, ErrorKind::ConnectionRefused));
+        assert!(connect_any(&[], Duration::from_secs(5)).unwrap_err().is_none());
+    }
+
+    /// A server that presents whatever `certificates` are, signing with a real key (rustls
+    /// checks nothing it sends): what a misconfigured server can do.
+    #[derive(Debug)]
+    struct Presents(Arc<rustls::sign::CertifiedKey>);
+
+    impl rustls::server::ResolvesServerCert for Presents {
+        fn resolve(
+            &self,
+            _hello: rustls::server::ClientHello<'_>,
+        ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+            Some(self.0.clone())
+        }
+    }
+
+    #[test]
+    fn a_server_sending_something_other_than_x509_is_a_located_error() {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["example.test".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let signer = provider
+            .key_provider
+            .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+                key.serialize_der(),
+            )))
+            .unwrap();
+        let presented = vec![
+            leaf.der().clone(),
+            CertificateDer::from(b"not a certificate".to_vec()),
+        ];
+        let certified = rustls::sign::CertifiedKey::new(presented, signer);
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Presents(Arc::new(certified))));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+            // The client aborts once it holds the chain: the error is expected.
+            while connection.is_handshaking() && connection.complete_io(&mut stream).is_ok() {}
+        });
+        let error = capture(&ConnectSpec {
+            address: &address,
+            servername: Some("example.test"),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap_err();
+        server.join().unwrap();
+        assert_eq!(error.file, Path::new(CONNECT));
+        assert!(
+            error.message.contains("certificate 2 is not X.509"),
+            "{error}"
+        );
+    }
 }

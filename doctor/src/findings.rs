@@ -92,6 +92,9 @@ struct Served<'c> {
     /// `twin[t][c]`: `t` has the key that signed `c` but not the name `c` names, and nothing
     /// served issues `c` by name: the wrong same-key intermediate.
     twin: Vec<Vec<bool>>,
+    /// The server's own certificate: the first served, unless that is a CA and an end-entity
+    /// certificate comes after it (the leaf sent out of place; paths start from it).
+    leaf: usize,
 }
 
 impl<'c> Served<'c> {
@@ -121,11 +124,13 @@ impl<'c> Served<'c> {
                     .collect()
             })
             .collect();
+        let leaf = leaf_index(&certs);
         Served {
             positions,
             certs,
             issues,
             twin,
+            leaf,
         }
     }
 
@@ -147,7 +152,7 @@ impl<'c> Served<'c> {
     /// issues one on a path (any issuer, not only the first: a cross-sign is another path).
     fn on_path(&self) -> Vec<bool> {
         let mut on = vec![false; self.certs.len()];
-        on[0] = true;
+        on[self.leaf] = true;
         let mut grew = true;
         while grew {
             grew = false;
@@ -164,8 +169,8 @@ impl<'c> Served<'c> {
     /// The order to send the on-path certificates in: from the leaf, each one's issuer next
     /// (the first served when there are several), then the other on-path ones as served.
     fn path_order(&self, on_path: &[bool]) -> Vec<usize> {
-        let mut order = vec![0];
-        let mut current = 0;
+        let mut order = vec![self.leaf];
+        let mut current = self.leaf;
         while let Some(next) = (0..self.certs.len())
             .find(|&i| on_path[i] && !order.contains(&i) && self.links(i, current))
         {
@@ -192,8 +197,20 @@ pub fn findings_with(reference: &Reference, chain: &[Vec<u8>], at: OffsetDateTim
     found.extend(wrong_order(&served, &on_path));
     found.extend(unrelated(&served, &on_path));
     found.extend(cross_signs_expiring(reference, &served, at));
-    found.extend(leaf_expiry(&served.certs[0], at));
+    found.extend(leaf_expiry(&served.certs[served.leaf], at));
     found
+}
+
+/// The index of the leaf among `certs` (first copies, served order): the first, unless it is a
+/// CA and a later certificate is an end entity (not a CA, not self-signed).
+fn leaf_index(certs: &[X509Certificate]) -> usize {
+    if !certs[0].is_ca() {
+        return 0;
+    }
+    certs
+        .iter()
+        .position(|cert| !cert.is_ca() && !self_signed(cert))
+        .unwrap_or(0)
 }
 
 /// Certificate `index` repeats one served before it.
@@ -218,8 +235,8 @@ fn duplicates(chain: &[Vec<u8>]) -> Vec<Finding> {
 
 /// Each self-signed certificate after the leaf.
 fn roots_included(served: &Served) -> Vec<Finding> {
-    (1..served.certs.len())
-        .filter(|&i| self_signed(&served.certs[i]))
+    (0..served.certs.len())
+        .filter(|&i| i != served.leaf && self_signed(&served.certs[i]))
         .map(|i| Finding {
             code: FindingCode::RootIncluded,
             message: format!("certificate {} (`{}`) is a self-signed root: clients take roots from their own store, sending it only costs bytes", served.positions[i] + 1, cn(&served.certs[i])),
@@ -339,10 +356,19 @@ fn wrong_order(served: &Served, on_path: &[bool]) -> Option<Finding> {
             .iter()
             .map(|&i| format!("`{}` ({})", cn(&served.certs[i]), served.positions[i] + 1))
             .collect();
+        let leaf_first = if served.leaf == 0 {
+            String::new()
+        } else {
+            format!(
+                "the leaf `{}` is served at position {}, not first: clients take the first certificate as the server's own, so as served every client rejects (the verdicts below judge the chain as served); ",
+                cn(&served.certs[served.leaf]),
+                served.positions[served.leaf] + 1
+            )
+        };
         Finding {
             code: FindingCode::WrongOrder,
             message: format!(
-                "the chain is not in path order: send {} (served positions in brackets), each certificate right before its issuer",
+                "{leaf_first}the chain is not in path order: send {} (served positions in brackets), each certificate right before its issuer",
                 names.join(", ")
             ),
         }
@@ -384,8 +410,8 @@ fn cross_signs_expiring(
     };
     let state = |end: OffsetDateTime| if end < at { "expired" } else { "expires" };
     let mut found = Vec::new();
-    for cert in served.certs.iter().skip(1) {
-        if self_signed(cert) || !roots().any(|k| same_key(k, cert)) {
+    for (index, cert) in served.certs.iter().enumerate() {
+        if index == served.leaf || self_signed(cert) || !roots().any(|k| same_key(k, cert)) {
             continue;
         }
         let end = not_after(cert);
@@ -533,6 +559,27 @@ mod tests {
             codes(&p, &[&p.leaf, &p.root_a, &p.inter]),
             [FindingCode::RootIncluded, FindingCode::WrongOrder]
         );
+    }
+
+    #[test]
+    fn a_leaf_served_after_its_issuer_is_a_wrong_order_not_unrelated() {
+        let p = healthy();
+        let chain = vec![p.inter.clone(), p.leaf.clone()];
+        let found = findings_with(&p.reference(), &chain, at());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, FindingCode::WrongOrder);
+        assert!(
+            found[0].message.starts_with(
+                "the leaf `leaf.example` is served at position 2, not first"
+            ),
+            "{}",
+            found[0].message
+        );
+        assert!(found[0]
+            .message
+            .contains("send `leaf.example` (2), `Inter` (1)"));
+        // A CA first and no end entity served: the first certificate stays the leaf.
+        assert_eq!(codes(&p, &[&p.inter]), []);
     }
 
     #[test]
