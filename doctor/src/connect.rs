@@ -281,9 +281,16 @@ mod tests {
         let open = listener.local_addr().unwrap();
         let (socket, _) = connect_any(&[refused, open], Duration::from_secs(5)).unwrap();
         assert_eq!(socket, open);
-        let (socket, error) = connect_any(&[refused], Duration::from_secs(5)).unwrap_err().unwrap();
-        assert_eq!((socket, error.kind()), (refused, ErrorKind::ConnectionRefused));
-        assert!(connect_any(&[], Duration::from_secs(5)).unwrap_err().is_none());
+        let (socket, error) = connect_any(&[refused], Duration::from_secs(5))
+            .unwrap_err()
+            .unwrap();
+        assert_eq!(
+            (socket, error.kind()),
+            (refused, ErrorKind::ConnectionRefused)
+        );
+        assert!(connect_any(&[], Duration::from_secs(5))
+            .unwrap_err()
+            .is_none());
     }
 
     /// A server that presents whatever `certificates` are, signing with a real key (rustls

@@ -192,7 +192,7 @@ pub fn findings_with(reference: &Reference, chain: &[Vec<u8>], at: OffsetDateTim
     let on_path = served.on_path();
     let mut found = duplicates(chain);
     found.extend(roots_included(&served));
-    found.extend(missing_issuers(reference, &served, &on_path));
+    found.extend(missing_issuers(reference, &served, &on_path, at));
     found.extend(twins(reference, &served, &on_path));
     found.extend(wrong_order(&served, &on_path));
     found.extend(unrelated(&served, &on_path));
@@ -258,7 +258,12 @@ fn completes(roots: &[X509Certificate], served: &Served, on_path: &[bool]) -> bo
 /// no same-key twin. Reported unless every seat's store completes the chain, saying which
 /// seats hold that issuer as a root and which have no root completing any path; naming the
 /// scenario's certificate to serve and its AIA caIssuers URL when they exist.
-fn missing_issuers(reference: &Reference, served: &Served, on_path: &[bool]) -> Vec<Finding> {
+fn missing_issuers(
+    reference: &Reference,
+    served: &Served,
+    on_path: &[bool],
+    at: OffsetDateTime,
+) -> Vec<Finding> {
     let lacking: Vec<&TargetStore> = reference
         .stores
         .iter()
@@ -297,6 +302,7 @@ fn missing_issuers(reference: &Reference, served: &Served, on_path: &[bool]) -> 
                 .known
                 .iter()
                 .filter(|(_, known)| !self_signed(known) && issues(known, cert))
+                .filter(|(_, known)| path_valid_at(reference, known, at, MAX_DEPTH))
                 .map(|(id, _)| format!("`{id}`"))
                 .collect();
             let serve = match &to_serve[..] {
@@ -317,6 +323,38 @@ fn missing_issuers(reference: &Reference, served: &Served, on_path: &[bool]) -> 
             }
         })
         .collect()
+}
+
+/// How many issuers up [`path_valid_at`] looks: deeper than any real chain, and a bound on
+/// cross-sign loops.
+const MAX_DEPTH: usize = 8;
+
+/// `cert` is valid at `at` and so is some path from it up to a root (of the scenario or of a
+/// seat's store), through issuers valid at `at`: serving it still helps then. (Seed 003: the
+/// cross-sign of ISRG Root X1 by DST Root CA X3 is in date on 2021-10-01, but DST's root is not.)
+fn path_valid_at(
+    reference: &Reference,
+    cert: &X509Certificate,
+    at: OffsetDateTime,
+    depth: usize,
+) -> bool {
+    if !cert
+        .validity()
+        .is_valid_at(x509_parser::time::ASN1Time::from(at))
+    {
+        return false;
+    }
+    if self_signed(cert) {
+        return true;
+    }
+    depth > 0
+        && reference
+            .known
+            .iter()
+            .map(|(_, known)| known)
+            .chain(reference.stores.iter().flat_map(|(_, roots)| roots))
+            .filter(|issuer| issues(issuer, cert))
+            .any(|issuer| path_valid_at(reference, issuer, at, depth - 1))
 }
 
 /// Each on-path certificate whose served issuer is a same-key twin with the wrong name.
@@ -569,9 +607,9 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].code, FindingCode::WrongOrder);
         assert!(
-            found[0].message.starts_with(
-                "the leaf `leaf.example` is served at position 2, not first"
-            ),
+            found[0]
+                .message
+                .starts_with("the leaf `leaf.example` is served at position 2, not first"),
             "{}",
             found[0].message
         );
@@ -627,6 +665,31 @@ mod tests {
             found[0]
                 .message
                 .contains("serve the scenario's `inter` after it"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn a_missing_intermediate_whose_path_has_expired_is_not_suggested() {
+        // Root B, the cross-sign's issuer, expired ten days ago: the cross-sign (another
+        // issuer of Inter, by Root A's name and key) leads nowhere; Inter's own path is fine.
+        let p = crate::testpki::pki_with_root_b_left(-Duration::days(10));
+        let reference = p.reference();
+        let [inter, cross, root_a] = [&p.inter, &p.cross, &p.root_a].map(|der| parse(der));
+        assert!(path_valid_at(&reference, &inter, at(), MAX_DEPTH));
+        assert!(path_valid_at(&reference, &root_a, at(), MAX_DEPTH));
+        assert!(!path_valid_at(&reference, &cross, at(), MAX_DEPTH));
+        // Served Inter alone, with no store holding Root A: the scenario's cross-sign is not
+        // offered (its path ended ten days ago).
+        let none_held = Reference {
+            stores: Vec::new(),
+            ..p.reference()
+        };
+        let found = findings_with(&none_held, std::slice::from_ref(&p.inter), at());
+        assert_eq!(found[0].code, FindingCode::IncompleteChain);
+        assert!(
+            !found[0].message.contains("`cross`"),
             "{}",
             found[0].message
         );

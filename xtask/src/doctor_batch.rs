@@ -41,9 +41,9 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
     };
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
     if let Some(name) = &args.scenario {
-        crate::shared::select_scenarios(&corpus, std::slice::from_ref(name))?;
+        crate::shared::select_scenarios(&corpus, "--scenario", std::slice::from_ref(name))?;
     }
-    let chosen = crate::shared::select_targets(&corpus, &args.targets)?;
+    let chosen = crate::shared::select_targets(&corpus, "--targets", &args.targets)?;
     let signatures = Arc::new(SignatureCache::new());
     let (judging, engines) = batch_engines(&chosen, args.real, &signatures)?;
     warn_left_out(&chosen, &judging);
