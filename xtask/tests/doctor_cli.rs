@@ -676,9 +676,13 @@ fn a_synthetic_chain_no_scenario_knows_gets_the_findings_that_need_none() {
     assert!(text.contains("rustls-webpki (store `mozilla`)"), "{text}");
     assert!(text.contains("AIA caIssuers URL http://"), "{text}");
     assert!(text.contains("The fix: none offered"), "{text}");
-    // --targets means nothing without a scenario.
-    let output = doctor(&chain, &["--targets", "android-pre-7.1.1"]);
-    assert_eq!(output.status.code(), Some(2));
+    // --targets means nothing without a scenario: located on its value.
+    assert_bad_input(
+        &[chain.to_str().unwrap(), "--targets", "android-pre-7.1.1"],
+        "--targets:1:1",
+        "no corpus scenario knows this leaf, so no target is placed",
+        true,
+    );
 }
 
 /// The trade-off over time, drawn with `--out`: the same bytes twice, `--at` marked, and the
