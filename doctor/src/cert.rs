@@ -89,6 +89,19 @@ pub(crate) fn issues(issuer: &X509Certificate, cert: &X509Certificate) -> bool {
     issuer.subject().as_raw() == cert.issuer().as_raw() && signed_by(cert, issuer)
 }
 
+/// The index of the server's own certificate among `certs` (served order): the first, unless it
+/// is a CA and a later certificate is an end entity (not a CA, not self-signed): the leaf sent
+/// out of place.
+pub(crate) fn leaf_index(certs: &[X509Certificate]) -> usize {
+    if !certs[0].is_ca() {
+        return 0;
+    }
+    certs
+        .iter()
+        .position(|cert| !cert.is_ca() && !self_signed(cert))
+        .unwrap_or(0)
+}
+
 pub(crate) fn self_signed(cert: &X509Certificate) -> bool {
     cert.subject().as_raw() == cert.issuer().as_raw()
 }

@@ -59,6 +59,20 @@ impl ServedChain {
         &self.certs[0]
     }
 
+    /// The server's own certificate as the findings see it: the first sent, unless that is a
+    /// CA and an end-entity certificate comes later (the leaf out of place; `wrong-order` says
+    /// so). The fix's candidates start with it. Clients, and so the verdicts, take [`leaf`].
+    ///
+    /// [`leaf`]: ServedChain::leaf
+    pub fn end_entity(&self) -> &[u8] {
+        let parsed: Vec<_> = self
+            .certs
+            .iter()
+            .map(|der| crate::cert::parse(der))
+            .collect();
+        &self.certs[crate::cert::leaf_index(&parsed)]
+    }
+
     /// Everything sent after the leaf, in order.
     pub fn rest(&self) -> &[Vec<u8>] {
         &self.certs[1..]
@@ -258,6 +272,18 @@ mod tests {
         assert_eq!(error.line, pem.lines().count() + 2);
         assert_eq!(error.column, 1);
         assert!(error.to_string().contains("not a certificate"));
+    }
+
+    #[test]
+    fn the_end_entity_is_the_leaf_even_out_of_place() {
+        let p = healthy();
+        let in_order = ServedChain::new(vec![p.leaf.clone(), p.inter.clone()]).unwrap();
+        assert_eq!(in_order.end_entity(), &p.leaf[..]);
+        let reversed = ServedChain::new(vec![p.inter.clone(), p.leaf.clone()]).unwrap();
+        assert_eq!(reversed.leaf(), &p.inter[..]);
+        assert_eq!(reversed.end_entity(), &p.leaf[..]);
+        let cas_only = ServedChain::new(vec![p.inter.clone(), p.root_a.clone()]).unwrap();
+        assert_eq!(cas_only.end_entity(), &p.inter[..]);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use x509_parser::prelude::X509Certificate;
 
 use crate::cert::{
-    aia_url, cn, cn_of_issuer, issues, not_after, parse, same_key, self_signed, signed_by,
-    try_parse,
+    aia_url, cn, cn_of_issuer, issues, leaf_index, not_after, parse, same_key, self_signed,
+    signed_by, try_parse,
 };
 use crate::chain::ServedChain;
 use crate::fix::TargetStore;
@@ -199,18 +199,6 @@ pub fn findings_with(reference: &Reference, chain: &[Vec<u8>], at: OffsetDateTim
     found.extend(cross_signs_expiring(reference, &served, at));
     found.extend(leaf_expiry(&served.certs[served.leaf], at));
     found
-}
-
-/// The index of the leaf among `certs` (first copies, served order): the first, unless it is a
-/// CA and a later certificate is an end entity (not a CA, not self-signed).
-fn leaf_index(certs: &[X509Certificate]) -> usize {
-    if !certs[0].is_ca() {
-        return 0;
-    }
-    certs
-        .iter()
-        .position(|cert| !cert.is_ca() && !self_signed(cert))
-        .unwrap_or(0)
 }
 
 /// Certificate `index` repeats one served before it.

@@ -62,8 +62,8 @@ impl Fix {
     }
 }
 
-/// The scenario's chains that start with the served leaf, by chain name, each without
-/// its root (the fix never includes one).
+/// The scenario's chains that start with the served end entity (`ServedChain::end_entity`), by chain
+/// name, each without its root (the fix never includes one).
 pub fn candidate_chains(scenario: &Scenario, chain: &ServedChain) -> Vec<(String, ServedChain)> {
     scenario
         .chains
@@ -75,7 +75,9 @@ pub fn candidate_chains(scenario: &Scenario, chain: &ServedChain) -> Vec<(String
                 .collect();
             (name.clone(), ders)
         })
-        .filter(|(_, ders)| ders.first().map(Vec::as_slice) == Some(chain.leaf()))
+        // The end entity, not the first served: a leaf sent after its issuer still gets the
+        // scenario's chains, leaf first, as the fix.
+        .filter(|(_, ders)| ders.first().map(Vec::as_slice) == Some(chain.end_entity()))
         .filter_map(|(name, ders)| Some((name, ServedChain::new(without_roots(ders)).ok()?)))
         .collect()
 }

@@ -428,6 +428,8 @@ fn a_leaf_sent_after_its_issuer_is_a_wrong_order_not_an_unrelated_certificate() 
         text.contains("the leaf `www.example.test` is served at position 2, not first"),
         "{text}"
     );
+    // The fix starts with the real leaf: the scenario's chains are offered, not "none".
+    assert!(text.contains("The fix: serve `short-chain`"), "{text}");
 }
 
 #[test]
