@@ -62,8 +62,9 @@ impl Fix {
     }
 }
 
-/// The scenario's chains that start with the served end entity (`ServedChain::end_entity`), by chain
-/// name, each without its root (the fix never includes one).
+/// The scenario's chains that start with the served end entity
+/// (`ServedChain::end_entity`), by chain name, each without its root (the fix never includes
+/// one).
 pub fn candidate_chains(scenario: &Scenario, chain: &ServedChain) -> Vec<(String, ServedChain)> {
     scenario
         .chains
