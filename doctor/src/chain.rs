@@ -36,7 +36,7 @@ impl ServedChain {
         }
         for (index, der) in certs.iter().enumerate() {
             match X509Certificate::from_der(der) {
-                Ok((rest, _)) if rest.is_empty() => {}
+                Ok(([], _)) => {}
                 Ok((rest, _)) => {
                     return Err(ChainError::TrailingBytes {
                         index,

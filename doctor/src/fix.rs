@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(names(Change::Loses), ["a"]);
         assert!(!fix.already_served);
         let same = candidate("same", true, false);
-        let unchanged = super::fix(&same.chain, &served, &[same.clone()]).expect("one");
+        let unchanged = super::fix(&same.chain, &served, std::slice::from_ref(&same)).expect("one");
         assert!(unchanged.changes.is_empty());
         // Its chain is the one served: nothing to change.
         assert!(unchanged.already_served);
