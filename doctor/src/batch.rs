@@ -392,8 +392,8 @@ pub struct Summary {
     pub chains: usize,
     /// Chains with at least one finding of each code (kebab-case).
     pub with_finding: BTreeMap<String, usize>,
-    /// Chains that are not all good (some judged target rejects, or an engine failed: the
-    /// single-chain doctor's exit status 1).
+    /// Chains that are not all good (some judged target rejects, an engine failed or nothing
+    /// accepted: the single-chain doctor's exit status 1).
     pub rejected: usize,
 }
 
