@@ -7,10 +7,10 @@ use anchorsmith_validators::model::{signature_verifies, SignatureCache};
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-/// A certificate the chain reader or the corpus has already checked to parse.
+/// A certificate `ServedChain::new` or the corpus has already checked to parse.
 pub(crate) fn parse(der: &[u8]) -> X509Certificate<'_> {
     X509Certificate::from_der(der)
-        .expect("the reader checked every certificate")
+        .expect("ServedChain::new (or the corpus) checked every certificate")
         .1
 }
 
