@@ -232,7 +232,18 @@ impl<'a> Batch<'a> {
                 })
             })
             .collect::<Result<Vec<Vec<u8>>, Diagnostic>>()?;
-        let chain = ServedChain::new(certs).expect("an empty chain was refused above");
+        let chain = ServedChain::new(certs).map_err(|error| {
+            let (span, field) = match &error {
+                crate::ChainError::NotX509 { index, .. }
+                | crate::ChainError::TrailingBytes { index, .. } => (
+                    value_span(text, "chain", &spec.chain[*index]),
+                    format!("chain[{index}]"),
+                ),
+                crate::ChainError::Empty => (key_span(text, "chain"), "chain".to_string()),
+            };
+            line.error(Code::Encoding, span, error.to_string())
+                .field(field)
+        })?;
         let scenario = match spec
             .scenario
             .as_deref()
@@ -381,8 +392,8 @@ pub struct Summary {
     pub chains: usize,
     /// Chains with at least one finding of each code (kebab-case).
     pub with_finding: BTreeMap<String, usize>,
-    /// Chains that are not all good (some judged target rejects, or an engine failed: the
-    /// single-chain doctor's exit status 1).
+    /// Chains that are not all good (some judged target rejects, an engine failed or nothing
+    /// accepted: the single-chain doctor's exit status 1).
     pub rejected: usize,
 }
 

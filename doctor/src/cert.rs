@@ -3,14 +3,14 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use anchorsmith_validators::model::SignatureCache;
+use anchorsmith_validators::model::{signature_verifies, SignatureCache};
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-/// A certificate the chain reader or the corpus has already checked to parse.
+/// A certificate `ServedChain::new` or the corpus has already checked to parse.
 pub(crate) fn parse(der: &[u8]) -> X509Certificate<'_> {
     X509Certificate::from_der(der)
-        .expect("the reader checked every certificate")
+        .expect("ServedChain::new (or the corpus) checked every certificate")
         .1
 }
 
@@ -78,13 +78,28 @@ pub(crate) fn with_signature_cache<R>(cache: &Arc<SignatureCache>, work: impl Fn
 pub(crate) fn signed_by(cert: &X509Certificate, issuer: &X509Certificate) -> bool {
     SIGNATURES.with(|slot| match slot.borrow().as_deref() {
         Some(cache) => cache.verifies(cert, issuer).is_ok(),
-        None => cert.verify_signature(Some(issuer.public_key())).is_ok(),
+        // The same check the cache makes (SHA-1 through OpenSSL, as the client models do), so
+        // a finding never depends on whether a batch's cache is in play.
+        None => signature_verifies(cert, issuer).is_ok(),
     })
 }
 
 /// `issuer` issued `cert`: the names chain and the signature verifies.
 pub(crate) fn issues(issuer: &X509Certificate, cert: &X509Certificate) -> bool {
     issuer.subject().as_raw() == cert.issuer().as_raw() && signed_by(cert, issuer)
+}
+
+/// The index of the server's own certificate among `certs` (served order): the first, unless it
+/// is a CA and a later certificate is an end entity (not a CA, not self-signed): the leaf sent
+/// out of place.
+pub(crate) fn leaf_index(certs: &[X509Certificate]) -> usize {
+    if !certs[0].is_ca() {
+        return 0;
+    }
+    certs
+        .iter()
+        .position(|cert| !cert.is_ca() && !self_signed(cert))
+        .unwrap_or(0)
 }
 
 pub(crate) fn self_signed(cert: &X509Certificate) -> bool {
@@ -118,4 +133,57 @@ pub(crate) fn aia_url(cert: &X509Certificate) -> Option<String> {
             }),
             _ => None,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::asn1::Asn1Time;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::pkey::{PKey, Private};
+    use openssl::x509::{X509Name, X509};
+
+    fn certificate(cn: &str, key: &PKey<Private>, issuer: Option<(&X509, &PKey<Private>)>) -> X509 {
+        let mut name = X509Name::builder().unwrap();
+        name.append_entry_by_nid(Nid::COMMONNAME, cn).unwrap();
+        let name = name.build();
+        let mut builder = X509::builder().unwrap();
+        builder.set_version(2).unwrap();
+        builder.set_subject_name(&name).unwrap();
+        builder
+            .set_issuer_name(issuer.map_or(&*name, |(cert, _)| cert.subject_name()))
+            .unwrap();
+        builder.set_pubkey(key).unwrap();
+        builder
+            .set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        builder
+            .set_not_after(&Asn1Time::days_from_now(30).unwrap())
+            .unwrap();
+        // ecdsa-with-SHA1: x509-parser's own check cannot verify it, OpenSSL can.
+        builder
+            .sign(issuer.map_or(key, |(_, key)| key), MessageDigest::sha1())
+            .unwrap();
+        builder.build()
+    }
+
+    #[test]
+    fn a_sha1_signature_verifies_with_and_without_the_cache() {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = || PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+        let (root_key, child_key) = (key(), key());
+        let root = certificate("SHA-1 Root", &root_key, None);
+        let child = certificate("SHA-1 Child", &child_key, Some((&root, &root_key)));
+        let (root_der, child_der) = (root.to_der().unwrap(), child.to_der().unwrap());
+        let (root, child) = (parse(&root_der), parse(&child_der));
+        assert!(signed_by(&child, &root), "without a cache");
+        let cache = Arc::new(SignatureCache::default());
+        assert!(
+            with_signature_cache(&cache, || signed_by(&child, &root)),
+            "with one"
+        );
+        assert!(!signed_by(&root, &child));
+    }
 }

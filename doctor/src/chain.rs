@@ -1,27 +1,76 @@
 //! Reading the served chain: a PEM file, leaf first, every block a certificate, nothing after
 //! the last one. Bad input is a located `Diagnostic`.
 
+use std::ops::Range;
 use std::path::Path;
 
 use anchorsmith_diagnostics::{Code, Diagnostic};
 
 /// The chain as the server sends it: DER certificates in the order served, leaf first. Never
-/// empty: a chain without a leaf cannot be built (`new` returns `None`), so nothing downstream
-/// has to ask.
+/// empty, and every certificate parses as X.509 with nothing left over: `new`, the only
+/// constructor, checks both, so nothing downstream has to ask (and parsing never panics).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServedChain {
     certs: Vec<Vec<u8>>,
 }
 
+/// Why a list of DER blobs is not a served chain. Callers turn it into a located `Diagnostic`
+/// on their own input (the file's block, the batch line's element, the server's handshake).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("the chain holds no certificate")]
+    Empty,
+    /// `index` is 0-based; the message counts from 1, as operators do.
+    #[error("certificate {} is not X.509: {reason}", index + 1)]
+    NotX509 { index: usize, reason: String },
+    #[error("certificate {} has {bytes} byte(s) after its end", index + 1)]
+    TrailingBytes { index: usize, bytes: usize },
+}
+
 impl ServedChain {
-    /// The chain of `certs` (served order), or `None` when there is no certificate.
-    pub fn new(certs: Vec<Vec<u8>>) -> Option<ServedChain> {
-        (!certs.is_empty()).then_some(ServedChain { certs })
+    /// The chain of `certs` (served order): at least one, each one X.509 DER and nothing more.
+    pub fn new(certs: Vec<Vec<u8>>) -> Result<ServedChain, ChainError> {
+        use x509_parser::prelude::{FromDer, X509Certificate};
+        if certs.is_empty() {
+            return Err(ChainError::Empty);
+        }
+        for (index, der) in certs.iter().enumerate() {
+            match X509Certificate::from_der(der) {
+                Ok(([], _)) => {}
+                Ok((rest, _)) => {
+                    return Err(ChainError::TrailingBytes {
+                        index,
+                        bytes: rest.len(),
+                    })
+                }
+                Err(error) => {
+                    return Err(ChainError::NotX509 {
+                        index,
+                        reason: error.to_string(),
+                    })
+                }
+            }
+        }
+        Ok(ServedChain { certs })
     }
 
     /// The first certificate sent: the server's own.
     pub fn leaf(&self) -> &[u8] {
         &self.certs[0]
+    }
+
+    /// The server's own certificate as the findings see it: the first sent, unless that is a
+    /// CA and an end-entity certificate comes later (the leaf out of place; `wrong-order` says
+    /// so). The fix's candidates start with it. Clients, and so the verdicts, take [`leaf`].
+    ///
+    /// [`leaf`]: ServedChain::leaf
+    pub fn end_entity(&self) -> &[u8] {
+        let parsed: Vec<_> = self
+            .certs
+            .iter()
+            .map(|der| crate::cert::parse(der))
+            .collect();
+        &self.certs[crate::cert::leaf_index(&parsed)]
     }
 
     /// Everything sent after the leaf, in order.
@@ -36,30 +85,59 @@ impl ServedChain {
 }
 
 /// The chain file, in the order served: every block a certificate (the bundle's PEM reader, which
-/// checks each one parses), nothing but whitespace after the last one.
+/// checks each one parses), nothing but whitespace before, between or after the blocks.
 pub fn read_chain(file: &Path) -> Result<ServedChain, Diagnostic> {
     use anchorsmith_bundle::load::read;
     let source = read(file)?;
     let certs = certificates(file, &source)?;
-    let end = certs.last().map_or(0, |(_, span)| span.end);
-    if let Some(offset) = source[end..].find(|c: char| !c.is_whitespace()) {
-        let start = end + offset;
-        let stop = source[start..]
-            .find('\n')
-            .map_or(source.len(), |at| start + at);
-        return Err(Diagnostic::at(
-            Code::Encoding,
-            file,
-            &source,
-            start..stop,
-            "trailing data after the last certificate",
-        )
-        .help("a chain file holds only PEM certificate blocks"));
+    if let Some(junk) = stray_text(&source, certs.iter().map(|(_, span)| span.clone())) {
+        let (message, help) = if junk.start < certs[0].1.start {
+            (
+                "text before the first certificate",
+                "a chain file holds only PEM certificate blocks: remove what comes before the first -----BEGIN line",
+            )
+        } else if junk.start > certs[certs.len() - 1].1.end {
+            (
+                "trailing data after the last certificate",
+                "a chain file holds only PEM certificate blocks",
+            )
+        } else {
+            (
+                "text between two certificates",
+                "a chain file holds only PEM certificate blocks: remove what comes between them",
+            )
+        };
+        return Err(Diagnostic::at(Code::Encoding, file, &source, junk, message).help(help));
     }
-    Ok(
-        ServedChain::new(certs.into_iter().map(|(der, _)| der).collect())
-            .expect("the reader refuses a file without a certificate"),
-    )
+    let spans: Vec<Range<usize>> = certs.iter().map(|(_, span)| span.clone()).collect();
+    ServedChain::new(certs.into_iter().map(|(der, _)| der).collect()).map_err(|error| {
+        let span = match &error {
+            ChainError::NotX509 { index, .. } | ChainError::TrailingBytes { index, .. } => {
+                spans[*index].clone()
+            }
+            ChainError::Empty => 0..0,
+        };
+        Diagnostic::at(Code::Encoding, file, &source, span, error.to_string())
+    })
+}
+
+/// The first line of text that is not whitespace outside the certificate `blocks` (in source
+/// order): before the first, between two, or after the last.
+fn stray_text(source: &str, blocks: impl Iterator<Item = Range<usize>>) -> Option<Range<usize>> {
+    let mut gaps = Vec::new();
+    let mut end = 0;
+    for block in blocks {
+        gaps.push(end..block.start);
+        end = block.end;
+    }
+    gaps.push(end..source.len());
+    gaps.into_iter().find_map(|gap| {
+        let start = gap.start + source[gap.clone()].find(|c: char| !c.is_whitespace())?;
+        let stop = source[start..gap.end]
+            .find('\n')
+            .map_or(gap.end, |at| start + at);
+        Some(start..stop)
+    })
 }
 
 /// The certificates of `source` by the bundle's reader, with the chain file's own words for an
@@ -146,8 +224,43 @@ mod tests {
     }
 
     #[test]
-    fn a_chain_is_never_empty() {
-        assert_eq!(ServedChain::new(Vec::new()), None);
+    fn a_chain_is_never_empty_and_every_certificate_is_x509_with_nothing_left_over() {
+        assert_eq!(ServedChain::new(Vec::new()), Err(ChainError::Empty));
+        let leaf = healthy().leaf;
+        let error = ServedChain::new(vec![leaf.clone(), b"not a certificate".to_vec()]);
+        assert!(
+            matches!(error, Err(ChainError::NotX509 { index: 1, .. })),
+            "{error:?}"
+        );
+        assert!(error
+            .unwrap_err()
+            .to_string()
+            .starts_with("certificate 2 is not X.509"));
+        let mut padded = leaf.clone();
+        padded.extend_from_slice(b"xx");
+        assert_eq!(
+            ServedChain::new(vec![padded]),
+            Err(ChainError::TrailingBytes { index: 0, bytes: 2 })
+        );
+        assert!(ServedChain::new(vec![leaf]).is_ok());
+    }
+
+    #[test]
+    fn text_between_or_before_certificates_is_a_located_error() {
+        let p = healthy();
+        let (leaf, inter) = (to_pem(&p.leaf), to_pem(&p.inter));
+        let error = read(&format!("{leaf}junk between\n{inter}")).unwrap_err();
+        assert_eq!(error.code, Code::Encoding);
+        assert_eq!((error.line, error.column), (leaf.lines().count() + 1, 1));
+        assert!(
+            error.message.contains("between two certificates"),
+            "{error}"
+        );
+        let error = read(&format!("subject=CN = leaf\n{leaf}{inter}")).unwrap_err();
+        assert_eq!((error.line, error.column), (1, 1));
+        assert!(error.message.contains("before the first"), "{error}");
+        // Blank lines around and between blocks are fine.
+        assert!(read(&format!("\n\n{leaf}\n\n{inter}\n")).is_ok());
     }
 
     #[test]
@@ -159,6 +272,18 @@ mod tests {
         assert_eq!(error.line, pem.lines().count() + 2);
         assert_eq!(error.column, 1);
         assert!(error.to_string().contains("not a certificate"));
+    }
+
+    #[test]
+    fn the_end_entity_is_the_leaf_even_out_of_place() {
+        let p = healthy();
+        let in_order = ServedChain::new(vec![p.leaf.clone(), p.inter.clone()]).unwrap();
+        assert_eq!(in_order.end_entity(), &p.leaf[..]);
+        let reversed = ServedChain::new(vec![p.inter.clone(), p.leaf.clone()]).unwrap();
+        assert_eq!(reversed.leaf(), &p.inter[..]);
+        assert_eq!(reversed.end_entity(), &p.leaf[..]);
+        let cas_only = ServedChain::new(vec![p.inter.clone(), p.root_a.clone()]).unwrap();
+        assert_eq!(cas_only.end_entity(), &p.inter[..]);
     }
 
     #[test]

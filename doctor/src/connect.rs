@@ -5,7 +5,7 @@
 //! Every failure is a located `Diagnostic` whose source text is the `--connect` argument.
 
 use std::io::ErrorKind;
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -17,7 +17,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use crate::chain::ServedChain;
+use crate::chain::{ChainError, ServedChain};
 
 /// Where to connect, as the user wrote it.
 pub struct ConnectSpec<'a> {
@@ -58,6 +58,23 @@ fn split(address: &str) -> Result<(&str, u16), Diagnostic> {
     Ok((host, port))
 }
 
+/// The first of `sockets` (in resolver order) that accepts a TCP connection: a name often
+/// resolves to an IPv6 and an IPv4 address, and only one of them may be served. `Err`: the last
+/// failure (`None` when there is no address at all).
+fn connect_any(
+    sockets: &[SocketAddr],
+    timeout: Duration,
+) -> Result<(SocketAddr, TcpStream), Option<(SocketAddr, std::io::Error)>> {
+    let mut last = None;
+    for &socket in sockets {
+        match TcpStream::connect_timeout(&socket, timeout) {
+            Ok(stream) => return Ok((socket, stream)),
+            Err(error) => last = Some((socket, error)),
+        }
+    }
+    Err(last)
+}
+
 /// The chain the server at `spec.address` sends, leaf first, exactly as sent.
 pub fn capture(spec: &ConnectSpec) -> Result<ServedChain, Diagnostic> {
     let address = spec.address;
@@ -73,7 +90,7 @@ pub fn capture(spec: &ConnectSpec) -> Result<ServedChain, Diagnostic> {
             format!("not a server name: {error}"),
         )
     })?;
-    let socket = (host, port)
+    let sockets: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|error| {
             at(
@@ -82,18 +99,20 @@ pub fn capture(spec: &ConnectSpec) -> Result<ServedChain, Diagnostic> {
                 format!("cannot resolve `{host}`: {error}"),
             )
         })?
-        .next()
-        .ok_or_else(|| at(address, 0..host.len(), format!("`{host}` has no address")))?;
+        .collect();
     let seconds = spec.timeout.as_secs_f64();
-    let mut stream = TcpStream::connect_timeout(&socket, spec.timeout).map_err(|error| {
-        let message = match error.kind() {
-            ErrorKind::ConnectionRefused => {
-                format!("connection refused by {socket}: nothing listens there")
-            }
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-                format!("connection to {socket} timed out after {seconds} s")
-            }
-            _ => format!("cannot connect to {socket}: {error}"),
+    let (socket, mut stream) = connect_any(&sockets, spec.timeout).map_err(|failure| {
+        let message = match failure {
+            None => format!("`{host}` has no address"),
+            Some((socket, error)) => match error.kind() {
+                ErrorKind::ConnectionRefused => {
+                    format!("connection refused by {socket}: nothing listens there")
+                }
+                ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+                    format!("connection to {socket} timed out after {seconds} s")
+                }
+                _ => format!("cannot connect to {socket}: {error}"),
+            },
         };
         at(address, whole.clone(), message)
             .help("check the host and port, and that the server is up and reachable from here")
@@ -123,8 +142,17 @@ pub fn capture(spec: &ConnectSpec) -> Result<ServedChain, Diagnostic> {
             Err(error) => break Err(error),
         }
     };
-    if let Some(chain) = recorder.take() {
-        return Ok(chain);
+    match recorder.take() {
+        Some(Ok(chain)) => return Ok(chain),
+        Some(Err(error)) => {
+            return Err(at(
+                address,
+                whole,
+                format!("{socket} sent a chain that cannot be judged: {error}"),
+            )
+            .help("the server sends something other than X.509 certificates: check its certificate configuration"))
+        }
+        None => {}
     }
     let message = match outcome {
         Err(error) if matches!(error.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
@@ -140,7 +168,8 @@ pub fn capture(spec: &ConnectSpec) -> Result<ServedChain, Diagnostic> {
 #[derive(Debug)]
 struct Recorder {
     provider: Arc<CryptoProvider>,
-    chain: Mutex<Option<ServedChain>>,
+    /// The chain presented, or why the certificates presented are not one.
+    chain: Mutex<Option<Result<ServedChain, ChainError>>>,
 }
 
 impl Recorder {
@@ -151,7 +180,7 @@ impl Recorder {
         }
     }
 
-    fn take(&self) -> Option<ServedChain> {
+    fn take(&self) -> Option<Result<ServedChain, ChainError>> {
         self.chain.lock().expect("not poisoned").take()
     }
 }
@@ -169,7 +198,7 @@ impl ServerCertVerifier for Recorder {
             .chain(intermediates)
             .map(|der| der.as_ref().to_vec())
             .collect();
-        *self.chain.lock().expect("not poisoned") = ServedChain::new(ders);
+        *self.chain.lock().expect("not poisoned") = Some(ServedChain::new(ders));
         // Trust nothing: the chain is what the doctor wanted, the connection is not.
         Err(rustls::Error::General("chain captured; not trusted".into()))
     }
@@ -240,5 +269,88 @@ mod tests {
         .unwrap_err();
         assert!(error.message.contains("connection refused"), "{error}");
         assert_eq!((error.line, error.column), (1, 1));
+    }
+
+    #[test]
+    fn a_refused_address_is_passed_over_for_the_next() {
+        let refused = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let (socket, _) = connect_any(&[refused, open], Duration::from_secs(5)).unwrap();
+        assert_eq!(socket, open);
+        let (socket, error) = connect_any(&[refused], Duration::from_secs(5))
+            .unwrap_err()
+            .unwrap();
+        assert_eq!(
+            (socket, error.kind()),
+            (refused, ErrorKind::ConnectionRefused)
+        );
+        assert!(connect_any(&[], Duration::from_secs(5))
+            .unwrap_err()
+            .is_none());
+    }
+
+    /// A server that presents whatever `certificates` are, signing with a real key (rustls
+    /// checks nothing it sends): what a misconfigured server can do.
+    #[derive(Debug)]
+    struct Presents(Arc<rustls::sign::CertifiedKey>);
+
+    impl rustls::server::ResolvesServerCert for Presents {
+        fn resolve(
+            &self,
+            _hello: rustls::server::ClientHello<'_>,
+        ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+            Some(self.0.clone())
+        }
+    }
+
+    #[test]
+    fn a_server_sending_something_other_than_x509_is_a_located_error() {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["example.test".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let signer = provider
+            .key_provider
+            .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+                key.serialize_der(),
+            )))
+            .unwrap();
+        let presented = vec![
+            leaf.der().clone(),
+            CertificateDer::from(b"not a certificate".to_vec()),
+        ];
+        let certified = rustls::sign::CertifiedKey::new(presented, signer);
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Presents(Arc::new(certified))));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut connection = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+            // The client aborts once it holds the chain: the error is expected.
+            while connection.is_handshaking() && connection.complete_io(&mut stream).is_ok() {}
+        });
+        let error = capture(&ConnectSpec {
+            address: &address,
+            servername: Some("example.test"),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap_err();
+        server.join().unwrap();
+        assert_eq!(error.file, Path::new(CONNECT));
+        assert!(
+            error.message.contains("certificate 2 is not X.509"),
+            "{error}"
+        );
     }
 }

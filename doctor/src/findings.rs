@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use x509_parser::prelude::X509Certificate;
 
 use crate::cert::{
-    aia_url, cn, cn_of_issuer, issues, not_after, parse, same_key, self_signed, signed_by,
-    try_parse,
+    aia_url, cn, cn_of_issuer, issues, leaf_index, not_after, parse, same_key, self_signed,
+    signed_by, try_parse,
 };
 use crate::chain::ServedChain;
 use crate::fix::TargetStore;
@@ -39,6 +39,13 @@ pub struct Finding {
 
 /// How close an expiry must be to the validation time to be reported.
 pub const SOON: time::Duration = time::Duration::days(30);
+
+/// The end of the window in which an expiry counts as soon: `SOON` after `at`, or the last
+/// instant there is when that lies beyond it (`--at 9999-12-31` is a valid date, and a
+/// finding must never panic on it).
+fn soon(at: OffsetDateTime) -> OffsetDateTime {
+    at.saturating_add(SOON)
+}
 
 /// What the findings know besides the chain: the scenario's certificates (to name what should
 /// be served instead, and to recognise cross-signs; none without a scenario) and each seat's
@@ -85,6 +92,9 @@ struct Served<'c> {
     /// `twin[t][c]`: `t` has the key that signed `c` but not the name `c` names, and nothing
     /// served issues `c` by name: the wrong same-key intermediate.
     twin: Vec<Vec<bool>>,
+    /// The server's own certificate: the first served, unless that is a CA and an end-entity
+    /// certificate comes after it (the leaf sent out of place; paths start from it).
+    leaf: usize,
 }
 
 impl<'c> Served<'c> {
@@ -114,11 +124,13 @@ impl<'c> Served<'c> {
                     .collect()
             })
             .collect();
+        let leaf = leaf_index(&certs);
         Served {
             positions,
             certs,
             issues,
             twin,
+            leaf,
         }
     }
 
@@ -140,7 +152,7 @@ impl<'c> Served<'c> {
     /// issues one on a path (any issuer, not only the first: a cross-sign is another path).
     fn on_path(&self) -> Vec<bool> {
         let mut on = vec![false; self.certs.len()];
-        on[0] = true;
+        on[self.leaf] = true;
         let mut grew = true;
         while grew {
             grew = false;
@@ -157,8 +169,8 @@ impl<'c> Served<'c> {
     /// The order to send the on-path certificates in: from the leaf, each one's issuer next
     /// (the first served when there are several), then the other on-path ones as served.
     fn path_order(&self, on_path: &[bool]) -> Vec<usize> {
-        let mut order = vec![0];
-        let mut current = 0;
+        let mut order = vec![self.leaf];
+        let mut current = self.leaf;
         while let Some(next) = (0..self.certs.len())
             .find(|&i| on_path[i] && !order.contains(&i) && self.links(i, current))
         {
@@ -180,12 +192,12 @@ pub fn findings_with(reference: &Reference, chain: &[Vec<u8>], at: OffsetDateTim
     let on_path = served.on_path();
     let mut found = duplicates(chain);
     found.extend(roots_included(&served));
-    found.extend(missing_issuers(reference, &served, &on_path));
+    found.extend(missing_issuers(reference, &served, &on_path, at));
     found.extend(twins(reference, &served, &on_path));
     found.extend(wrong_order(&served, &on_path));
     found.extend(unrelated(&served, &on_path));
     found.extend(cross_signs_expiring(reference, &served, at));
-    found.extend(leaf_expiry(&served.certs[0], at));
+    found.extend(leaf_expiry(&served.certs[served.leaf], at));
     found
 }
 
@@ -211,8 +223,8 @@ fn duplicates(chain: &[Vec<u8>]) -> Vec<Finding> {
 
 /// Each self-signed certificate after the leaf.
 fn roots_included(served: &Served) -> Vec<Finding> {
-    (1..served.certs.len())
-        .filter(|&i| self_signed(&served.certs[i]))
+    (0..served.certs.len())
+        .filter(|&i| i != served.leaf && self_signed(&served.certs[i]))
         .map(|i| Finding {
             code: FindingCode::RootIncluded,
             message: format!("certificate {} (`{}`) is a self-signed root: clients take roots from their own store, sending it only costs bytes", served.positions[i] + 1, cn(&served.certs[i])),
@@ -234,7 +246,12 @@ fn completes(roots: &[X509Certificate], served: &Served, on_path: &[bool]) -> bo
 /// no same-key twin. Reported unless every seat's store completes the chain, saying which
 /// seats hold that issuer as a root and which have no root completing any path; naming the
 /// scenario's certificate to serve and its AIA caIssuers URL when they exist.
-fn missing_issuers(reference: &Reference, served: &Served, on_path: &[bool]) -> Vec<Finding> {
+fn missing_issuers(
+    reference: &Reference,
+    served: &Served,
+    on_path: &[bool],
+    at: OffsetDateTime,
+) -> Vec<Finding> {
     let lacking: Vec<&TargetStore> = reference
         .stores
         .iter()
@@ -273,6 +290,7 @@ fn missing_issuers(reference: &Reference, served: &Served, on_path: &[bool]) -> 
                 .known
                 .iter()
                 .filter(|(_, known)| !self_signed(known) && issues(known, cert))
+                .filter(|(_, known)| path_valid_at(reference, known, at, MAX_DEPTH))
                 .map(|(id, _)| format!("`{id}`"))
                 .collect();
             let serve = match &to_serve[..] {
@@ -293,6 +311,38 @@ fn missing_issuers(reference: &Reference, served: &Served, on_path: &[bool]) -> 
             }
         })
         .collect()
+}
+
+/// How many issuers up [`path_valid_at`] looks: deeper than any real chain, and a bound on
+/// cross-sign loops.
+const MAX_DEPTH: usize = 8;
+
+/// `cert` is valid at `at` and so is some path from it up to a root (of the scenario or of a
+/// seat's store), through issuers valid at `at`: serving it still helps then. (Seed 003: the
+/// cross-sign of ISRG Root X1 by DST Root CA X3 is in date on 2021-10-01, but DST's root is not.)
+fn path_valid_at(
+    reference: &Reference,
+    cert: &X509Certificate,
+    at: OffsetDateTime,
+    depth: usize,
+) -> bool {
+    if !cert
+        .validity()
+        .is_valid_at(x509_parser::time::ASN1Time::from(at))
+    {
+        return false;
+    }
+    if self_signed(cert) {
+        return true;
+    }
+    depth > 0
+        && reference
+            .known
+            .iter()
+            .map(|(_, known)| known)
+            .chain(reference.stores.iter().flat_map(|(_, roots)| roots))
+            .filter(|issuer| issues(issuer, cert))
+            .any(|issuer| path_valid_at(reference, issuer, at, depth - 1))
 }
 
 /// Each on-path certificate whose served issuer is a same-key twin with the wrong name.
@@ -332,10 +382,19 @@ fn wrong_order(served: &Served, on_path: &[bool]) -> Option<Finding> {
             .iter()
             .map(|&i| format!("`{}` ({})", cn(&served.certs[i]), served.positions[i] + 1))
             .collect();
+        let leaf_first = if served.leaf == 0 {
+            String::new()
+        } else {
+            format!(
+                "the leaf `{}` is served at position {}, not first: clients take the first certificate as the server's own, so as served every client rejects (the verdicts below judge the chain as served); ",
+                cn(&served.certs[served.leaf]),
+                served.positions[served.leaf] + 1
+            )
+        };
         Finding {
             code: FindingCode::WrongOrder,
             message: format!(
-                "the chain is not in path order: send {} (served positions in brackets), each certificate right before its issuer",
+                "{leaf_first}the chain is not in path order: send {} (served positions in brackets), each certificate right before its issuer",
                 names.join(", ")
             ),
         }
@@ -377,12 +436,12 @@ fn cross_signs_expiring(
     };
     let state = |end: OffsetDateTime| if end < at { "expired" } else { "expires" };
     let mut found = Vec::new();
-    for cert in served.certs.iter().skip(1) {
-        if self_signed(cert) || !roots().any(|k| same_key(k, cert)) {
+    for (index, cert) in served.certs.iter().enumerate() {
+        if index == served.leaf || self_signed(cert) || !roots().any(|k| same_key(k, cert)) {
             continue;
         }
         let end = not_after(cert);
-        if end < at + SOON {
+        if end < soon(at) {
             found.push(Finding {
                 code: FindingCode::CrossSignExpiring,
                 message: format!("the cross-sign `{}` (issued by `{}`) {} on {}: clients that build the path through it break then", cn(cert), cn_of_issuer(cert), state(end), date(end)),
@@ -390,7 +449,7 @@ fn cross_signs_expiring(
             continue;
         }
         // The old root it reaches, when that ends first (the first such root, once).
-        if let Some(issuer) = roots().find(|k| issues(k, cert) && not_after(k) < at + SOON) {
+        if let Some(issuer) = roots().find(|k| issues(k, cert) && not_after(k) < soon(at)) {
             let end = not_after(issuer);
             found.push(Finding {
                 code: FindingCode::CrossSignExpiring,
@@ -446,7 +505,7 @@ fn leaf_expiry(leaf: &X509Certificate, at: OffsetDateTime) -> Option<Finding> {
             ),
         });
     }
-    (end < at + SOON).then(|| Finding {
+    (end < soon(at)).then(|| Finding {
         code: FindingCode::LeafExpiring,
         message: format!("the leaf `{}` expires on {}: renew it", cn(leaf), date(end)),
     })
@@ -529,6 +588,27 @@ mod tests {
     }
 
     #[test]
+    fn a_leaf_served_after_its_issuer_is_a_wrong_order_not_unrelated() {
+        let p = healthy();
+        let chain = vec![p.inter.clone(), p.leaf.clone()];
+        let found = findings_with(&p.reference(), &chain, at());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, FindingCode::WrongOrder);
+        assert!(
+            found[0]
+                .message
+                .starts_with("the leaf `leaf.example` is served at position 2, not first"),
+            "{}",
+            found[0].message
+        );
+        assert!(found[0]
+            .message
+            .contains("send `leaf.example` (2), `Inter` (1)"));
+        // A CA first and no end entity served: the first certificate stays the leaf.
+        assert_eq!(codes(&p, &[&p.inter]), []);
+    }
+
+    #[test]
     fn an_unrelated_certificate_in_between_is_not_a_wrong_order() {
         let p = healthy();
         assert_eq!(
@@ -573,6 +653,31 @@ mod tests {
             found[0]
                 .message
                 .contains("serve the scenario's `inter` after it"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn a_missing_intermediate_whose_path_has_expired_is_not_suggested() {
+        // Root B, the cross-sign's issuer, expired ten days ago: the cross-sign (another
+        // issuer of Inter, by Root A's name and key) leads nowhere; Inter's own path is fine.
+        let p = crate::testpki::pki_with_root_b_left(-Duration::days(10));
+        let reference = p.reference();
+        let [inter, cross, root_a] = [&p.inter, &p.cross, &p.root_a].map(|der| parse(der));
+        assert!(path_valid_at(&reference, &inter, at(), MAX_DEPTH));
+        assert!(path_valid_at(&reference, &root_a, at(), MAX_DEPTH));
+        assert!(!path_valid_at(&reference, &cross, at(), MAX_DEPTH));
+        // Served Inter alone, with no store holding Root A: the scenario's cross-sign is not
+        // offered (its path ended ten days ago).
+        let none_held = Reference {
+            stores: Vec::new(),
+            ..p.reference()
+        };
+        let found = findings_with(&none_held, std::slice::from_ref(&p.inter), at());
+        assert_eq!(found[0].code, FindingCode::IncompleteChain);
+        assert!(
+            !found[0].message.contains("`cross`"),
             "{}",
             found[0].message
         );
@@ -727,6 +832,18 @@ mod tests {
         assert_eq!(codes(&p, &[&p.leaf, &p.inter]), [FindingCode::LeafExpiring]);
         let later = pki(Duration::days(3650), Duration::days(31));
         assert_eq!(codes(&later, &[&later.leaf, &later.inter]), []);
+    }
+
+    #[test]
+    fn the_last_valid_instant_does_not_panic_and_nothing_expires_after_it() {
+        let last = time::PrimitiveDateTime::MAX.assume_utc();
+        assert_eq!(soon(last), last);
+        let p = pki(Duration::days(3650), Duration::days(3650));
+        let found = findings_with(&p.reference(), &[p.leaf.clone(), p.inter.clone()], last);
+        assert_eq!(
+            found.iter().map(|f| f.code).collect::<Vec<_>>(),
+            [FindingCode::LeafExpired]
+        );
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct Fix {
     pub candidate: usize,
     /// Each target × store whose outcome changes, in the candidate's verdict order.
     pub changes: Vec<(Change, TargetStore)>,
+    /// The best candidate is the chain served: nothing to change.
+    pub already_served: bool,
 }
 
 impl Fix {
@@ -60,8 +62,9 @@ impl Fix {
     }
 }
 
-/// The scenario's chains that start with the served leaf, in the scenario's order, each without
-/// its root (the fix never includes one).
+/// The scenario's chains that start with the served end entity
+/// (`ServedChain::end_entity`), by chain name, each without its root (the fix never includes
+/// one).
 pub fn candidate_chains(scenario: &Scenario, chain: &ServedChain) -> Vec<(String, ServedChain)> {
     scenario
         .chains
@@ -73,8 +76,10 @@ pub fn candidate_chains(scenario: &Scenario, chain: &ServedChain) -> Vec<(String
                 .collect();
             (name.clone(), ders)
         })
-        .filter(|(_, ders)| ders.first().map(Vec::as_slice) == Some(chain.leaf()))
-        .filter_map(|(name, ders)| Some((name, ServedChain::new(without_roots(ders))?)))
+        // The end entity, not the first served: a leaf sent after its issuer still gets the
+        // scenario's chains, leaf first, as the fix.
+        .filter(|(_, ders)| ders.first().map(Vec::as_slice) == Some(chain.end_entity()))
+        .filter_map(|(name, ders)| Some((name, ServedChain::new(without_roots(ders)).ok()?)))
         .collect()
 }
 
@@ -87,7 +92,8 @@ fn without_roots(ders: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The first of the candidates most targets accept (ties keep the scenario's order).
+/// The first of the candidates most targets accept (ties: the first by chain name, the order
+/// of the scenario's chain table).
 pub fn best(candidates: &[Candidate]) -> Option<usize> {
     candidates
         .iter()
@@ -97,9 +103,10 @@ pub fn best(candidates: &[Candidate]) -> Option<usize> {
         .map(|(index, _)| index)
 }
 
-/// The fix: the best candidate, and the targets it wins and loses against `served`, each
-/// verdict paired with the one of the same target × store (never by position).
-pub fn fix(served: &[TargetVerdict], candidates: &[Candidate]) -> Option<Fix> {
+/// The fix: the best candidate, and the targets it wins and loses against `served` (the
+/// verdicts on `chain`), each verdict paired with the one of the same target × store (never by
+/// position).
+pub fn fix(chain: &ServedChain, served: &[TargetVerdict], candidates: &[Candidate]) -> Option<Fix> {
     let candidate = best(candidates)?;
     let as_served: BTreeMap<TargetStore, &TargetVerdict> = served
         .iter()
@@ -118,7 +125,11 @@ pub fn fix(served: &[TargetVerdict], candidates: &[Candidate]) -> Option<Fix> {
             Some((change, new.who()))
         })
         .collect();
-    Some(Fix { candidate, changes })
+    Some(Fix {
+        candidate,
+        changes,
+        already_served: candidates[candidate].chain == *chain,
+    })
 }
 
 /// No candidate serves every target, and there is more than one to choose from: the trade-off
@@ -156,6 +167,10 @@ mod tests {
         }
     }
 
+    fn leaf_only() -> ServedChain {
+        ServedChain::new(vec![healthy().leaf]).unwrap()
+    }
+
     /// A candidate whose targets `a`, `b` accept as given.
     fn candidate(name: &str, a: bool, b: bool) -> Candidate {
         Candidate {
@@ -180,12 +195,19 @@ mod tests {
     #[test]
     fn the_fix_names_what_it_wins_and_loses_in_verdict_order() {
         let served = [verdict("a", true), verdict("b", false)];
-        let fix = fix(&served, &[candidate("short", false, true)]).expect("a candidate");
+        let fix =
+            fix(&leaf_only(), &served, &[candidate("short", false, true)]).expect("a candidate");
         let names = |way| -> Vec<&str> { fix.changed(way).map(|t| t.target.as_str()).collect() };
         assert_eq!(names(Change::Wins), ["b"]);
         assert_eq!(names(Change::Loses), ["a"]);
-        let unchanged = super::fix(&served, &[candidate("same", true, false)]).expect("one");
+        assert!(!fix.already_served);
+        let same = candidate("same", true, false);
+        let unchanged = super::fix(&same.chain, &served, std::slice::from_ref(&same)).expect("one");
         assert!(unchanged.changes.is_empty());
+        // Its chain is the one served: nothing to change.
+        assert!(unchanged.already_served);
+        let other = super::fix(&leaf_only(), &served, &[same]).expect("one");
+        assert!(!other.already_served);
     }
 
     #[test]
@@ -201,7 +223,7 @@ mod tests {
                 verdict_in("b", "new", true),
             ],
         };
-        let fix = fix(&served, &[candidate]).unwrap();
+        let fix = fix(&leaf_only(), &served, &[candidate]).unwrap();
         assert_eq!(
             fix.changes,
             [(
@@ -221,14 +243,23 @@ mod tests {
             candidate("short", false, true),
         ];
         let served = [verdict("a", true), verdict("b", false)];
-        assert!(tradeoff_needed(&split, &fix(&served, &split).unwrap()));
+        assert!(tradeoff_needed(
+            &split,
+            &fix(&leaf_only(), &served, &split).unwrap()
+        ));
         let solved = [
             candidate("long", true, false),
             candidate("both", true, true),
         ];
-        assert!(!tradeoff_needed(&solved, &fix(&served, &solved).unwrap()));
+        assert!(!tradeoff_needed(
+            &solved,
+            &fix(&leaf_only(), &served, &solved).unwrap()
+        ));
         let alone = [candidate("long", true, false)];
-        assert!(!tradeoff_needed(&alone, &fix(&served, &alone).unwrap()));
+        assert!(!tradeoff_needed(
+            &alone,
+            &fix(&leaf_only(), &served, &alone).unwrap()
+        ));
     }
 
     #[test]

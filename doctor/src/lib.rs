@@ -27,11 +27,11 @@ pub mod verdicts;
 use anchorsmith_corpus::{Case, Scenario, Target};
 use time::OffsetDateTime;
 
-pub use chain::{read_chain, ServedChain};
+pub use chain::{read_chain, ChainError, ServedChain};
 pub use connect::{capture, ConnectSpec};
 pub use findings::{Finding, FindingCode};
 pub use fix::{Candidate, Change, Fix, TargetStore};
-pub use verdicts::{Engine, Panel, Seat, Tally, TargetVerdict};
+pub use verdicts::{EmptyPanel, Engine, Panel, Seat, Tally, TargetVerdict};
 
 /// Everything the doctor says about one served chain.
 #[derive(Clone, Debug)]
@@ -127,7 +127,7 @@ pub fn diagnose_with(
         scenario: scenario.map(|scenario| scenario.name.clone()),
         at,
         findings: findings::with_outcomes(findings::findings(reference, chain, at), &verdicts),
-        fix: fix::fix(&verdicts, &candidates),
+        fix: fix::fix(chain, &verdicts, &candidates),
         verdicts,
         not_judged: panel.not_judged.clone(),
         candidates,

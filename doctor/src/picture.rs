@@ -29,12 +29,14 @@ pub fn subjects(
     at: OffsetDateTime,
 ) -> Vec<Subject> {
     let id_of = |der: &Vec<u8>| {
-        scenario
-            .pki
-            .certs
-            .iter()
-            .find(|(_, cert)| cert.der == *der)
-            .map_or_else(|| "?".to_string(), |(id, _)| id.clone())
+        cache_label(
+            scenario
+                .pki
+                .certs
+                .iter()
+                .map(|(id, cert)| (id.as_str(), cert.der.as_slice())),
+            der,
+        )
     };
     candidates
         .iter()
@@ -49,6 +51,19 @@ pub fn subjects(
             })
         })
         .collect()
+}
+
+/// How the picture names a cached certificate: its id among `known` (id, DER), else its
+/// subject's common name, marked as not the scenario's (a reader must still tell which it is).
+fn cache_label<'a>(known: impl IntoIterator<Item = (&'a str, &'a [u8])>, der: &[u8]) -> String {
+    known
+        .into_iter()
+        .find(|(_, known)| *known == der)
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_else(|| match crate::cert::try_parse(der) {
+            Some(cert) => format!("{} (not in the scenario)", crate::cert::cn(&cert)),
+            None => "an unparsable certificate (not in the scenario)".to_string(),
+        })
 }
 
 /// The trade-off timeline of `candidates` for `panel`'s seats, with `at` marked.
@@ -101,6 +116,18 @@ mod tests {
             instants: Vec::new(),
             times: vec![time.to_string()],
         }
+    }
+
+    #[test]
+    fn a_cached_certificate_is_named_by_id_else_by_its_name() {
+        let p = crate::testpki::healthy();
+        let known = [("inter", p.inter.as_slice())];
+        assert_eq!(cache_label(known, &p.inter), "inter");
+        assert_eq!(cache_label(known, &p.twin), "Twin (not in the scenario)");
+        assert_eq!(
+            cache_label(known, b"junk"),
+            "an unparsable certificate (not in the scenario)"
+        );
     }
 
     #[test]

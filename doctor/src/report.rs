@@ -5,7 +5,7 @@ use std::fmt::Write;
 use anchorsmith_validators::Verdict;
 use time::OffsetDateTime;
 
-use crate::fix::{tradeoff_needed, Candidate, Change};
+use crate::fix::{tradeoff_needed, Candidate, Change, TargetStore};
 use crate::verdicts::{accepted, TargetVerdict};
 use crate::Diagnosis;
 
@@ -129,48 +129,59 @@ fn fix_text(d: &Diagnosis) -> String {
         return out;
     };
     let best = &d.candidates[fix.candidate];
-    let _ = writeln!(
-        out,
-        "\nThe fix: serve `{}` ({} of {} accept):",
-        best.name,
-        accepted(&best.verdicts),
-        best.verdicts.len()
-    );
-    for (change, who) in &fix.changes {
-        let word = match change {
-            Change::Wins => "wins ",
-            Change::Loses => "loses",
-        };
-        let _ = writeln!(out, "  {word} {who}");
-    }
-    for der in best.chain.certs() {
-        out.push_str(&to_pem(der));
+    if fix.already_served {
+        let _ = writeln!(
+            out,
+            "\nThe fix: none to make: the chain served is already the best candidate, `{}` ({} of {} accept).",
+            best.name,
+            accepted(&best.verdicts),
+            best.verdicts.len()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\nThe fix: serve `{}` ({} of {} accept):",
+            best.name,
+            accepted(&best.verdicts),
+            best.verdicts.len()
+        );
+        for (change, who) in &fix.changes {
+            let word = match change {
+                Change::Wins => "wins ",
+                Change::Loses => "loses",
+            };
+            let _ = writeln!(out, "  {word} {who}");
+        }
+        for der in best.chain.certs() {
+            out.push_str(&to_pem(der));
+        }
     }
     if tradeoff_needed(&d.candidates, fix) {
         out.push_str("\nNo single chain serves every target. Trade-off:\n");
-        out.push_str(&tradeoff_table(&d.candidates));
+        let seats: Vec<TargetStore> = d.verdicts.iter().map(TargetVerdict::who).collect();
+        out.push_str(&tradeoff_table(&seats, &d.candidates));
     }
     out
 }
 
-/// Rows: candidate chains; columns: target (store); cells: the engine's outcome.
-pub fn tradeoff_table(candidates: &[Candidate]) -> String {
-    let Some(first) = candidates.first() else {
-        return String::new();
-    };
+/// Rows: candidate chains; columns: the panel's seats (target and store); cells: each
+/// candidate's verdict for that seat, looked up by seat (never by position): accept, reject,
+/// skip or error, `-` when the candidate has no verdict for the seat.
+pub fn tradeoff_table(seats: &[TargetStore], candidates: &[Candidate]) -> String {
     let mut table = String::from("| chain |");
-    for verdict in &first.verdicts {
-        let _ = write!(table, " {} ({}) |", verdict.target, verdict.store);
+    for seat in seats {
+        let _ = write!(table, " {} ({}) |", seat.target, seat.store);
     }
-    let _ = writeln!(table, "\n|---|{}", "---|".repeat(first.verdicts.len()));
+    let _ = writeln!(table, "\n|---|{}", "---|".repeat(seats.len()));
     for candidate in candidates {
         let _ = write!(table, "| {} |", candidate.name);
-        for verdict in &candidate.verdicts {
-            table.push_str(if verdict.accepts() {
-                " accept |"
-            } else {
-                " reject |"
-            });
+        for seat in seats {
+            let cell = candidate
+                .verdicts
+                .iter()
+                .find(|verdict| verdict.who() == *seat)
+                .map_or("-", |verdict| verdict.verdict.outcome().into());
+            let _ = write!(table, " {cell} |");
         }
         table.push('\n');
     }
@@ -235,37 +246,57 @@ mod tests {
     use anchorsmith_validators::RejectKind;
 
     #[test]
-    fn the_tradeoff_table_has_a_row_per_chain_and_a_column_per_target() {
-        let verdict = |target: &str, accepts: bool| TargetVerdict {
+    fn the_tradeoff_table_has_a_row_per_chain_and_a_column_per_seat_by_name() {
+        let verdict = |target: &str, verdict: Verdict| TargetVerdict {
             target: target.to_string(),
             store: "s".to_string(),
-            verdict: if accepts {
-                Verdict::Accept {
-                    chain_built: Vec::new(),
-                }
-            } else {
-                Verdict::Reject {
-                    kind: RejectKind::Expired,
-                    detail: String::new(),
-                }
-            },
+            verdict,
             only_through_client_state: false,
+        };
+        let accept = || Verdict::Accept {
+            chain_built: Vec::new(),
+        };
+        let reject = || Verdict::Reject {
+            kind: RejectKind::Expired,
+            detail: String::new(),
+        };
+        let seat = |target: &str| TargetStore {
+            target: target.into(),
+            store: "s".into(),
         };
         let candidates = [
             Candidate {
                 name: "long".into(),
                 chain: crate::ServedChain::new(vec![healthy().leaf]).unwrap(),
-                verdicts: vec![verdict("old", true), verdict("new", false)],
+                verdicts: vec![
+                    verdict("old", accept()),
+                    verdict("new", reject()),
+                    verdict(
+                        "harness",
+                        Verdict::Skip {
+                            reason: "not installed".into(),
+                        },
+                    ),
+                ],
             },
             Candidate {
                 name: "short".into(),
                 chain: crate::ServedChain::new(vec![healthy().leaf]).unwrap(),
-                verdicts: vec![verdict("old", false), verdict("new", true)],
+                // Another order, and no verdict for one seat: cells follow the seat's name.
+                verdicts: vec![
+                    verdict("new", accept()),
+                    verdict(
+                        "old",
+                        Verdict::Error {
+                            detail: "crashed".into(),
+                        },
+                    ),
+                ],
             },
         ];
         assert_eq!(
-            tradeoff_table(&candidates),
-            "| chain | old (s) | new (s) |\n|---|---|---|\n| long | accept | reject |\n| short | reject | accept |\n"
+            tradeoff_table(&[seat("old"), seat("new"), seat("harness")], &candidates),
+            "| chain | old (s) | new (s) | harness (s) |\n|---|---|---|---|\n| long | accept | reject | skip |\n| short | error | accept | - |\n"
         );
     }
 

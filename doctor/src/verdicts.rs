@@ -119,6 +119,36 @@ impl Panel {
     }
 }
 
+/// A panel with no seat: none of the targets asked for is placed in the scenario, so nothing
+/// would judge the chain (bad input: the caller locates it on its `--targets`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "none of these targets is placed in scenario `{scenario}`, so nothing judges the chain; placed there: {}",
+    if placed.is_empty() { "none".to_string() } else { placed.join(", ") }
+)]
+pub struct EmptyPanel {
+    pub scenario: String,
+    /// Every target placed in the scenario, in target order.
+    pub placed: Vec<String>,
+}
+
+impl Panel {
+    /// `Ok` when some seat judges; else which targets of `targets` `scenario` places.
+    pub fn require_seats(&self, scenario: &Scenario, targets: &[Target]) -> Result<(), EmptyPanel> {
+        if !self.seats.is_empty() {
+            return Ok(());
+        }
+        Err(EmptyPanel {
+            scenario: scenario.name.clone(),
+            placed: targets
+                .iter()
+                .filter(|target| target.scenarios.contains_key(&scenario.name))
+                .map(|target| target.name.clone())
+                .collect(),
+        })
+    }
+}
+
 /// How a target fares on a chain with one of its stores.
 #[derive(Clone, Debug)]
 pub struct TargetVerdict {
@@ -185,9 +215,10 @@ impl Tally {
         self.skip + self.error
     }
 
-    /// Every decided target accepts and no engine failed: the chain is good (exit 0).
+    /// Some target accepts, every decided target accepts and no engine failed: the chain is
+    /// good (exit 0). Nothing accepting (every seat skipped) is not good: nothing vouched for it.
     pub fn all_good(&self) -> bool {
-        self.reject == 0 && self.error == 0
+        self.accept > 0 && self.reject == 0 && self.error == 0
     }
 }
 
@@ -295,6 +326,9 @@ mod tests {
         let tally = Tally::of(&[accept.clone(), skip.clone()]);
         assert_eq!((tally.decided(), tally.not_decided()), (1, 1));
         assert!(tally.all_good());
+        // Only skips, or nothing at all: nothing accepted, so not good.
+        assert!(!Tally::of(std::slice::from_ref(&skip)).all_good());
+        assert!(!Tally::of(&[]).all_good());
         assert!(!Tally::of(&[accept.clone(), reject]).all_good());
         assert!(!Tally::of(&[accept, error]).all_good());
         assert!(!skip.decided());

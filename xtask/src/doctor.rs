@@ -4,8 +4,9 @@
 //! `anchorsmith_doctor::diagnose`, printed as text or JSON. The doctor itself lives in the
 //! `doctor/` crate; `--batch FILE.jsonl` is handed to `doctor_batch`.
 //!
-//! Exit status: 0 every decided target accepts and no engine failed, 1 some reject or an engine
-//! failed, 2 bad input (no output, nothing written).
+//! Exit status: 0 some target accepts, every decided target accepts and no engine failed; 1 some
+//! reject, an engine failed or nothing accepted (every seat skipped); 2 bad input (no output,
+//! nothing written), among it a --targets no seat of the scenario is left for.
 
 use std::path::Path;
 use std::time::Duration;
@@ -68,7 +69,8 @@ fn scenario<'c>(
     label: &str,
 ) -> anyhow::Result<Option<&'c Scenario>> {
     if let Some(name) = &args.scenario {
-        let named = crate::shared::select_scenarios(corpus, std::slice::from_ref(name))?;
+        let named =
+            crate::shared::select_scenarios(corpus, "--scenario", std::slice::from_ref(name))?;
         return Ok(Some(named[0]));
     }
     let holding = anchorsmith_doctor::scenarios_holding(&corpus.scenarios, chain.leaf());
@@ -149,22 +151,33 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     let scenario = scenario(&corpus, &args, &chain, &label)?;
     let panel = match scenario {
         Some(scenario) => {
-            let targets = crate::shared::select_targets(&corpus, &args.targets)?;
+            let targets = crate::shared::select_targets(&corpus, "--targets", &args.targets)?;
             let (placed, unplaced) = anchorsmith_doctor::placed(scenario, targets);
             let engines = crate::shared::engines(&placed, Duration::from_secs(60))?;
-            Panel::of_scenario(
+            let panel = Panel::of_scenario(
                 scenario,
                 &engines,
                 &anchorsmith_doctor::dns_name(&corpus.cases, scenario),
                 unplaced.iter().map(|target| target.name.clone()).collect(),
-            )
+            );
+            panel
+                .require_seats(scenario, &corpus.targets)
+                .map_err(|empty| {
+                    bad(
+                        argument_error("--targets", &args.targets.join(","), empty.to_string())
+                            .help("pass some of the targets placed there, or drop --targets"),
+                    )
+                })?;
+            panel
         }
         None => {
             if !args.targets.is_empty() {
-                return Err(BadInput(anyhow::anyhow!(
-                    "--targets: no corpus scenario knows this leaf, so no target is placed; the real validators judge it against Mozilla's roots and the system store (drop --targets, or pass --scenario)"
-                ))
-                .into());
+                return Err(bad(argument_error(
+                    "--targets",
+                    &args.targets.join(","),
+                    "no corpus scenario knows this leaf, so no target is placed; the real validators judge it against Mozilla's roots and the system store".into(),
+                )
+                .help("drop --targets, or pass --scenario")));
             }
             let dns_name = args
                 .servername

@@ -6,7 +6,8 @@
 //! run by a real validator are left out (named on stderr) unless --real. Every line is checked
 //! before any is judged: bad input anywhere prints a located error per bad line, exits 2 and
 //! writes nothing. --results is written to a temporary file beside it and renamed at the end.
-//! Exit status: 0 every chain is all good (no judged target rejects it, no engine failed), 1
+//! Exit status: 0 every chain is all good (some target accepts it, none rejects it, no engine
+//! failed), 1
 //! some chain is not, 2 bad input.
 
 use std::io::Write;
@@ -41,9 +42,9 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
     };
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
     if let Some(name) = &args.scenario {
-        crate::shared::select_scenarios(&corpus, std::slice::from_ref(name))?;
+        crate::shared::select_scenarios(&corpus, "--scenario", std::slice::from_ref(name))?;
     }
-    let chosen = crate::shared::select_targets(&corpus, &args.targets)?;
+    let chosen = crate::shared::select_targets(&corpus, "--targets", &args.targets)?;
     let signatures = Arc::new(SignatureCache::new());
     let (judging, engines) = batch_engines(&chosen, args.real, &signatures)?;
     warn_left_out(&chosen, &judging);

@@ -144,9 +144,10 @@ long chain to DST Root CA X3 and stops working the second that root expires."
     /// chain that most targets accept, as PEM, with the targets it wins and loses; when no
     /// candidate serves every target, a trade-off table (chains x targets), and with --out DIR
     /// the trade-off over time as DIR/tradeoff.svg.
-    /// Exit status: 0 when every decided verdict (accept or reject) accepts and no engine failed
-    /// (a skipped target decides nothing), 1 when some target rejects or an engine failed, 2 on
-    /// bad input (nothing printed on stdout, nothing written). --json prints one document
+    /// Exit status: 0 when some target accepts, every decided verdict (accept or reject)
+    /// accepts and no engine failed (a skipped target decides nothing), 1 when some target
+    /// rejects, an engine failed or nothing accepted, 2 on bad input (nothing printed on
+    /// stdout, nothing written). --json prints one document
     /// (schema: doctor/doctor.schema.json).
     /// Many chains: --batch FILE.jsonl judges a JSON Lines file of chains with the client-model
     /// targets and writes one compact result per line (both formats: doctor/batch.schema.json)

@@ -255,33 +255,40 @@ pub fn target_engines<'a>(
     engines
 }
 
-/// The scenarios named by `--scenario` (all without one), in corpus order; an unknown name is
-/// bad input that lists the known ones.
+/// The scenarios named by `option` (`--scenario`; all without one), in corpus order; an
+/// unknown name is bad input located on the name, listing the known ones.
 pub fn select_scenarios<'a>(
     corpus: &'a Corpus,
+    option: &str,
     names: &[String],
 ) -> anyhow::Result<Vec<&'a Scenario>> {
-    corpus.scenarios_named(names).map_err(|unknown| {
-        BadInput(anyhow::anyhow!(
-            "--scenario `{}`: no such scenario (known: {})",
-            unknown.name,
-            unknown.known.join(", ")
-        ))
-        .into()
-    })
+    corpus
+        .scenarios_named(names)
+        .map_err(|unknown| unknown_name(option, "no such scenario", unknown))
 }
 
-/// The targets named by `--target` (all without one), in target order; an unknown name is bad
-/// input that lists the known ones.
-pub fn select_targets<'a>(corpus: &'a Corpus, names: &[String]) -> anyhow::Result<Vec<&'a Target>> {
-    corpus.targets_named(names).map_err(|unknown| {
-        BadInput(anyhow::anyhow!(
-            "--target `{}`: no such target in corpus/targets/ (known: {})",
-            unknown.name,
-            unknown.known.join(", ")
-        ))
-        .into()
-    })
+/// The targets named by `option` (`--target` or `--targets`; all without one), in target
+/// order; an unknown name is bad input located on the name, listing the known ones.
+pub fn select_targets<'a>(
+    corpus: &'a Corpus,
+    option: &str,
+    names: &[String],
+) -> anyhow::Result<Vec<&'a Target>> {
+    corpus
+        .targets_named(names)
+        .map_err(|unknown| unknown_name(option, "no such target in corpus/targets/", unknown))
+}
+
+/// An unknown name given to `option`, located on the name, with the known ones as help.
+fn unknown_name(
+    option: &str,
+    what: &str,
+    unknown: anchorsmith_corpus::select::UnknownName,
+) -> anyhow::Error {
+    crate::doctor::bad(
+        crate::doctor::argument_error(option, &unknown.name, format!("{what}: `{}`", unknown.name))
+            .help(format!("known: {}", unknown.known.join(", "))),
+    )
 }
 
 /// Each chosen target's engine: the client model, or its real validator column, set up on

@@ -29,9 +29,9 @@ use crate::{project_root, TimelineArgs};
 pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
-    let scenarios = select_scenarios(&corpus, &args.scenarios)?;
+    let scenarios = select_scenarios(&corpus, "--scenario", &args.scenarios)?;
     // Every name is checked before anything is set up or validated.
-    let targets = select_targets(&corpus, &args.targets)?;
+    let targets = select_targets(&corpus, "--target", &args.targets)?;
     let engines = engines(&targets, Duration::from_secs(args.timeout))?;
     let subjects: Vec<Vec<Subject>> = scenarios
         .iter()

@@ -327,6 +327,28 @@ fn bad_input_anywhere_is_located_exits_2_and_writes_nothing() {
 }
 
 #[test]
+fn a_line_at_the_last_date_there_is_is_judged_without_a_panic() {
+    let corpus = corpus();
+    let s = scenario(&corpus, "root-expiry-long-short");
+    let line = serde_json::json!({"id": "end-of-time", "chain": [pem(s, "leaf"), pem(s, "r3"), pem(s, "isrg-x1-by-dst")], "scenario": s.name, "at": "9999-12-31"});
+    let dir = tempfile::tempdir().unwrap();
+    let (file, out) = (dir.path().join("in.jsonl"), dir.path().join("out.jsonl"));
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let output = xtask(&[
+        "--batch",
+        file.to_str().unwrap(),
+        "--results",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let result: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();
+    assert_eq!(result["id"], "end-of-time", "{result}");
+    assert!(result.to_string().contains("leaf-expired"), "{result}");
+}
+
+#[test]
 fn real_validators_judge_only_with_real() {
     let corpus = corpus();
     let s = scenario(&corpus, "root-expiry-long-short");

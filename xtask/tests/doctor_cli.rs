@@ -102,6 +102,8 @@ fn cell(text: &str, chain: &str, column: &str) -> Outcome {
     match row[at] {
         "accept" => Outcome::Accept,
         "reject" => Outcome::Reject,
+        "skip" => Outcome::Skip,
+        "error" => Outcome::Error,
         other => panic!("cell {other}"),
     }
 }
@@ -310,16 +312,25 @@ fn unknown_names_and_an_ambiguous_leaf_are_bad_input() {
     let corpus = corpus();
     let long_short = scenario(&corpus, "root-expiry-long-short");
     let (_dir, file) = chain_file(&pem_of(long_short, &["leaf", "r3"]));
-    for (args, message) in [
-        (vec!["--scenario", "no-such-scenario"], "no such scenario"),
-        (vec!["--targets", "no-such-target"], "no such target"),
-    ] {
-        let output = doctor(Path::new(&file), &args);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{stderr}");
-        assert!(output.stdout.is_empty());
-        assert!(stderr.contains(message), "{stderr}");
-    }
+    // Located on the value of the option as doctor spells it, listing the known names.
+    assert_bad_input(
+        &[&file, "--scenario", "no-such-scenario"],
+        "--scenario:1:1",
+        "no such scenario: `no-such-scenario`",
+        true,
+    );
+    assert_bad_input(
+        &[&file, "--targets", "android-pre-7.1.1,no-such-target"],
+        "--targets:1:1",
+        "no such target in corpus/targets/: `no-such-target`",
+        true,
+    );
+    assert_bad_input(
+        &[&file, "--targets", "no-such-target"],
+        "--targets:1:1",
+        "known: android-pre-7.1.1",
+        true,
+    );
     // A bad --at is located on its value, checked before anything else happens.
     assert_bad_input(
         &[&file, "--at", "2021-13-01"],
@@ -334,6 +345,116 @@ fn unknown_names_and_an_ambiguous_leaf_are_bad_input() {
         &format!("{r3_first}:1:1"),
         "the leaf belongs to 4 corpus scenarios",
         false,
+    );
+}
+
+#[test]
+fn targets_the_scenario_does_not_place_are_bad_input_naming_the_placed_ones() {
+    // windows-aia-fetcher exists but is not placed in root-expiry-long-short: nothing would
+    // judge, and "0 of 0 accept" with exit 0 said the chain was fine.
+    let (_dir, file) = chain_file(&good_pem());
+    assert_bad_input(
+        &[&file, "--targets", "windows-aia-fetcher"],
+        "--targets:1:1",
+        "none of these targets is placed in scenario `root-expiry-long-short`",
+        true,
+    );
+    assert_bad_input(
+        &[&file, "--targets", "windows-aia-fetcher"],
+        "--targets:1:1",
+        "placed there: android-pre-7.1.1",
+        true,
+    );
+}
+
+#[test]
+fn the_last_date_there_is_is_judged_without_a_panic() {
+    let corpus = corpus();
+    let (_dir, file) = scenario_chain(
+        &corpus,
+        "root-expiry-long-short",
+        &["leaf", "r3", "isrg-x1-by-dst"],
+    );
+    let output = doctor(&file, &["--at", "9999-12-31"]);
+    let text = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(codes(&text).contains(&"leaf-expired".to_string()), "{text}");
+}
+
+#[test]
+fn text_between_two_certificates_is_located() {
+    let corpus = corpus();
+    let s = scenario(&corpus, "root-expiry-long-short");
+    let leaf = pem_of(s, &["leaf"]);
+    let (_dir, file) = chain_file(&format!("{leaf}junk between\n{}", pem_of(s, &["r3"])));
+    let line = leaf.lines().count() + 1;
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:{line}:1"),
+        "text between two certificates",
+        true,
+    );
+    let (_dir, file) = chain_file(&format!("subject=CN = www.example.test\n{}", good_pem()));
+    assert_bad_input(
+        &[&file],
+        &format!("{file}:1:1"),
+        "text before the first certificate",
+        true,
+    );
+}
+
+#[test]
+fn a_leaf_sent_after_its_issuer_is_a_wrong_order_not_an_unrelated_certificate() {
+    let corpus = corpus();
+    let (_dir, file) = scenario_chain(&corpus, "root-expiry-long-short", &["r3", "leaf"]);
+    let output = doctor(
+        &file,
+        &["--scenario", "root-expiry-long-short", "--at", "2021-10-01"],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let found = codes(&text);
+    assert!(found.contains(&"wrong-order".to_string()), "{text}");
+    assert!(
+        !found.contains(&"unrelated-certificate".to_string()),
+        "{text}"
+    );
+    assert!(
+        text.contains("the leaf `www.example.test` is served at position 2, not first"),
+        "{text}"
+    );
+    // The fix starts with the real leaf: the scenario's chains are offered, not "none".
+    assert!(text.contains("The fix: serve `short-chain`"), "{text}");
+}
+
+#[test]
+fn the_short_chain_after_the_root_expiry_is_already_the_best_and_no_expired_path_is_advised() {
+    let corpus = corpus();
+    let (_dir, file) = scenario_chain(&corpus, "root-expiry-long-short", &["leaf", "r3"]);
+    let output = doctor(&file, &["--at", "2021-10-01"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let incomplete = text
+        .lines()
+        .find(|line| line.contains("[incomplete-chain]"))
+        .unwrap_or_else(|| panic!("no incomplete-chain finding:\n{text}"));
+    // DST Root CA X3 expired the day before: serving its cross-sign would not help.
+    assert!(!incomplete.contains("isrg-x1-by-dst"), "{incomplete}");
+    assert!(
+        text.contains(
+            "The fix: none to make: the chain served is already the best candidate, `short-chain`"
+        ),
+        "{text}"
+    );
+    // The trade-off is still shown, with a column per seat.
+    assert_eq!(
+        cell(&text, "long-chain", "android-pre-7.1.1 (old)"),
+        Outcome::Accept
     );
 }
 
@@ -557,9 +678,13 @@ fn a_synthetic_chain_no_scenario_knows_gets_the_findings_that_need_none() {
     assert!(text.contains("rustls-webpki (store `mozilla`)"), "{text}");
     assert!(text.contains("AIA caIssuers URL http://"), "{text}");
     assert!(text.contains("The fix: none offered"), "{text}");
-    // --targets means nothing without a scenario.
-    let output = doctor(&chain, &["--targets", "android-pre-7.1.1"]);
-    assert_eq!(output.status.code(), Some(2));
+    // --targets means nothing without a scenario: located on its value.
+    assert_bad_input(
+        &[chain.to_str().unwrap(), "--targets", "android-pre-7.1.1"],
+        "--targets:1:1",
+        "no corpus scenario knows this leaf, so no target is placed",
+        true,
+    );
 }
 
 /// The trade-off over time, drawn with `--out`: the same bytes twice, `--at` marked, and the

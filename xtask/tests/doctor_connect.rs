@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 use anchorsmith_corpus::Scenario;
 
@@ -92,10 +93,12 @@ fn serve(scenario: &Scenario, ids: &[&str], dir: &Path) -> Server {
                 }
             }
         });
-        if ready.recv().is_ok() {
+        // Bounded: an s_server that neither listens nor exits must not hang the test run.
+        if ready.recv_timeout(Duration::from_secs(30)).is_ok() {
             return Server { child, address };
         }
-        // The port was taken in between: s_server exited. Try another.
+        // The port was taken in between (s_server exited), or it never said ACCEPT. Try another.
+        let _ = child.kill();
         let _ = child.wait();
     }
     panic!("openssl s_server found no free port in 5 attempts");

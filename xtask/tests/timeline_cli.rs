@@ -109,8 +109,11 @@ fn unknown_names_exit_2_with_the_known_ones() {
     let output = timeline(&["--scenario", "root-expiry"], &out);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
+    // Located on the option's value (the option is its "file"), the known names as help.
     assert!(
-        stderr.contains("--scenario `root-expiry`: no such scenario (known: ")
+        stderr.contains("no such scenario: `root-expiry`")
+            && stderr.contains("--> --scenario:1:1")
+            && stderr.contains("known: ")
             && stderr.contains("root-expiry-long-short"),
         "{stderr}"
     );
@@ -118,9 +121,9 @@ fn unknown_names_exit_2_with_the_known_ones() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains(
-            "--target `firefox-48`: no such target in corpus/targets/ (known: android-pre-7.1.1, "
-        ),
+        stderr.contains("no such target in corpus/targets/: `firefox-48`")
+            && stderr.contains("--> --target:1:1")
+            && stderr.contains("known: android-pre-7.1.1, "),
         "{stderr}"
     );
     assert!(!out.exists(), "bad input writes nothing");

@@ -261,7 +261,7 @@ impl<'c> Synthetic<'c> {
             line: index + 1,
             scenario: family.scenario.name.clone(),
             at: family.at,
-            chain: ServedChain::new(chain).expect("a leaf at least"),
+            chain: ServedChain::new(chain)?,
         })
     }
 
