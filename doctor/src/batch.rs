@@ -92,6 +92,8 @@ struct Prepared<'a> {
 
 /// The scenarios, panels and shared signature cache a batch judges with.
 pub struct Batch<'a> {
+    /// Every scenario, in corpus order (the inference's candidates).
+    all: &'a [Scenario],
     scenarios: Vec<Prepared<'a>>,
     default_scenario: Option<String>,
     signatures: Arc<SignatureCache>,
@@ -109,6 +111,7 @@ impl<'a> Batch<'a> {
         now: OffsetDateTime,
     ) -> Batch<'a> {
         assert_eq!(scenarios.len(), panels.len(), "one panel per scenario");
+        let all = scenarios;
         let scenarios = scenarios
             .iter()
             .zip(panels)
@@ -119,6 +122,7 @@ impl<'a> Batch<'a> {
             })
             .collect();
         Batch {
+            all,
             scenarios,
             default_scenario: default_scenario.map(str::to_string),
             signatures,
@@ -275,47 +279,23 @@ impl<'a> Batch<'a> {
             .collect()
     }
 
-    /// The scenario a chain belongs to: the one holding the served leaf itself; else the one
-    /// holding most of the served certificates; else the one whose certificate issued the leaf
-    /// (its name and its key). Scenarios share certificates (the same intermediates in several
-    /// incidents), so only a single best one is an answer. `Err`: none or a tie, in a sentence.
+    /// The scenario a chain belongs to ([`crate::infer_scenario`]), the leaf's issuer looked
+    /// for among the certificates parsed once per scenario, through the batch's cache.
     fn infer_scenario(&self, chain: &ServedChain) -> Result<String, String> {
-        let leaf = crate::cert::parse(chain.leaf());
-        let score = |prepared: &Prepared| {
-            let holds = |der: &[u8]| prepared.scenario.pki.certs.values().any(|c| c.der == der);
-            let issued_leaf = prepared
-                .reference
-                .known
+        let issued_leaf = |scenario: &Scenario| {
+            let prepared = self
+                .scenarios
                 .iter()
-                .any(|(_, known)| crate::cert::issues(known, &leaf));
-            (
-                holds(chain.leaf()),
-                chain.certs().iter().filter(|der| holds(der)).count(),
-                issued_leaf,
-            )
+                .find(|p| p.scenario.name == scenario.name)
+                .expect("one prepared scenario per scenario");
+            let known = prepared.reference.known.iter().map(|(_, cert)| cert);
+            crate::scenario::issued_leaf(known, chain)
         };
-        let scored: Vec<(&str, (bool, usize, bool))> =
-            crate::cert::with_signature_cache(&self.signatures, || {
-                self.scenarios
-                    .iter()
-                    .map(|prepared| (prepared.scenario.name.as_str(), score(prepared)))
-                    .filter(|(_, (leaf, served, issued))| *leaf || *served > 0 || *issued)
-                    .collect()
-            });
-        let best = scored.iter().map(|(_, score)| *score).max();
-        let top: Vec<&str> = scored
-            .iter()
-            .filter(|(_, score)| Some(*score) == best)
-            .map(|(name, _)| *name)
-            .collect();
-        match top[..] {
-            [one] => Ok(one.to_string()),
-            [] => Err("no scenario given, and no scenario's certificates are in this chain or issued its leaf".into()),
-            _ => Err(format!(
-                "no scenario given, and this chain fits several equally: {}",
-                top.join(", ")
-            )),
-        }
+        crate::cert::with_signature_cache(&self.signatures, || {
+            crate::scenario::infer_scenario_with(self.all, chain, issued_leaf)
+        })
+        .map(|inferred| inferred.scenario().name.clone())
+        .map_err(|reason| format!("no scenario given, and {reason}"))
     }
 
     /// One chain's diagnosis, its signatures verified through the batch's cache.

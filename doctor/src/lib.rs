@@ -20,6 +20,8 @@ pub mod findings;
 pub mod fix;
 pub mod picture;
 pub mod report;
+pub mod scenario;
+pub mod setup;
 #[cfg(test)]
 mod testpki;
 pub mod verdicts;
@@ -31,6 +33,7 @@ pub use chain::{read_chain, ServedChain};
 pub use connect::{capture, ConnectSpec};
 pub use findings::{Finding, FindingCode};
 pub use fix::{Candidate, Change, Fix, TargetStore};
+pub use scenario::{infer_scenario, Inferred, NoScenario};
 pub use verdicts::{Engine, Panel, Seat, Tally, TargetVerdict};
 
 /// Everything the doctor says about one served chain.
@@ -75,14 +78,6 @@ pub fn dns_name(cases: &[Case], scenario: &Scenario) -> String {
         .find(|case| case.scenario == scenario.name)
         .map(|case| case.dns_name.clone())
         .unwrap_or_default()
-}
-
-/// The scenarios whose PKI holds `leaf` (the scenario of a chain is the one that made its leaf).
-pub fn scenarios_holding<'a>(scenarios: &'a [Scenario], leaf: &[u8]) -> Vec<&'a Scenario> {
-    scenarios
-        .iter()
-        .filter(|scenario| scenario.pki.certs.values().any(|cert| cert.der == leaf))
-        .collect()
 }
 
 /// Diagnose `chain` at `at`: findings, the verdict of each seat of `panel`, and — with a
