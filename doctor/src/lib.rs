@@ -22,6 +22,7 @@ pub mod picture;
 pub mod report;
 pub mod scenario;
 pub mod setup;
+pub mod synthetic;
 #[cfg(test)]
 mod testpki;
 pub mod verdicts;
