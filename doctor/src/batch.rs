@@ -23,7 +23,8 @@ use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::findings::Reference;
-use crate::{Diagnosis, Engine, Panel, ServedChain};
+use crate::report::{FindingJson, TallyJson, VerdictJson};
+use crate::{Diagnosis, Engine, FindingCode, Panel, ServedChain};
 
 /// One input line as written (`doctor/batch.schema.json`, `$defs/input`).
 #[derive(Deserialize)]
@@ -323,35 +324,33 @@ impl<'a> Batch<'a> {
 }
 
 /// One output line: the `--json` document's fields, with the input's `id` first and the fix's
-/// chain name only (`doctor/batch.schema.json`, `$defs/output`). A struct, so the fields keep
-/// this order when written.
+/// chain name only (`doctor/batch.schema.json`, `$defs/output`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ResultLine {
     pub id: String,
-    pub scenario: serde_json::Value,
-    pub at: serde_json::Value,
-    pub tally: serde_json::Value,
-    pub findings: serde_json::Value,
-    pub verdicts: serde_json::Value,
-    pub not_judged: serde_json::Value,
+    pub scenario: Option<String>,
+    pub at: String,
+    pub tally: TallyJson,
+    pub findings: Vec<FindingJson>,
+    pub verdicts: Vec<VerdictJson>,
+    pub not_judged: Vec<String>,
     /// The name of the scenario's chain to serve instead; null when none starts with the leaf.
-    pub fix: serde_json::Value,
+    pub fix: Option<String>,
 }
 
 /// The output line for `diagnosis`, from the same `--json` document the single-chain doctor
 /// prints (so both say the same thing).
 pub fn result_line(id: &str, diagnosis: &Diagnosis) -> ResultLine {
-    let mut document = crate::report::json(diagnosis);
-    let mut take = |field: &str| document[field].take();
+    let report = crate::report::json(diagnosis);
     ResultLine {
         id: id.to_string(),
-        scenario: take("scenario"),
-        at: take("at"),
-        tally: take("tally"),
-        findings: take("findings"),
-        verdicts: take("verdicts"),
-        not_judged: take("not_judged"),
-        fix: take("fix")["chain"].take(),
+        scenario: report.scenario,
+        at: report.at,
+        tally: report.tally,
+        findings: report.findings,
+        verdicts: report.verdicts,
+        not_judged: report.not_judged,
+        fix: report.fix.map(|fix| fix.chain),
     }
 }
 
@@ -359,8 +358,8 @@ pub fn result_line(id: &str, diagnosis: &Diagnosis) -> ResultLine {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     pub chains: usize,
-    /// Chains with at least one finding of each code (kebab-case).
-    pub with_finding: BTreeMap<String, usize>,
+    /// Chains with at least one finding of each code.
+    pub with_finding: BTreeMap<FindingCode, usize>,
     /// Chains that are not all good (some judged target rejects, or an engine failed: the
     /// single-chain doctor's exit status 1).
     pub rejected: usize,
@@ -369,11 +368,7 @@ pub struct Summary {
 impl Summary {
     pub fn add(&mut self, diagnosis: &Diagnosis) {
         self.chains += 1;
-        let mut codes: Vec<String> = diagnosis
-            .findings
-            .iter()
-            .map(|f| f.code.to_string())
-            .collect();
+        let mut codes: Vec<FindingCode> = diagnosis.findings.iter().map(|f| f.code).collect();
         codes.sort();
         codes.dedup();
         for code in codes {
@@ -382,6 +377,14 @@ impl Summary {
         if !diagnosis.tally().all_good() {
             self.rejected += 1;
         }
+    }
+
+    /// The counts by code, in the codes' alphabetical order (as the summaries print them).
+    pub fn by_code_name(&self) -> Vec<(FindingCode, usize)> {
+        let mut counts: Vec<(FindingCode, usize)> =
+            self.with_finding.iter().map(|(c, n)| (*c, *n)).collect();
+        counts.sort_by_key(|(code, _)| code.to_string());
+        counts
     }
 }
 

@@ -16,8 +16,9 @@ use crate::report::date;
 use crate::verdicts::{Panel, TargetVerdict};
 
 /// What is wrong with a served chain, as a stable code (kebab-case in text and JSON).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, strum::Display, serde::Serialize)]
 #[strum(serialize_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum FindingCode {
     IncompleteChain,
     WrongNameSameKey,

@@ -156,10 +156,11 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
         _ => None,
     };
     if args.json {
-        let mut report = anchorsmith_doctor::report::json(&diagnosis);
-        report["tradeoff_picture"] =
-            serde_json::json!(picture.as_ref().map(|p| p.display().to_string()));
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let output = anchorsmith_doctor::report::Output {
+            report: anchorsmith_doctor::report::json(&diagnosis),
+            tradeoff_picture: picture.as_ref().map(|p| p.display().to_string()),
+        };
+        println!("{}", serde_json::to_string_pretty(&output)?);
     } else {
         print!("{}", anchorsmith_doctor::report::text(&diagnosis, &label));
         match (&picture, &args.out) {

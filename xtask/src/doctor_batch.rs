@@ -147,7 +147,7 @@ pub(crate) fn warn_left_out(chosen: &[&Target], judging: &[&Target]) {
 fn summary_text(summary: &Summary, elapsed: Duration, signatures: &SignatureCache) -> String {
     let seconds = elapsed.as_secs_f64().max(1e-9);
     let codes: Vec<String> = summary
-        .with_finding
+        .by_code_name()
         .iter()
         .map(|(code, count)| format!("{code} {count}"))
         .collect();

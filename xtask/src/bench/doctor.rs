@@ -254,7 +254,7 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
     ];
     print_table(&rows);
     let findings: Vec<String> = summary
-        .with_finding
+        .by_code_name()
         .iter()
         .map(|(code, count)| format!("{code} {count}"))
         .collect();
