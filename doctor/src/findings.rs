@@ -686,8 +686,10 @@ mod tests {
     fn a_cross_sign_finding_says_who_accepts_and_who_rejects() {
         use anchorsmith_validators::{RejectKind, Verdict};
         let verdict = |target: &str, accept: bool| TargetVerdict {
-            target: target.into(),
-            store: "s".into(),
+            who: crate::TargetStore {
+                target: target.into(),
+                store: "s".into(),
+            },
             verdict: if accept {
                 Verdict::Accept {
                     chain_built: Vec::new(),
@@ -698,7 +700,7 @@ mod tests {
                     detail: String::new(),
                 }
             },
-            only_through_client_state: false,
+            only_through_cache_or_aia: false,
         };
         let finding = Finding {
             code: FindingCode::CrossSignExpiring,

@@ -53,7 +53,7 @@ fn path_text(chain_built: &[String]) -> String {
 fn verdict_line(verdict: &TargetVerdict) -> String {
     let who = verdict.who().to_string();
     match &verdict.verdict {
-        Verdict::Accept { chain_built } if verdict.only_through_client_state => format!(
+        Verdict::Accept { chain_built } if verdict.only_through_cache_or_aia => format!(
             "{who}: accept, only through its intermediate cache or AIA fetching (an online checker calls this chain incomplete); {}",
             path_text(chain_built)
         ),
@@ -161,7 +161,7 @@ pub fn tradeoff_table(candidates: &[Candidate]) -> String {
     };
     let mut table = String::from("| chain |");
     for verdict in &first.verdicts {
-        let _ = write!(table, " {} ({}) |", verdict.target, verdict.store);
+        let _ = write!(table, " {} ({}) |", verdict.who.target, verdict.who.store);
     }
     let _ = writeln!(table, "\n|---|{}", "---|".repeat(first.verdicts.len()));
     for candidate in candidates {
@@ -202,13 +202,13 @@ impl VerdictJson {
             Verdict::Error { detail } => (None, Some(detail.clone()), Vec::new()),
         };
         VerdictJson {
-            target: verdict.target.clone(),
-            store: verdict.store.clone(),
+            target: verdict.who.target.clone(),
+            store: verdict.who.store.clone(),
             outcome: verdict.verdict.outcome(),
             kind,
             reason,
             path,
-            only_through_cache_or_aia: verdict.only_through_client_state,
+            only_through_cache_or_aia: verdict.only_through_cache_or_aia,
         }
     }
 }
@@ -333,8 +333,10 @@ mod tests {
     #[test]
     fn the_tradeoff_table_has_a_row_per_chain_and_a_column_per_target() {
         let verdict = |target: &str, accepts: bool| TargetVerdict {
-            target: target.to_string(),
-            store: "s".to_string(),
+            who: crate::TargetStore {
+                target: target.to_string(),
+                store: "s".to_string(),
+            },
             verdict: if accepts {
                 Verdict::Accept {
                     chain_built: Vec::new(),
@@ -345,7 +347,7 @@ mod tests {
                     detail: String::new(),
                 }
             },
-            only_through_client_state: false,
+            only_through_cache_or_aia: false,
         };
         let candidates = [
             Candidate {
@@ -368,13 +370,15 @@ mod tests {
     #[test]
     fn a_reject_gives_its_kind_and_its_message_apart() {
         let verdict = TargetVerdict {
-            target: "t".to_string(),
-            store: "s".to_string(),
+            who: crate::TargetStore {
+                target: "t".to_string(),
+                store: "s".to_string(),
+            },
             verdict: Verdict::Reject {
                 kind: RejectKind::UnknownIssuer,
                 detail: "no issuer for R3".to_string(),
             },
-            only_through_client_state: false,
+            only_through_cache_or_aia: false,
         };
         assert_eq!(
             serde_json::to_value(VerdictJson::of(&verdict)).unwrap(),

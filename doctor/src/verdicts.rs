@@ -122,11 +122,11 @@ impl Panel {
 /// How a target fares on a chain with one of its stores.
 #[derive(Clone, Debug)]
 pub struct TargetVerdict {
-    pub target: String,
-    pub store: String,
+    pub who: TargetStore,
     pub verdict: Verdict,
-    /// Accepted only with the target's intermediate cache or AIA fetching.
-    pub only_through_client_state: bool,
+    /// Accepted only with the target's intermediate cache or AIA fetching (an online checker
+    /// calls that chain incomplete).
+    pub only_through_cache_or_aia: bool,
 }
 
 impl TargetVerdict {
@@ -139,11 +139,9 @@ impl TargetVerdict {
         matches!(self.verdict.outcome(), Outcome::Accept | Outcome::Reject)
     }
 
+    /// The target and store, owned (a key for maps of verdicts).
     pub fn who(&self) -> TargetStore {
-        TargetStore {
-            target: self.target.clone(),
-            store: self.store.clone(),
-        }
+        self.who.clone()
     }
 }
 
@@ -246,7 +244,7 @@ pub fn judge_chain(panel: &Panel, chain: &ServedChain, at: OffsetDateTime) -> Ve
         .map(|seat| {
             let verdict = seat.engine.validate(&input(panel, seat, chain, at, true));
             let has_state = !seat.cache.is_empty() || !seat.aia.is_empty();
-            let only_through_client_state = has_state
+            let only_through_cache_or_aia = has_state
                 && verdict.outcome() == Outcome::Accept
                 && seat
                     .engine
@@ -254,10 +252,9 @@ pub fn judge_chain(panel: &Panel, chain: &ServedChain, at: OffsetDateTime) -> Ve
                     .outcome()
                     != Outcome::Accept;
             TargetVerdict {
-                target: seat.who.target.clone(),
-                store: seat.who.store.clone(),
+                who: seat.who.clone(),
                 verdict,
-                only_through_client_state,
+                only_through_cache_or_aia,
             }
         })
         .collect()
@@ -270,10 +267,12 @@ mod tests {
 
     fn verdict(verdict: Verdict) -> TargetVerdict {
         TargetVerdict {
-            target: "t".into(),
-            store: "s".into(),
+            who: crate::TargetStore {
+                target: "t".into(),
+                store: "s".into(),
+            },
             verdict,
-            only_through_client_state: false,
+            only_through_cache_or_aia: false,
         }
     }
 
