@@ -70,7 +70,7 @@ pub fn panels(
             let (placed, unplaced) = crate::placed(scenario, chosen.to_vec());
             let seated: Vec<Engine> = engines
                 .iter()
-                .filter(|(target, _)| placed.iter().any(|p| p.name == target.name))
+                .filter(|engine| placed.iter().any(|p| p.name == engine.target.name))
                 .cloned()
                 .collect();
             Panel::of_scenario(

@@ -35,7 +35,7 @@ pub use connect::{capture, ConnectSpec};
 pub use findings::{Finding, FindingCode};
 pub use fix::{Candidate, Change, Fix, TargetStore};
 pub use scenario::{infer_scenario, Inferred, NoScenario};
-pub use verdicts::{Engine, Panel, Seat, Tally, TargetVerdict};
+pub use verdicts::{Engine, LeafKey, Panel, Seat, Tally, TargetVerdict};
 
 /// Everything the doctor says about one served chain.
 #[derive(Clone, Debug)]

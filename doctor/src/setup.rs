@@ -61,7 +61,10 @@ pub fn model_engines<'a>(
             TargetEngine::Model { knobs } => {
                 let model = ClientModel::new(target.name.clone(), knobs.clone())
                     .with_signature_cache(Arc::clone(signatures));
-                engines.push((target, Arc::new(model) as Arc<dyn Validator>));
+                engines.push(Engine {
+                    target,
+                    validator: Arc::new(model) as Arc<dyn Validator>,
+                });
             }
             TargetEngine::Validator { .. } => real_targets.push(target),
         }

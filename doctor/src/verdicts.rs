@@ -14,7 +14,18 @@ use crate::chain::ServedChain;
 use crate::fix::TargetStore;
 
 /// A target and the engine that judges for it.
-pub type Engine<'a> = (&'a Target, Arc<dyn Validator>);
+#[derive(Clone)]
+pub struct Engine<'a> {
+    pub target: &'a Target,
+    pub validator: Arc<dyn Validator>,
+}
+
+/// A target and its validator, as `xtask`'s engine set-up lists them.
+impl<'a> From<(&'a Target, Arc<dyn Validator>)> for Engine<'a> {
+    fn from((target, validator): (&'a Target, Arc<dyn Validator>)) -> Self {
+        Engine { target, validator }
+    }
+}
 
 /// One target with one of its stores, and what the target's client brings besides the chain.
 #[derive(Clone)]
@@ -36,9 +47,16 @@ pub struct Panel {
     pub dns_name: String,
     /// Targets asked for that have no seat (not placed in the scenario).
     pub not_judged: Vec<String>,
-    /// Private keys (PKCS#8 PEM) of known leaves, by DER: handshake harnesses serve the chain
-    /// with the leaf's key.
-    pub leaf_keys: Vec<(Vec<u8>, String)>,
+    /// The private keys of known leaves: handshake harnesses serve the chain with the leaf's key.
+    pub leaf_keys: Vec<LeafKey>,
+}
+
+/// A known leaf and its private key.
+#[derive(Clone, Debug)]
+pub struct LeafKey {
+    pub der: Vec<u8>,
+    /// PKCS#8 PEM.
+    pub key_pem: String,
 }
 
 impl Panel {
@@ -51,7 +69,7 @@ impl Panel {
     ) -> Panel {
         let der = |id: &String| scenario.pki.certs[id].der.clone();
         let mut seats = Vec::new();
-        for (target, engine) in engines {
+        for Engine { target, validator } in engines {
             let holding = &target.scenarios[&scenario.name];
             for store in &holding.stores {
                 seats.push(Seat {
@@ -59,7 +77,7 @@ impl Panel {
                         target: target.name.clone(),
                         store: store.clone(),
                     },
-                    engine: engine.clone(),
+                    engine: validator.clone(),
                     anchors: scenario.stores[store].iter().map(der).collect(),
                     cache: holding.caches.iter().flatten().map(der).collect(),
                     aia: if target.engine.fetches_aia() {
@@ -82,7 +100,10 @@ impl Panel {
                 .pki
                 .certs
                 .values()
-                .map(|cert| (cert.der.clone(), cert.private_key_pkcs8_pem.clone()))
+                .map(|cert| LeafKey {
+                    der: cert.der.clone(),
+                    key_pem: cert.private_key_pkcs8_pem.clone(),
+                })
                 .collect(),
         }
     }
@@ -229,8 +250,8 @@ pub fn input(
         peer_key_pem: panel
             .leaf_keys
             .iter()
-            .find(|(der, _)| der[..] == *chain.leaf())
-            .map(|(_, pem)| pem.clone()),
+            .find(|known| known.der[..] == *chain.leaf())
+            .map(|known| known.key_pem.clone()),
     }
 }
 

@@ -26,7 +26,7 @@ fn synthetic_chains_are_deterministic_and_show_each_seeds_shape() {
     let targets: Vec<_> = corpus.targets.iter().collect();
     let signatures = Arc::new(SignatureCache::new());
     let (engines, _real) = anchorsmith_doctor::setup::model_engines(&targets, &signatures);
-    let judging: Vec<&Target> = engines.iter().map(|(target, _)| *target).collect();
+    let judging: Vec<&Target> = engines.iter().map(|engine| engine.target).collect();
     let panels =
         anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &engines, &judging);
     let batch = Batch::new(

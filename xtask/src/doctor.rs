@@ -128,7 +128,11 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
         Some(scenario) => {
             let targets = crate::shared::select_targets(&corpus, &args.targets)?;
             let (placed, unplaced) = anchorsmith_doctor::placed(scenario, targets);
-            let engines = crate::shared::engines(&placed, Duration::from_secs(60))?;
+            let engines: Vec<anchorsmith_doctor::Engine> =
+                crate::shared::engines(&placed, Duration::from_secs(60))?
+                    .into_iter()
+                    .map(Into::into)
+                    .collect();
             Panel::of_scenario(
                 scenario,
                 &engines,

@@ -121,12 +121,14 @@ pub(crate) fn batch_engines<'a>(
     signatures: &Arc<SignatureCache>,
 ) -> anyhow::Result<(Vec<&'a Target>, Vec<anchorsmith_doctor::Engine<'a>>)> {
     let (mut engines, real_targets) = anchorsmith_doctor::setup::model_engines(chosen, signatures);
-    let mut judging: Vec<&Target> = engines.iter().map(|(target, _)| *target).collect();
+    let mut judging: Vec<&Target> = engines.iter().map(|engine| engine.target).collect();
     if real {
-        engines.extend(crate::shared::engines(
-            &real_targets,
-            Duration::from_secs(60),
-        )?);
+        let real_engines = crate::shared::engines(&real_targets, Duration::from_secs(60))?;
+        engines.extend(
+            real_engines
+                .into_iter()
+                .map(anchorsmith_doctor::Engine::from),
+        );
         judging = chosen.to_vec();
     }
     Ok((judging, engines))

@@ -35,7 +35,13 @@ const SAMPLE: usize = 2_000;
 /// Where one thread's time goes on `requests`: findings, the whole diagnosis through the batch
 /// (its cache), the whole diagnosis without any cache (every model verifying each signature it
 /// is asked about, as a single `doctor` run does), the result line.
-fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static str, Duration)> {
+/// One measured phase: what it does, and one thread's time on the sample.
+struct Phase {
+    name: &'static str,
+    time: Duration,
+}
+
+fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<Phase> {
     let mut findings = Duration::ZERO;
     let mut diagnosis = Duration::ZERO;
     let mut uncached = Duration::ZERO;
@@ -45,9 +51,13 @@ fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static
     let plain: Vec<anchorsmith_doctor::Engine> = corpus
         .targets
         .iter()
-        .filter_map(|target| target.model_validator().map(|engine| (target, engine)))
+        .filter_map(|target| {
+            target
+                .model_validator()
+                .map(|engine| (target, engine).into())
+        })
         .collect();
-    let plain_targets: Vec<&Target> = plain.iter().map(|(target, _)| *target).collect();
+    let plain_targets: Vec<&Target> = plain.iter().map(|engine| engine.target).collect();
     let panels =
         anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &plain, &plain_targets);
     let references: Vec<Reference> = corpus
@@ -82,17 +92,18 @@ fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static
         let _ = serde_json::to_string(&result_line(&request.id, &judged));
         line += started.elapsed();
     }
+    let phase = |name, time| Phase { name, time };
     vec![
-        (
+        phase(
             "findings alone (no cache: each signature verified)",
             findings,
         ),
-        (
+        phase(
             "whole diagnosis through the batch's signature cache",
             diagnosis,
         ),
-        ("whole diagnosis without a signature cache", uncached),
-        ("result line (JSON)", line),
+        phase("whole diagnosis without a signature cache", uncached),
+        phase("result line (JSON)", line),
     ]
 }
 
@@ -264,8 +275,8 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
         sample.len()
     );
     let per_chain = |d: Duration| d.as_secs_f64() * 1e6 / sample.len().max(1) as f64;
-    for (phase, time) in &phase_times {
-        println!("  {phase:60} {:>8.1}", per_chain(*time));
+    for phase in &phase_times {
+        println!("  {:60} {:>8.1}", phase.name, per_chain(phase.time));
     }
     println!(
         "  {:60} {:>8.1}",
