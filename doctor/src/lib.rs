@@ -9,8 +9,9 @@
 //!
 //! `diagnose` is the entry point; its input is a `ServedChain` (never empty) read from a file
 //! (`read_chain`) or captured from a real TLS handshake (`capture`). `report` renders a
-//! `Diagnosis` as text or JSON (schema: `doctor/doctor.schema.json`). Setting up the engines
-//! (validator columns) is the caller's job.
+//! `Diagnosis` as text or JSON (schema: `doctor/doctor.schema.json`). Setting up the real
+//! validator columns is the caller's job; `setup` has the rest (client models, real stores,
+//! `--at`).
 
 pub mod batch;
 pub mod cert;
