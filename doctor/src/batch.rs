@@ -23,7 +23,8 @@ use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::findings::Reference;
-use crate::{Diagnosis, Engine, Panel, ServedChain};
+use crate::report::{FindingJson, TallyJson, VerdictJson};
+use crate::{Diagnosis, Engine, FindingCode, Panel, ServedChain};
 
 /// One input line as written (`doctor/batch.schema.json`, `$defs/input`).
 #[derive(Deserialize)]
@@ -69,7 +70,7 @@ pub fn panels(
             let (placed, unplaced) = crate::placed(scenario, chosen.to_vec());
             let seated: Vec<Engine> = engines
                 .iter()
-                .filter(|(target, _)| placed.iter().any(|p| p.name == target.name))
+                .filter(|engine| placed.iter().any(|p| p.name == engine.target.name))
                 .cloned()
                 .collect();
             Panel::of_scenario(
@@ -92,6 +93,8 @@ struct Prepared<'a> {
 
 /// The scenarios, panels and shared signature cache a batch judges with.
 pub struct Batch<'a> {
+    /// Every scenario, in corpus order (the inference's candidates).
+    all: &'a [Scenario],
     scenarios: Vec<Prepared<'a>>,
     default_scenario: Option<String>,
     signatures: Arc<SignatureCache>,
@@ -109,6 +112,7 @@ impl<'a> Batch<'a> {
         now: OffsetDateTime,
     ) -> Batch<'a> {
         assert_eq!(scenarios.len(), panels.len(), "one panel per scenario");
+        let all = scenarios;
         let scenarios = scenarios
             .iter()
             .zip(panels)
@@ -119,6 +123,7 @@ impl<'a> Batch<'a> {
             })
             .collect();
         Batch {
+            all,
             scenarios,
             default_scenario: default_scenario.map(str::to_string),
             signatures,
@@ -286,47 +291,23 @@ impl<'a> Batch<'a> {
             .collect()
     }
 
-    /// The scenario a chain belongs to: the one holding the served leaf itself; else the one
-    /// holding most of the served certificates; else the one whose certificate issued the leaf
-    /// (its name and its key). Scenarios share certificates (the same intermediates in several
-    /// incidents), so only a single best one is an answer. `Err`: none or a tie, in a sentence.
+    /// The scenario a chain belongs to ([`crate::infer_scenario`]), the leaf's issuer looked
+    /// for among the certificates parsed once per scenario, through the batch's cache.
     fn infer_scenario(&self, chain: &ServedChain) -> Result<String, String> {
-        let leaf = crate::cert::parse(chain.leaf());
-        let score = |prepared: &Prepared| {
-            let holds = |der: &[u8]| prepared.scenario.pki.certs.values().any(|c| c.der == der);
-            let issued_leaf = prepared
-                .reference
-                .known
+        let issued_leaf = |scenario: &Scenario| {
+            let prepared = self
+                .scenarios
                 .iter()
-                .any(|(_, known)| crate::cert::issues(known, &leaf));
-            (
-                holds(chain.leaf()),
-                chain.certs().iter().filter(|der| holds(der)).count(),
-                issued_leaf,
-            )
+                .find(|p| p.scenario.name == scenario.name)
+                .expect("one prepared scenario per scenario");
+            let known = prepared.reference.known.iter().map(|(_, cert)| cert);
+            crate::scenario::issued_leaf(known, chain)
         };
-        let scored: Vec<(&str, (bool, usize, bool))> =
-            crate::cert::with_signature_cache(&self.signatures, || {
-                self.scenarios
-                    .iter()
-                    .map(|prepared| (prepared.scenario.name.as_str(), score(prepared)))
-                    .filter(|(_, (leaf, served, issued))| *leaf || *served > 0 || *issued)
-                    .collect()
-            });
-        let best = scored.iter().map(|(_, score)| *score).max();
-        let top: Vec<&str> = scored
-            .iter()
-            .filter(|(_, score)| Some(*score) == best)
-            .map(|(name, _)| *name)
-            .collect();
-        match top[..] {
-            [one] => Ok(one.to_string()),
-            [] => Err("no scenario given, and no scenario's certificates are in this chain or issued its leaf".into()),
-            _ => Err(format!(
-                "no scenario given, and this chain fits several equally: {}",
-                top.join(", ")
-            )),
-        }
+        crate::cert::with_signature_cache(&self.signatures, || {
+            crate::scenario::infer_scenario_with(self.all, chain, issued_leaf)
+        })
+        .map(|inferred| inferred.scenario().name.clone())
+        .map_err(|reason| format!("no scenario given, and {reason}"))
     }
 
     /// One chain's diagnosis, its signatures verified through the batch's cache.
@@ -354,35 +335,33 @@ impl<'a> Batch<'a> {
 }
 
 /// One output line: the `--json` document's fields, with the input's `id` first and the fix's
-/// chain name only (`doctor/batch.schema.json`, `$defs/output`). A struct, so the fields keep
-/// this order when written.
+/// chain name only (`doctor/batch.schema.json`, `$defs/output`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ResultLine {
     pub id: String,
-    pub scenario: serde_json::Value,
-    pub at: serde_json::Value,
-    pub tally: serde_json::Value,
-    pub findings: serde_json::Value,
-    pub verdicts: serde_json::Value,
-    pub not_judged: serde_json::Value,
+    pub scenario: Option<String>,
+    pub at: String,
+    pub tally: TallyJson,
+    pub findings: Vec<FindingJson>,
+    pub verdicts: Vec<VerdictJson>,
+    pub not_judged: Vec<String>,
     /// The name of the scenario's chain to serve instead; null when none starts with the leaf.
-    pub fix: serde_json::Value,
+    pub fix: Option<String>,
 }
 
 /// The output line for `diagnosis`, from the same `--json` document the single-chain doctor
 /// prints (so both say the same thing).
 pub fn result_line(id: &str, diagnosis: &Diagnosis) -> ResultLine {
-    let mut document = crate::report::json(diagnosis);
-    let mut take = |field: &str| document[field].take();
+    let report = crate::report::json(diagnosis);
     ResultLine {
         id: id.to_string(),
-        scenario: take("scenario"),
-        at: take("at"),
-        tally: take("tally"),
-        findings: take("findings"),
-        verdicts: take("verdicts"),
-        not_judged: take("not_judged"),
-        fix: take("fix")["chain"].take(),
+        scenario: report.scenario,
+        at: report.at,
+        tally: report.tally,
+        findings: report.findings,
+        verdicts: report.verdicts,
+        not_judged: report.not_judged,
+        fix: report.fix.map(|fix| fix.chain),
     }
 }
 
@@ -390,8 +369,8 @@ pub fn result_line(id: &str, diagnosis: &Diagnosis) -> ResultLine {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     pub chains: usize,
-    /// Chains with at least one finding of each code (kebab-case).
-    pub with_finding: BTreeMap<String, usize>,
+    /// Chains with at least one finding of each code.
+    pub with_finding: BTreeMap<FindingCode, usize>,
     /// Chains that are not all good (some judged target rejects, an engine failed or nothing
     /// accepted: the single-chain doctor's exit status 1).
     pub rejected: usize,
@@ -400,11 +379,7 @@ pub struct Summary {
 impl Summary {
     pub fn add(&mut self, diagnosis: &Diagnosis) {
         self.chains += 1;
-        let mut codes: Vec<String> = diagnosis
-            .findings
-            .iter()
-            .map(|f| f.code.to_string())
-            .collect();
+        let mut codes: Vec<FindingCode> = diagnosis.findings.iter().map(|f| f.code).collect();
         codes.sort();
         codes.dedup();
         for code in codes {
@@ -413,6 +388,14 @@ impl Summary {
         if !diagnosis.tally().all_good() {
             self.rejected += 1;
         }
+    }
+
+    /// The counts by code, in the codes' alphabetical order (as the summaries print them).
+    pub fn by_code_name(&self) -> Vec<(FindingCode, usize)> {
+        let mut counts: Vec<(FindingCode, usize)> =
+            self.with_finding.iter().map(|(c, n)| (*c, *n)).collect();
+        counts.sort_by_key(|(code, _)| code.to_string());
+        counts
     }
 }
 

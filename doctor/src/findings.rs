@@ -16,8 +16,9 @@ use crate::report::date;
 use crate::verdicts::{Panel, TargetVerdict};
 
 /// What is wrong with a served chain, as a stable code (kebab-case in text and JSON).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, strum::Display, serde::Serialize)]
 #[strum(serialize_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum FindingCode {
     IncompleteChain,
     WrongNameSameKey,
@@ -790,8 +791,10 @@ mod tests {
     fn a_cross_sign_finding_says_who_accepts_and_who_rejects() {
         use anchorsmith_validators::{RejectKind, Verdict};
         let verdict = |target: &str, accept: bool| TargetVerdict {
-            target: target.into(),
-            store: "s".into(),
+            who: crate::TargetStore {
+                target: target.into(),
+                store: "s".into(),
+            },
             verdict: if accept {
                 Verdict::Accept {
                     chain_built: Vec::new(),
@@ -802,7 +805,7 @@ mod tests {
                     detail: String::new(),
                 }
             },
-            only_through_client_state: false,
+            only_through_cache_or_aia: false,
         };
         let finding = Finding {
             code: FindingCode::CrossSignExpiring,

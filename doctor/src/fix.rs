@@ -151,8 +151,10 @@ mod tests {
 
     fn verdict_in(target: &str, store: &str, accepts: bool) -> TargetVerdict {
         TargetVerdict {
-            target: target.to_string(),
-            store: store.to_string(),
+            who: crate::TargetStore {
+                target: target.to_string(),
+                store: store.to_string(),
+            },
             verdict: if accepts {
                 Verdict::Accept {
                     chain_built: Vec::new(),
@@ -163,7 +165,7 @@ mod tests {
                     detail: String::new(),
                 }
             },
-            only_through_client_state: false,
+            only_through_cache_or_aia: false,
         }
     }
 

@@ -9,8 +9,9 @@
 //!
 //! `diagnose` is the entry point; its input is a `ServedChain` (never empty) read from a file
 //! (`read_chain`) or captured from a real TLS handshake (`capture`). `report` renders a
-//! `Diagnosis` as text or JSON (schema: `doctor/doctor.schema.json`). Setting up the engines
-//! (validator columns) is the caller's job.
+//! `Diagnosis` as text or JSON (schema: `doctor/doctor.schema.json`). Setting up the real
+//! validator columns is the caller's job; `setup` has the rest (client models, real stores,
+//! `--at`).
 
 pub mod batch;
 pub mod cert;
@@ -20,6 +21,9 @@ pub mod findings;
 pub mod fix;
 pub mod picture;
 pub mod report;
+pub mod scenario;
+pub mod setup;
+pub mod synthetic;
 #[cfg(test)]
 mod testpki;
 pub mod verdicts;
@@ -31,7 +35,8 @@ pub use chain::{read_chain, ChainError, ServedChain};
 pub use connect::{capture, ConnectSpec};
 pub use findings::{Finding, FindingCode};
 pub use fix::{Candidate, Change, Fix, TargetStore};
-pub use verdicts::{EmptyPanel, Engine, Panel, Seat, Tally, TargetVerdict};
+pub use scenario::{infer_scenario, Inferred, NoScenario};
+pub use verdicts::{EmptyPanel, Engine, LeafKey, Panel, Seat, Tally, TargetVerdict};
 
 /// Everything the doctor says about one served chain.
 #[derive(Clone, Debug)]
@@ -75,14 +80,6 @@ pub fn dns_name(cases: &[Case], scenario: &Scenario) -> String {
         .find(|case| case.scenario == scenario.name)
         .map(|case| case.dns_name.clone())
         .unwrap_or_default()
-}
-
-/// The scenarios whose PKI holds `leaf` (the scenario of a chain is the one that made its leaf).
-pub fn scenarios_holding<'a>(scenarios: &'a [Scenario], leaf: &[u8]) -> Vec<&'a Scenario> {
-    scenarios
-        .iter()
-        .filter(|scenario| scenario.pki.certs.values().any(|cert| cert.der == leaf))
-        .collect()
 }
 
 /// Diagnose `chain` at `at`: findings, the verdict of each seat of `panel`, and — with a

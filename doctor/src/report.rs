@@ -2,12 +2,13 @@
 
 use std::fmt::Write;
 
-use anchorsmith_validators::Verdict;
+use anchorsmith_validators::{Outcome, RejectKind, Verdict};
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::fix::{tradeoff_needed, Candidate, Change, TargetStore};
 use crate::verdicts::{accepted, TargetVerdict};
-use crate::Diagnosis;
+use crate::{Diagnosis, FindingCode};
 
 /// The calendar date of `at`, as the report shows every date.
 pub fn date(at: OffsetDateTime) -> String {
@@ -52,7 +53,7 @@ fn path_text(chain_built: &[String]) -> String {
 fn verdict_line(verdict: &TargetVerdict) -> String {
     let who = verdict.who().to_string();
     match &verdict.verdict {
-        Verdict::Accept { chain_built } if verdict.only_through_client_state => format!(
+        Verdict::Accept { chain_built } if verdict.only_through_cache_or_aia => format!(
             "{who}: accept, only through its intermediate cache or AIA fetching (an online checker calls this chain incomplete); {}",
             path_text(chain_built)
         ),
@@ -188,55 +189,150 @@ pub fn tradeoff_table(seats: &[TargetStore], candidates: &[Candidate]) -> String
     table
 }
 
-fn verdict_json(verdict: &TargetVerdict) -> serde_json::Value {
-    let (outcome, reason, path) = match &verdict.verdict {
-        Verdict::Accept { chain_built } => ("accept", None, chain_built.clone()),
-        Verdict::Reject { kind, detail } => {
-            ("reject", Some(format!("{kind}: {detail}")), Vec::new())
+/// One verdict in the `--json` document (`$defs/verdict` of `doctor/doctor.schema.json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VerdictJson {
+    pub target: String,
+    pub store: String,
+    pub outcome: Outcome,
+    /// The normalized reject kind; null unless the outcome is reject.
+    pub kind: Option<RejectKind>,
+    /// The engine's own message (reject, error) or why it was skipped; null on accept.
+    pub reason: Option<String>,
+    /// The path built, on accept.
+    pub path: Vec<String>,
+    pub only_through_cache_or_aia: bool,
+}
+
+impl VerdictJson {
+    pub fn of(verdict: &TargetVerdict) -> VerdictJson {
+        let (kind, reason, path) = match &verdict.verdict {
+            Verdict::Accept { chain_built } => (None, None, chain_built.clone()),
+            Verdict::Reject { kind, detail } => (Some(*kind), Some(detail.clone()), Vec::new()),
+            Verdict::Skip { reason } => (None, Some(reason.clone()), Vec::new()),
+            Verdict::Error { detail } => (None, Some(detail.clone()), Vec::new()),
+        };
+        VerdictJson {
+            target: verdict.who.target.clone(),
+            store: verdict.who.store.clone(),
+            outcome: verdict.verdict.outcome(),
+            kind,
+            reason,
+            path,
+            only_through_cache_or_aia: verdict.only_through_cache_or_aia,
         }
-        Verdict::Skip { reason } => ("skip", Some(reason.clone()), Vec::new()),
-        Verdict::Error { detail } => ("error", Some(detail.clone()), Vec::new()),
-    };
-    serde_json::json!({
-        "target": verdict.target,
-        "store": verdict.store,
-        "outcome": outcome,
-        "reason": reason,
-        "path": path,
-        "only_through_cache_or_aia": verdict.only_through_client_state,
-    })
+    }
+}
+
+/// A target × store the fix wins or loses.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SubjectJson {
+    pub target: String,
+    pub store: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TallyJson {
+    pub accept: usize,
+    pub reject: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FindingJson {
+    pub code: FindingCode,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FixJson {
+    /// The scenario's chain to serve.
+    pub chain: String,
+    pub pem: String,
+    pub wins: Vec<SubjectJson>,
+    pub loses: Vec<SubjectJson>,
+}
+
+/// One candidate chain and its verdicts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CandidateJson {
+    pub chain: String,
+    pub verdicts: Vec<VerdictJson>,
 }
 
 /// The `--json` document (schema: `doctor/doctor.schema.json`).
-pub fn json(d: &Diagnosis) -> serde_json::Value {
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub scenario: Option<String>,
+    /// A date when it is midnight UTC, else the RFC 3339 instant.
+    pub at: String,
+    pub tally: TallyJson,
+    pub findings: Vec<FindingJson>,
+    pub verdicts: Vec<VerdictJson>,
+    pub not_judged: Vec<String>,
+    pub fix: Option<FixJson>,
+    pub tradeoff: Vec<CandidateJson>,
+}
+
+/// What `doctor --json` prints: the document and, with --out and a trade-off, the file the
+/// trade-off picture was written to (else null).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Output {
+    #[serde(flatten)]
+    pub report: Report,
+    pub tradeoff_picture: Option<String>,
+}
+
+/// The `--json` document of `d`.
+pub fn json(d: &Diagnosis) -> Report {
     let fix = d.fix.as_ref().map(|fix| {
         let best = &d.candidates[fix.candidate];
-        let changed = |way| -> Vec<serde_json::Value> {
+        let changed = |way| -> Vec<SubjectJson> {
             fix.changed(way)
-                .map(|who| serde_json::json!({"target": who.target, "store": who.store}))
+                .map(|who| SubjectJson {
+                    target: who.target.clone(),
+                    store: who.store.clone(),
+                })
                 .collect()
         };
-        serde_json::json!({
-            "chain": best.name,
-            "pem": best.chain.certs().iter().map(|der| to_pem(der)).collect::<String>(),
-            "wins": changed(Change::Wins),
-            "loses": changed(Change::Loses),
-        })
+        FixJson {
+            chain: best.name.clone(),
+            pem: best.chain.certs().iter().map(|der| to_pem(der)).collect(),
+            wins: changed(Change::Wins),
+            loses: changed(Change::Loses),
+        }
     });
     let tally = d.tally();
-    serde_json::json!({
-        "scenario": d.scenario,
-        "at": instant(d.at),
-        "tally": {"accept": tally.accept, "reject": tally.reject, "skip": tally.skip, "error": tally.error},
-        "findings": d.findings.iter().map(|f| serde_json::json!({"code": f.code.to_string(), "message": f.message})).collect::<Vec<_>>(),
-        "verdicts": d.verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
-        "not_judged": d.not_judged,
-        "fix": fix,
-        "tradeoff": d.candidates.iter().map(|c| serde_json::json!({
-            "chain": c.name,
-            "verdicts": c.verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
+    Report {
+        scenario: d.scenario.clone(),
+        at: instant(d.at),
+        tally: TallyJson {
+            accept: tally.accept,
+            reject: tally.reject,
+            skip: tally.skip,
+            error: tally.error,
+        },
+        findings: d
+            .findings
+            .iter()
+            .map(|f| FindingJson {
+                code: f.code,
+                message: f.message.clone(),
+            })
+            .collect(),
+        verdicts: d.verdicts.iter().map(VerdictJson::of).collect(),
+        not_judged: d.not_judged.clone(),
+        fix,
+        tradeoff: d
+            .candidates
+            .iter()
+            .map(|c| CandidateJson {
+                chain: c.name.clone(),
+                verdicts: c.verdicts.iter().map(VerdictJson::of).collect(),
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -248,10 +344,12 @@ mod tests {
     #[test]
     fn the_tradeoff_table_has_a_row_per_chain_and_a_column_per_seat_by_name() {
         let verdict = |target: &str, verdict: Verdict| TargetVerdict {
-            target: target.to_string(),
-            store: "s".to_string(),
+            who: crate::TargetStore {
+                target: target.to_string(),
+                store: "s".to_string(),
+            },
             verdict,
-            only_through_client_state: false,
+            only_through_cache_or_aia: false,
         };
         let accept = || Verdict::Accept {
             chain_built: Vec::new(),
@@ -297,6 +395,28 @@ mod tests {
         assert_eq!(
             tradeoff_table(&[seat("old"), seat("new"), seat("harness")], &candidates),
             "| chain | old (s) | new (s) | harness (s) |\n|---|---|---|---|\n| long | accept | reject | skip |\n| short | error | accept | - |\n"
+        );
+    }
+
+    #[test]
+    fn a_reject_gives_its_kind_and_its_message_apart() {
+        let verdict = TargetVerdict {
+            who: crate::TargetStore {
+                target: "t".to_string(),
+                store: "s".to_string(),
+            },
+            verdict: Verdict::Reject {
+                kind: RejectKind::UnknownIssuer,
+                detail: "no issuer for R3".to_string(),
+            },
+            only_through_cache_or_aia: false,
+        };
+        assert_eq!(
+            serde_json::to_value(VerdictJson::of(&verdict)).unwrap(),
+            serde_json::json!({
+                "target": "t", "store": "s", "outcome": "reject", "kind": "unknown-issuer",
+                "reason": "no issuer for R3", "path": [], "only_through_cache_or_aia": false,
+            })
         );
     }
 

@@ -14,7 +14,18 @@ use crate::chain::ServedChain;
 use crate::fix::TargetStore;
 
 /// A target and the engine that judges for it.
-pub type Engine<'a> = (&'a Target, Arc<dyn Validator>);
+#[derive(Clone)]
+pub struct Engine<'a> {
+    pub target: &'a Target,
+    pub validator: Arc<dyn Validator>,
+}
+
+/// A target and its validator, as `xtask`'s engine set-up lists them.
+impl<'a> From<(&'a Target, Arc<dyn Validator>)> for Engine<'a> {
+    fn from((target, validator): (&'a Target, Arc<dyn Validator>)) -> Self {
+        Engine { target, validator }
+    }
+}
 
 /// One target with one of its stores, and what the target's client brings besides the chain.
 #[derive(Clone)]
@@ -36,9 +47,16 @@ pub struct Panel {
     pub dns_name: String,
     /// Targets asked for that have no seat (not placed in the scenario).
     pub not_judged: Vec<String>,
-    /// Private keys (PKCS#8 PEM) of known leaves, by DER: handshake harnesses serve the chain
-    /// with the leaf's key.
-    pub leaf_keys: Vec<(Vec<u8>, String)>,
+    /// The private keys of known leaves: handshake harnesses serve the chain with the leaf's key.
+    pub leaf_keys: Vec<LeafKey>,
+}
+
+/// A known leaf and its private key.
+#[derive(Clone, Debug)]
+pub struct LeafKey {
+    pub der: Vec<u8>,
+    /// PKCS#8 PEM.
+    pub key_pem: String,
 }
 
 impl Panel {
@@ -51,7 +69,7 @@ impl Panel {
     ) -> Panel {
         let der = |id: &String| scenario.pki.certs[id].der.clone();
         let mut seats = Vec::new();
-        for (target, engine) in engines {
+        for Engine { target, validator } in engines {
             let holding = &target.scenarios[&scenario.name];
             for store in &holding.stores {
                 seats.push(Seat {
@@ -59,7 +77,7 @@ impl Panel {
                         target: target.name.clone(),
                         store: store.clone(),
                     },
-                    engine: engine.clone(),
+                    engine: validator.clone(),
                     anchors: scenario.stores[store].iter().map(der).collect(),
                     cache: holding.caches.iter().flatten().map(der).collect(),
                     aia: if target.engine.fetches_aia() {
@@ -82,7 +100,10 @@ impl Panel {
                 .pki
                 .certs
                 .values()
-                .map(|cert| (cert.der.clone(), cert.private_key_pkcs8_pem.clone()))
+                .map(|cert| LeafKey {
+                    der: cert.der.clone(),
+                    key_pem: cert.private_key_pkcs8_pem.clone(),
+                })
                 .collect(),
         }
     }
@@ -152,11 +173,11 @@ impl Panel {
 /// How a target fares on a chain with one of its stores.
 #[derive(Clone, Debug)]
 pub struct TargetVerdict {
-    pub target: String,
-    pub store: String,
+    pub who: TargetStore,
     pub verdict: Verdict,
-    /// Accepted only with the target's intermediate cache or AIA fetching.
-    pub only_through_client_state: bool,
+    /// Accepted only with the target's intermediate cache or AIA fetching (an online checker
+    /// calls that chain incomplete).
+    pub only_through_cache_or_aia: bool,
 }
 
 impl TargetVerdict {
@@ -169,11 +190,9 @@ impl TargetVerdict {
         matches!(self.verdict.outcome(), Outcome::Accept | Outcome::Reject)
     }
 
+    /// The target and store, owned (a key for maps of verdicts).
     pub fn who(&self) -> TargetStore {
-        TargetStore {
-            target: self.target.clone(),
-            store: self.store.clone(),
-        }
+        self.who.clone()
     }
 }
 
@@ -262,8 +281,8 @@ pub fn input(
         peer_key_pem: panel
             .leaf_keys
             .iter()
-            .find(|(der, _)| der[..] == *chain.leaf())
-            .map(|(_, pem)| pem.clone()),
+            .find(|known| known.der[..] == *chain.leaf())
+            .map(|known| known.key_pem.clone()),
     }
 }
 
@@ -277,7 +296,7 @@ pub fn judge_chain(panel: &Panel, chain: &ServedChain, at: OffsetDateTime) -> Ve
         .map(|seat| {
             let verdict = seat.engine.validate(&input(panel, seat, chain, at, true));
             let has_state = !seat.cache.is_empty() || !seat.aia.is_empty();
-            let only_through_client_state = has_state
+            let only_through_cache_or_aia = has_state
                 && verdict.outcome() == Outcome::Accept
                 && seat
                     .engine
@@ -285,10 +304,9 @@ pub fn judge_chain(panel: &Panel, chain: &ServedChain, at: OffsetDateTime) -> Ve
                     .outcome()
                     != Outcome::Accept;
             TargetVerdict {
-                target: seat.who.target.clone(),
-                store: seat.who.store.clone(),
+                who: seat.who.clone(),
                 verdict,
-                only_through_client_state,
+                only_through_cache_or_aia,
             }
         })
         .collect()
@@ -301,10 +319,12 @@ mod tests {
 
     fn verdict(verdict: Verdict) -> TargetVerdict {
         TargetVerdict {
-            target: "t".into(),
-            store: "s".into(),
+            who: crate::TargetStore {
+                target: "t".into(),
+                store: "s".into(),
+            },
             verdict,
-            only_through_client_state: false,
+            only_through_cache_or_aia: false,
         }
     }
 

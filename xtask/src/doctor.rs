@@ -14,7 +14,6 @@ use std::time::Duration;
 use anchorsmith_corpus::{Corpus, Scenario};
 use anchorsmith_diagnostics::{Code, Diagnostic};
 use anchorsmith_doctor::{Panel, ServedChain};
-use time::OffsetDateTime;
 
 use crate::{project_root, BadInput, DoctorArgs};
 
@@ -23,15 +22,7 @@ pub(crate) fn bad(diagnostic: Diagnostic) -> anyhow::Error {
 }
 
 /// A bad value of a command-line option, located on the value (the option is its "file").
-pub(crate) fn argument_error(option: &str, value: &str, message: String) -> Diagnostic {
-    Diagnostic::at(
-        Code::InvalidValue,
-        Path::new(option),
-        value,
-        0..value.len(),
-        message,
-    )
-}
+pub(crate) use anchorsmith_doctor::setup::argument_error;
 
 /// The chain, read from the file or captured from the server, and how the report names it.
 fn served_chain(args: &DoctorArgs) -> anyhow::Result<(ServedChain, String)> {
@@ -60,46 +51,38 @@ fn served_chain(args: &DoctorArgs) -> anyhow::Result<(ServedChain, String)> {
     Ok((chain, address.to_string()))
 }
 
-/// The scenario named by --scenario, else the one whose PKI holds the leaf; `None` when no
-/// scenario knows it; several is bad input (which one is meant?).
+/// The scenario named by --scenario, else the one that made the leaf
+/// (`anchorsmith_doctor::infer_scenario`); `None` when no scenario made it (a real server's
+/// chain: a scenario that only shares its intermediates has no candidate chain starting with
+/// this leaf); several is bad input (which one is meant?).
 fn scenario<'c>(
     corpus: &'c Corpus,
     args: &DoctorArgs,
     chain: &ServedChain,
     label: &str,
 ) -> anyhow::Result<Option<&'c Scenario>> {
+    use anchorsmith_doctor::{Inferred, NoScenario};
     if let Some(name) = &args.scenario {
         let named =
             crate::shared::select_scenarios(corpus, "--scenario", std::slice::from_ref(name))?;
         return Ok(Some(named[0]));
     }
-    let holding = anchorsmith_doctor::scenarios_holding(&corpus.scenarios, chain.leaf());
-    if holding.len() > 1 {
-        let names: Vec<&str> = holding.iter().map(|s| s.name.as_str()).collect();
-        return Err(bad(Diagnostic::whole_file(
-            Code::InvalidValue,
-            Path::new(label),
-            format!(
-                "the leaf belongs to {} corpus scenarios: {}",
-                names.len(),
-                names.join(", ")
-            ),
-        )
-        .help(format!("pass --scenario {} (or another of them)", names[0]))));
+    match anchorsmith_doctor::infer_scenario(&corpus.scenarios, chain) {
+        Ok(Inferred::Leaf(scenario)) => Ok(Some(scenario)),
+        Err(NoScenario::LeafInSeveral(names)) => {
+            let help = format!("pass --scenario {} (or another of them)", names[0]);
+            let message = NoScenario::LeafInSeveral(names).to_string();
+            Err(bad(Diagnostic::whole_file(
+                Code::InvalidValue,
+                Path::new(label),
+                message,
+            )
+            .help(help)))
+        }
+        Ok(Inferred::Related(_)) | Err(NoScenario::Unknown | NoScenario::RelatedToSeveral(_)) => {
+            Ok(None)
+        }
     }
-    Ok(holding.first().copied())
-}
-
-/// Mozilla's roots (compiled in) and the system store, as the real panel's stores.
-fn real_stores() -> Vec<(String, Vec<Vec<u8>>)> {
-    use anchorsmith_bundle::load::{mozilla_candidates, system_candidates};
-    let ders = |(candidates, _): (Vec<anchorsmith_bundle::load::Candidate>, _)| {
-        candidates.into_iter().map(|c| c.der).collect()
-    };
-    vec![
-        ("mozilla".to_string(), ders(mozilla_candidates())),
-        ("system".to_string(), ders(system_candidates())),
-    ]
 }
 
 /// With a trade-off (no candidate serves every target), its picture over time written to
@@ -139,13 +122,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
         return crate::doctor_batch::run(batch, &args);
     }
     // Every argument is checked before a connection is made.
-    let at = match &args.at {
-        Some(text) => anchorsmith_bundle::build::parse_instant(text).map_err(|error| {
-            bad(argument_error("--at", text, error.to_string())
-                .help("a date (2021-10-01) or an RFC 3339 instant (2021-09-30T14:01:15Z)"))
-        })?,
-        None => OffsetDateTime::now_utc(),
-    };
+    let at = anchorsmith_doctor::setup::at(args.at.as_deref()).map_err(bad)?;
     let (chain, label) = served_chain(&args)?;
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
     let scenario = scenario(&corpus, &args, &chain, &label)?;
@@ -153,7 +130,11 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
         Some(scenario) => {
             let targets = crate::shared::select_targets(&corpus, "--targets", &args.targets)?;
             let (placed, unplaced) = anchorsmith_doctor::placed(scenario, targets);
-            let engines = crate::shared::engines(&placed, Duration::from_secs(60))?;
+            let engines: Vec<anchorsmith_doctor::Engine> =
+                crate::shared::engines(&placed, Duration::from_secs(60))?
+                    .into_iter()
+                    .map(Into::into)
+                    .collect();
             let panel = Panel::of_scenario(
                 scenario,
                 &engines,
@@ -183,7 +164,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
                 .servername
                 .clone()
                 .unwrap_or_else(|| anchorsmith_doctor::cert::leaf_dns_name(chain.leaf()));
-            Panel::real(real_stores(), &dns_name)
+            Panel::real(anchorsmith_doctor::setup::real_stores(), &dns_name)
         }
     };
     let diagnosis = anchorsmith_doctor::diagnose(scenario, &panel, &chain, at);
@@ -192,10 +173,11 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
         _ => None,
     };
     if args.json {
-        let mut report = anchorsmith_doctor::report::json(&diagnosis);
-        report["tradeoff_picture"] =
-            serde_json::json!(picture.as_ref().map(|p| p.display().to_string()));
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let output = anchorsmith_doctor::report::Output {
+            report: anchorsmith_doctor::report::json(&diagnosis),
+            tradeoff_picture: picture.as_ref().map(|p| p.display().to_string()),
+        };
+        println!("{}", serde_json::to_string_pretty(&output)?);
     } else {
         print!("{}", anchorsmith_doctor::report::text(&diagnosis, &label));
         match (&picture, &args.out) {

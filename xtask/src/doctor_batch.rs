@@ -15,12 +15,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anchorsmith_corpus::{Target, TargetEngine};
+use anchorsmith_corpus::Target;
 use anchorsmith_doctor::batch::{result_line, Batch, Summary};
-use anchorsmith_validators::model::{ClientModel, SignatureCache};
-use anchorsmith_validators::Validator;
+use anchorsmith_validators::model::SignatureCache;
 use anyhow::Context;
-use time::OffsetDateTime;
 
 use crate::{project_root, BadInput, DoctorArgs};
 
@@ -31,15 +29,7 @@ const SHOWN_ERRORS: usize = 20;
 
 pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
     let source = anchorsmith_bundle::load::read(file).map_err(|d| BadInput(d.into()))?;
-    let now = match &args.at {
-        Some(text) => anchorsmith_bundle::build::parse_instant(text).map_err(|error| {
-            crate::doctor::bad(
-                crate::doctor::argument_error("--at", text, error.to_string())
-                    .help("a date (2021-10-01) or an RFC 3339 instant (2021-09-30T14:01:15Z)"),
-            )
-        })?,
-        None => OffsetDateTime::now_utc(),
-    };
+    let now = anchorsmith_doctor::setup::at(args.at.as_deref()).map_err(crate::doctor::bad)?;
     let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
     if let Some(name) = &args.scenario {
         crate::shared::select_scenarios(&corpus, "--scenario", std::slice::from_ref(name))?;
@@ -124,30 +114,22 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
 }
 
 /// The targets that judge (the chosen client-model targets; with `real`, every chosen one) and
-/// their engines: each client model verifying through the shared `signatures`.
+/// their engines: each client model verifying through the shared `signatures`
+/// (`anchorsmith_doctor::setup::model_engines`), the real validators set up here.
 pub(crate) fn batch_engines<'a>(
     chosen: &[&'a Target],
     real: bool,
     signatures: &Arc<SignatureCache>,
 ) -> anyhow::Result<(Vec<&'a Target>, Vec<anchorsmith_doctor::Engine<'a>>)> {
-    let mut engines = Vec::new();
-    let mut real_targets = Vec::new();
-    for &target in chosen {
-        match &target.engine {
-            TargetEngine::Model { knobs } => {
-                let model = ClientModel::new(target.name.clone(), knobs.clone())
-                    .with_signature_cache(Arc::clone(signatures));
-                engines.push((target, Arc::new(model) as Arc<dyn Validator>));
-            }
-            TargetEngine::Validator { .. } => real_targets.push(target),
-        }
-    }
-    let mut judging: Vec<&Target> = engines.iter().map(|(target, _)| *target).collect();
+    let (mut engines, real_targets) = anchorsmith_doctor::setup::model_engines(chosen, signatures);
+    let mut judging: Vec<&Target> = engines.iter().map(|engine| engine.target).collect();
     if real {
-        engines.extend(crate::shared::engines(
-            &real_targets,
-            Duration::from_secs(60),
-        )?);
+        let real_engines = crate::shared::engines(&real_targets, Duration::from_secs(60))?;
+        engines.extend(
+            real_engines
+                .into_iter()
+                .map(anchorsmith_doctor::Engine::from),
+        );
         judging = chosen.to_vec();
     }
     Ok((judging, engines))
@@ -155,11 +137,7 @@ pub(crate) fn batch_engines<'a>(
 
 /// Names on stderr the chosen targets that do not judge (their engine is a real validator).
 pub(crate) fn warn_left_out(chosen: &[&Target], judging: &[&Target]) {
-    let names: Vec<&str> = chosen
-        .iter()
-        .filter(|target| !judging.iter().any(|j| j.name == target.name))
-        .map(|target| target.name.as_str())
-        .collect();
+    let names = anchorsmith_doctor::setup::left_out(chosen, judging);
     if !names.is_empty() {
         eprintln!(
             "doctor --batch: judged by the client-model targets; left out (their engine is a real validator, one process call per chain; --real includes them): {}",
@@ -172,7 +150,7 @@ pub(crate) fn warn_left_out(chosen: &[&Target], judging: &[&Target]) {
 fn summary_text(summary: &Summary, elapsed: Duration, signatures: &SignatureCache) -> String {
     let seconds = elapsed.as_secs_f64().max(1e-9);
     let codes: Vec<String> = summary
-        .with_finding
+        .by_code_name()
         .iter()
         .map(|(code, count)| format!("{code} {count}"))
         .collect();

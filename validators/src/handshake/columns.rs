@@ -126,6 +126,7 @@ pub fn handshake_columns(
             Ok(version) => columns.push(HandshakeColumn::Ready(HandshakeValidator {
                 client,
                 reject_kinds: manifest.kinds_of(column),
+                only_scenarios: column.only_scenarios.clone(),
                 timeout,
                 version,
                 out_dir: out_dir(manifest, &context),

@@ -41,6 +41,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::harnesses::kinds::{map_kind, KindRule};
+use crate::harnesses::manifest::ScenarioLimit;
 use crate::{ValidationInput, Validator, Verdict};
 
 pub use columns::{handshake_columns, handshake_columns_ready_or_skip, HandshakeColumn};
@@ -164,6 +165,8 @@ pub struct HandshakeValidator {
     pub reject_kinds: Vec<KindRule>,
     /// How long one client process (or the JVM of one validation time) may run.
     pub timeout: Duration,
+    /// The corpus scenarios it runs (`only_scenarios` of its `harness.toml` column); `None`: all.
+    pub only_scenarios: Option<ScenarioLimit>,
     /// The real program's version line.
     pub version: String,
     /// `$OUT` of the handshake harness (the compiled Java client lives there).
@@ -208,8 +211,8 @@ impl HandshakeValidator {
             Ok(host) => host,
             Err(reason) => return Verdict::Skip { reason },
         };
-        if self.client == Client::Chromium {
-            if let Some(reason) = skip::over_budget(input) {
+        if let Some(limit) = &self.only_scenarios {
+            if let Some(reason) = skip::outside_scenarios(input, limit) {
                 return Verdict::Skip { reason };
             }
         }

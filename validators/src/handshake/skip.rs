@@ -2,6 +2,7 @@
 //! client (the same rules as the node-legacy harness's `skip_reason`). A case asking for any of
 //! these is skipped with the reason: answering it would misstate the case.
 
+use crate::harnesses::manifest::ScenarioLimit;
 use crate::{PeerName, Usage, ValidationInput};
 
 /// The peer names a client can check: every client checks a DNS name; some can also check an IP
@@ -98,24 +99,13 @@ pub fn host_or_skip(input: &ValidationInput, names: NameSupport) -> Result<Host,
     }
 }
 
-/// The corpus scenarios of the browser seeds (000, a leaf served without its intermediate; 001,
-/// the same-key intermediates): the only ones a headless browser runs in a corpus run.
-pub const BROWSER_SEED_SCENARIOS: [&str; 2] = ["leaf-only-served", "same-key-intermediates"];
-
-/// Why a case is not run by a client that costs ~1 s per case (headless Chromium: a browser
-/// start per handshake), or `None`. Measured on the corpus (61 handshake cases, 2 cores): every
-/// case added 56 s to `cargo xtask corpus` (22 s to 78 s), past its budget of 40 s; the cases of
-/// the browser seeds' scenarios cost under 10 s. A case id without a `scenario::` prefix (a test's
-/// own case) is run. The cost is the reason, so the report says so.
-pub fn over_budget(input: &ValidationInput) -> Option<String> {
+/// Why a case is outside the scenarios a column is limited to (`only_scenarios` in its
+/// `harness.toml`), or `None`. A case id without a `scenario::` prefix (a test's own case) is
+/// run.
+pub fn outside_scenarios(input: &ValidationInput, limit: &ScenarioLimit) -> Option<String> {
     let (scenario, _) = input.id.split_once("::")?;
-    (!BROWSER_SEED_SCENARIOS.contains(&scenario)).then(|| {
-        format!(
-            "cost: headless Chromium takes ~1 s per case, so the corpus runs it only on the \
-             browser seeds' scenarios ({})",
-            BROWSER_SEED_SCENARIOS.join(", ")
-        )
-    })
+    (!limit.scenarios.iter().any(|name| name == scenario))
+        .then(|| format!("{} ({})", limit.why, limit.scenarios.join(", ")))
 }
 
 #[cfg(test)]
@@ -194,19 +184,27 @@ mod tests {
     }
 
     #[test]
-    fn a_costly_client_runs_the_browser_seeds_and_a_tests_own_cases() {
+    fn a_limited_column_runs_its_scenarios_and_a_tests_own_cases() {
         let with_id = |id: &str| ValidationInput {
             id: id.into(),
             ..case()
         };
+        let limit = ScenarioLimit {
+            scenarios: vec!["leaf-only-served".into(), "same-key-intermediates".into()],
+            why: "cost: slow".into(),
+        };
+        let outside = |input: &ValidationInput| outside_scenarios(input, &limit);
         assert_eq!(
-            over_budget(&with_id("leaf-only-served::leaf-only::s::at-x")),
+            outside(&with_id("leaf-only-served::leaf-only::s::at-x")),
             None
         );
-        assert_eq!(over_budget(&with_id("same-key-intermediates::a::b")), None);
-        assert_eq!(over_budget(&with_id("good")), None);
-        let reason = over_budget(&with_id("root-expiry-long-short::long-chain::s::at-x")).unwrap();
-        assert!(reason.starts_with("cost:"), "{reason}");
+        assert_eq!(outside(&with_id("same-key-intermediates::a::b")), None);
+        assert_eq!(outside(&with_id("good")), None);
+        let reason = outside(&with_id("root-expiry-long-short::long-chain::s::at-x")).unwrap();
+        assert_eq!(
+            reason,
+            "cost: slow (leaf-only-served, same-key-intermediates)"
+        );
     }
 
     #[test]

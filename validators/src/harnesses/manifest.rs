@@ -59,6 +59,18 @@ pub struct Column {
     /// harness whose columns are different programs with different vocabularies.
     #[serde(default, rename = "reject_kind")]
     pub reject_kinds: Vec<KindRule>,
+    /// The corpus scenarios whose cases this column runs (its other corpus cases are skipped
+    /// with `why`); absent: every case. Read by the handshake columns.
+    #[serde(default)]
+    pub only_scenarios: Option<ScenarioLimit>,
+}
+
+/// A column limited to some corpus scenarios, and why (the skip reason the report shows).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioLimit {
+    pub scenarios: Vec<String>,
+    pub why: String,
 }
 
 impl HarnessManifest {
@@ -168,6 +180,19 @@ mod tests {
                     .map_or(manifest.in_process, |run| !run.is_empty())
             }));
         }
+    }
+
+    #[test]
+    fn only_the_chromium_column_is_limited_to_scenarios() {
+        let manifests = load_manifests(&crate::harnesses::harnesses_dir()).unwrap();
+        let limited: Vec<(&str, &ScenarioLimit)> = manifests
+            .iter()
+            .flat_map(|manifest| &manifest.columns)
+            .filter_map(|column| Some((column.name.as_str(), column.only_scenarios.as_ref()?)))
+            .collect();
+        assert_eq!(limited.len(), 1, "{limited:?}");
+        assert_eq!(limited[0].0, "handshake:chromium");
+        assert!(!limited[0].1.scenarios.is_empty());
     }
 
     #[test]

@@ -4,14 +4,9 @@
 //! and the in-process verifier the models use), with the signature cache's work: checks asked
 //! for, checks performed.
 //!
-//! The chains are deterministic and quick to make: per scenario one or two ECDSA P-256
-//! intermediates issued by the scenario's own CA (its key, so the scenario's stores anchor them),
-//! and N distinct leaves (the scenario's DNS name, serial = index) signed by them with RFC 6979
-//! deterministic ECDSA; the leaves share one key. Each chain takes one of the seeds' shapes, in
-//! turn: a correct chain, a leaf only (seed 000), the leaf with a same-key intermediate of the
-//! wrong name (seed 001), the long chain through an expiring cross-sign and the short chain
-//! (seed 003, at 2021-10-01). Chains are made and judged CHUNK at a time, so memory stays flat;
-//! only judging (diagnosis and the result line, as `doctor --batch` writes it) is timed.
+//! The chains are `anchorsmith_doctor::synthetic`'s (deterministic, one of the seeds' shapes in
+//! turn). Chains are made and judged CHUNK at a time, so memory stays flat; only judging
+//! (diagnosis and the result line, as `doctor --batch` writes it) is timed.
 //!
 //! Where the time goes is measured too, one thread on a sample: findings alone, the whole
 //! diagnosis with the batch's signature cache and without any, the result line.
@@ -19,17 +14,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anchorsmith_corpus::{Corpus, Scenario, Target};
+use anchorsmith_corpus::{Corpus, Target};
 use anchorsmith_doctor::batch::{result_line, Batch, Request, Summary};
 use anchorsmith_doctor::findings::Reference;
-use anchorsmith_doctor::ServedChain;
+use anchorsmith_doctor::synthetic::{Shape, Synthetic};
 use anchorsmith_validators::model::{signature_verifies, SignatureCache};
-use p256::ecdsa::signature::Signer;
 use rayon::prelude::*;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-    KeyUsagePurpose, SerialNumber,
-};
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -42,238 +32,16 @@ const TARGET_PER_SEC: f64 = 5_000.0;
 /// Chains in the single-thread phase breakdown.
 const SAMPLE: usize = 2_000;
 
-/// A P-256 key signing with RFC 6979 (deterministic nonces), so the same index always gives the
-/// same certificate bytes (rcgen's own keys sign with random nonces).
-struct DeterministicP256 {
-    key: p256::ecdsa::SigningKey,
-    public: Vec<u8>,
-}
-
-impl DeterministicP256 {
-    fn from_label(label: &str) -> DeterministicP256 {
-        use sha2::Digest;
-        let secret = sha2::Sha256::digest(format!("anchorsmith bench doctor v1: {label}"));
-        let key = p256::ecdsa::SigningKey::from_slice(&secret).expect("a valid P-256 scalar");
-        let public = key
-            .verifying_key()
-            .to_encoded_point(false)
-            .as_bytes()
-            .to_vec();
-        DeterministicP256 { key, public }
-    }
-}
-
-impl rcgen::PublicKeyData for DeterministicP256 {
-    fn der_bytes(&self) -> &[u8] {
-        &self.public
-    }
-
-    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        &rcgen::PKCS_ECDSA_P256_SHA256
-    }
-}
-
-impl rcgen::SigningKey for DeterministicP256 {
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        let signature: p256::ecdsa::Signature = self.key.sign(message);
-        Ok(signature.to_der().as_bytes().to_vec())
-    }
-}
-
-/// One of the seeds' shapes of served chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display, strum::EnumIter)]
-#[strum(serialize_all = "kebab-case")]
-enum Shape {
-    /// Leaf and its intermediate (same-key-intermediates, 2016-04-06).
-    Correct,
-    /// The leaf alone (leaf-only-served, 2016-07-01).
-    LeafOnly,
-    /// The leaf with the same-key intermediate of the wrong name (same-key-intermediates).
-    WrongSameKey,
-    /// Leaf, intermediate, the cross-sign that expired (root-expiry-long-short, 2021-10-01).
-    Long,
-    /// Leaf and intermediate (root-expiry-long-short, 2021-10-01).
-    Short,
-}
-
-/// A scenario's synthetic issuers: the intermediates leaves hang from, and what is served above.
-struct Family<'c> {
-    scenario: &'c Scenario,
-    at: OffsetDateTime,
-    dns_name: String,
-    /// The intermediate that issues the leaves (DER) and its signing key.
-    issuer: Issuer<'static, DeterministicP256>,
-    intermediate: Vec<u8>,
-    /// Its same-key twin with another name (same-key-intermediates only).
-    twin: Option<Vec<u8>>,
-    /// The cross-sign served above the intermediate in the long chain (long-short only).
-    cross: Option<Vec<u8>>,
-}
-
-fn date(text: &str) -> anyhow::Result<OffsetDateTime> {
-    anchorsmith_bundle::build::parse_instant(text).map_err(anyhow::Error::msg)
-}
-
-/// An ECDSA intermediate named `cn`, with `key`, issued by the scenario's certificate `by`.
-fn intermediate(
-    scenario: &Scenario,
-    by: &str,
-    cn: &str,
-    key: &DeterministicP256,
-    at: OffsetDateTime,
-    serial: u64,
-) -> anyhow::Result<Vec<u8>> {
-    let ca = &scenario.pki.certs[by];
-    let ca_key = rcgen::KeyPair::from_pem(&ca.private_key_pkcs8_pem)?;
-    let ca_issuer = Issuer::from_ca_cert_der(&ca.der.clone().into(), ca_key)?;
-    let mut params = CertificateParams::new(Vec::<String>::new())?;
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "anchorsmith test PKI");
-    params.distinguished_name.push(DnType::CommonName, cn);
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-    ];
-    params.serial_number = Some(SerialNumber::from(serial));
-    params.not_before = at - time::Duration::days(365);
-    params.not_after = at + time::Duration::days(365);
-    params.use_authority_key_identifier_extension = true;
-    Ok(params.signed_by(key, &ca_issuer)?.der().to_vec())
-}
-
-fn family<'c>(
-    corpus: &'c Corpus,
-    name: &str,
-    by: &str,
-    at: &str,
-    twin: bool,
-    cross: Option<&str>,
-) -> anyhow::Result<Family<'c>> {
-    let scenario = corpus
-        .scenarios
-        .iter()
-        .find(|s| s.name == name)
-        .ok_or_else(|| anyhow::anyhow!("the corpus has no scenario {name}"))?;
-    let at = date(at)?;
-    let key = DeterministicP256::from_label(&format!("{name}/intermediate"));
-    let cn = format!("Bench Doctor {name} CA (test)");
-    let der = intermediate(scenario, by, &cn, &key, at, 0xd0c1)?;
-    let twin = if twin {
-        let cn = format!("Bench Doctor {name} twin CA (test)");
-        Some(intermediate(scenario, by, &cn, &key, at, 0xd0c2)?)
-    } else {
-        None
-    };
-    let issuer = Issuer::from_ca_cert_der(&der.clone().into(), key)?;
-    Ok(Family {
-        scenario,
-        at,
-        dns_name: anchorsmith_doctor::dns_name(&corpus.cases, scenario),
-        issuer,
-        intermediate: der,
-        twin,
-        cross: cross.map(|id| scenario.pki.certs[id].der.clone()),
-    })
-}
-
-/// The synthetic world: one family per scenario shape, and the leaves' shared key.
-struct Synthetic<'c> {
-    long_short: Family<'c>,
-    same_key: Family<'c>,
-    leaf_only: Family<'c>,
-    leaf_key: DeterministicP256,
-}
-
-impl<'c> Synthetic<'c> {
-    fn new(corpus: &'c Corpus) -> anyhow::Result<Synthetic<'c>> {
-        Ok(Synthetic {
-            long_short: family(
-                corpus,
-                "root-expiry-long-short",
-                "isrg-x1",
-                "2021-10-01",
-                false,
-                Some("isrg-x1-by-dst"),
-            )?,
-            same_key: family(
-                corpus,
-                "same-key-intermediates",
-                "dst-root",
-                "2016-04-06",
-                true,
-                None,
-            )?,
-            leaf_only: family(
-                corpus,
-                "leaf-only-served",
-                "dst-root",
-                "2016-07-01",
-                false,
-                None,
-            )?,
-            leaf_key: DeterministicP256::from_label("leaf"),
-        })
-    }
-
-    fn shape(index: usize) -> Shape {
-        use strum::IntoEnumIterator;
-        let shapes: Vec<Shape> = Shape::iter().collect();
-        shapes[index % shapes.len()]
-    }
-
-    /// Chain `index`: a distinct leaf in the index's shape, as a batch request.
-    fn request(&self, index: usize) -> anyhow::Result<Request> {
-        let shape = Self::shape(index);
-        let family = match shape {
-            Shape::Correct | Shape::WrongSameKey => &self.same_key,
-            Shape::LeafOnly => &self.leaf_only,
-            Shape::Long | Shape::Short => &self.long_short,
-        };
-        let mut params = CertificateParams::new(vec![family.dns_name.clone()])?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, family.dns_name.clone());
-        params.serial_number = Some(SerialNumber::from(index as u64 + 1));
-        params.not_before = family.at - time::Duration::days(30);
-        params.not_after = family.at + time::Duration::days(60);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        params.use_authority_key_identifier_extension = true;
-        let leaf = params
-            .signed_by(&self.leaf_key, &family.issuer)?
-            .der()
-            .to_vec();
-        let chain = match shape {
-            Shape::Correct | Shape::Short => vec![leaf, family.intermediate.clone()],
-            Shape::LeafOnly => vec![leaf],
-            Shape::WrongSameKey => vec![leaf, family.twin.clone().expect("a twin")],
-            Shape::Long => vec![
-                leaf,
-                family.intermediate.clone(),
-                family.cross.clone().expect("a cross-sign"),
-            ],
-        };
-        Ok(Request {
-            id: format!("{shape}-{index}"),
-            line: index + 1,
-            scenario: family.scenario.name.clone(),
-            at: family.at,
-            chain: ServedChain::new(chain)?,
-        })
-    }
-
-    fn requests(&self, range: std::ops::Range<usize>) -> anyhow::Result<Vec<Request>> {
-        range.into_par_iter().map(|i| self.request(i)).collect()
-    }
-}
-
 /// Where one thread's time goes on `requests`: findings, the whole diagnosis through the batch
 /// (its cache), the whole diagnosis without any cache (every model verifying each signature it
 /// is asked about, as a single `doctor` run does), the result line.
-fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static str, Duration)> {
+/// One measured phase: what it does, and one thread's time on the sample.
+struct Phase {
+    name: &'static str,
+    time: Duration,
+}
+
+fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<Phase> {
     let mut findings = Duration::ZERO;
     let mut diagnosis = Duration::ZERO;
     let mut uncached = Duration::ZERO;
@@ -283,9 +51,13 @@ fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static
     let plain: Vec<anchorsmith_doctor::Engine> = corpus
         .targets
         .iter()
-        .filter_map(|target| target.model_validator().map(|engine| (target, engine)))
+        .filter_map(|target| {
+            target
+                .model_validator()
+                .map(|engine| (target, engine).into())
+        })
         .collect();
-    let plain_targets: Vec<&Target> = plain.iter().map(|(target, _)| *target).collect();
+    let plain_targets: Vec<&Target> = plain.iter().map(|engine| engine.target).collect();
     let panels =
         anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &plain, &plain_targets);
     let references: Vec<Reference> = corpus
@@ -320,17 +92,18 @@ fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<(&'static
         let _ = serde_json::to_string(&result_line(&request.id, &judged));
         line += started.elapsed();
     }
+    let phase = |name, time| Phase { name, time };
     vec![
-        (
+        phase(
             "findings alone (no cache: each signature verified)",
             findings,
         ),
-        (
+        phase(
             "whole diagnosis through the batch's signature cache",
             diagnosis,
         ),
-        ("whole diagnosis without a signature cache", uncached),
-        ("result line (JSON)", line),
+        phase("whole diagnosis without a signature cache", uncached),
+        phase("result line (JSON)", line),
     ]
 }
 
@@ -492,7 +265,7 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
     ];
     print_table(&rows);
     let findings: Vec<String> = summary
-        .with_finding
+        .by_code_name()
         .iter()
         .map(|(code, count)| format!("{code} {count}"))
         .collect();
@@ -502,8 +275,8 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
         sample.len()
     );
     let per_chain = |d: Duration| d.as_secs_f64() * 1e6 / sample.len().max(1) as f64;
-    for (phase, time) in &phase_times {
-        println!("  {phase:60} {:>8.1}", per_chain(*time));
+    for phase in &phase_times {
+        println!("  {:60} {:>8.1}", phase.name, per_chain(phase.time));
     }
     println!(
         "  {:60} {:>8.1}",
@@ -519,81 +292,5 @@ fn print_table(rows: &[(String, String)]) {
     println!("|{}|{}|", "-".repeat(width + 2), "-".repeat(16));
     for (name, value) in rows {
         println!("| {name:width$} | {value:>14} |");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use anchorsmith_doctor::FindingCode;
-
-    #[test]
-    fn synthetic_chains_are_deterministic_and_show_each_seeds_shape() {
-        let corpus = crate::corpus::load(&crate::project_root().join("corpus"), Vec::new())
-            .unwrap_or_else(|e| panic!("{e:#}"));
-        let synthetic = Synthetic::new(&corpus).unwrap();
-        let again = Synthetic::new(&corpus).unwrap();
-        assert_eq!(
-            synthetic.request(7).unwrap().chain,
-            again.request(7).unwrap().chain
-        );
-        let targets: Vec<_> = corpus.targets.iter().collect();
-        let signatures = Arc::new(SignatureCache::new());
-        let (judging, engines) =
-            crate::doctor_batch::batch_engines(&targets, false, &signatures).unwrap();
-        let panels =
-            anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &engines, &judging);
-        let batch = Batch::new(
-            &corpus.scenarios,
-            &panels,
-            None,
-            Arc::clone(&signatures),
-            OffsetDateTime::now_utc(),
-        );
-        let requests = synthetic.requests(0..10).unwrap();
-        for (index, request) in requests.iter().enumerate() {
-            let diagnosis = batch.judge(request);
-            let codes: Vec<FindingCode> = diagnosis.findings.iter().map(|f| f.code).collect();
-            let shape = Synthetic::shape(index);
-            let expected: &[FindingCode] = match shape {
-                Shape::Correct => &[],
-                // The short chain's top issuer (ISRG Root X1) is in some stores only (not in
-                // `old`): incomplete for those.
-                Shape::Short => &[FindingCode::IncompleteChain],
-                // At 2021-10-01 the cross-sign's old root (DST Root CA X3) has expired.
-                Shape::Long => &[FindingCode::CrossSignExpiring],
-                Shape::LeafOnly => &[FindingCode::IncompleteChain],
-                Shape::WrongSameKey => &[FindingCode::WrongNameSameKey],
-            };
-            assert_eq!(codes, expected, "{shape}");
-            assert!(
-                !diagnosis.verdicts.is_empty(),
-                "{shape}: no model target judged"
-            );
-            if shape == Shape::Correct {
-                assert_eq!(
-                    diagnosis.tally().reject,
-                    0,
-                    "{shape}: {:?}",
-                    diagnosis.verdicts
-                );
-            }
-        }
-        // Once the intermediates are verified, each new chain costs its leaf's signature alone,
-        // verified once whatever asks for it (a leaf alone has no issuer to verify with).
-        let before = signatures.counts();
-        for request in synthetic.requests(10..20).unwrap() {
-            batch.judge(&request);
-        }
-        let after = signatures.counts();
-        assert_eq!(
-            after.performed - before.performed,
-            8,
-            "{before:?} {after:?}"
-        );
-        assert!(
-            after.requested - before.requested > 3 * 8,
-            "{before:?} {after:?}"
-        );
     }
 }
