@@ -300,11 +300,18 @@ impl ExternalHarness {
                     Ok(results) => {
                         let mut by_id = by_id(results.results);
                         for (input, _) in piece {
-                            let verdict = match by_id.remove(&input.id) {
-                                None => Verdict::Error {
+                            let verdict = match by_id.remove(&input.id).as_deref() {
+                                None | Some([]) => Verdict::Error {
                                     detail: "the harness returned no result for this case".into(),
                                 },
-                                Some(result) => verdict_from_result(&result, &self.reject_kinds),
+                                Some([result]) => verdict_from_result(result, &self.reject_kinds),
+                                // Which one is its answer? Another case's may carry this id.
+                                Some(several) => Verdict::Error {
+                                    detail: format!(
+                                        "the harness returned {} results for this case",
+                                        several.len()
+                                    ),
+                                },
                             };
                             verdicts.insert(input.id.clone(), verdict);
                         }
@@ -607,12 +614,14 @@ impl Validator for ExternalHarness {
 const NO_EXPECTED_RESULT: &str =
     "no expected_result: the limbo harness protocol requires one, and this case has none";
 
-/// Results by case id, so they are matched to inputs by id, never by position.
-fn by_id(results: Vec<LimboResult>) -> HashMap<String, LimboResult> {
-    results
-        .into_iter()
-        .map(|result| (result.id.clone(), result))
-        .collect()
+/// Results by case id, so they are matched to inputs by id, never by position; every result a
+/// harness gave under one id, so an id answered twice is noticed rather than one answer kept.
+fn by_id(results: Vec<LimboResult>) -> HashMap<String, Vec<LimboResult>> {
+    let mut by_id: HashMap<String, Vec<LimboResult>> = HashMap::new();
+    for result in results {
+        by_id.entry(result.id.clone()).or_default().push(result);
+    }
+    by_id
 }
 
 /// One limbo result as a verdict.

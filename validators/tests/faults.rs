@@ -15,11 +15,12 @@ use anchorsmith_validators::{ValidationInput, Validator, Verdict};
 use fixtures::*;
 
 /// The faults of `fault_injecting.py`, each with the start of the detail its case must get.
-const FAULTS: [(&str, &str); 5] = [
+const FAULTS: [(&str, &str); 6] = [
     ("crash", "killed by signal 11"),
     ("hang", "timeout after"),
     ("garbage", "unparsable results on stdout"),
     ("wrongid", "the harness returned no result for this case"),
+    ("dupid", "the harness returned no result for this case"),
     (
         "flood",
         "output over 16 MB on stdout (1 case); process group killed",
@@ -28,9 +29,14 @@ const FAULTS: [(&str, &str); 5] = [
 
 /// Where the faulty cases sit among the 24: each in its own piece of 3 when the batch is split
 /// (24 / SPLIT_WAYS), so the first retry round also has clean pieces that answer.
-const FAULT_POSITIONS: [usize; 5] = [1, 7, 10, 16, 22];
+const FAULT_POSITIONS: [usize; 6] = [1, 7, 10, 16, 19, 22];
 
-/// 24 real cases (accept, expired leaf, wrong name, over and over) with unique ids; five of them
+/// The case before `~dupid` in its piece: its id is answered twice (its own result and the
+/// `~dupid` case's), so which answer is its own cannot be told. The protocol keys results by id
+/// only, so this second error is unavoidable.
+const ANSWERED_TWICE: usize = 18;
+
+/// 24 real cases (accept, expired leaf, wrong name, over and over) with unique ids; six of them
 /// carry a fault marker.
 fn inputs() -> Vec<ValidationInput> {
     let good = build(&Topology::default());
@@ -99,9 +105,9 @@ fn peak_memory() -> u64 {
     kilobytes * 1024
 }
 
-/// One batch of 24 cases, five of them faulty. Each fault is an error for its own case only
+/// One batch of 24 cases, six of them faulty. Each fault is an error for its own case only
 /// (the batch is split after a crash, a timeout, garbage or a flood, down to single cases; a
-/// wrong id costs only the case not answered); the run finishes in a few deadlines; the 1 GiB
+/// wrong id costs only the case not answered, and the case whose id it took); the run finishes in a few deadlines; the 1 GiB
 /// flood is cut at the cap, so memory stays bounded; and every other case's result is
 /// byte-identical, as a limbo results file, to a clean run of the same real validator.
 #[test]
@@ -140,6 +146,14 @@ fn each_fault_is_an_error_for_its_case_only_and_the_rest_matches_a_clean_run() {
         }
         affected.insert(id.clone());
     }
+    let twice = &inputs[ANSWERED_TWICE].id;
+    assert_eq!(
+        verdicts[twice],
+        Verdict::Error {
+            detail: "the harness returned 2 results for this case".into()
+        }
+    );
+    affected.insert(twice.clone());
     let errors: BTreeSet<String> = verdicts
         .iter()
         .filter(|(_, verdict)| matches!(verdict, Verdict::Error { .. }))
@@ -160,7 +174,7 @@ fn each_fault_is_an_error_for_its_case_only_and_the_rest_matches_a_clean_run() {
         .map(|input| input.id.as_str())
         .filter(|id| !affected.contains(*id))
         .collect();
-    assert_eq!(others.len(), 19);
+    assert_eq!(others.len(), 17);
     let as_json = |results: &RunResults| {
         serde_json::to_string_pretty(&results.runs[0].to_limbo_results(&others)).unwrap()
     };

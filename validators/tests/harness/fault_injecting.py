@@ -8,7 +8,9 @@ misbehave whenever that case is in its batch:
 - `~hang`: it sleeps far past any timeout;
 - `~garbage`: it prints a truncated, invalid JSON document and exits 0;
 - `~flood`: it writes 1 GiB to stdout and exits 0;
-- `~wrongid`: it answers, but that case's result carries another id.
+- `~wrongid`: it answers, but that case's result carries an id not asked for;
+- `~dupid`: it answers, but that case's result carries the id of the case before it in the
+  batch, which is thus answered twice.
 
 The first of crash, hang, garbage, flood found in the batch wins. Otherwise the batch goes to
 openssl_verify_harness.py, so every other case gets the verdict of a real validator.
@@ -50,7 +52,12 @@ if present("flood"):
 harness = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openssl_verify_harness.py")
 run = subprocess.run([sys.executable, harness], input=data, stdout=subprocess.PIPE, check=True)
 results = json.loads(run.stdout)
+previous = None
 for result in results["results"]:
-    if result["id"].endswith("~wrongid"):
+    answered_id = result["id"]
+    if answered_id.endswith("~wrongid"):
         result["id"] += "-not-asked"
+    if answered_id.endswith("~dupid") and previous is not None:
+        result["id"] = previous
+    previous = answered_id
 sys.stdout.write(json.dumps(results))
