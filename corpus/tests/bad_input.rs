@@ -333,6 +333,20 @@ fn unknown_seed_file() {
     assert_eq!(diagnostic.help.as_deref(), Some("known: 000_test.txt"));
 }
 
+/// A seed file is looked up by name among the files of the seeds directory, never opened as a
+/// path: one that climbs out of it or is absolute is an unknown name, located.
+#[test]
+fn a_seed_file_path_cannot_leave_the_seeds_directory() {
+    for escape in ["../000_test.txt", "/etc/passwd", "sub/../000_test.txt"] {
+        let line = format!(r#"seed_file = "{escape}""#);
+        expect_error(
+            r#"seed_file = "000_test.txt""#,
+            &line,
+            at(Code::UnknownName, 2, 13, "scenario.seed_file", &line),
+        );
+    }
+}
+
 #[test]
 fn quote_not_in_the_seed() {
     // Straight quotes instead of the seed's curly ones: not verbatim.

@@ -18,6 +18,12 @@
 //! - No batch, split or not, runs past [`batch_budget`], which is never less than the old
 //!   per-case timeout times the batch size.
 //!
+//! A harness is fed hostile bytes by design, so its process is confined (see "Hardening" in
+//! `validators/harnesses/README.md`): it runs in a fresh, empty working directory removed
+//! afterwards, with only [`KEPT_ENVIRONMENT`] of our environment, sees its batch only on stdin,
+//! and may write at most [`MAX_STDOUT_BYTES`] on stdout (its process group is killed past that,
+//! so a flood costs neither memory nor time).
+//!
 //! The protocol requires every testcase to carry `expected_result`; the harness gets the case's
 //! own ([`ValidationInput::expected_result`]). A case without one is not sent: it is skipped
 //! with the reason, since any value we made up could steer a harness that reads it.
@@ -27,8 +33,9 @@ use std::fmt;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -51,6 +58,23 @@ pub const SPLIT_WAYS: usize = 8;
 /// not two: the first piece retried after a timeout may hold the hanging case while its siblings
 /// (which would have answered) have not run yet.
 pub const HUNG_AFTER: usize = 3;
+
+/// The most a harness may write on stdout for one batch. A results file of 500 cases with native
+/// errors and chains is well under a megabyte; past this the output cannot be a results file,
+/// and keeping it would let a broken harness exhaust our memory (1 GB was kept whole before).
+pub const MAX_STDOUT_BYTES: u64 = 16 << 20;
+
+/// Of stderr only this much is kept (it only feeds the tail shown in a crash's detail); the rest
+/// is read and dropped, so a chatty harness never blocks on a full pipe.
+const MAX_STDERR_BYTES: u64 = 1 << 20;
+
+/// The environment variables a harness process keeps; everything else is cleared, so nothing
+/// of ours (tokens, paths to other runs' files) reaches a third-party program. `PATH` finds
+/// `java`, `python3` and a `--validator-cmd`'s programs; the rest are what interpreters and the
+/// JVM read to find a home, a locale, a time zone and a temporary directory.
+pub const KEPT_ENVIRONMENT: &[&str] = &[
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+];
 
 /// A batch's deadline allows start-up plus one slow case ...
 const DEADLINE_TIMEOUTS: u32 = 2;
@@ -112,6 +136,7 @@ struct Health {
     /// Some process has answered a non-empty batch.
     answered: bool,
     timeouts: usize,
+    /// Crashes and unusable output ([`RunFailure::BadOutput`]): both are faults of one process.
     crashes: usize,
     /// Set once the harness is declared hung: the detail its remaining cases get.
     hung: Option<String>,
@@ -134,7 +159,7 @@ impl Health {
                     ));
                 }
             }
-            Err(RunFailure::Crash { .. }) => self.crashes += 1,
+            Err(RunFailure::Crash { .. } | RunFailure::BadOutput { .. }) => self.crashes += 1,
             Err(_) => {}
         }
     }
@@ -144,7 +169,10 @@ impl Health {
     fn splits(&self, failure: &RunFailure) -> bool {
         match failure {
             RunFailure::Timeout { .. } => self.hung.is_none(),
-            RunFailure::Crash { .. } => self.answered || self.crashes < HUNG_AFTER,
+            // Garbage or a flood on stdout may come from one case, as a crash may: split alike.
+            RunFailure::Crash { .. } | RunFailure::BadOutput { .. } => {
+                self.answered || self.crashes < HUNG_AFTER
+            }
             RunFailure::Unusable { .. } | RunFailure::NotRun { .. } => false,
         }
     }
@@ -157,7 +185,10 @@ enum RunFailure {
     Timeout { detail: String },
     /// It exited non-zero or was killed by a signal.
     Crash { detail: String },
-    /// It could not start, or its output is not a results file: retrying pieces would fail alike.
+    /// Its stdout is not a results file, or is over [`MAX_STDOUT_BYTES`] (then its process
+    /// group was killed).
+    BadOutput { detail: String },
+    /// It could not start, or its input could not be encoded: retrying pieces would fail alike.
     Unusable { detail: String },
     /// It was not run, or not to its end: the harness is declared hung, or the batch's budget
     /// is spent.
@@ -169,6 +200,7 @@ impl fmt::Display for RunFailure {
         match self {
             RunFailure::Timeout { detail }
             | RunFailure::Crash { detail }
+            | RunFailure::BadOutput { detail }
             | RunFailure::Unusable { detail }
             | RunFailure::NotRun { detail } => formatter.write_str(detail),
         }
@@ -268,11 +300,18 @@ impl ExternalHarness {
                     Ok(results) => {
                         let mut by_id = by_id(results.results);
                         for (input, _) in piece {
-                            let verdict = match by_id.remove(&input.id) {
-                                None => Verdict::Error {
+                            let verdict = match by_id.remove(&input.id).as_deref() {
+                                None | Some([]) => Verdict::Error {
                                     detail: "the harness returned no result for this case".into(),
                                 },
-                                Some(result) => verdict_from_result(&result, &self.reject_kinds),
+                                Some([result]) => verdict_from_result(result, &self.reject_kinds),
+                                // Which one is its answer? Another case's may carry this id.
+                                Some(several) => Verdict::Error {
+                                    detail: format!(
+                                        "the harness returned {} results for this case",
+                                        several.len()
+                                    ),
+                                },
                             };
                             verdicts.insert(input.id.clone(), verdict);
                         }
@@ -415,8 +454,20 @@ impl ExternalHarness {
             .argv
             .split_first()
             .ok_or_else(|| unusable("the harness command is empty".into()))?;
+        // A fresh empty directory: the harness sees no file of ours, only its batch on stdin.
+        let workdir = tempfile::Builder::new()
+            .prefix("anchorsmith-harness-")
+            .tempdir()
+            .map_err(|e| unusable(format!("cannot create a working directory: {e}")))?;
         let mut child = Command::new(program)
             .args(arguments)
+            .current_dir(workdir.path())
+            .env_clear()
+            .envs(
+                KEPT_ENVIRONMENT
+                    .iter()
+                    .filter_map(|name| std::env::var_os(name).map(|value| (name, value))),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -430,11 +481,29 @@ impl ExternalHarness {
         thread::spawn(move || {
             let _ = stdin.write_all(&stdin_bytes);
         });
-        let stdout = read_on_thread(child.stdout.take().expect("stdout is piped"));
-        let stderr = read_on_thread(child.stderr.take().expect("stderr is piped"));
+        let flooded = Arc::new(AtomicBool::new(false));
+        let stdout = read_on_thread(
+            child.stdout.take().expect("stdout is piped"),
+            MAX_STDOUT_BYTES,
+            Some(Arc::clone(&flooded)),
+        );
+        let stderr = read_on_thread(
+            child.stderr.take().expect("stderr is piped"),
+            MAX_STDERR_BYTES,
+            None,
+        );
+        let flood = || RunFailure::BadOutput {
+            detail: format!(
+                "output over {} MB on stdout ({} {}); process group killed",
+                MAX_STDOUT_BYTES >> 20,
+                cases.len(),
+                if cases.len() == 1 { "case" } else { "cases" }
+            ),
+        };
 
-        let status = match wait_with_timeout(&mut child, timeout, || self.declared_hung().is_some())
-        {
+        let status = match wait_with_timeout(&mut child, timeout, || {
+            flooded.load(Ordering::Relaxed) || self.declared_hung().is_some()
+        }) {
             Waited::Exited(status) => status,
             Waited::TimedOut => {
                 kill_group(&child);
@@ -452,6 +521,9 @@ impl ExternalHarness {
             Waited::GaveUp => {
                 kill_group(&child);
                 let _ = child.wait();
+                if flooded.load(Ordering::Relaxed) {
+                    return Err(flood());
+                }
                 return Err(RunFailure::NotRun {
                     detail: self.declared_hung().unwrap_or_default(),
                 });
@@ -461,6 +533,9 @@ impl ExternalHarness {
         let grace = Duration::from_secs(5);
         let stdout = stdout.recv_timeout(grace).unwrap_or_default();
         let stderr = stderr.recv_timeout(grace).unwrap_or_default();
+        if flooded.load(Ordering::Relaxed) {
+            return Err(flood());
+        }
         if !status.success() {
             return Err(RunFailure::Crash {
                 detail: format!(
@@ -470,11 +545,11 @@ impl ExternalHarness {
                 ),
             });
         }
-        serde_json::from_slice::<LimboResults>(&stdout).map_err(|e| {
-            unusable(format!(
+        serde_json::from_slice::<LimboResults>(&stdout).map_err(|e| RunFailure::BadOutput {
+            detail: format!(
                 "unparsable results on stdout ({e}); stdout begins: {}",
                 head(&String::from_utf8_lossy(&stdout))
-            ))
+            ),
         })
     }
 }
@@ -539,12 +614,14 @@ impl Validator for ExternalHarness {
 const NO_EXPECTED_RESULT: &str =
     "no expected_result: the limbo harness protocol requires one, and this case has none";
 
-/// Results by case id, so they are matched to inputs by id, never by position.
-fn by_id(results: Vec<LimboResult>) -> HashMap<String, LimboResult> {
-    results
-        .into_iter()
-        .map(|result| (result.id.clone(), result))
-        .collect()
+/// Results by case id, so they are matched to inputs by id, never by position; every result a
+/// harness gave under one id, so an id answered twice is noticed rather than one answer kept.
+fn by_id(results: Vec<LimboResult>) -> HashMap<String, Vec<LimboResult>> {
+    let mut by_id: HashMap<String, Vec<LimboResult>> = HashMap::new();
+    for result in results {
+        by_id.entry(result.id.clone()).or_default().push(result);
+    }
+    by_id
 }
 
 /// One limbo result as a verdict.
@@ -621,11 +698,25 @@ pub fn kind_from_context(context: &str) -> RejectKind {
     }
 }
 
-fn read_on_thread(mut source: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+/// Reads `source` to its end on a thread, keeping at most `cap` bytes. What comes after is read
+/// and dropped (so the writer never blocks on a full pipe), and sets `overflow` as soon as the
+/// first byte past the cap arrives, so the caller can kill the writer rather than wait for it.
+fn read_on_thread(
+    mut source: impl Read + Send + 'static,
+    cap: u64,
+    overflow: Option<Arc<AtomicBool>>,
+) -> mpsc::Receiver<Vec<u8>> {
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
         let mut bytes = Vec::new();
-        let _ = source.read_to_end(&mut bytes);
+        let _ = (&mut source).take(cap).read_to_end(&mut bytes);
+        let mut probe = [0u8; 1];
+        if matches!(source.read(&mut probe), Ok(1..)) {
+            if let Some(overflow) = &overflow {
+                overflow.store(true, Ordering::Relaxed);
+            }
+            let _ = std::io::copy(&mut source, &mut std::io::sink());
+        }
         let _ = sender.send(bytes);
     });
     receiver
@@ -800,10 +891,20 @@ mod tests {
         assert!(!health.splits(&crash));
         health.answered = true;
         assert!(health.splits(&crash));
-        // Garbage output would be garbage in every piece.
+        // A program that cannot start would fail alike in every piece.
         assert!(!health.splits(&RunFailure::Unusable {
-            detail: "unparsable".into()
+            detail: "cannot start".into()
         }));
+        // Garbage or a flood may come from one case: split like a crash, and counted with them.
+        let garbage = RunFailure::BadOutput {
+            detail: "unparsable".into(),
+        };
+        assert!(health.splits(&garbage));
+        let mut fresh = Health::default();
+        for _ in 0..HUNG_AFTER {
+            fresh.record(&Err(garbage.clone()), true);
+        }
+        assert!(!fresh.splits(&garbage));
     }
 
     #[test]

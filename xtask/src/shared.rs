@@ -187,6 +187,9 @@ pub fn run_with_progress(
 /// Writes each report file atomically (see `anchorsmith_generator::write_file_atomically`), so a
 /// reader never sees a half-written report.
 pub fn write_files(out: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
+    for (relative, _) in files {
+        check_inside(out, relative)?;
+    }
     for (relative, contents) in files {
         write_one(out, relative, contents.as_bytes())?;
     }
@@ -195,8 +198,45 @@ pub fn write_files(out: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()
 
 /// [`write_files`] for binary contents (the ESP-IDF bundle, DER files).
 pub fn write_byte_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> anyhow::Result<()> {
+    for (relative, _) in files {
+        check_inside(out, relative)?;
+    }
     for (relative, contents) in files {
         write_one(out, relative, contents)?;
+    }
+    Ok(())
+}
+
+/// Refuses, before anything is written, a file that would land outside `out`: a name that is
+/// absolute or climbs (`..`), or a symbolic link planted inside `out` on the way to the file
+/// (`out/der -> /elsewhere`), which writing would follow. A link planted at the file's own
+/// place needs no check: the atomic write renames over the link, never through it.
+fn check_inside(out: &Path, relative: &Path) -> anyhow::Result<()> {
+    use std::path::Component;
+    if !relative
+        .components()
+        .all(|component| matches!(component, Component::Normal(_)))
+    {
+        anyhow::bail!(
+            "refusing to write {}: output file names must stay inside {}",
+            relative.display(),
+            out.display()
+        );
+    }
+    let mut directory = out.to_path_buf();
+    for component in relative.parent().into_iter().flat_map(Path::components) {
+        directory.push(component);
+        if directory
+            .symlink_metadata()
+            .is_ok_and(|metadata| metadata.file_type().is_symlink())
+        {
+            anyhow::bail!(
+                "refusing to write {}: {} is a symbolic link, which would take the file out of {}",
+                out.join(relative).display(),
+                directory.display(),
+                out.display()
+            );
+        }
     }
     Ok(())
 }

@@ -1,0 +1,253 @@
+//! Key hygiene and output confinement, from the outside: `gen` writes private keys only with
+//! `--emit-keys`, at mode 0600; `bundle` output never holds a key; a certificate id cannot name
+//! a path; a symbolic link planted in or as an output directory is never written through.
+
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use anchorsmith_generator::fixtures::SMALL_PKI;
+
+fn xtask(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("xtask runs")
+}
+
+fn gen(topology: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "gen".as_ref(),
+        topology.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    args.extend(extra.iter().map(|arg| std::ffi::OsStr::new(arg)));
+    xtask(&args)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn holds_a_key(path: &Path) -> bool {
+    let bytes = std::fs::read(path).unwrap();
+    String::from_utf8_lossy(&bytes).contains("PRIVATE KEY")
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn gen_writes_private_keys_only_with_emit_keys_each_at_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    let topology = dir.path().join("topology.toml");
+    std::fs::write(&topology, SMALL_PKI).unwrap();
+
+    let plain = dir.path().join("plain");
+    let output = gen(&topology, &plain, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let written = files(&plain);
+    assert_eq!(written.len(), 7, "{written:?}");
+    for file in &written {
+        assert!(!holds_a_key(file), "{} holds a key", file.display());
+    }
+
+    let keyed = dir.path().join("keyed");
+    let output = gen(&topology, &keyed, &["--emit-keys"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let with_keys: Vec<PathBuf> = files(&keyed)
+        .into_iter()
+        .filter(|f| holds_a_key(f))
+        .collect();
+    let mut names: Vec<String> = with_keys
+        .iter()
+        .map(|file| file.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["int.key.pem", "leaf.key.pem", "root.key.pem"]);
+    for key in &with_keys {
+        assert_eq!(mode(key), 0o600, "{}", key.display());
+    }
+    // The directory that holds keys is private too.
+    assert_eq!(mode(&keyed), 0o700);
+}
+
+#[test]
+fn a_certificate_id_cannot_name_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("work");
+    std::fs::create_dir(&nested).unwrap();
+    for bad in ["../escape", "/tmp/anchorsmith-escape", "sub/leaf"] {
+        let text = SMALL_PKI.replacen("id = \"leaf\"", &format!("id = \"{bad}\""), 1);
+        let topology = nested.join("topology.toml");
+        std::fs::write(&topology, &text).unwrap();
+        let out = nested.join("out");
+        let output = gen(&topology, &out, &[]);
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "error[invalid-value]: field `cert[2].id`: id {bad:?} must match [A-Za-z0-9._-]+"
+            )),
+            "{bad}: {stderr}"
+        );
+        let line = text
+            .lines()
+            .position(|line| line.contains(&format!("\"{bad}\"")))
+            .unwrap()
+            + 1;
+        assert!(
+            stderr.contains(&format!("{}:{line}:", topology.display())),
+            "{bad}: located at line {line}: {stderr}"
+        );
+        assert!(!out.exists(), "{bad}: nothing written");
+        assert!(!dir.path().join("escape.pem").exists());
+        assert!(!Path::new("/tmp/anchorsmith-escape.pem").exists());
+    }
+    // An id is only ever the stem of a file name (`<id>.pem`), never a path of its own: `..`
+    // names the files `...pem` and `...der`, inside the output directory.
+    let text = SMALL_PKI.replacen("id = \"leaf\"", "id = \"..\"", 1);
+    let topology = nested.join("dots.toml");
+    std::fs::write(&topology, &text).unwrap();
+    let out = nested.join("dots");
+    let output = gen(&topology, &out, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(out.join("...pem").is_file());
+    let beside: Vec<_> = std::fs::read_dir(&nested)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(beside.len(), 3, "only topologies and out: {beside:?}");
+}
+
+#[test]
+fn gen_force_over_a_symlinked_out_replaces_the_link_never_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let topology = dir.path().join("topology.toml");
+    std::fs::write(&topology, SMALL_PKI).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("precious.txt"), "mine").unwrap();
+    let out = dir.path().join("out");
+    symlink(&victim, &out).unwrap();
+
+    let refused = gen(&topology, &out, &[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let forced = gen(&topology, &out, &["--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(!out.symlink_metadata().unwrap().file_type().is_symlink());
+    assert!(out.join("leaf.pem").is_file());
+    let left: Vec<_> = std::fs::read_dir(&victim)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["precious.txt"], "the link's target is untouched");
+}
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/letsencrypt")
+        .canonicalize()
+        .unwrap()
+}
+
+fn bundle(candidates: &Path, out: &Path) -> Output {
+    let endpoint = format!("r10={}", fixtures().join("r10.pem").display());
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "bundle".as_ref(),
+        "--endpoint".as_ref(),
+        endpoint.as_ref(),
+        "--format".as_ref(),
+        "pem,der,c-header,esp-idf,bearssl-ta,rust".as_ref(),
+        "--candidates".as_ref(),
+        candidates.as_os_str(),
+        "--now".as_ref(),
+        "2026-11-30".as_ref(),
+        "--horizon".as_ref(),
+        "2040-01-01".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    xtask(&args)
+}
+
+fn candidates(dir: &Path) -> PathBuf {
+    let candidates = dir.join("candidates");
+    std::fs::create_dir(&candidates).unwrap();
+    for file in ["isrg-root-x1.pem", "isrg-root-x2.pem"] {
+        std::fs::copy(fixtures().join(file), candidates.join(file)).unwrap();
+    }
+    candidates
+}
+
+#[test]
+fn bundle_output_never_holds_a_key_and_is_never_written_through_a_planted_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = candidates(dir.path());
+
+    let out = dir.path().join("out");
+    let output = bundle(&candidates, &out);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let written = files(&out);
+    assert!(written.len() >= 8, "{written:?}");
+    for file in &written {
+        assert!(!holds_a_key(file), "{} holds a key", file.display());
+        assert!(
+            !file.to_string_lossy().contains(".key"),
+            "{}",
+            file.display()
+        );
+    }
+
+    // A link planted where a file goes is replaced, its target untouched.
+    let victim_file = dir.path().join("victim.pem");
+    std::fs::write(&victim_file, "mine").unwrap();
+    let planted = dir.path().join("planted");
+    std::fs::create_dir(&planted).unwrap();
+    symlink(&victim_file, planted.join("bundle.pem")).unwrap();
+    let output = bundle(&candidates, &planted);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "mine");
+    assert!(!planted
+        .join("bundle.pem")
+        .symlink_metadata()
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    // A directory link planted on the way to files is refused before anything is written.
+    let victim_dir = dir.path().join("victim-dir");
+    std::fs::create_dir(&victim_dir).unwrap();
+    let trapped = dir.path().join("trapped");
+    std::fs::create_dir(&trapped).unwrap();
+    symlink(&victim_dir, trapped.join("der")).unwrap();
+    let output = bundle(&candidates, &trapped);
+    let message = stderr(&output);
+    assert!(!output.status.success());
+    assert!(
+        message.contains("is a symbolic link, which would take the file out of"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read_dir(&victim_dir).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(&trapped).unwrap().count(),
+        1,
+        "nothing written beside the link"
+    );
+}
