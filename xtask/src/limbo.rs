@@ -256,6 +256,52 @@ mod tests {
         assert!(error.downcast_ref::<BadInput>().is_some(), "{error}");
     }
 
+    /// Results answering for at least one id of the suite pass; answering for none is bad input
+    /// located at the first id (or at `results` when there is none).
+    #[test]
+    fn results_must_answer_for_some_id_of_the_suite() {
+        use anchorsmith_validators::limbo::ExpectedResult;
+        use anchorsmith_validators::suite::SuiteCase;
+        let suite = PreparedSuite {
+            path: "suite.json".into(),
+            cases: ["a::one", "a::two"]
+                .into_iter()
+                .map(|id| SuiteCase {
+                    id: id.into(),
+                    namespace: "a".into(),
+                    expected: ExpectedResult::Success,
+                    conversion_error: None,
+                })
+                .collect(),
+            inputs: Vec::new(),
+        };
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("results.json");
+        let results = |ids: &[&str]| {
+            let entries: Vec<String> = ids
+                .iter()
+                .map(|id| {
+                    format!(r#"{{"id": "{id}", "actual_result": "SUCCESS", "context": null}}"#)
+                })
+                .collect();
+            let text = format!(
+                "{{\"version\": 1, \"harness\": \"h\", \"results\": [\n{}\n]}}\n",
+                entries.join(",\n")
+            );
+            std::fs::write(&file, &text).unwrap();
+            serde_json::from_str::<LimboResults>(&text).unwrap()
+        };
+        // Extra ids are fine (full-suite results against a smaller suite).
+        assert!(answers_the_suite(&file, &results(&["x::other", "a::two"]), &suite).is_ok());
+        let error =
+            answers_the_suite(&file, &results(&["x::other", "y::other"]), &suite).unwrap_err();
+        assert_eq!(error.code, Code::UnknownName);
+        assert_eq!(error.field.as_deref(), Some("results[0].id"));
+        assert_eq!((error.line, error.column), (2, 8));
+        let error = answers_the_suite(&file, &results(&[]), &suite).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("results"));
+    }
+
     #[test]
     fn outputs_are_written_whole() {
         let directory = tempfile::tempdir().unwrap();
