@@ -179,6 +179,49 @@ fn wide_topology(count: usize) -> String {
     text
 }
 
+/// `count` CA certificates in one line, each issued by the one before (valid: `gen` must write
+/// it). Deep topologies once took cubic time in the issuance-cycle check.
+fn deep_topology(count: usize) -> String {
+    let mut text = String::from("seed = \"malformed-deep\"\n[keys]\nca = \"ecdsa-p256\"\n");
+    text += &cert_table("c0", "c0", "ca", "self", 1, true);
+    for index in 1..count {
+        let issuer = format!("c{}", index - 1);
+        text += &cert_table(
+            &format!("c{index}"),
+            &format!("c{index}"),
+            "ca",
+            &issuer,
+            index + 1,
+            true,
+        );
+    }
+    text
+}
+
+/// `ANCHORSMITH_MALFORMED_FULL=1`: the deep topology and the maze at the full sizes.
+fn full_size() -> bool {
+    std::env::var("ANCHORSMITH_MALFORMED_FULL").is_ok_and(|value| value == "1")
+}
+
+/// The deep topology's size: 2,000 in `cargo test`, 10,000 (~7 s in a debug build) in full.
+fn deep_count() -> usize {
+    if full_size() {
+        10_000
+    } else {
+        2_000
+    }
+}
+
+/// The maze's CAs: 16 (256 certificates) in `cargo test`, 32 (1,024 certificates; the doctor
+/// takes ~12 s on them in a debug build, most of this test's time) in full.
+fn maze_cas() -> usize {
+    if full_size() {
+        32
+    } else {
+        16
+    }
+}
+
 /// `n` self-signed CAs, each cross-signed by every other (n² CA certificates in all), and a leaf
 /// under I0: the path-building maze. n = 32 gives 1,024 certificates with the leaf.
 fn maze_topology(n: usize) -> String {
@@ -409,10 +452,17 @@ fn every_command_refuses_each_malformed_input_within_bounds() {
     write_big_file(&big);
     let wide = dir.join("topology-10000.toml");
     std::fs::write(&wide, wide_topology(10_000)).unwrap();
+    let deep = dir.join("topology-deep.toml");
+    std::fs::write(&deep, deep_topology(deep_count())).unwrap();
+    let deep_written: &'static str = if deep_count() == 10_000 {
+        "10000 certificates written"
+    } else {
+        "2000 certificates written"
+    };
     let duplicates = dir.join("duplicate-intermediates.pem");
     std::fs::write(&duplicates, pki.pem("leaf") + &pki.pem("int").repeat(100)).unwrap();
     let maze_toml = dir.join("maze.toml");
-    std::fs::write(&maze_toml, maze_topology(32)).unwrap();
+    std::fs::write(&maze_toml, maze_topology(maze_cas())).unwrap();
     let maze_pki = dir.join("maze-pki");
     let run = xtask(
         &[
@@ -437,7 +487,7 @@ fn every_command_refuses_each_malformed_input_within_bounds() {
     for id in &maze_ids {
         chain += &std::fs::read_to_string(maze_pki.join(format!("{id}.pem"))).unwrap();
     }
-    assert_eq!(maze_ids.len() + 1, 1_024);
+    assert_eq!(maze_ids.len() + 1, maze_cas() * maze_cas());
     std::fs::write(&maze_chain, chain).unwrap();
 
     let fixtures = Fixtures {
@@ -607,6 +657,14 @@ fn every_command_refuses_each_malformed_input_within_bounds() {
             },
         ),
         case(
+            deep.clone(),
+            GenTopology,
+            Expect::Valid {
+                status: 0,
+                says: deep_written,
+            },
+        ),
+        case(
             duplicates.clone(),
             DoctorChain,
             Expect::Valid {
@@ -635,7 +693,7 @@ fn every_command_refuses_each_malformed_input_within_bounds() {
             BundleEndpoint,
             Expect::Valid {
                 status: 0,
-                says: "I0",
+                says: "anchor(s)",
             },
         ),
     ];
