@@ -150,14 +150,29 @@ pub fn certificates(file: &Path, source: &str) -> Result<Vec<Located>, Diagnosti
                     format!("not valid PEM: {error}"),
                 )
             })?;
-            if let Err(error) = X509Certificate::from_der(&der) {
-                return Err(Diagnostic::at(
-                    Code::Encoding,
-                    file,
-                    source,
-                    at,
-                    format!("not an X.509 certificate: {error}"),
-                ));
+            match X509Certificate::from_der(&der) {
+                Err(error) => {
+                    return Err(Diagnostic::at(
+                        Code::Encoding,
+                        file,
+                        source,
+                        at,
+                        format!("not an X.509 certificate: {error}"),
+                    ));
+                }
+                // Bytes after the certificate would be carried into bundle.pem unseen, and
+                // other parsers (the device's) may reject the block: refuse them here.
+                Ok((rest, _)) if !rest.is_empty() => {
+                    return Err(Diagnostic::at(
+                        Code::Encoding,
+                        file,
+                        source,
+                        at,
+                        format!("{} byte(s) after the end of the certificate", rest.len()),
+                    )
+                    .help("the block was damaged or concatenated: copy the certificate again"));
+                }
+                Ok(_) => {}
             }
             Ok((der, block.span))
         })

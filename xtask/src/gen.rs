@@ -2,7 +2,7 @@
 //! deterministic PKI from a topology file (language: `generator/README.md`).
 //!
 //! A bad topology (or an existing --out without --force) is bad input: exit status 2, and
-//! nothing is written.
+//! nothing is written. So is a topology with no certificate.
 
 use std::time::Instant;
 
@@ -10,11 +10,28 @@ use anchorsmith_generator::{
     default_key_cache_dir, generate, load_topology, write_output, GenerateOptions, OutputError,
 };
 
+use anchorsmith_diagnostics::{Code, Diagnostic};
+
 use crate::{BadInput, GenArgs};
 
 pub fn run(args: GenArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let topology = load_topology(&args.topology).map_err(|error| BadInput(error.into()))?;
+    // The language lets `[[cert]]` be absent (a file of shared keys or instants), but a PKI of
+    // nothing is a mistake on the command line (an empty or wrong file): refuse it.
+    if topology.certs().is_empty() {
+        return Err(BadInput(
+            Diagnostic::whole_file(
+                Code::Shape,
+                &args.topology,
+                "the topology declares no certificate: nothing to generate",
+            )
+            .field("cert")
+            .help("declare at least one `[[cert]]` table (language: generator/README.md)")
+            .into(),
+        )
+        .into());
+    }
     let options = GenerateOptions {
         seed_override: args.seed,
         key_cache_dir: Some(default_key_cache_dir()),

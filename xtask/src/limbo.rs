@@ -7,11 +7,12 @@
 //! All bad input (unknown suite path, malformed file, unknown validator name, malformed
 //! `NAME=COMMAND`) is checked before anything runs and exits with status 2.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use anchorsmith_diagnostics::{Code, Diagnostic};
 use anchorsmith_validators::limbo::LimboResults;
 use anchorsmith_validators::runner::ValidatorRun;
 use anchorsmith_validators::suite::{self, PreparedSuite, SuiteSpec, ValidatorVerdicts};
@@ -32,6 +33,9 @@ pub fn run(args: LimboArgs) -> anyhow::Result<()> {
     // A malformed file is a located diagnostic (line, column, field path, caret), exit status 2.
     let suite = suite::load_suite(&suite_path).map_err(|error| BadInput(error.into()))?;
     let references = load_references(&args.compare)?;
+    for (path, results) in &references {
+        answers_the_suite(path, results, &suite).map_err(|error| BadInput(error.into()))?;
+    }
     let timeout = Duration::from_secs(args.timeout);
     let validators = select_validators(&args.validator_cmd, &args.validators, timeout)?;
 
@@ -83,6 +87,51 @@ fn load_references(files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, LimboResul
                 .map_err(|error| BadInput(error.into()).into())
         })
         .collect()
+}
+
+/// A results file that answers for none of the suite's ids was made for another suite (or by
+/// a harness that lost the ids): comparing with it would report every case as missing, so it is
+/// refused before any validator runs. Some extra ids are fine (full-suite results against `core`).
+fn answers_the_suite(
+    path: &Path,
+    results: &LimboResults,
+    suite: &PreparedSuite,
+) -> Result<(), Diagnostic> {
+    let ids: HashSet<&str> = suite.cases.iter().map(|case| case.id.as_str()).collect();
+    if results
+        .results
+        .iter()
+        .any(|result| ids.contains(result.id.as_str()))
+    {
+        return Ok(());
+    }
+    let message = format!(
+        "these results answer for none of the {} ids of {}",
+        ids.len(),
+        suite.path.display()
+    );
+    let help = "compare results made for this suite (the `id` of each result is a testcase id)";
+    let Some(first) = results.results.first() else {
+        return Err(Diagnostic::whole_file(Code::UnknownName, path, message)
+            .field("results")
+            .help(help));
+    };
+    // The caret goes under the first id when the file is plain text (not gzipped).
+    let quoted = format!("\"{}\"", first.id);
+    let located = std::fs::read_to_string(path).ok().and_then(|source| {
+        let start = source.find(&quoted)?;
+        Some(Diagnostic::at(
+            Code::UnknownName,
+            path,
+            &source,
+            start..start + quoted.len(),
+            message.clone(),
+        ))
+    });
+    Err(located
+        .unwrap_or_else(|| Diagnostic::whole_file(Code::UnknownName, path, message))
+        .field("results[0].id")
+        .help(help))
 }
 
 fn run_suite(
@@ -205,6 +254,52 @@ mod tests {
             .err()
             .unwrap();
         assert!(error.downcast_ref::<BadInput>().is_some(), "{error}");
+    }
+
+    /// Results answering for at least one id of the suite pass; answering for none is bad input
+    /// located at the first id (or at `results` when there is none).
+    #[test]
+    fn results_must_answer_for_some_id_of_the_suite() {
+        use anchorsmith_validators::limbo::ExpectedResult;
+        use anchorsmith_validators::suite::SuiteCase;
+        let suite = PreparedSuite {
+            path: "suite.json".into(),
+            cases: ["a::one", "a::two"]
+                .into_iter()
+                .map(|id| SuiteCase {
+                    id: id.into(),
+                    namespace: "a".into(),
+                    expected: ExpectedResult::Success,
+                    conversion_error: None,
+                })
+                .collect(),
+            inputs: Vec::new(),
+        };
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("results.json");
+        let results = |ids: &[&str]| {
+            let entries: Vec<String> = ids
+                .iter()
+                .map(|id| {
+                    format!(r#"{{"id": "{id}", "actual_result": "SUCCESS", "context": null}}"#)
+                })
+                .collect();
+            let text = format!(
+                "{{\"version\": 1, \"harness\": \"h\", \"results\": [\n{}\n]}}\n",
+                entries.join(",\n")
+            );
+            std::fs::write(&file, &text).unwrap();
+            serde_json::from_str::<LimboResults>(&text).unwrap()
+        };
+        // Extra ids are fine (full-suite results against a smaller suite).
+        assert!(answers_the_suite(&file, &results(&["x::other", "a::two"]), &suite).is_ok());
+        let error =
+            answers_the_suite(&file, &results(&["x::other", "y::other"]), &suite).unwrap_err();
+        assert_eq!(error.code, Code::UnknownName);
+        assert_eq!(error.field.as_deref(), Some("results[0].id"));
+        assert_eq!((error.line, error.column), (2, 8));
+        let error = answers_the_suite(&file, &results(&[]), &suite).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("results"));
     }
 
     #[test]
