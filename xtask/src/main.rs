@@ -247,7 +247,9 @@ pub struct CorpusArgs {
     #[arg(long, default_value = "target/corpus")]
     pub out: PathBuf,
     /// Add an external validator speaking the x509-limbo harness protocol: NAME=COMMAND. The
-    /// command reads limbo testcase JSON on stdin and writes limbo results JSON on stdout.
+    /// command reads limbo testcase JSON on stdin and writes limbo results JSON on stdout. It
+    /// runs in an empty temporary directory with a minimal environment (PATH, HOME, locale, TZ):
+    /// name its programs and files by absolute path.
     #[arg(long = "validator-cmd", value_name = "NAME=COMMAND")]
     pub validator_cmd: Vec<String>,
     /// Only run cases whose id contains this text.
@@ -291,7 +293,8 @@ pub struct LimboArgs {
     /// Compare our results with other harnesses' limbo results files (.json or .json.gz).
     #[arg(long, num_args = 1..)]
     pub compare: Vec<PathBuf>,
-    /// Add an external validator: NAME=COMMAND (limbo JSON on stdin, results JSON on stdout).
+    /// Add an external validator: NAME=COMMAND (limbo JSON on stdin, results JSON on stdout),
+    /// run in an empty temporary directory with a minimal environment: use absolute paths.
     #[arg(long = "validator-cmd", value_name = "NAME=COMMAND")]
     pub validator_cmd: Vec<String>,
     /// Only run these validators (by name); default: all available.
