@@ -87,10 +87,15 @@ impl ServedChain {
 /// The chain file, in the order served: every block a certificate (the bundle's PEM reader, which
 /// checks each one parses), nothing but whitespace before, between or after the blocks.
 pub fn read_chain(file: &Path) -> Result<ServedChain, Diagnostic> {
-    use anchorsmith_bundle::load::read;
-    let source = read(file)?;
-    let certs = certificates(file, &source)?;
-    if let Some(junk) = stray_text(&source, certs.iter().map(|(_, span)| span.clone())) {
+    let source = anchorsmith_bundle::load::read(file)?;
+    parse_chain(file, &source)
+}
+
+/// [`read_chain`] on the file's text already read: `file` only names it in diagnostics. Pure,
+/// so the fuzz target (`fuzz/fuzz_targets/chain.rs`) drives it on bytes.
+pub fn parse_chain(file: &Path, source: &str) -> Result<ServedChain, Diagnostic> {
+    let certs = certificates(file, source)?;
+    if let Some(junk) = stray_text(source, certs.iter().map(|(_, span)| span.clone())) {
         let (message, help) = if junk.start < certs[0].1.start {
             (
                 "text before the first certificate",
@@ -107,7 +112,7 @@ pub fn read_chain(file: &Path) -> Result<ServedChain, Diagnostic> {
                 "a chain file holds only PEM certificate blocks: remove what comes between them",
             )
         };
-        return Err(Diagnostic::at(Code::Encoding, file, &source, junk, message).help(help));
+        return Err(Diagnostic::at(Code::Encoding, file, source, junk, message).help(help));
     }
     let spans: Vec<Range<usize>> = certs.iter().map(|(_, span)| span.clone()).collect();
     ServedChain::new(certs.into_iter().map(|(der, _)| der).collect()).map_err(|error| {
@@ -117,7 +122,7 @@ pub fn read_chain(file: &Path) -> Result<ServedChain, Diagnostic> {
             }
             ChainError::Empty => 0..0,
         };
-        Diagnostic::at(Code::Encoding, file, &source, span, error.to_string())
+        Diagnostic::at(Code::Encoding, file, source, span, error.to_string())
     })
 }
 
