@@ -314,4 +314,26 @@ mod tests {
         assert!(error.message.contains("private key"), "{error}");
         assert!(error.help.unwrap().contains("a chain file must never hold"));
     }
+    /// Found by the `chain` fuzz target: rendering the diagnostic for this chain file (a damaged
+    /// block with a line of tabs) panicked inside annotate-snippets; fixed in
+    /// `anchorsmith_diagnostics` (`Excerpt::fitted`).
+    #[test]
+    fn fuzz_a_damaged_block_with_tabs_renders_its_diagnostic() {
+        let text = "-----BEGIN CERTIFICATE-----\nMIIE0zCCAru/gAwIBAgIQDW4uuMfmsqCx88TV5vcIGTANBgkqhkiG9w0\
+            BAQsFAVf/BjAbBgNVHREEFDASghB3d3cuZXhhbXBs\n\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\tB\t\t\
+            \t\t0b3JzbWl0aCB0ZXN0IFBLSTExM!8-----BEGIN CE\t\t\t\t\t\t\t\t\t\t\t\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00IGggdGVzdCBQS0kxKTAnSpDAgGGMBgNVB\
+            AMMIERldmljZSBWZW6kb3IgQmFja3VwIFJv\nb\x1bQgKHRlc3QpMB4XDTIxMD\t\t\t\t\t\t\t\t\t\t\t\t\
+            \t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\tB\t\t\t\t0G\t\t\t\t\t\t\t\tDBj\nMQswCQYDV\
+            QQGEEdMBsGA1UECgwUYW5jaG9yc21pdGcgdGVzdCBQS0kx CEcnNtaR-----SqfWXrlCv5FbS%TK6F3LuYauZ\
+            rs9Wl\naMCVQcmeVzdCBQS0kxNTAz\n\nBgNVBAMMSqfWWhcNMjEw\x18\x18\x18\x18\x18\x18v5uq6VpM\
+            Nxuz+*4dmTxwzaUBCMc7NQ+r\nmQvBo8phXc8lfD+6YDLgCWs+\n-----END CERTIFICATE-----\n";
+        let file = Path::new("chain.pem");
+        let error = parse_chain(file, text).expect_err("not a chain");
+        assert!(error.to_string().contains("chain.pem:"), "{error}");
+        let error = anchorsmith_bundle::load::certificates(file, text).expect_err("not PEM");
+        assert!(error.to_string().contains("chain.pem:"), "{error}");
+    }
 }

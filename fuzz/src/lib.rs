@@ -6,7 +6,8 @@
 use anchorsmith_bundle::Anchor;
 
 /// Splits fuzz input into anchors: records of a u8 name length, the name (UTF-8, lossily), a
-/// big-endian u16 DER length and the DER. A short last record takes what is left.
+/// big-endian u16 DER length and the DER. A short last record takes what is left. (`cargo xtask
+/// fuzz` writes seeds in this framing: `frame` in xtask/src/fuzz.rs.)
 pub fn anchors(mut data: &[u8]) -> Vec<Anchor> {
     let mut out = Vec::new();
     while let Some((&name_len, rest)) = data.split_first() {
@@ -21,19 +22,6 @@ pub fn anchors(mut data: &[u8]) -> Vec<Anchor> {
             der: der.to_vec(),
         });
         data = rest;
-    }
-    out
-}
-
-/// The encoder target's framing of `anchors`: the inverse of [`anchors`] (seeds are written so).
-pub fn frame(anchors: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, der) in anchors {
-        let name = &name.as_bytes()[..name.len().min(255)];
-        out.push(name.len() as u8);
-        out.extend_from_slice(name);
-        out.extend_from_slice(&(der.len() as u16).to_be_bytes());
-        out.extend_from_slice(der);
     }
     out
 }
