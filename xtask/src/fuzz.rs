@@ -77,6 +77,8 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<()> {
         let artifacts = fuzz_dir.join("artifacts").join(target.to_string());
         std::fs::create_dir_all(&artifacts)?;
         let log = fuzz_dir.join("artifacts").join(format!("{target}.log"));
+        // Inputs found by earlier runs stay for a person to read; only this run's count.
+        let earlier = crash_files(&artifacts)?;
         eprintln!(
             "fuzzing {target} for {} s ({seeded} seeds; log: {})",
             args.seconds,
@@ -96,7 +98,10 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<()> {
             .with_context(|| format!("running cargo fuzz run {target}"))?;
         std::fs::write(&log, &output.stderr)?;
         let stats = parse_stats(&String::from_utf8_lossy(&output.stderr));
-        let crashes = crash_files(&artifacts)?;
+        let crashes: Vec<PathBuf> = crash_files(&artifacts)?
+            .into_iter()
+            .filter(|file| !earlier.contains(file))
+            .collect();
         println!(
             "{:<16} {:>12} {:>8} {:>8} {:>8}",
             target.to_string(),
