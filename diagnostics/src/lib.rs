@@ -207,14 +207,16 @@ impl Excerpt {
     /// (a subtraction overflow) when the span lies in the line's leading whitespace, which its
     /// own tab expansion also brings about (found by the `chain` fuzz target). So tabs are shown
     /// as one space each (one byte for one: the span and the column stay), and when a line is
-    /// wide, the leading spaces of every line as `.`, so no span lies in leading whitespace.
+    /// wide, the leading whitespace of every line as one `.` per byte (the span stays), so no
+    /// span lies in leading whitespace.
     fn fitted(&self) -> Excerpt {
         let mut text = self.text.replace('\t', " ");
         if text.lines().any(|line| line.len() > WIDE_LINE) {
             text = text
                 .split('\n')
                 .map(|line| {
-                    let body = line.trim_start_matches(' ');
+                    // The renderer's own test: any Unicode whitespace (`\r`, form feed, ...).
+                    let body = line.trim_start_matches(char::is_whitespace);
                     format!("{}{body}", ".".repeat(line.len() - body.len()))
                 })
                 .collect::<Vec<_>>()

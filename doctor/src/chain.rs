@@ -336,4 +336,18 @@ mod tests {
         let error = anchorsmith_bundle::load::certificates(file, text).expect_err("not PEM");
         assert!(error.to_string().contains("chain.pem:"), "{error}");
     }
+    /// Found by the `chain` fuzz target: a file of carriage returns and `-----BEGIN` lines; its
+    /// diagnostic panicked inside annotate-snippets (the `\\r`s are leading whitespace to it).
+    #[test]
+    fn fuzz_carriage_returns_before_a_block_render_their_diagnostic() {
+        let text =
+            "\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\
+            \r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r-----BEGIN\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\
+            \r\x0c\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\x0c\r\r\r\r\
+            \r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r-----BEGIN\r\r\r\r\r\
+            \r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\x0c\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\
+            \r\r\r\r\r\r\r\r\r\r\r-----BEGIN ";
+        let error = parse_chain(Path::new("chain.pem"), text).expect_err("not a chain");
+        assert!(error.to_string().contains("chain.pem:"), "{error}");
+    }
 }
