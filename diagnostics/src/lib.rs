@@ -198,32 +198,45 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
-/// Lines wider than this (annotate-snippets trims at its terminal width, 140 columns) have their
-/// indentation shown as dots: see [`Excerpt::fitted`].
+/// An excerpt with a line wider than this may be trimmed by annotate-snippets (at its terminal
+/// width, 140 columns): see [`Excerpt::fitted`].
 const WIDE_LINE: usize = 100;
 
 impl Excerpt {
     /// The excerpt as annotate-snippets (0.11) can take it. Its trimming of a wide line panics
-    /// (a subtraction overflow) when the span lies in the line's leading whitespace, which its
-    /// own tab expansion also brings about (found by the `chain` fuzz target). So tabs are shown
-    /// as one space each (one byte for one: the span and the column stay), and when a line is
-    /// wide, the leading whitespace of every line as one `.` per byte (the span stays), so no
-    /// span lies in leading whitespace.
+    /// (a subtraction overflow) when the span ends before the line's leading whitespace does, as
+    /// it measures them (found by the `chain` and `harness_results` fuzz targets): a span in the
+    /// indentation, tabs (which it expands), or whitespace it shows zero-wide (`\r`, form feed).
+    /// So tabs are shown as one space each (one byte for one: the span and the column stay), and
+    /// on a wide excerpt, a line whose indentation is not plain spaces, and the span's line when
+    /// the span starts in its indentation, shows its indentation as one `.` per byte.
     fn fitted(&self) -> Excerpt {
-        let mut text = self.text.replace('\t', " ");
-        if text.lines().any(|line| line.len() > WIDE_LINE) {
-            text = text
-                .split('\n')
-                .map(|line| {
-                    // The renderer's own test: any Unicode whitespace (`\r`, form feed, ...).
-                    let body = line.trim_start_matches(char::is_whitespace);
-                    format!("{}{body}", ".".repeat(line.len() - body.len()))
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
+        let text = self.text.replace('\t', " ");
+        if text.lines().all(|line| line.len() <= WIDE_LINE) {
+            return Excerpt {
+                text,
+                first_line: self.first_line,
+                span: self.span.clone(),
+            };
         }
+        let mut line_start = 0;
+        let lines: Vec<String> = text
+            .split('\n')
+            .map(|line| {
+                let body = line.trim_start_matches(char::is_whitespace);
+                let indent = line.len() - body.len();
+                let span_in_indent = (line_start..=line_start + indent).contains(&self.span.start)
+                    && (self.span.start < line_start + indent || body.is_empty());
+                line_start += line.len() + 1;
+                if span_in_indent || line[..indent].chars().any(|c| c != ' ') {
+                    format!("{}{body}", ".".repeat(indent))
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect();
         Excerpt {
-            text,
+            text: lines.join("\n"),
             first_line: self.first_line,
             span: self.span.clone(),
         }
