@@ -173,6 +173,16 @@ pub fn load_corpus_with(corpus_dir: &Path, options: &LoadOptions) -> Result<Corp
     })
 }
 
+/// Parses and checks one scenario directory (its `topology.toml` and `scenario.toml`) against
+/// `clients.toml` and the seeds, generating no keys and reading no targets: the scenario loader
+/// on its own, the entry point of the fuzz target `fuzz/fuzz_targets/scenario.rs`.
+pub fn check_scenario(dir: &Path, clients: &Path, seeds_dir: &Path) -> Result<(), CorpusError> {
+    let clients = spec::load_clients(clients)?;
+    let seeds = seeds::Seeds::load(seeds_dir)?;
+    let client_names = target::client_names(&clients, &[]);
+    scenario::resolve_scenario(dir, &client_names, &seeds).map(|_| ())
+}
+
 /// Scenario directories (those holding a `scenario.toml`), sorted by name.
 fn scenario_dirs(scenarios_dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
     let io_error = |error| CorpusError::Io {

@@ -181,6 +181,7 @@ impl fmt::Display for Diagnostic {
             return Ok(());
         };
         let origin = self.file.display().to_string();
+        let excerpt = excerpt.fitted();
         let mut message = Level::Error.title(&title).id(code).snippet(
             Snippet::source(&excerpt.text)
                 .line_start(excerpt.first_line)
@@ -197,7 +198,50 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
+/// An excerpt with a line wider than this may be trimmed by annotate-snippets (at its terminal
+/// width, 140 columns): see [`Excerpt::fitted`].
+const WIDE_LINE: usize = 100;
+
 impl Excerpt {
+    /// The excerpt as annotate-snippets (0.11) can take it. Its trimming of a wide line panics
+    /// (a subtraction overflow) when the span ends before the line's leading whitespace does, as
+    /// it measures them (found by the `chain` and `harness_results` fuzz targets): a span in the
+    /// indentation, tabs (which it expands), or whitespace it shows zero-wide (`\r`, form feed).
+    /// So tabs are shown as one space each (one byte for one: the span and the column stay), and
+    /// on a wide excerpt, a line whose indentation is not plain spaces, and the span's line when
+    /// the span starts in its indentation, shows its indentation as one `.` per byte.
+    fn fitted(&self) -> Excerpt {
+        let text = self.text.replace('\t', " ");
+        if text.lines().all(|line| line.len() <= WIDE_LINE) {
+            return Excerpt {
+                text,
+                first_line: self.first_line,
+                span: self.span.clone(),
+            };
+        }
+        let mut line_start = 0;
+        let lines: Vec<String> = text
+            .split('\n')
+            .map(|line| {
+                let body = line.trim_start_matches(char::is_whitespace);
+                let indent = line.len() - body.len();
+                let span_in_indent = (line_start..=line_start + indent).contains(&self.span.start)
+                    && (self.span.start < line_start + indent || body.is_empty());
+                line_start += line.len() + 1;
+                if span_in_indent || line[..indent].chars().any(|c| c != ' ') {
+                    format!("{}{body}", ".".repeat(indent))
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect();
+        Excerpt {
+            text: lines.join("\n"),
+            first_line: self.first_line,
+            span: self.span.clone(),
+        }
+    }
+
     /// The lines of `source` that hold `span` (at most [`MAX_EXCERPT_LINES`]), starting at
     /// `line`.
     fn around(source: &str, span: Range<usize>, line: usize) -> Excerpt {
@@ -537,5 +581,45 @@ mod tests {
             diagnostic.to_string(),
             "error[syntax]: no data\n --> empty.pem:1:1"
         );
+    }
+
+    /// Found by the `chain` fuzz target: annotate-snippets' own trimming of a wide line panicked
+    /// (a subtraction overflow) when the span lay in the line's leading whitespace or the line
+    /// held tabs. Every span of such lines now renders.
+    #[test]
+    fn wide_lines_with_leading_whitespace_or_tabs_render_at_every_span() {
+        for (blank, count, tail) in [
+            ("\t", 10, 200),
+            (" ", 30, 200),
+            (" ", 100, 200),
+            ("\t", 30, 10),
+        ] {
+            let line = format!("{}x{}", blank.repeat(count), "y".repeat(tail));
+            let source = format!("first\n{line}\nlast\n");
+            for at in (6..6 + line.len()).step_by(7) {
+                let rendered =
+                    Diagnostic::at(Code::Syntax, Path::new("f"), &source, at..at + 1, "m")
+                        .to_string();
+                assert!(rendered.contains(" --> f:2:"), "{rendered}");
+                assert!(rendered.contains('^'), "{rendered}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_wide_indented_line_keeps_its_column_and_caret() {
+        let source = format!("{}NEEDLE{}", " ".repeat(50), "b".repeat(300));
+        let rendered =
+            Diagnostic::at(Code::Syntax, Path::new("f"), &source, 50..56, "here").to_string();
+        assert!(rendered.contains(" --> f:1:51"), "{rendered}");
+        let shown = rendered
+            .lines()
+            .find(|l| l.contains("NEEDLE"))
+            .expect("the span's line");
+        let caret = rendered
+            .lines()
+            .find(|l| l.contains("^^^^^^"))
+            .expect("carets");
+        assert_eq!(caret.find('^'), shown.find("NEEDLE"), "{rendered}");
     }
 }

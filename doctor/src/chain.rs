@@ -87,10 +87,15 @@ impl ServedChain {
 /// The chain file, in the order served: every block a certificate (the bundle's PEM reader, which
 /// checks each one parses), nothing but whitespace before, between or after the blocks.
 pub fn read_chain(file: &Path) -> Result<ServedChain, Diagnostic> {
-    use anchorsmith_bundle::load::read;
-    let source = read(file)?;
-    let certs = certificates(file, &source)?;
-    if let Some(junk) = stray_text(&source, certs.iter().map(|(_, span)| span.clone())) {
+    let source = anchorsmith_bundle::load::read(file)?;
+    parse_chain(file, &source)
+}
+
+/// [`read_chain`] on the file's text already read: `file` only names it in diagnostics. Pure,
+/// so the fuzz target (`fuzz/fuzz_targets/chain.rs`) drives it on bytes.
+pub fn parse_chain(file: &Path, source: &str) -> Result<ServedChain, Diagnostic> {
+    let certs = certificates(file, source)?;
+    if let Some(junk) = stray_text(source, certs.iter().map(|(_, span)| span.clone())) {
         let (message, help) = if junk.start < certs[0].1.start {
             (
                 "text before the first certificate",
@@ -107,7 +112,7 @@ pub fn read_chain(file: &Path) -> Result<ServedChain, Diagnostic> {
                 "a chain file holds only PEM certificate blocks: remove what comes between them",
             )
         };
-        return Err(Diagnostic::at(Code::Encoding, file, &source, junk, message).help(help));
+        return Err(Diagnostic::at(Code::Encoding, file, source, junk, message).help(help));
     }
     let spans: Vec<Range<usize>> = certs.iter().map(|(_, span)| span.clone()).collect();
     ServedChain::new(certs.into_iter().map(|(der, _)| der).collect()).map_err(|error| {
@@ -117,7 +122,7 @@ pub fn read_chain(file: &Path) -> Result<ServedChain, Diagnostic> {
             }
             ChainError::Empty => 0..0,
         };
-        Diagnostic::at(Code::Encoding, file, &source, span, error.to_string())
+        Diagnostic::at(Code::Encoding, file, source, span, error.to_string())
     })
 }
 
@@ -308,5 +313,41 @@ mod tests {
         assert_eq!(error.line, pem.lines().count() + 1);
         assert!(error.message.contains("private key"), "{error}");
         assert!(error.help.unwrap().contains("a chain file must never hold"));
+    }
+    /// Found by the `chain` fuzz target: rendering the diagnostic for this chain file (a damaged
+    /// block with a line of tabs) panicked inside annotate-snippets; fixed in
+    /// `anchorsmith_diagnostics` (`Excerpt::fitted`).
+    #[test]
+    fn fuzz_a_damaged_block_with_tabs_renders_its_diagnostic() {
+        let text = "-----BEGIN CERTIFICATE-----\nMIIE0zCCAru/gAwIBAgIQDW4uuMfmsqCx88TV5vcIGTANBgkqhkiG9w0\
+            BAQsFAVf/BjAbBgNVHREEFDASghB3d3cuZXhhbXBs\n\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\tB\t\t\
+            \t\t0b3JzbWl0aCB0ZXN0IFBLSTExM!8-----BEGIN CE\t\t\t\t\t\t\t\t\t\t\t\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00IGggdGVzdCBQS0kxKTAnSpDAgGGMBgNVB\
+            AMMIERldmljZSBWZW6kb3IgQmFja3VwIFJv\nb\x1bQgKHRlc3QpMB4XDTIxMD\t\t\t\t\t\t\t\t\t\t\t\t\
+            \t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\tB\t\t\t\t0G\t\t\t\t\t\t\t\tDBj\nMQswCQYDV\
+            QQGEEdMBsGA1UECgwUYW5jaG9yc21pdGcgdGVzdCBQS0kx CEcnNtaR-----SqfWXrlCv5FbS%TK6F3LuYauZ\
+            rs9Wl\naMCVQcmeVzdCBQS0kxNTAz\n\nBgNVBAMMSqfWWhcNMjEw\x18\x18\x18\x18\x18\x18v5uq6VpM\
+            Nxuz+*4dmTxwzaUBCMc7NQ+r\nmQvBo8phXc8lfD+6YDLgCWs+\n-----END CERTIFICATE-----\n";
+        let file = Path::new("chain.pem");
+        let error = parse_chain(file, text).expect_err("not a chain");
+        assert!(error.to_string().contains("chain.pem:"), "{error}");
+        let error = anchorsmith_bundle::load::certificates(file, text).expect_err("not PEM");
+        assert!(error.to_string().contains("chain.pem:"), "{error}");
+    }
+    /// Found by the `chain` fuzz target: a file of carriage returns and `-----BEGIN` lines; its
+    /// diagnostic panicked inside annotate-snippets (the `\\r`s are leading whitespace to it).
+    #[test]
+    fn fuzz_carriage_returns_before_a_block_render_their_diagnostic() {
+        let text =
+            "\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\
+            \r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r-----BEGIN\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\
+            \r\x0c\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\x0c\r\r\r\r\
+            \r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r-----BEGIN\r\r\r\r\r\
+            \r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\x0c\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\
+            \r\r\r\r\r\r\r\r\r\r\r-----BEGIN ";
+        let error = parse_chain(Path::new("chain.pem"), text).expect_err("not a chain");
+        assert!(error.to_string().contains("chain.pem:"), "{error}");
     }
 }

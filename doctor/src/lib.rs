@@ -31,7 +31,7 @@ pub mod verdicts;
 use anchorsmith_corpus::{Case, Scenario, Target};
 use time::OffsetDateTime;
 
-pub use chain::{read_chain, ChainError, ServedChain};
+pub use chain::{parse_chain, read_chain, ChainError, ServedChain};
 pub use connect::{capture, ConnectSpec};
 pub use findings::{Finding, FindingCode};
 pub use fix::{Candidate, Change, Fix, TargetStore};

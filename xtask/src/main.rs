@@ -14,6 +14,7 @@ mod bundle;
 mod corpus;
 mod doctor;
 mod doctor_batch;
+mod fuzz;
 mod gen;
 mod limbo;
 mod shared;
@@ -159,6 +160,23 @@ cargo xtask doctor --connect 127.0.0.1:8443 --servername example.test\n  \
 cargo xtask doctor --batch chains.jsonl --results results.jsonl"
     )]
     Doctor(DoctorArgs),
+    /// Fuzz the parsers and the bundle encoders (fuzz/) with libFuzzer through cargo-fuzz.
+    ///
+    /// Seeds each target from the corpus and the limbo suite, runs each for `--seconds`, and
+    /// prints per target the executions, exec/s, corpus size and crashes. A crashing input is
+    /// written to fuzz/artifacts/<target>/; exit 1 if any target crashed or hung.
+    #[command(after_help = "Example:\n  cargo xtask fuzz --seconds 600 --target chain")]
+    Fuzz(FuzzArgs),
+}
+
+#[derive(clap::Args)]
+pub struct FuzzArgs {
+    /// Seconds to fuzz each target.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seconds: u64,
+    /// Only this target (repeatable); default: every target.
+    #[arg(long = "target", value_name = "NAME", value_enum)]
+    pub targets: Vec<fuzz::FuzzTarget>,
 }
 
 #[derive(clap::Args)]
@@ -495,6 +513,7 @@ fn main() -> ExitCode {
         Command::Timeline(args) => timeline::run(args),
         Command::Bundle(args) => bundle::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -244,4 +244,19 @@ mod tests {
             Path::new("x/y.json")
         );
     }
+    /// Found by the `harness_results` fuzz target: a results file whose bad line starts with
+    /// carriage returns and runs wide; rendering its diagnostic panicked in annotate-snippets.
+    #[test]
+    fn fuzz_a_wide_line_of_carriage_returns_renders_its_diagnostic() {
+        let bytes =
+            b"{\n\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\rs\r\r\r\r\r\r\x8c\x8c\x8c\x8c\x8c\x8c\x8c\
+            \x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\
+            \x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8e\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\
+            \x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\
+            \x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8c\x8cd.\",\n      \"egati6e\"\n    \xff\
+            \xff\xff\xff\xff\xff\xff\xff!\xff\xff\xff\xff\xff\xff\xff}\n  ],\n  \"version\":\
+             1\n}";
+        let error = diagnostic(parse::<LimboResults>(Path::new("results.json"), bytes));
+        assert!(error.to_string().contains("results.json:"), "{error}");
+    }
 }
