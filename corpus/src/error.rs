@@ -103,3 +103,14 @@ mod tests {
         assert_eq!(bad.diagnostic().map(|d| d.code), Some(Code::Syntax));
     }
 }
+
+/// The help of an unknown-name error: `known: a, b, c`, the names a misspelt one could have
+/// meant, or that there are none (an empty topology, no targets).
+pub(crate) fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() {
+        "known: none (nothing of this kind is declared)".to_string()
+    } else {
+        format!("known: {}", names.join(", "))
+    }
+}

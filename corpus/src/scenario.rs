@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use toml::Spanned;
 
 use crate::case::{case_id, is_limbo_id_component, Case, Expectation};
-use crate::error::{parse_toml_file, CorpusError};
+use crate::error::{known, parse_toml_file, CorpusError};
 use crate::pki::ScenarioPki;
 use crate::reference::{reference_verdict, CertFacts, ReferenceInput, ReferenceVerdict};
 use crate::seeds::Seeds;
@@ -76,11 +76,6 @@ pub(crate) struct ResolvedScenario {
     aia_repository: BTreeMap<String, String>,
     expectations: Vec<Expectation>,
     skeletons: Vec<CaseSkeleton>,
-}
-
-/// `a, b, c`: the names a misspelt one could have meant.
-fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    format!("known: {}", names.collect::<Vec<_>>().join(", "))
 }
 
 /// Parses and checks one scenario directory (no key generation).

@@ -24,7 +24,7 @@ use anchorsmith_validators::model::Knobs;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::error::{parse_toml_file, CorpusError};
+use crate::error::{known, parse_toml_file, CorpusError};
 use crate::seeds::Seeds;
 use crate::spec::{Client, IdList};
 use crate::{Case, Scenario};
@@ -450,10 +450,6 @@ pub(crate) fn check_target_scenarios(
         );
     }
     Ok(target)
-}
-
-fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    format!("known: {}", names.collect::<Vec<_>>().join(", "))
 }
 
 /// Multi-line TOML strings read as one paragraph.

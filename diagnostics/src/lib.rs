@@ -110,7 +110,10 @@ impl Diagnostic {
             field: None,
             message: message.into(),
             help: None,
-            excerpt: Some(Excerpt::around(source, start..end, line)),
+            // At the end of a file that ends with a newline there is no line to show (and
+            // annotate-snippets would call an empty excerpt line 1).
+            excerpt: Some(Excerpt::around(source, start..end, line))
+                .filter(|excerpt| !excerpt.text.is_empty()),
         }
     }
 
@@ -204,12 +207,13 @@ const WIDE_LINE: usize = 100;
 
 impl Excerpt {
     /// The excerpt as annotate-snippets (0.11) can take it. Its trimming of a wide line panics
-    /// (a subtraction overflow) when the span ends before the line's leading whitespace does, as
-    /// it measures them (found by the `chain` and `harness_results` fuzz targets): a span in the
-    /// indentation, tabs (which it expands), or whitespace it shows zero-wide (`\r`, form feed).
-    /// So tabs are shown as one space each (one byte for one: the span and the column stay), and
-    /// on a wide excerpt, a line whose indentation is not plain spaces, and the span's line when
-    /// the span starts in its indentation, shows its indentation as one `.` per byte.
+    /// (a subtraction overflow) when the span ends before the excerpt's common indentation does,
+    /// as it measures them (found by the `chain` and `harness_results` fuzz targets): a span in
+    /// the indentation, or on a blank line above an indented one; tabs (which it expands); or
+    /// whitespace it shows zero-wide (`\r`, form feed). So tabs are shown as one space each (one
+    /// byte for one: the span and the column stay), and on a wide excerpt, a line whose
+    /// indentation is not plain spaces shows it as [`dotted`], and so does
+    /// every line when the span ends within the common indentation.
     fn fitted(&self) -> Excerpt {
         let text = self.text.replace('\t', " ");
         if text.lines().all(|line| line.len() <= WIDE_LINE) {
@@ -219,17 +223,24 @@ impl Excerpt {
                 span: self.span.clone(),
             };
         }
-        let mut line_start = 0;
+        let indent_of =
+            |line: &str| line.len() - line.trim_start_matches(char::is_whitespace).len();
+        let common_indent = text
+            .split('\n')
+            .filter(|line| !line.trim().is_empty())
+            .map(indent_of)
+            .min()
+            .unwrap_or(0);
+        let span_end = self.span.end.min(text.len());
+        let end_line_start = text[..span_end].rfind('\n').map_or(0, |index| index + 1);
+        let span_end_column = text[end_line_start..span_end].chars().count();
+        let dot_every_line = span_end_column <= common_indent;
         let lines: Vec<String> = text
             .split('\n')
             .map(|line| {
-                let body = line.trim_start_matches(char::is_whitespace);
-                let indent = line.len() - body.len();
-                let span_in_indent = (line_start..=line_start + indent).contains(&self.span.start)
-                    && (self.span.start < line_start + indent || body.is_empty());
-                line_start += line.len() + 1;
-                if span_in_indent || line[..indent].chars().any(|c| c != ' ') {
-                    format!("{}{body}", ".".repeat(indent))
+                let indent = indent_of(line);
+                if dot_every_line || line[..indent].chars().any(|c| c != ' ') {
+                    format!("{}{}", dotted(&line[..indent]), &line[indent..])
                 } else {
                     line.to_string()
                 }
@@ -241,7 +252,22 @@ impl Excerpt {
             span: self.span.clone(),
         }
     }
+}
 
+/// Whitespace shown as dots, one visible character for each, of the same length in bytes (`.`,
+/// `·` or `…`: no whitespace character is longer), so that byte spans and character columns stay.
+fn dotted(indent: &str) -> String {
+    indent
+        .chars()
+        .map(|c| match c.len_utf8() {
+            1 => '.',
+            2 => '\u{b7}',
+            _ => '\u{2026}',
+        })
+        .collect()
+}
+
+impl Excerpt {
     /// The lines of `source` that hold `span` (at most [`MAX_EXCERPT_LINES`]), starting at
     /// `line`.
     fn around(source: &str, span: Range<usize>, line: usize) -> Excerpt {
@@ -603,6 +629,33 @@ mod tests {
                 assert!(rendered.contains(" --> f:2:"), "{rendered}");
                 assert!(rendered.contains('^'), "{rendered}");
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// What the fuzzers found twice, asked of every shape: any text of wide lines, blank
+        /// lines and odd whitespace, with a span anywhere, renders with its location and a caret.
+        #[test]
+        fn any_span_of_any_text_renders(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    " ", "          ", "\t", "\r", "\x0c", "\n", "\n\n", "x", "yyyyyyyyyyyyyyyy",
+                    "\u{e9}", "\u{3000}", "\u{fffd}\u{fffd}\u{fffd}\u{fffd}",
+                ]),
+                0..80,
+            ),
+            start in 0usize..2000,
+            width in 0usize..300,
+        ) {
+            let source: String = pieces.concat();
+            let start = start % (source.len() + 1);
+            let diagnostic =
+                Diagnostic::at(Code::Syntax, Path::new("f"), &source, start..start + width, "m");
+            let rendered = diagnostic.to_string();
+            // The line only: annotate-snippets hides a line's closing `\r`, so its column of a
+            // span on that `\r` is one less than ours.
+            let location = format!("--> f:{}:", diagnostic.line);
+            proptest::prop_assert!(rendered.contains(&location), "{}", rendered);
         }
     }
 

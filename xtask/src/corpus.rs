@@ -7,7 +7,8 @@
 //! The committed export (`corpus/generated/`) changes only with `--bless`, which regenerates it
 //! without running validators; `--check` fails (exit 1) when it is stale, as `cargo test` does,
 //! and a plain run says so. `--check` also checks `questions.toml`. Bad input of any kind exits 2
-//! before any validator runs.
+//! before any harness is set up or any validator runs. `--corpus DIR` reads another corpus
+//! directory (a user's own scenarios) in place of `corpus/`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -23,7 +24,8 @@ use anchorsmith_corpus::report::{
     Question, RunPlan, RunReport,
 };
 use anchorsmith_corpus::target::bundle::run_bundle_columns;
-use anchorsmith_corpus::{load_corpus_with, Case, Corpus, LoadOptions};
+use anchorsmith_corpus::{default_seeds_dir, load_corpus_with, Case, Corpus, LoadOptions};
+use anchorsmith_validators::external::ExternalHarness;
 use anchorsmith_validators::runner::{RunOptions, RunResults};
 use anchorsmith_validators::{ValidationInput, Validator};
 
@@ -34,7 +36,7 @@ use crate::shared::{
 use crate::{project_root, BadInput, CorpusArgs};
 
 pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
-    let corpus_dir = project_root().join("corpus");
+    let corpus_dir = args.corpus.dir();
     if args.check || args.bless {
         let corpus = load(&corpus_dir, Vec::new())?;
         return if args.check {
@@ -45,19 +47,22 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
             bless(&corpus_dir, &corpus)
         };
     }
-    // Every input is read and checked here, before the first validation.
+    // Every input is read and checked here, before any harness is set up (on a fresh machine
+    // that takes minutes) and before the first validation.
     let timeout = Duration::from_secs(args.timeout);
+    // A target may name an external harness as its engine.
+    let external_names = args
+        .validator_cmd
+        .iter()
+        .map(|spec| ExternalHarness::parse(spec).map(|harness| harness.name))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| BadInput(error.into()))?;
+    let corpus = load(&corpus_dir, external_names)?;
+    let questions = load_questions(&corpus_dir.join("questions.toml"), &corpus)?;
+    let selected = select_cases(&corpus, args.filter.as_deref())?;
     let mut validators = select_validators(&args.validator_cmd, &[], timeout)?;
     // Real TLS handshakes, after every other column.
     validators.extend(handshake_validators(timeout)?);
-    // A target may name an external harness as its engine.
-    let validator_names: Vec<String> = validators
-        .iter()
-        .map(|validator| validator.name().to_string())
-        .collect();
-    let corpus = load(&corpus_dir, validator_names)?;
-    let questions = load_questions(&corpus_dir.join("questions.toml"), &corpus)?;
-    let selected = select_cases(&corpus, args.filter.as_deref())?;
     let plan = RunPlan::new(&corpus, &selected, questions);
     print_summary(&corpus);
     note_stale_export(&corpus_dir, &corpus);
@@ -90,7 +95,7 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<()> {
         .with_timelines(timelines)
         .with_api_pairs(anchorsmith_validators::handshake::api_pairs(&validators));
     let files = report_files(&report, &results);
-    let out = crate::resolve_out(&args.out);
+    let out = crate::resolve_from_root(&args.out);
     write_files(&out, &files)?;
     remove_stale(&out, "results", &files)?;
     println!("\n{}", render_summary_table(&report));
@@ -138,6 +143,8 @@ fn compatibility_timelines(
 pub(crate) fn load(corpus_dir: &Path, extra_validators: Vec<String>) -> anyhow::Result<Corpus> {
     let options = LoadOptions {
         extra_validators,
+        // The seeds are the project's whichever corpus is read (`--corpus`).
+        seeds_dir: default_seeds_dir(&project_root().join("corpus")),
         ..LoadOptions::for_corpus_dir(corpus_dir)
     };
     load_corpus_with(corpus_dir, &options).map_err(|error| {

@@ -105,7 +105,7 @@ fn tradeoff_picture(
         &diagnosis.candidates,
         diagnosis.at,
     )?;
-    let out = crate::resolve_out(out);
+    let out = crate::resolve_from_root(out);
     let name = std::path::PathBuf::from("tradeoff.svg");
     crate::shared::write_files(
         &out,

@@ -86,7 +86,7 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
     };
     match &args.results {
         Some(path) => {
-            let path = crate::resolve_out(path);
+            let path = crate::resolve_from_root(path);
             let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
             let temporary = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))
                 .with_context(|| format!("creating a temporary file beside {}", path.display()))?;

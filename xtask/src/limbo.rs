@@ -56,7 +56,7 @@ pub fn run(args: LimboArgs) -> anyhow::Result<()> {
     );
     let completed = run_suite(&suite, &validators, timeout);
     let outputs = render_outputs(&args.suite, &suite, &completed, &references);
-    let out = crate::resolve_out(&args.out);
+    let out = crate::resolve_from_root(&args.out);
     write_files(&out, &outputs.files)?;
     remove_stale(&out, "results", &outputs.files)?;
 

@@ -252,6 +252,8 @@ pub struct GenArgs {
 
 #[derive(clap::Args)]
 pub struct CorpusArgs {
+    #[command(flatten)]
+    pub corpus: CorpusDirArg,
     /// Regenerate corpus/generated/ in memory and fail (exit 1) if the committed files differ,
     /// and check corpus/questions.toml; runs no validator. `cargo test` checks the same.
     #[arg(long)]
@@ -323,8 +325,27 @@ pub struct LimboArgs {
     pub timeout: u64,
 }
 
+/// The corpus a command reads: declared once, for `corpus` and `timeline`.
+#[derive(clap::Args)]
+pub struct CorpusDirArg {
+    /// The corpus directory: clients.toml, targets/, scenarios/<name>/{topology,scenario}.toml
+    /// and questions.toml (a relative path is taken from the project root). To run scenarios of
+    /// your own, copy corpus/ and edit the copy; their quotes are checked against the project's
+    /// seeds (../shared/seeds).
+    #[arg(long = "corpus", value_name = "DIR", default_value = "corpus")]
+    pub corpus: PathBuf,
+}
+
+impl CorpusDirArg {
+    pub fn dir(&self) -> PathBuf {
+        resolve_from_root(&self.corpus)
+    }
+}
+
 #[derive(clap::Args)]
 pub struct TimelineArgs {
+    #[command(flatten)]
+    pub corpus: CorpusDirArg,
     /// Only this scenario (repeatable); default: every scenario.
     #[arg(long = "scenario", value_name = "SCENARIO")]
     pub scenarios: Vec<String>,
@@ -536,9 +557,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// A relative report path is taken from the project root, like `target/`, so the reports land
-/// where README.md says whichever directory `cargo xtask` was started from.
-pub fn resolve_out(path: &std::path::Path) -> PathBuf {
+/// A relative path (a report directory, `--corpus`) is taken from the project root, like
+/// `target/`, so the reports land where README.md says whichever directory `cargo xtask` was
+/// started from.
+pub fn resolve_from_root(path: &std::path::Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
     } else {

@@ -9,7 +9,8 @@
 //!
 //! The subjects are the targets (`corpus/targets/`): one per target placed in the scenario × each
 //! store and cache it holds there × each served chain, validated by the target's engine (the
-//! client model with its knobs, or the real validator it names). `--target` picks targets.
+//! client model with its knobs, or the real validator it names). `--target` picks targets;
+//! `--corpus DIR` reads another corpus directory in place of `corpus/`.
 //!
 //! Exit status: 2 for an unknown scenario or target (with the known names), 1 when a proof does
 //! not show its change (the files are written first, so the failure can be read in them).
@@ -24,11 +25,11 @@ use anchorsmith_corpus::compatibility::{
 use anchorsmith_validators::runner::RunOptions;
 
 use crate::shared::{engines, select_scenarios, select_targets, write_files};
-use crate::{project_root, TimelineArgs};
+use crate::TimelineArgs;
 
 pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
+    let corpus = crate::corpus::load(&args.corpus.dir(), Vec::new())?;
     let scenarios = select_scenarios(&corpus, "--scenario", &args.scenarios)?;
     // Every name is checked before anything is set up or validated.
     let targets = select_targets(&corpus, "--target", &args.targets)?;
@@ -46,7 +47,7 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
         eprintln!("timeline: {} ({} subjects)", scenario.name, subjects.len());
         timelines.push(ScenarioTimeline::compute(scenario, subjects, &options)?);
     }
-    let out = crate::resolve_out(&args.out);
+    let out = crate::resolve_from_root(&args.out);
     write_files(
         &out,
         &[

@@ -198,29 +198,12 @@ fn deep_topology(count: usize) -> String {
     text
 }
 
-/// `ANCHORSMITH_MALFORMED_FULL=1`: the deep topology and the maze at the full sizes.
-fn full_size() -> bool {
-    std::env::var("ANCHORSMITH_MALFORMED_FULL").is_ok_and(|value| value == "1")
-}
+/// The deep topology's size (~5 s in a debug build).
+const DEEP_COUNT: usize = 10_000;
 
-/// The deep topology's size: 2,000 in `cargo test`, 10,000 (~7 s in a debug build) in full.
-fn deep_count() -> usize {
-    if full_size() {
-        10_000
-    } else {
-        2_000
-    }
-}
-
-/// The maze's CAs: 16 (256 certificates) in `cargo test`, 32 (1,024 certificates; the doctor
-/// takes ~12 s on them in a debug build, most of this test's time) in full.
-fn maze_cas() -> usize {
-    if full_size() {
-        32
-    } else {
-        16
-    }
-}
+/// The maze's CAs: 32, so 1,024 certificates with the leaf (the doctor takes ~12 s on them in a
+/// debug build, most of this test's time).
+const MAZE_CAS: usize = 32;
 
 /// `n` self-signed CAs, each cross-signed by every other (n² CA certificates in all), and a leaf
 /// under I0: the path-building maze. n = 32 gives 1,024 certificates with the leaf.
@@ -274,6 +257,35 @@ enum Feed {
     BundleEndpoint,
     /// `bundle --candidates DIR` holding FILE (the small PKI's leaf as the endpoint)
     BundleCandidate,
+    /// `corpus --corpus DIR`, DIR holding one scenario whose `topology.toml` is FILE
+    CorpusTopology,
+    /// `corpus --corpus DIR`, DIR holding one scenario whose `scenario.toml` is FILE
+    CorpusScenario,
+    /// `timeline --corpus DIR`, FILE as the scenario's `topology.toml`
+    TimelineTopology,
+    /// `timeline --corpus DIR`, FILE as the scenario's `scenario.toml`
+    TimelineScenario,
+}
+
+/// A corpus directory in `scratch`: the project's `clients.toml`, no targets, no questions, and
+/// one scenario (a copy of `leaf-only-served`) whose `replaced` file is `file`.
+fn corpus_with(scratch: &Path, replaced: &str, file: &Path) -> PathBuf {
+    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let corpus = scratch.join("corpus");
+    let scenario = corpus.join("scenarios").join("leaf-only-served");
+    std::fs::create_dir_all(&scenario).unwrap();
+    std::fs::create_dir_all(corpus.join("targets")).unwrap();
+    std::fs::write(corpus.join("questions.toml"), "").unwrap();
+    std::fs::copy(project.join("clients.toml"), corpus.join("clients.toml")).unwrap();
+    for name in ["topology.toml", "scenario.toml"] {
+        let from = project.join("scenarios/leaf-only-served").join(name);
+        // A link, not a copy: the 50 MB file is fed four times.
+        let source = if name == replaced { file } else { &from };
+        std::fs::hard_link(source, scenario.join(name))
+            .or_else(|_| std::fs::copy(source, scenario.join(name)).map(drop))
+            .unwrap();
+    }
+    corpus
 }
 
 /// What must happen.
@@ -328,6 +340,22 @@ fn args(case: &Case, fixtures: &Fixtures, out: &Path, candidates: &Path) -> Vec<
             &out,
         ],
         Feed::DoctorChain => vec!["doctor", &file, "--at", "2021-09-01", "--out", &out],
+        Feed::CorpusTopology
+        | Feed::CorpusScenario
+        | Feed::TimelineTopology
+        | Feed::TimelineScenario => {
+            let (command, replaced) = match case.feed {
+                Feed::CorpusTopology => ("corpus", "topology.toml"),
+                Feed::CorpusScenario => ("corpus", "scenario.toml"),
+                Feed::TimelineTopology => ("timeline", "topology.toml"),
+                _ => ("timeline", "scenario.toml"),
+            };
+            let corpus = path(&corpus_with(candidates, replaced, &case.file));
+            return [command, "--corpus", &corpus, "--out", &out]
+                .into_iter()
+                .map(String::from)
+                .collect();
+        }
         Feed::BundleEndpoint | Feed::BundleCandidate => vec![],
     };
     if !words.is_empty() {
@@ -453,16 +481,11 @@ fn every_command_refuses_each_malformed_input_within_bounds() {
     let wide = dir.join("topology-10000.toml");
     std::fs::write(&wide, wide_topology(10_000)).unwrap();
     let deep = dir.join("topology-deep.toml");
-    std::fs::write(&deep, deep_topology(deep_count())).unwrap();
-    let deep_written: &'static str = if deep_count() == 10_000 {
-        "10000 certificates written"
-    } else {
-        "2000 certificates written"
-    };
+    std::fs::write(&deep, deep_topology(DEEP_COUNT)).unwrap();
     let duplicates = dir.join("duplicate-intermediates.pem");
     std::fs::write(&duplicates, pki.pem("leaf") + &pki.pem("int").repeat(100)).unwrap();
     let maze_toml = dir.join("maze.toml");
-    std::fs::write(&maze_toml, maze_topology(maze_cas())).unwrap();
+    std::fs::write(&maze_toml, maze_topology(MAZE_CAS)).unwrap();
     let maze_pki = dir.join("maze-pki");
     let run = xtask(
         &[
@@ -487,7 +510,7 @@ fn every_command_refuses_each_malformed_input_within_bounds() {
     for id in &maze_ids {
         chain += &std::fs::read_to_string(maze_pki.join(format!("{id}.pem"))).unwrap();
     }
-    assert_eq!(maze_ids.len() + 1, maze_cas() * maze_cas());
+    assert_eq!(maze_ids.len() + 1, MAZE_CAS * MAZE_CAS);
     std::fs::write(&maze_chain, chain).unwrap();
 
     let fixtures = Fixtures {
@@ -632,6 +655,44 @@ fn every_command_refuses_each_malformed_input_within_bounds() {
             GenTopology,
             bad("issuance-cycle.toml:23:10", Some("cert[0].issuer"), true),
         ),
+        // A scenario's files, read by `corpus` and `timeline` (`--corpus DIR`), located in
+        // the copy the command read.
+        case(
+            small("issuance-cycle.toml"),
+            CorpusTopology,
+            bad("topology.toml:23:10", Some("cert[0].issuer"), true),
+        ),
+        case(
+            small("issuance-cycle.toml"),
+            TimelineTopology,
+            bad("topology.toml:23:10", Some("cert[0].issuer"), true),
+        ),
+        // An empty topology is valid in the language (a file of shared keys); the scenario
+        // then names certificates it does not declare.
+        case(
+            small("empty.pem"),
+            CorpusTopology,
+            bad(
+                "scenario.toml:19:14",
+                Some("acme_chains.le-x3-by-dst"),
+                true,
+            ),
+        ),
+        case(
+            small("empty.pem"),
+            TimelineScenario,
+            bad("scenario.toml:1:1", None, false),
+        ),
+        case(
+            big.clone(),
+            CorpusScenario,
+            bad("scenario.toml:1:12", None, true),
+        ),
+        case(
+            big.clone(),
+            TimelineTopology,
+            bad("topology.toml:1:12", None, true),
+        ),
         case(
             small("limbo-wrong-version.json"),
             LimboSuite,
@@ -661,7 +722,7 @@ fn every_command_refuses_each_malformed_input_within_bounds() {
             GenTopology,
             Expect::Valid {
                 status: 0,
-                says: deep_written,
+                says: "10000 certificates written",
             },
         ),
         case(

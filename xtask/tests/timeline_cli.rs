@@ -128,3 +128,41 @@ fn unknown_names_exit_2_with_the_known_ones() {
     );
     assert!(!out.exists(), "bad input writes nothing");
 }
+
+/// `--corpus DIR` reads a corpus of one's own (here a copy of `corpus/` cut down to one scenario
+/// and one target) in place of the project's: the subjects are those of the copy alone.
+#[test]
+fn a_corpus_of_ones_own() {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let corpus = dir.path().join("my-corpus");
+    let scenario = corpus.join("scenarios/root-expiry-long-short");
+    std::fs::create_dir_all(&scenario).unwrap();
+    std::fs::create_dir_all(corpus.join("targets")).unwrap();
+    for file in ["topology.toml", "scenario.toml"] {
+        std::fs::copy(
+            project.join("scenarios/root-expiry-long-short").join(file),
+            scenario.join(file),
+        )
+        .unwrap();
+    }
+    std::fs::copy(project.join("clients.toml"), corpus.join("clients.toml")).unwrap();
+    std::fs::copy(
+        project.join("targets/android-pre-7.1.1.toml"),
+        corpus.join("targets/android-pre-7.1.1.toml"),
+    )
+    .unwrap();
+    std::fs::write(corpus.join("questions.toml"), "").unwrap();
+    let out = dir.path().join("out");
+    let output = timeline(&["--corpus", corpus.to_str().unwrap()], &out);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    // One target, one store, two served chains; the project's corpus has six scenarios.
+    assert!(
+        stderr.contains("timeline: root-expiry-long-short (2 subjects)"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("1 scenarios, 2 subjects"), "{stdout}");
+    assert!(out.join("timeline.svg").is_file());
+}

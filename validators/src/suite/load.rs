@@ -259,4 +259,20 @@ mod tests {
         let error = diagnostic(parse::<LimboResults>(Path::new("results.json"), bytes));
         assert!(error.to_string().contains("results.json:"), "{error}");
     }
+    /// Found by the `harness_results` fuzz target: a string broken by a newline, so the error
+    /// sits on a blank line above a wide line indented by 20 spaces; annotate-snippets' trimming
+    /// of that indentation overflowed (the input, cut after the wide line).
+    #[test]
+    fn fuzz_an_error_on_a_blank_line_above_a_wide_indented_line_renders() {
+        let mut bytes = b"{\n  \"harness\": \"openss\n\n".to_vec();
+        bytes.extend_from_slice(&[b' '; 20]);
+        bytes.push(b'%');
+        bytes.extend_from_slice(&[b' '; 74]);
+        bytes.extend_from_slice(&[0xe4; 102]);
+        bytes.extend_from_slice(&[b' '; 13]);
+        bytes
+            .extend_from_slice(b"\n\n  : \"rfc5280::nc::nc-forbids-\"\n    }\n  \"version\": 0\n}");
+        let error = diagnostic(parse::<LimboResults>(Path::new("results.json"), &bytes));
+        assert!(error.to_string().contains("results.json:3:"), "{error}");
+    }
 }
