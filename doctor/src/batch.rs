@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::findings::Reference;
-use crate::report::{FindingJson, TallyJson, VerdictJson};
+use crate::report::Judgement;
 use crate::{Diagnosis, Engine, FindingCode, Panel, ServedChain};
 
 /// One input line as written (`doctor/batch.schema.json`, `$defs/input`).
@@ -300,7 +300,7 @@ impl<'a> Batch<'a> {
                 .iter()
                 .find(|p| p.scenario.name == scenario.name)
                 .expect("one prepared scenario per scenario");
-            let known = prepared.reference.known.iter().map(|(_, cert)| cert);
+            let known = prepared.reference.known.iter().map(|known| &known.cert);
             crate::scenario::issued_leaf(known, chain)
         };
         crate::cert::with_signature_cache(&self.signatures, || {
@@ -334,34 +334,27 @@ impl<'a> Batch<'a> {
     }
 }
 
-/// One output line: the `--json` document's fields, with the input's `id` first and the fix's
-/// chain name only (`doctor/batch.schema.json`, `$defs/output`).
+/// One output line (`doctor/batch.schema.json`, `$defs/output`): the input's `id`, what the
+/// `--json` document says of the chain ([`Judgement`], the same words), and the fix's chain name
+/// only.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ResultLine {
     pub id: String,
-    pub scenario: Option<String>,
-    pub at: String,
-    pub tally: TallyJson,
-    pub findings: Vec<FindingJson>,
-    pub verdicts: Vec<VerdictJson>,
-    pub not_judged: Vec<String>,
+    #[serde(flatten)]
+    pub judgement: Judgement,
     /// The name of the scenario's chain to serve instead; null when none starts with the leaf.
     pub fix: Option<String>,
 }
 
-/// The output line for `diagnosis`, from the same `--json` document the single-chain doctor
-/// prints (so both say the same thing).
+/// The output line for `diagnosis`.
 pub fn result_line(id: &str, diagnosis: &Diagnosis) -> ResultLine {
-    let report = crate::report::json(diagnosis);
     ResultLine {
         id: id.to_string(),
-        scenario: report.scenario,
-        at: report.at,
-        tally: report.tally,
-        findings: report.findings,
-        verdicts: report.verdicts,
-        not_judged: report.not_judged,
-        fix: report.fix.map(|fix| fix.chain),
+        judgement: Judgement::of(diagnosis),
+        fix: diagnosis
+            .fix
+            .as_ref()
+            .map(|fix| diagnosis.candidates[fix.candidate].name.clone()),
     }
 }
 

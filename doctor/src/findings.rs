@@ -52,8 +52,20 @@ fn soon(at: OffsetDateTime) -> OffsetDateTime {
 /// be served instead, and to recognise cross-signs; none without a scenario) and each seat's
 /// roots (an issuer a seat's store holds is not missing for that seat).
 pub struct Reference<'a> {
-    pub known: Vec<(String, X509Certificate<'a>)>,
-    pub stores: Vec<(TargetStore, Vec<X509Certificate<'a>>)>,
+    pub known: Vec<KnownCert<'a>>,
+    pub stores: Vec<SeatRoots<'a>>,
+}
+
+/// One of the scenario's certificates, by its id in the topology.
+pub struct KnownCert<'a> {
+    pub id: String,
+    pub cert: X509Certificate<'a>,
+}
+
+/// One seat's store, parsed.
+pub struct SeatRoots<'a> {
+    pub who: TargetStore,
+    pub roots: Vec<X509Certificate<'a>>,
 }
 
 impl<'a> Reference<'a> {
@@ -62,14 +74,21 @@ impl<'a> Reference<'a> {
             known: scenario
                 .into_iter()
                 .flat_map(|scenario| &scenario.pki.certs)
-                .map(|(id, cert)| (id.clone(), parse(&cert.der)))
+                .map(|(id, cert)| KnownCert {
+                    id: id.clone(),
+                    cert: parse(&cert.der),
+                })
                 .collect(),
             stores: panel
                 .seats
                 .iter()
-                .map(|seat| {
-                    let roots = seat.anchors.iter().filter_map(|der| try_parse(der));
-                    (seat.who.clone(), roots.collect())
+                .map(|seat| SeatRoots {
+                    who: seat.who.clone(),
+                    roots: seat
+                        .anchors
+                        .iter()
+                        .filter_map(|der| try_parse(der))
+                        .collect(),
                 })
                 .collect(),
         }
@@ -256,8 +275,8 @@ fn missing_issuers(
     let lacking: Vec<&TargetStore> = reference
         .stores
         .iter()
-        .filter(|(_, roots)| !completes(roots, served, on_path))
-        .map(|(who, _)| who)
+        .filter(|store| !completes(&store.roots, served, on_path))
+        .map(|store| &store.who)
         .collect();
     if lacking.is_empty() && !reference.stores.is_empty() {
         return Vec::new();
@@ -270,8 +289,8 @@ fn missing_issuers(
             let holders: Vec<String> = reference
                 .stores
                 .iter()
-                .filter(|(_, roots)| roots.iter().any(|root| issues(root, cert)))
-                .map(|(who, _)| who.to_string())
+                .filter(|store| store.roots.iter().any(|root| issues(root, cert)))
+                .map(|store| store.who.to_string())
                 .collect();
             let held = if holders.is_empty() {
                 String::new()
@@ -290,9 +309,9 @@ fn missing_issuers(
             let to_serve: Vec<String> = reference
                 .known
                 .iter()
-                .filter(|(_, known)| !self_signed(known) && issues(known, cert))
-                .filter(|(_, known)| path_valid_at(reference, known, at, MAX_DEPTH))
-                .map(|(id, _)| format!("`{id}`"))
+                .filter(|known| !self_signed(&known.cert) && issues(&known.cert, cert))
+                .filter(|known| path_valid_at(reference, &known.cert, at, MAX_DEPTH))
+                .map(|known| format!("`{}`", known.id))
                 .collect();
             let serve = match &to_serve[..] {
                 [] => String::new(),
@@ -340,8 +359,8 @@ fn path_valid_at(
         && reference
             .known
             .iter()
-            .map(|(_, known)| known)
-            .chain(reference.stores.iter().flat_map(|(_, roots)| roots))
+            .map(|known| &known.cert)
+            .chain(reference.stores.iter().flat_map(|store| &store.roots))
             .filter(|issuer| issues(issuer, cert))
             .any(|issuer| path_valid_at(reference, issuer, at, depth - 1))
 }
@@ -357,7 +376,7 @@ fn twins(reference: &Reference, served: &Served, on_path: &[bool]) -> Vec<Findin
         let right = reference
             .known
             .iter()
-            .find(|(_, k)| issues(k, cert) && same_key(k, twin));
+            .find(|known| issues(&known.cert, cert) && same_key(&known.cert, twin));
         found.push(Finding {
             code: FindingCode::WrongNameSameKey,
             message: format!(
@@ -365,8 +384,8 @@ fn twins(reference: &Reference, served: &Served, on_path: &[bool]) -> Vec<Findin
                 cn(cert),
                 cn(twin),
                 cn(cert),
-                right.map_or_else(|| cn_of_issuer(cert), |(_, k)| cn(k)),
-                right.map_or(String::new(), |(id, _)| format!(" (serve `{id}` instead)")),
+                right.map_or_else(|| cn_of_issuer(cert), |known| cn(&known.cert)),
+                right.map_or(String::new(), |known| format!(" (serve `{}` instead)", known.id)),
             ),
         });
     }
@@ -431,8 +450,8 @@ fn cross_signs_expiring(
         reference
             .known
             .iter()
-            .map(|(_, k)| k)
-            .chain(reference.stores.iter().flat_map(|(_, roots)| roots))
+            .map(|known| &known.cert)
+            .chain(reference.stores.iter().flat_map(|store| &store.roots))
             .filter(|k| self_signed(k))
     };
     let state = |end: OffsetDateTime| if end < at { "expired" } else { "expires" };
@@ -687,14 +706,17 @@ mod tests {
     #[test]
     fn an_issuer_is_missing_per_store_and_the_holders_are_named() {
         let p = healthy();
-        let seat = |target: &str| TargetStore {
-            target: target.into(),
-            store: "s".into(),
+        let seat = |target: &str, roots| SeatRoots {
+            who: TargetStore {
+                target: target.into(),
+                store: "s".into(),
+            },
+            roots,
         };
         let split = Reference {
             stores: vec![
-                (seat("holder"), vec![parse(&p.root_a)]),
-                (seat("lacker"), vec![parse(&p.root_b)]),
+                seat("holder", vec![parse(&p.root_a)]),
+                seat("lacker", vec![parse(&p.root_b)]),
             ],
             ..p.reference()
         };
@@ -710,8 +732,8 @@ mod tests {
         // Every store holds it: silent.
         let both = Reference {
             stores: vec![
-                (seat("holder"), vec![parse(&p.root_a)]),
-                (seat("other"), vec![parse(&p.root_a), parse(&p.root_b)]),
+                seat("holder", vec![parse(&p.root_a)]),
+                seat("other", vec![parse(&p.root_a), parse(&p.root_b)]),
             ],
             ..p.reference()
         };
@@ -789,23 +811,15 @@ mod tests {
 
     #[test]
     fn a_cross_sign_finding_says_who_accepts_and_who_rejects() {
-        use anchorsmith_validators::{RejectKind, Verdict};
-        let verdict = |target: &str, accept: bool| TargetVerdict {
-            who: crate::TargetStore {
-                target: target.into(),
-                store: "s".into(),
-            },
-            verdict: if accept {
-                Verdict::Accept {
-                    chain_built: Vec::new(),
-                }
+        use crate::testpki::{accept, reject, target_verdict};
+        use anchorsmith_validators::RejectKind;
+        let verdict = |target: &str, accepts: bool| {
+            let verdict = if accepts {
+                accept()
             } else {
-                Verdict::Reject {
-                    kind: RejectKind::Expired,
-                    detail: String::new(),
-                }
-            },
-            only_through_cache_or_aia: false,
+                reject(RejectKind::Expired)
+            };
+            target_verdict(target, "s", verdict)
         };
         let finding = Finding {
             code: FindingCode::CrossSignExpiring,

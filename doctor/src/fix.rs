@@ -142,31 +142,20 @@ pub fn tradeoff_needed(candidates: &[Candidate], fix: &Fix) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testpki::healthy;
-    use anchorsmith_validators::{RejectKind, Verdict};
+    use crate::testpki::{accept, healthy, reject, target_verdict};
+    use anchorsmith_validators::RejectKind;
 
     fn verdict(target: &str, accepts: bool) -> TargetVerdict {
         verdict_in(target, "store", accepts)
     }
 
     fn verdict_in(target: &str, store: &str, accepts: bool) -> TargetVerdict {
-        TargetVerdict {
-            who: crate::TargetStore {
-                target: target.to_string(),
-                store: store.to_string(),
-            },
-            verdict: if accepts {
-                Verdict::Accept {
-                    chain_built: Vec::new(),
-                }
-            } else {
-                Verdict::Reject {
-                    kind: RejectKind::UnknownIssuer,
-                    detail: String::new(),
-                }
-            },
-            only_through_cache_or_aia: false,
-        }
+        let verdict = if accepts {
+            accept()
+        } else {
+            reject(RejectKind::UnknownIssuer)
+        };
+        target_verdict(target, store, verdict)
     }
 
     fn leaf_only() -> ServedChain {

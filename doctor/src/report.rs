@@ -261,9 +261,10 @@ pub struct CandidateJson {
     pub verdicts: Vec<VerdictJson>,
 }
 
-/// The `--json` document (schema: `doctor/doctor.schema.json`).
+/// What every JSON document of the doctor says of a chain: the `--json` document
+/// ([`Report`]) and each `--batch` result line ([`crate::batch::ResultLine`]) begin with it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Report {
+pub struct Judgement {
     pub scenario: Option<String>,
     /// A date when it is midnight UTC, else the RFC 3339 instant.
     pub at: String,
@@ -271,6 +272,39 @@ pub struct Report {
     pub findings: Vec<FindingJson>,
     pub verdicts: Vec<VerdictJson>,
     pub not_judged: Vec<String>,
+}
+
+impl Judgement {
+    pub fn of(d: &Diagnosis) -> Judgement {
+        let tally = d.tally();
+        Judgement {
+            scenario: d.scenario.clone(),
+            at: instant(d.at),
+            tally: TallyJson {
+                accept: tally.accept,
+                reject: tally.reject,
+                skip: tally.skip,
+                error: tally.error,
+            },
+            findings: d
+                .findings
+                .iter()
+                .map(|f| FindingJson {
+                    code: f.code,
+                    message: f.message.clone(),
+                })
+                .collect(),
+            verdicts: d.verdicts.iter().map(VerdictJson::of).collect(),
+            not_judged: d.not_judged.clone(),
+        }
+    }
+}
+
+/// The `--json` document (schema: `doctor/doctor.schema.json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    #[serde(flatten)]
+    pub judgement: Judgement,
     pub fix: Option<FixJson>,
     pub tradeoff: Vec<CandidateJson>,
 }
@@ -303,26 +337,8 @@ pub fn json(d: &Diagnosis) -> Report {
             loses: changed(Change::Loses),
         }
     });
-    let tally = d.tally();
     Report {
-        scenario: d.scenario.clone(),
-        at: instant(d.at),
-        tally: TallyJson {
-            accept: tally.accept,
-            reject: tally.reject,
-            skip: tally.skip,
-            error: tally.error,
-        },
-        findings: d
-            .findings
-            .iter()
-            .map(|f| FindingJson {
-                code: f.code,
-                message: f.message.clone(),
-            })
-            .collect(),
-        verdicts: d.verdicts.iter().map(VerdictJson::of).collect(),
-        not_judged: d.not_judged.clone(),
+        judgement: Judgement::of(d),
         fix,
         tradeoff: d
             .candidates
@@ -338,26 +354,13 @@ pub fn json(d: &Diagnosis) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testpki::healthy;
+    use crate::testpki::{accept, healthy, reject, target_verdict};
     use anchorsmith_validators::RejectKind;
 
     #[test]
     fn the_tradeoff_table_has_a_row_per_chain_and_a_column_per_seat_by_name() {
-        let verdict = |target: &str, verdict: Verdict| TargetVerdict {
-            who: crate::TargetStore {
-                target: target.to_string(),
-                store: "s".to_string(),
-            },
-            verdict,
-            only_through_cache_or_aia: false,
-        };
-        let accept = || Verdict::Accept {
-            chain_built: Vec::new(),
-        };
-        let reject = || Verdict::Reject {
-            kind: RejectKind::Expired,
-            detail: String::new(),
-        };
+        let verdict = |target: &str, verdict: Verdict| target_verdict(target, "s", verdict);
+        let expired = || reject(RejectKind::Expired);
         let seat = |target: &str| TargetStore {
             target: target.into(),
             store: "s".into(),
@@ -368,7 +371,7 @@ mod tests {
                 chain: crate::ServedChain::new(vec![healthy().leaf]).unwrap(),
                 verdicts: vec![
                     verdict("old", accept()),
-                    verdict("new", reject()),
+                    verdict("new", expired()),
                     verdict(
                         "harness",
                         Verdict::Skip {
@@ -400,17 +403,14 @@ mod tests {
 
     #[test]
     fn a_reject_gives_its_kind_and_its_message_apart() {
-        let verdict = TargetVerdict {
-            who: crate::TargetStore {
-                target: "t".to_string(),
-                store: "s".to_string(),
-            },
-            verdict: Verdict::Reject {
+        let verdict = target_verdict(
+            "t",
+            "s",
+            Verdict::Reject {
                 kind: RejectKind::UnknownIssuer,
                 detail: "no issuer for R3".to_string(),
             },
-            only_through_cache_or_aia: false,
-        };
+        );
         assert_eq!(
             serde_json::to_value(VerdictJson::of(&verdict)).unwrap(),
             serde_json::json!({

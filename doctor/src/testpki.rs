@@ -1,13 +1,15 @@
 //! A small real PKI for the unit tests (rcgen, ECDSA P-256): two roots, an intermediate and its
-//! same-key twin with the wrong name, a cross-sign of root A by root B, an unrelated CA, leaves.
+//! same-key twin with the wrong name, a cross-sign of root A by root B, an unrelated CA, leaves;
+//! and the verdicts the tests hand to the report, the fix and the tally.
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use time::{Duration, OffsetDateTime};
-use x509_parser::prelude::X509Certificate;
 
 use crate::cert::parse;
-use crate::findings::Reference;
+use crate::findings::{KnownCert, Reference, SeatRoots};
 use crate::fix::TargetStore;
+use crate::TargetVerdict;
+use anchorsmith_validators::{RejectKind, Verdict};
 
 /// The validation time the tests use.
 pub fn at() -> OffsetDateTime {
@@ -96,7 +98,7 @@ pub fn healthy() -> Pki {
 impl Pki {
     /// Every certificate known by id, both roots in the stores.
     pub fn reference(&self) -> Reference<'_> {
-        let known: Vec<(String, X509Certificate)> = [
+        let known: Vec<KnownCert> = [
             ("root-a", &self.root_a),
             ("root-b", &self.root_b),
             ("inter", &self.inter),
@@ -106,17 +108,47 @@ impl Pki {
             ("leaf", &self.leaf),
         ]
         .into_iter()
-        .map(|(id, der)| (id.to_string(), parse(der)))
+        .map(|(id, der)| KnownCert {
+            id: id.to_string(),
+            cert: parse(der),
+        })
         .collect();
         Reference {
             known,
-            stores: vec![(
-                TargetStore {
+            stores: vec![SeatRoots {
+                who: TargetStore {
                     target: "client".into(),
                     store: "both-roots".into(),
                 },
-                vec![parse(&self.root_a), parse(&self.root_b)],
-            )],
+                roots: vec![parse(&self.root_a), parse(&self.root_b)],
+            }],
         }
+    }
+}
+
+/// `target`'s `verdict` with its store `store`, reached without a cache or AIA.
+pub fn target_verdict(target: &str, store: &str, verdict: Verdict) -> TargetVerdict {
+    TargetVerdict {
+        who: TargetStore {
+            target: target.to_string(),
+            store: store.to_string(),
+        },
+        verdict,
+        only_through_cache_or_aia: false,
+    }
+}
+
+/// An accept, with no path shown.
+pub fn accept() -> Verdict {
+    Verdict::Accept {
+        chain_built: Vec::new(),
+    }
+}
+
+/// A reject of `kind`, with no detail.
+pub fn reject(kind: RejectKind) -> Verdict {
+    Verdict::Reject {
+        kind,
+        detail: String::new(),
     }
 }

@@ -318,14 +318,7 @@ mod tests {
     use anchorsmith_validators::RejectKind;
 
     fn verdict(verdict: Verdict) -> TargetVerdict {
-        TargetVerdict {
-            who: crate::TargetStore {
-                target: "t".into(),
-                store: "s".into(),
-            },
-            verdict,
-            only_through_cache_or_aia: false,
-        }
+        crate::testpki::target_verdict("t", "s", verdict)
     }
 
     #[test]

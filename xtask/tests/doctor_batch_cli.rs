@@ -20,10 +20,7 @@ fn scenario<'a>(corpus: &'a Corpus, name: &str) -> &'a Scenario {
 }
 
 fn pem(scenario: &Scenario, id: &str) -> String {
-    pem::encode(&pem::Pem::new(
-        "CERTIFICATE",
-        scenario.pki.certs[id].der.clone(),
-    ))
+    scenario.pki.pem(id).to_string()
 }
 
 fn xtask(args: &[&str]) -> Output {

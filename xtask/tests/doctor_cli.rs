@@ -20,14 +20,7 @@ fn scenario<'a>(corpus: &'a Corpus, name: &str) -> &'a Scenario {
 
 /// The PEM of the scenario's certificates `ids`, in this order.
 fn pem_of(scenario: &Scenario, ids: &[&str]) -> String {
-    ids.iter()
-        .map(|id| {
-            pem::encode(&pem::Pem::new(
-                "CERTIFICATE",
-                scenario.pki.certs[*id].der.clone(),
-            ))
-        })
-        .collect()
+    ids.iter().map(|id| scenario.pki.pem(id)).collect()
 }
 
 fn doctor(chain: &Path, args: &[&str]) -> Output {

@@ -18,14 +18,7 @@ fn corpus() -> anchorsmith_corpus::Corpus {
 }
 
 fn pem_of(scenario: &Scenario, ids: &[&str]) -> String {
-    ids.iter()
-        .map(|id| {
-            pem::encode(&pem::Pem::new(
-                "CERTIFICATE",
-                scenario.pki.certs[*id].der.clone(),
-            ))
-        })
-        .collect()
+    ids.iter().map(|id| scenario.pki.pem(id)).collect()
 }
 
 /// A running `openssl s_server`, killed when dropped.
