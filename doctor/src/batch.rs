@@ -24,6 +24,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::findings::Reference;
 use crate::report::Judgement;
+use crate::scenario::NoScenario;
 use crate::{Diagnosis, Engine, FindingCode, Panel, ServedChain};
 
 /// One input line as written (`doctor/batch.schema.json`, `$defs/input`).
@@ -47,8 +48,9 @@ pub struct Request {
     pub id: String,
     /// 1-based line of the input file.
     pub line: usize,
-    /// The scenario that judges it (its name).
-    pub scenario: String,
+    /// The scenario that judges it (its name); `None`: no scenario knows the chain, and the
+    /// real validators judge it against the real stores.
+    pub scenario: Option<String>,
     pub at: OffsetDateTime,
     pub chain: ServedChain,
 }
@@ -91,22 +93,35 @@ struct Prepared<'a> {
     reference: Reference<'a>,
 }
 
+/// The real validators and stores ([`Panel::real`]), for chains no scenario knows, made ready
+/// once: their stores parsed for the findings. Each chain gets the panel with its leaf's name.
+struct PreparedReal<'a> {
+    panel: &'a Panel,
+    reference: Reference<'a>,
+}
+
 /// The scenarios, panels and shared signature cache a batch judges with.
 pub struct Batch<'a> {
     /// Every scenario, in corpus order (the inference's candidates).
     all: &'a [Scenario],
     scenarios: Vec<Prepared<'a>>,
+    /// Without it, a chain no scenario knows is a bad line.
+    real: Option<PreparedReal<'a>>,
     default_scenario: Option<String>,
     signatures: Arc<SignatureCache>,
     now: OffsetDateTime,
 }
 
 impl<'a> Batch<'a> {
-    /// `panels`: one per scenario, in the same order ([`panels`]). `default_scenario` judges
-    /// lines that name none; without it, such a line's scenario is inferred from its chain.
+    /// `panels`: one per scenario, in the same order ([`panels`]). `real`: the panel of real
+    /// validators and stores ([`Panel::real`], its name unused) that judges a chain no scenario
+    /// knows, as the single-chain doctor does; without it such a chain is a bad line.
+    /// `default_scenario` judges lines that name none; without it, such a line's scenario is
+    /// inferred from its chain.
     pub fn new(
         scenarios: &'a [Scenario],
         panels: &'a [Panel],
+        real: Option<&'a Panel>,
         default_scenario: Option<&str>,
         signatures: Arc<SignatureCache>,
         now: OffsetDateTime,
@@ -125,6 +140,10 @@ impl<'a> Batch<'a> {
         Batch {
             all,
             scenarios,
+            real: real.map(|panel| PreparedReal {
+                panel,
+                reference: Reference::of(None, panel),
+            }),
             default_scenario: default_scenario.map(str::to_string),
             signatures,
             now,
@@ -255,7 +274,7 @@ impl<'a> Batch<'a> {
             .or(self.default_scenario.as_deref())
         {
             Some(name) => match self.scenarios.iter().find(|p| p.scenario.name == name) {
-                Some(prepared) => prepared.scenario.name.clone(),
+                Some(prepared) => Some(prepared.scenario.name.clone()),
                 None => {
                     return Err(line
                         .error(
@@ -292,8 +311,9 @@ impl<'a> Batch<'a> {
     }
 
     /// The scenario a chain belongs to ([`crate::infer_scenario`]), the leaf's issuer looked
-    /// for among the certificates parsed once per scenario, through the batch's cache.
-    fn infer_scenario(&self, chain: &ServedChain) -> Result<String, String> {
+    /// for among the certificates parsed once per scenario, through the batch's cache; `None`
+    /// when none knows it and the real panel judges it.
+    fn infer_scenario(&self, chain: &ServedChain) -> Result<Option<String>, String> {
         let issued_leaf = |scenario: &Scenario| {
             let prepared = self
                 .scenarios
@@ -303,19 +323,34 @@ impl<'a> Batch<'a> {
             let known = prepared.reference.known.iter().map(|known| &known.cert);
             crate::scenario::issued_leaf(known, chain)
         };
-        crate::cert::with_signature_cache(&self.signatures, || {
+        let inferred = crate::cert::with_signature_cache(&self.signatures, || {
             crate::scenario::infer_scenario_with(self.all, chain, issued_leaf)
-        })
-        .map(|inferred| inferred.scenario().name.clone())
-        .map_err(|reason| format!("no scenario given, and {reason}"))
+        });
+        match inferred {
+            Ok(inferred) => Ok(Some(inferred.scenario().name.clone())),
+            Err(NoScenario::Unknown) if self.real.is_some() => Ok(None),
+            Err(reason) => Err(format!("no scenario given, and {reason}")),
+        }
     }
 
     /// One chain's diagnosis, its signatures verified through the batch's cache.
     pub fn judge(&self, request: &Request) -> Diagnosis {
+        let Some(scenario) = &request.scenario else {
+            let real = self
+                .real
+                .as_ref()
+                .expect("read() takes a chain no scenario knows only with a real panel");
+            // The name the real validators check: the leaf's own, as the single-chain doctor.
+            let mut panel = real.panel.clone();
+            panel.dns_name = crate::cert::leaf_dns_name(request.chain.leaf());
+            return crate::cert::with_signature_cache(&self.signatures, || {
+                crate::diagnose_with(&real.reference, None, &panel, &request.chain, request.at)
+            });
+        };
         let prepared = self
             .scenarios
             .iter()
-            .find(|p| p.scenario.name == request.scenario)
+            .find(|p| p.scenario.name == *scenario)
             .expect("read() checked the scenario");
         crate::cert::with_signature_cache(&self.signatures, || {
             crate::diagnose_with(
@@ -367,6 +402,8 @@ pub struct Summary {
     /// Chains that are not all good (some judged target rejects, an engine failed or nothing
     /// accepted: the single-chain doctor's exit status 1).
     pub rejected: usize,
+    /// Chains no scenario knows, judged by the real validators against the real stores.
+    pub by_real_validators: usize,
 }
 
 impl Summary {
@@ -380,6 +417,9 @@ impl Summary {
         }
         if !diagnosis.tally().all_good() {
             self.rejected += 1;
+        }
+        if diagnosis.scenario.is_none() {
+            self.by_real_validators += 1;
         }
     }
 

@@ -241,7 +241,7 @@ impl<'c> Synthetic<'c> {
         Ok(Request {
             id: format!("{shape}-{index}"),
             line: index + 1,
-            scenario: family.scenario.name.clone(),
+            scenario: Some(family.scenario.name.clone()),
             at: family.at,
             chain: ServedChain::new(chain).expect("a leaf at least"),
         })

@@ -33,6 +33,7 @@ fn synthetic_chains_are_deterministic_and_show_each_seeds_shape() {
         &corpus.scenarios,
         &panels,
         None,
+        None,
         Arc::clone(&signatures),
         OffsetDateTime::now_utc(),
     );

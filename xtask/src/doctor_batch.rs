@@ -3,7 +3,9 @@
 //! batch engine is `anchorsmith_doctor::batch`; the line formats: doctor/batch.schema.json).
 //!
 //! Judged by the targets whose engine is a client model, all sharing one signature cache; targets
-//! run by a real validator are left out (named on stderr) unless --real. Every line is checked
+//! run by a real validator are left out (named on stderr) unless --real. A chain no scenario
+//! knows is judged as the single-chain doctor judges it, by the real validators against the real
+//! stores (without --targets, which only a scenario places). Every line is checked
 //! before any is judged: bad input anywhere prints a located error per bad line, exits 2 and
 //! writes nothing. --results is written to a temporary file beside it and renamed at the end.
 //! Exit status: 0 every chain is all good (some target accepts it, none rejects it, no engine
@@ -17,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use anchorsmith_corpus::Target;
 use anchorsmith_doctor::batch::{result_line, Batch, Summary};
+use anchorsmith_doctor::Panel;
 use anchorsmith_validators::model::SignatureCache;
 use anyhow::Context;
 
@@ -40,9 +43,17 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
     warn_left_out(&chosen, &judging);
     let panels =
         anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &engines, &judging);
+    // A chain no scenario knows is judged as the single-chain doctor judges it: by the real
+    // validators against the real stores; unless --targets chose targets, which only a
+    // scenario places (as the single-chain doctor refuses --targets for such a chain).
+    let real = args
+        .targets
+        .is_empty()
+        .then(|| Panel::real(anchorsmith_doctor::setup::real_stores(), ""));
     let batch = Batch::new(
         &corpus.scenarios,
         &panels,
+        real.as_ref(),
         args.scenario.as_deref(),
         signatures,
         now,
@@ -156,10 +167,18 @@ fn summary_text(summary: &Summary, elapsed: Duration, signatures: &SignatureCach
         .collect();
     let counts = signatures.counts();
     format!(
-        "doctor --batch: {} chain(s) in {:.2} s ({:.0} chains/s); with findings: {}; not all good (some target rejects or failed): {}; signatures: {} checks asked, {} verified ({:.1}% from the cache)",
+        "doctor --batch: {} chain(s) in {:.2} s ({:.0} chains/s){}; with findings: {}; not all good (some target rejects or failed): {}; signatures: {} checks asked, {} verified ({:.1}% from the cache)",
         summary.chains,
         seconds,
         summary.chains as f64 / seconds,
+        if summary.by_real_validators > 0 {
+            format!(
+                ", {} known to no scenario (judged by the real validators against the real stores)",
+                summary.by_real_validators
+            )
+        } else {
+            String::new()
+        },
         if codes.is_empty() {
             "none".to_string()
         } else {

@@ -420,3 +420,79 @@ fn one_input_and_each_output_flag_with_its_own_mode() {
         assert!(output.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// A chain no scenario knows (real Let's Encrypt certificates, ../shared/fixtures/letsencrypt)
+/// is judged as the single-chain doctor judges it: by the real validators against Mozilla's
+/// roots and the system store, with the same words; with --targets (which only a scenario
+/// places) it is a located bad line, as the single-chain doctor refuses --targets for it.
+#[test]
+fn a_chain_no_scenario_knows_is_judged_by_the_real_validators() {
+    let fixtures =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/letsencrypt");
+    let read = |name: &str| std::fs::read_to_string(fixtures.join(name)).unwrap();
+    let chain = [read("r3.pem"), read("isrg-root-x1-by-dst-x3.pem")];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("real.jsonl");
+    let line = serde_json::json!({"id": "r3-long", "chain": chain, "at": "2024-09-15"});
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let output = xtask(&["--batch", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // webpki refuses R3 as an end entity (it is a CA): not all good.
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1 known to no scenario (judged by the real validators"),
+        "{stderr}"
+    );
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let schemas = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../doctor");
+    assert_eq!(
+        schema_errors(&validator(&schemas, "output"), &result),
+        Vec::<String>::new()
+    );
+    assert_eq!(result["scenario"], serde_json::Value::Null);
+    assert_eq!(result["fix"], serde_json::Value::Null);
+    let chain_file = dir.path().join("r3-long.pem");
+    std::fs::write(&chain_file, chain.concat()).unwrap();
+    let alone = xtask(&[chain_file.to_str().unwrap(), "--at", "2024-09-15", "--json"]);
+    let document: serde_json::Value = serde_json::from_slice(&alone.stdout).unwrap();
+    for field in [
+        "scenario",
+        "at",
+        "tally",
+        "findings",
+        "verdicts",
+        "not_judged",
+    ] {
+        assert_eq!(result[field], document[field], "{field}");
+    }
+    let seats: Vec<(&str, &str)> = result["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["target"].as_str().unwrap(), v["store"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seats,
+        [
+            ("rustls-webpki", "mozilla"),
+            ("rustls-webpki", "system"),
+            ("openssl", "mozilla"),
+            ("openssl", "system")
+        ]
+    );
+
+    let refused = xtask(&[
+        "--batch",
+        file.to_str().unwrap(),
+        "--targets",
+        "android-pre-7.1.1",
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(refused.stdout.is_empty());
+    assert!(
+        stderr.contains("no scenario given, and no scenario's certificates are in this chain"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("real.jsonl:1:"), "{stderr}");
+}

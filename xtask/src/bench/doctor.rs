@@ -70,7 +70,7 @@ fn phases(batch: &Batch, corpus: &Corpus, requests: &[Request]) -> Vec<Phase> {
         let index = corpus
             .scenarios
             .iter()
-            .position(|s| s.name == request.scenario)
+            .position(|s| request.scenario.as_ref() == Some(&s.name))
             .expect("a corpus scenario");
         let (scenario, reference) = (&corpus.scenarios[index], &references[index]);
         let started = Instant::now();
@@ -117,9 +117,11 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
     let panels =
         anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &engines, &judging);
+    // Every synthetic chain is a scenario's: no real panel.
     let batch = Batch::new(
         &corpus.scenarios,
         &panels,
+        None,
         None,
         Arc::clone(&signatures),
         now,
@@ -189,7 +191,7 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
         &sample_engines,
         &sample_judging,
     );
-    let sample_batch = Batch::new(&corpus.scenarios, &sample_panels, None, fresh, now);
+    let sample_batch = Batch::new(&corpus.scenarios, &sample_panels, None, None, fresh, now);
     let phase_times = phases(&sample_batch, &corpus, &sample);
 
     println!("measuring `openssl speed -seconds 3 ecdsap256` for reference...");
