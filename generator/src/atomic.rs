@@ -1,9 +1,11 @@
-//! Writing one file so that a reader sees either the old contents or the new, never half: a
+//! Writing so that a reader sees either the old contents or the new, never half. One file: a
 //! temporary file in the same directory (so the rename stays on one filesystem), synced, then
-//! renamed over the destination. Used for the key cache, the committed corpus and the reports.
+//! renamed over the destination (the key cache, the committed corpus, the reports). A whole
+//! directory ([`replace_dir`]): filled beside its destination, then renamed into place (a
+//! generated PKI, a trust bundle).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` atomically with the given Unix `mode` (0o600 for keys, 0o644 for
 /// everything else), creating the parent directory if needed.
@@ -57,4 +59,52 @@ mod tests {
             1
         );
     }
+}
+
+/// Makes `out_dir` hold exactly what `fill` writes into the empty directory it is given: that
+/// directory is made beside `out_dir` (one filesystem), given `mode`, and renamed into place; an
+/// existing `out_dir` (a directory, or a symbolic link, which is replaced and never followed) is
+/// moved aside first and removed after, or put back if the rename fails. So `out_dir` appears
+/// whole or not at all, and nothing of an earlier output stays in it. `io_error` names the path
+/// of a failed step.
+pub fn replace_dir<E>(
+    out_dir: &Path,
+    mode: u32,
+    io_error: impl Fn(&Path, std::io::Error) -> E,
+    fill: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+    let parent = match out_dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| io_error(&parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".anchorsmith-out-")
+        .tempdir_in(&parent)
+        .map_err(|e| io_error(&parent, e))?;
+    fill(staging.path())?;
+    fs::set_permissions(staging.path(), fs::Permissions::from_mode(mode))
+        .map_err(|e| io_error(staging.path(), e))?;
+    if out_dir.symlink_metadata().is_ok() {
+        // Move the old directory aside first: rename cannot replace a non-empty directory.
+        let retired = tempfile::Builder::new()
+            .prefix(".anchorsmith-old-")
+            .tempdir_in(&parent)
+            .map_err(|e| io_error(&parent, e))?;
+        let retired_path = retired.path().join("old");
+        fs::rename(out_dir, &retired_path).map_err(|e| io_error(out_dir, e))?;
+        if let Err(source) = fs::rename(staging.path(), out_dir) {
+            // Put the previous output back rather than leave nothing.
+            let _ = fs::rename(&retired_path, out_dir);
+            return Err(io_error(out_dir, source));
+        }
+        let _ = staging.keep();
+        drop(retired); // removes the old output (a link itself, never its target)
+    } else {
+        fs::rename(staging.path(), out_dir).map_err(|e| io_error(out_dir, e))?;
+        let _ = staging.keep();
+    }
+    Ok(())
 }

@@ -12,7 +12,7 @@ mod name;
 mod output;
 mod topology;
 
-pub use atomic::write_file_atomically;
+pub use atomic::{replace_dir, write_file_atomically};
 pub use generate::{
     default_key_cache_dir, generate, GenerateError, GenerateOptions, GeneratedCert, Pki,
 };

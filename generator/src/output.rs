@@ -1,6 +1,6 @@
 //! Writing a generated PKI to disk: `<id>.pem`, `<id>.der`, `manifest.json`, and on request
 //! `<id>.key.pem` (mode 0600). The directory is assembled beside its destination and renamed
-//! into place, so it appears whole or not at all.
+//! into place ([`crate::atomic::replace_dir`]), so it appears whole or not at all.
 
 use std::fs;
 use std::io::Write;
@@ -41,45 +41,17 @@ pub fn write_output(
             path: out_dir.to_path_buf(),
         });
     }
-    let parent = match out_dir.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io_error(&parent))?;
-    // Same directory as the destination, so the final rename stays on one filesystem.
-    let staging = tempfile::Builder::new()
-        .prefix(".anchorsmith-out-")
-        .tempdir_in(&parent)
-        .map_err(io_error(&parent))?;
-    write_files(pki, staging.path(), emit_keys)?;
-    // Keys inside: keep the directory private (tempdir's 0700); otherwise make it readable.
+    // Keys inside: keep the directory private; otherwise make it readable.
     let mode = if emit_keys { 0o700 } else { 0o755 };
-    fs::set_permissions(staging.path(), fs::Permissions::from_mode(mode))
-        .map_err(io_error(staging.path()))?;
-
-    if exists {
-        // Move the old directory aside first: rename cannot replace a non-empty directory.
-        let retired = tempfile::Builder::new()
-            .prefix(".anchorsmith-old-")
-            .tempdir_in(&parent)
-            .map_err(io_error(&parent))?;
-        let retired_path = retired.path().join("old");
-        fs::rename(out_dir, &retired_path).map_err(io_error(out_dir))?;
-        if let Err(source) = fs::rename(staging.path(), out_dir) {
-            // Put the previous output back rather than leave nothing.
-            let _ = fs::rename(&retired_path, out_dir);
-            return Err(OutputError::Io {
-                path: out_dir.to_path_buf(),
-                source,
-            });
-        }
-        let _ = staging.keep();
-        drop(retired); // removes the old output
-    } else {
-        fs::rename(staging.path(), out_dir).map_err(io_error(out_dir))?;
-        let _ = staging.keep();
-    }
-    Ok(())
+    crate::atomic::replace_dir(
+        out_dir,
+        mode,
+        |path, source| OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        |dir| write_files(pki, dir, emit_keys),
+    )
 }
 
 fn write_files(pki: &Pki, dir: &Path, emit_keys: bool) -> Result<(), OutputError> {

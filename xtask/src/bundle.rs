@@ -2,8 +2,11 @@
 //! candidates (bad input: a located diagnostic, exit 2), builds with `anchorsmith_bundle`, and
 //! proves the bundle as a whole with the device verifier (the real BearSSL and mbedTLS through
 //! their harnesses under target/harnesses), and writes `bundle.pem`,
-//! `manifest.json`, `report.md`, `report.html` (and with `--diff OLD_MANIFEST`, `diff.md`)
-//! atomically: an error writes nothing.
+//! `manifest.json`, `report.md`, `report.html` (and with `--diff OLD_MANIFEST`, `diff.md`) as
+//! the whole of `--out`, replaced at once: an error writes nothing, and no file of an earlier run
+//! or of anything else stays beside the bundle. So `--out` must be new, empty or a previous
+//! bundle (its `manifest.json`): a directory holding other files (a generated PKI and its
+//! private keys) is refused before anything is built.
 
 use anchorsmith_bundle::build::{build, parse_instant, Request};
 use anchorsmith_bundle::diff::{self, PreviousManifest};
@@ -13,7 +16,7 @@ use anchorsmith_diagnostics::{parse_json, Code, Diagnostic};
 
 use anyhow::Context;
 
-use crate::shared::write_byte_files;
+use crate::shared::replace_with_files;
 use crate::{BadInput, BundleArgs};
 
 pub fn run(args: BundleArgs) -> anyhow::Result<()> {
@@ -31,6 +34,7 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
             "no endpoint: give --endpoint HOST=PATH.pem or an --endpoint-dir with PEM files".into(),
         ));
     }
+    check_out(&args.out).map_err(bad)?;
     // Read the old manifest first: a bad one is bad input, and nothing is built or written.
     let previous = match &args.diff {
         Some(path) => {
@@ -141,7 +145,7 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     if let Some(text) = &diff {
         files.push(("diff.md".into(), text.clone().into_bytes()));
     }
-    write_byte_files(&args.out, &files)?;
+    replace_with_files(&args.out, &files)?;
     println!(
         "{} anchor(s) ({} selection, lower bound {}) for {} endpoint(s) written to {}; {} lint(s)",
         bundle.selection.chosen.len(),
@@ -166,4 +170,79 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         print!("\n{text}");
     }
     Ok(())
+}
+
+/// Refuses an `--out` the bundle must not replace: a symbolic link (the bundle would land
+/// elsewhere than named), a file, or a directory holding anything but a previous bundle (files
+/// of the user's, a generated PKI with its private keys: a bundle directory never holds a key).
+fn check_out(out: &std::path::Path) -> Result<(), String> {
+    let Ok(metadata) = out.symlink_metadata() else {
+        return Ok(());
+    };
+    let shown = out.display();
+    if metadata.file_type().is_symlink() {
+        return Err(format!(
+            "--out {shown} is a symbolic link: name the directory itself"
+        ));
+    }
+    if !metadata.is_dir() {
+        return Err(format!("--out {shown} is not a directory"));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(out)
+        .map_err(|error| format!("--out {shown}: {error}"))?
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    if is_bundle_dir(out) {
+        return Ok(());
+    }
+    names.sort();
+    let keys: Vec<&String> = names
+        .iter()
+        .filter(|name| holds_a_private_key(&out.join(name)))
+        .collect();
+    let what = if keys.is_empty() {
+        format!(
+            "holds files that are not a trust bundle's ({}{})",
+            names.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+            if names.len() > 3 { ", ..." } else { "" }
+        )
+    } else {
+        format!(
+            "holds private keys ({}): a bundle directory never holds a key",
+            keys.iter()
+                .take(3)
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Err(format!(
+        "--out {shown} {what}; the bundle replaces its whole directory, so --out must be new, empty, or a previous bundle (with its manifest.json)"
+    ))
+}
+
+/// Whether the file at `path` holds PEM armour of a private key in its first 64 KiB (any key
+/// type: `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, ...).
+fn holds_a_private_key(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    if file.take(64 * 1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    head.windows(b"PRIVATE KEY-----".len())
+        .any(|window| window == b"PRIVATE KEY-----")
+}
+
+/// Whether `dir` holds a trust bundle: its `manifest.json` is a bundle's.
+pub(crate) fn is_bundle_dir(dir: &std::path::Path) -> bool {
+    std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .is_some_and(|text| serde_json::from_str::<PreviousManifest>(&text).is_ok())
 }

@@ -2,7 +2,8 @@
 //! deterministic PKI from a topology file (language: `generator/README.md`).
 //!
 //! A bad topology (or an existing --out without --force) is bad input: exit status 2, and
-//! nothing is written. So is a topology with no certificate.
+//! nothing is written. So is a topology with no certificate, and `--emit-keys` into a directory
+//! holding a trust bundle.
 
 use std::time::Instant;
 
@@ -30,6 +31,15 @@ pub fn run(args: GenArgs) -> anyhow::Result<()> {
             .help("declare at least one `[[cert]]` table (language: generator/README.md)")
             .into(),
         )
+        .into());
+    }
+    // `--force` may replace a directory, but private keys never go where a firmware build
+    // takes its trust anchors from.
+    if args.emit_keys && crate::bundle::is_bundle_dir(&args.out) {
+        return Err(BadInput(anyhow::anyhow!(
+            "--out {} holds a trust bundle (its manifest.json): private keys are never written into a bundle directory; choose another --out",
+            args.out.display()
+        ))
         .into());
     }
     let options = GenerateOptions {

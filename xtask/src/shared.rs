@@ -196,15 +196,25 @@ pub fn write_files(out: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()
     Ok(())
 }
 
-/// [`write_files`] for binary contents (the ESP-IDF bundle, DER files).
-pub fn write_byte_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> anyhow::Result<()> {
+/// Makes directory `out` hold exactly `files` (binary: the ESP-IDF bundle, DER files), through
+/// [`anchorsmith_generator::replace_dir`]: written beside it and renamed into place, so a reader
+/// (a firmware build) sees the previous set or the new one, never a mix, and no file of an
+/// earlier run stays behind. The names are checked first; a link planted in `out` is replaced
+/// with it, never written through (the files go into a new directory).
+pub fn replace_with_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> anyhow::Result<()> {
     for (relative, _) in files {
-        check_inside(out, relative)?;
+        check_name(out, relative)?;
     }
-    for (relative, contents) in files {
-        write_one(out, relative, contents)?;
-    }
-    Ok(())
+    anchorsmith_generator::replace_dir(
+        out,
+        0o755,
+        |path, error| anyhow::anyhow!("writing {}: {error}", path.display()),
+        |staging| {
+            files
+                .iter()
+                .try_for_each(|(relative, contents)| write_one(staging, relative, contents))
+        },
+    )
 }
 
 /// Refuses, before anything is written, a file that would land outside `out`: a name that is
@@ -212,17 +222,7 @@ pub fn write_byte_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> anyhow::Res
 /// (`out/der -> /elsewhere`), which writing would follow. A link planted at the file's own
 /// place needs no check: the atomic write renames over the link, never through it.
 fn check_inside(out: &Path, relative: &Path) -> anyhow::Result<()> {
-    use std::path::Component;
-    if !relative
-        .components()
-        .all(|component| matches!(component, Component::Normal(_)))
-    {
-        anyhow::bail!(
-            "refusing to write {}: output file names must stay inside {}",
-            relative.display(),
-            out.display()
-        );
-    }
+    check_name(out, relative)?;
     let mut directory = out.to_path_buf();
     for component in relative.parent().into_iter().flat_map(Path::components) {
         directory.push(component);
@@ -237,6 +237,22 @@ fn check_inside(out: &Path, relative: &Path) -> anyhow::Result<()> {
                 out.display()
             );
         }
+    }
+    Ok(())
+}
+
+/// Refuses a file name that is absolute or climbs (`..`): it would land outside `out`.
+fn check_name(out: &Path, relative: &Path) -> anyhow::Result<()> {
+    use std::path::Component;
+    if !relative
+        .components()
+        .all(|component| matches!(component, Component::Normal(_)))
+    {
+        anyhow::bail!(
+            "refusing to write {}: output file names must stay inside {}",
+            relative.display(),
+            out.display()
+        );
     }
     Ok(())
 }

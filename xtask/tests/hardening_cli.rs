@@ -1,6 +1,8 @@
 //! Key hygiene and output confinement, from the outside: `gen` writes private keys only with
-//! `--emit-keys`, at mode 0600; `bundle` output never holds a key; a certificate id cannot name
-//! a path; a symbolic link planted in or as an output directory is never written through.
+//! `--emit-keys`, at mode 0600, and never into a bundle directory; `bundle` output never holds a
+//! key and replaces its whole directory (a previous bundle's, nothing else); a certificate id
+//! cannot name a path; a symbolic link planted in or as an output directory is never written
+//! through.
 
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -215,39 +217,113 @@ fn bundle_output_never_holds_a_key_and_is_never_written_through_a_planted_link()
         );
     }
 
-    // A link planted where a file goes is replaced, its target untouched.
+    // The bundle replaces its whole directory: a link planted inside a previous bundle, where
+    // a file goes or on the way to files, is removed with it, never written through.
     let victim_file = dir.path().join("victim.pem");
     std::fs::write(&victim_file, "mine").unwrap();
-    let planted = dir.path().join("planted");
-    std::fs::create_dir(&planted).unwrap();
-    symlink(&victim_file, planted.join("bundle.pem")).unwrap();
-    let output = bundle(&candidates, &planted);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "mine");
-    assert!(!planted
-        .join("bundle.pem")
-        .symlink_metadata()
-        .unwrap()
-        .file_type()
-        .is_symlink());
-
-    // A directory link planted on the way to files is refused before anything is written.
+    std::fs::remove_file(out.join("bundle.pem")).unwrap();
+    symlink(&victim_file, out.join("bundle.pem")).unwrap();
     let victim_dir = dir.path().join("victim-dir");
     std::fs::create_dir(&victim_dir).unwrap();
-    let trapped = dir.path().join("trapped");
-    std::fs::create_dir(&trapped).unwrap();
-    symlink(&victim_dir, trapped.join("der")).unwrap();
-    let output = bundle(&candidates, &trapped);
+    std::fs::remove_dir_all(out.join("der")).unwrap();
+    symlink(&victim_dir, out.join("der")).unwrap();
+    let output = bundle(&candidates, &out);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "mine");
+    assert_eq!(std::fs::read_dir(&victim_dir).unwrap().count(), 0);
+    for name in ["bundle.pem", "der"] {
+        assert!(!out
+            .join(name)
+            .symlink_metadata()
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    assert_eq!(files(&out).len(), written.len(), "the same files again");
+    // No staging directory is left beside it.
+    let beside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".anchorsmith"))
+        .collect();
+    assert_eq!(beside, Vec::<String>::new());
+
+    // `--out` itself a link: refused, exit 2, its target untouched.
+    let linked = dir.path().join("linked");
+    symlink(&victim_dir, &linked).unwrap();
+    let output = bundle(&candidates, &linked);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("is a symbolic link"));
+    assert_eq!(std::fs::read_dir(&victim_dir).unwrap().count(), 0);
+}
+
+/// A bundle directory never holds a private key: `bundle --out` refuses a directory of other
+/// files (a generated PKI with its keys) before building anything, and `gen --emit-keys`, even
+/// with `--force`, refuses a directory holding a bundle. Both exit 2 and leave it as it was.
+#[test]
+fn keys_and_bundles_never_share_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let topology = dir.path().join("topology.toml");
+    std::fs::write(&topology, SMALL_PKI).unwrap();
+    let pki = dir.path().join("pki");
+    assert!(gen(&topology, &pki, &["--emit-keys"]).status.success());
+    let before = files(&pki);
+    let output = bundle(&candidates(dir.path()), &pki);
     let message = stderr(&output);
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2), "{message}");
     assert!(
-        message.contains("is a symbolic link, which would take the file out of"),
+        message.contains("holds private keys (int.key.pem, leaf.key.pem, root.key.pem)"),
         "{message}"
     );
-    assert_eq!(std::fs::read_dir(&victim_dir).unwrap().count(), 0);
+    assert_eq!(files(&pki), before);
+    assert!(!pki.join("bundle.pem").exists());
+
+    let out = dir.path().join("bundle");
+    let built = bundle(&dir.path().join("candidates"), &out);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let bundle_files = files(&out);
+    let output = gen(&topology, &out, &["--emit-keys", "--force"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("holds a trust bundle"), "{message}");
+    assert_eq!(files(&out), bundle_files);
+    assert!(files(&out).iter().all(|file| !holds_a_key(file)));
+}
+
+/// A second run with fewer formats leaves no file of the first: what a firmware build finds in
+/// the directory is exactly one bundle and its manifest.
+#[test]
+fn a_rebuilt_bundle_leaves_nothing_of_the_previous_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = candidates(dir.path());
+    let out = dir.path().join("out");
+    assert!(bundle(&candidates, &out).status.success());
+    assert!(out.join("x509_crt_bundle").exists());
+    let endpoint = format!("r10={}", fixtures().join("r10.pem").display());
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "bundle".as_ref(),
+        "--endpoint".as_ref(),
+        endpoint.as_ref(),
+        "--format".as_ref(),
+        "pem".as_ref(),
+        "--candidates".as_ref(),
+        candidates.as_os_str(),
+        "--now".as_ref(),
+        "2026-11-30".as_ref(),
+        "--horizon".as_ref(),
+        "2040-01-01".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    let output = xtask(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut names: Vec<String> = files(&out)
+        .iter()
+        .map(|file| file.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
     assert_eq!(
-        std::fs::read_dir(&trapped).unwrap().count(),
-        1,
-        "nothing written beside the link"
+        names,
+        ["bundle.pem", "manifest.json", "report.html", "report.md"]
     );
 }
