@@ -71,7 +71,7 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
         .flat_map(ScenarioTimeline::failures)
         .collect();
     println!(
-        "{} scenarios, {} subjects, {proofs} changes proved on both sides ({} failed), \
+        "{} scenario(s), {} subjects, {proofs} changes proved on both sides ({} failed), \
 {off_boundary} not at a certificate boundary, in {:.1} s; wrote timeline.md and timeline.svg to {}",
         timelines.len(),
         subjects.iter().map(Vec::len).sum::<usize>(),

@@ -163,6 +163,6 @@ fn a_corpus_of_ones_own() {
         stderr.contains("timeline: root-expiry-long-short (2 subjects)"),
         "{stderr}"
     );
-    assert!(stdout.contains("1 scenarios, 2 subjects"), "{stdout}");
+    assert!(stdout.contains("1 scenario(s), 2 subjects"), "{stdout}");
     assert!(out.join("timeline.svg").is_file());
 }
