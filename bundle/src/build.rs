@@ -76,6 +76,24 @@ pub struct Uncovered {
 
 pub use crate::proof::ProofFailed;
 
+/// The manifest a bundle directory holds (what `--diff` reads back).
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// The reports beside the bundle.
+pub const REPORT_FILES: [&str; 2] = ["report.md", "report.html"];
+/// What `--diff OLD_MANIFEST` adds to the directory.
+pub const DIFF_FILE: &str = "diff.md";
+
+/// Every name a bundle directory's top level can hold: each format's output (a file, or the
+/// `der` directory), the manifest, the reports and the diff. A directory holding anything else
+/// is not (only) a bundle.
+pub fn directory_entries() -> impl Iterator<Item = &'static str> {
+    crate::encode::Format::ALL
+        .into_iter()
+        .map(crate::encode::Format::output_name)
+        .chain([MANIFEST_FILE, DIFF_FILE])
+        .chain(REPORT_FILES)
+}
+
 /// The result: the request, every reach, the selection and the lints.
 #[derive(Clone, Debug)]
 pub struct Bundle {
@@ -869,10 +887,11 @@ impl Bundle {
                 report += &format!("- {}\n", skipped.sentence());
             }
         }
-        files.push((PathBuf::from("manifest.json"), manifest.into_bytes()));
-        files.push((PathBuf::from("report.md"), report.into_bytes()));
+        let [report_md, report_html] = REPORT_FILES;
+        files.push((PathBuf::from(MANIFEST_FILE), manifest.into_bytes()));
+        files.push((PathBuf::from(report_md), report.into_bytes()));
         files.push((
-            PathBuf::from("report.html"),
+            PathBuf::from(report_html),
             crate::html::render(self, proof).into_bytes(),
         ));
         Ok(files)

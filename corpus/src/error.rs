@@ -89,6 +89,17 @@ pub fn parse_toml_file<T: serde::de::DeserializeOwned>(
     Ok((value, text))
 }
 
+/// The help of an unknown-name error: `known: a, b, c`, the names a misspelt one could have
+/// meant, or that there are none (an empty topology, no targets).
+pub(crate) fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() {
+        "known: none (nothing of this kind is declared)".to_string()
+    } else {
+        format!("known: {}", names.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,16 +112,5 @@ mod tests {
         let bad: CorpusError = Diagnostic::whole_file(Code::Syntax, Path::new("x"), "m").into();
         assert!(bad.is_bad_input());
         assert_eq!(bad.diagnostic().map(|d| d.code), Some(Code::Syntax));
-    }
-}
-
-/// The help of an unknown-name error: `known: a, b, c`, the names a misspelt one could have
-/// meant, or that there are none (an empty topology, no targets).
-pub(crate) fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let names: Vec<&str> = names.collect();
-    if names.is_empty() {
-        "known: none (nothing of this kind is declared)".to_string()
-    } else {
-        format!("known: {}", names.join(", "))
     }
 }

@@ -110,8 +110,8 @@ impl Diagnostic {
             field: None,
             message: message.into(),
             help: None,
-            // At the end of a file that ends with a newline there is no line to show (and
-            // annotate-snippets would call an empty excerpt line 1).
+            // An excerpt with no text (the empty last line of a file that ends with a newline,
+            // an empty file) shows nothing, and annotate-snippets would call it line 1.
             excerpt: Some(Excerpt::around(source, start..end, line))
                 .filter(|excerpt| !excerpt.text.is_empty()),
         }

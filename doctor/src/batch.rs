@@ -5,8 +5,9 @@
 //! Every line is read and checked ([`Batch::read`]) before any chain is judged: bad input
 //! anywhere is a located [`Diagnostic`] per bad line, and nothing is judged. Chains are then
 //! judged in parallel (rayon) with the engines the caller gives (in `cargo xtask doctor --batch`,
-//! the client models), each (certificate, issuer key) signature verified once for the whole batch
-//! through one shared [`SignatureCache`]: by the models' path builders and by the findings.
+//! the client models; for a chain no scenario knows, the real panel of real validators and
+//! stores, when given), each (certificate, issuer key) signature verified once for the whole
+//! batch through one shared [`SignatureCache`]: by the models' path builders and by the findings.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -289,9 +290,11 @@ impl<'a> Batch<'a> {
             None => self.infer_scenario(&chain).map_err(|message| {
                 line.error(Code::UnknownName, 0..1, message)
                     .field("scenario")
-                    .help(
-                        "name it: \"scenario\": \"...\" on the line, or --scenario for every line",
-                    )
+                    .help(if self.real.is_some() {
+                        "name it: \"scenario\": \"...\" on the line, or --scenario for every line"
+                    } else {
+                        "name it: \"scenario\": \"...\" on the line, or --scenario for every line; with no --targets (which only a scenario places), the real validators judge a chain no scenario knows"
+                    })
             })?,
         };
         Ok(Request {
@@ -386,10 +389,7 @@ pub fn result_line(id: &str, diagnosis: &Diagnosis) -> ResultLine {
     ResultLine {
         id: id.to_string(),
         judgement: Judgement::of(diagnosis),
-        fix: diagnosis
-            .fix
-            .as_ref()
-            .map(|fix| diagnosis.candidates[fix.candidate].name.clone()),
+        fix: diagnosis.fix_chain().map(|best| best.name.clone()),
     }
 }
 

@@ -61,6 +61,11 @@ impl Diagnosis {
     pub fn tally(&self) -> Tally {
         Tally::of(&self.verdicts)
     }
+
+    /// The chain the fix serves, when there is a fix.
+    pub fn fix_chain(&self) -> Option<&Candidate> {
+        self.fix.as_ref().map(|fix| &self.candidates[fix.candidate])
+    }
 }
 
 /// The targets placed in `scenario` (judged) and the others (not judged), each in given order.

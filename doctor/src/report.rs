@@ -129,7 +129,7 @@ fn fix_text(d: &Diagnosis) -> String {
         };
         return out;
     };
-    let best = &d.candidates[fix.candidate];
+    let best = d.fix_chain().expect("a fix has its chain");
     if fix.already_served {
         let _ = writeln!(
             out,
@@ -320,8 +320,7 @@ pub struct Output {
 
 /// The `--json` document of `d`.
 pub fn json(d: &Diagnosis) -> Report {
-    let fix = d.fix.as_ref().map(|fix| {
-        let best = &d.candidates[fix.candidate];
+    let fix = d.fix.as_ref().zip(d.fix_chain()).map(|(fix, best)| {
         let changed = |way| -> Vec<SubjectJson> {
             fix.changed(way)
                 .map(|who| SubjectJson {

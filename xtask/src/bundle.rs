@@ -8,11 +8,14 @@
 //! bundle (its `manifest.json`): a directory holding other files (a generated PKI and its
 //! private keys) is refused before anything is built.
 
-use anchorsmith_bundle::build::{build, parse_instant, Request};
+use anchorsmith_bundle::build::{build, parse_instant, Request, DIFF_FILE, MANIFEST_FILE};
 use anchorsmith_bundle::diff::{self, PreviousManifest};
 use anchorsmith_bundle::load::{self, Candidate};
 use anchorsmith_bundle::policy::Policy;
 use anchorsmith_diagnostics::{parse_json, Code, Diagnostic};
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -143,8 +146,10 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
         diff::markdown(&path.display().to_string(), &changes)
     });
     if let Some(text) = &diff {
-        files.push(("diff.md".into(), text.clone().into_bytes()));
+        files.push((DIFF_FILE.into(), text.clone().into_bytes()));
     }
+    // Again: the build and the proof took a while, and the whole directory is replaced.
+    check_out(&args.out).map_err(bad)?;
     replace_with_files(&args.out, &files)?;
     println!(
         "{} anchor(s) ({} selection, lower bound {}) for {} endpoint(s) written to {}; {} lint(s)",
@@ -172,14 +177,35 @@ pub fn run(args: BundleArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses an `--out` the bundle must not replace: a symbolic link (the bundle would land
-/// elsewhere than named), a file, or a directory holding anything but a previous bundle (files
-/// of the user's, a generated PKI with its private keys: a bundle directory never holds a key).
-fn check_out(out: &std::path::Path) -> Result<(), String> {
+/// Refuses an `--out` the bundle must not replace, before anything is built: a path naming no
+/// directory of its own (`.`, `..`), a symbolic link (the bundle would land elsewhere than
+/// named), a file, a mount point or a directory whose parent cannot take the new directory
+/// beside it (the bundle is renamed into place), and a directory holding anything but a
+/// previous bundle's files (files of the user's, a generated PKI with its private keys: the
+/// whole directory is replaced, and a bundle directory never holds a key).
+fn check_out(out: &Path) -> Result<(), String> {
+    let shown = out.display();
+    let absolute = std::path::absolute(out).map_err(|error| format!("--out {shown}: {error}"))?;
+    if out.file_name().is_none() || absolute.file_name().is_none() {
+        return Err(format!(
+            "--out {shown} names no directory of its own: the bundle replaces its whole directory, so name a new one (e.g. {shown}/bundle)"
+        ));
+    }
+    let parent = absolute.parent().unwrap_or(Path::new("/"));
+    if parent.is_dir() {
+        tempfile::Builder::new()
+            .prefix(".anchorsmith-probe-")
+            .tempdir_in(parent)
+            .map_err(|error| {
+                format!(
+                    "--out {shown}: its parent {} cannot take the new directory beside it ({error})",
+                    parent.display()
+                )
+            })?;
+    }
     let Ok(metadata) = out.symlink_metadata() else {
         return Ok(());
     };
-    let shown = out.display();
     if metadata.file_type().is_symlink() {
         return Err(format!(
             "--out {shown} is a symbolic link: name the directory itself"
@@ -188,48 +214,89 @@ fn check_out(out: &std::path::Path) -> Result<(), String> {
     if !metadata.is_dir() {
         return Err(format!("--out {shown} is not a directory"));
     }
-    let mut names: Vec<String> = std::fs::read_dir(out)
+    let parent_device = std::fs::metadata(parent).map(|m| m.dev());
+    if parent_device.is_ok_and(|device| device != metadata.dev()) {
+        return Err(format!(
+            "--out {shown} is a mount point: the bundle is written beside it and renamed into place, which cannot cross filesystems; name a directory inside it"
+        ));
+    }
+    let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(out)
         .map_err(|error| format!("--out {shown}: {error}"))?
-        .filter_map(|entry| entry.ok())
+        .filter_map(Result::ok)
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = entries
+        .iter()
+        .filter(|entry| holds_a_private_key(entry))
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
-    if names.is_empty() {
-        return Ok(());
+    if !keys.is_empty() {
+        return Err(format!(
+            "--out {shown} holds private keys ({}): a bundle directory never holds a key; name a new or empty directory",
+            sorted_head(keys)
+        ));
     }
-    if is_bundle_dir(out) {
-        return Ok(());
+    if !is_bundle_dir(out) {
+        let names = entries
+            .iter()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        return Err(format!(
+            "--out {shown} holds files and no bundle ({}): the bundle replaces its whole directory, so --out must be new, empty or a previous bundle",
+            sorted_head(names)
+        ));
     }
-    names.sort();
-    let keys: Vec<&String> = names
+    let known: Vec<&str> = anchorsmith_bundle::build::directory_entries().collect();
+    let mut foreign: Vec<String> = entries
         .iter()
-        .filter(|name| holds_a_private_key(&out.join(name)))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| !known.contains(&name.as_str()))
         .collect();
-    let what = if keys.is_empty() {
-        format!(
-            "holds files that are not a trust bundle's ({}{})",
-            names.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
-            if names.len() > 3 { ", ..." } else { "" }
-        )
-    } else {
-        format!(
-            "holds private keys ({}): a bundle directory never holds a key",
-            keys.iter()
-                .take(3)
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    Err(format!(
-        "--out {shown} {what}; the bundle replaces its whole directory, so --out must be new, empty, or a previous bundle (with its manifest.json)"
-    ))
+    // The DER format's directory holds only its `.der` files.
+    let der = out.join(anchorsmith_bundle::encode::Format::Der.output_name());
+    if der.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        for entry in std::fs::read_dir(&der).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !entry.file_type().is_ok_and(|kind| kind.is_file()) || !name.ends_with(".der") {
+                foreign.push(format!("der/{name}"));
+            }
+        }
+    }
+    if !foreign.is_empty() {
+        return Err(format!(
+            "--out {shown} holds a previous bundle and other files ({}), which replacing it would delete: move them out, or name another directory",
+            sorted_head(foreign)
+        ));
+    }
+    Ok(())
 }
 
-/// Whether the file at `path` holds PEM armour of a private key in its first 64 KiB (any key
-/// type: `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, ...).
-fn holds_a_private_key(path: &std::path::Path) -> bool {
+/// Up to three names, sorted, for a message.
+fn sorted_head(mut names: Vec<String>) -> String {
+    names.sort();
+    let more = names.len() > 3;
+    names.truncate(3);
+    names.join(", ") + if more { ", ..." } else { "" }
+}
+
+/// Whether `dir` holds a trust bundle: its manifest is a bundle's.
+pub(crate) fn is_bundle_dir(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(MANIFEST_FILE))
+        .ok()
+        .is_some_and(|text| serde_json::from_str::<PreviousManifest>(&text).is_ok())
+}
+
+/// Whether `entry` is a regular file (never followed through a link, never a FIFO that would
+/// block the read) holding PEM armour of a private key in its first 64 KiB (any key type:
+/// `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, ...).
+fn holds_a_private_key(entry: &std::fs::DirEntry) -> bool {
     use std::io::Read;
-    let Ok(file) = std::fs::File::open(path) else {
+    if !entry.file_type().is_ok_and(|kind| kind.is_file()) {
+        return false;
+    }
+    let Ok(file) = std::fs::File::open(entry.path()) else {
         return false;
     };
     let mut head = Vec::new();
@@ -238,11 +305,4 @@ fn holds_a_private_key(path: &std::path::Path) -> bool {
     }
     head.windows(b"PRIVATE KEY-----".len())
         .any(|window| window == b"PRIVATE KEY-----")
-}
-
-/// Whether `dir` holds a trust bundle: its `manifest.json` is a bundle's.
-pub(crate) fn is_bundle_dir(dir: &std::path::Path) -> bool {
-    std::fs::read_to_string(dir.join("manifest.json"))
-        .ok()
-        .is_some_and(|text| serde_json::from_str::<PreviousManifest>(&text).is_ok())
 }

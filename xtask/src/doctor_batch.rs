@@ -45,10 +45,9 @@ pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
         anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &engines, &judging);
     // A chain no scenario knows is judged as the single-chain doctor judges it: by the real
     // validators against the real stores; unless --targets chose targets, which only a
-    // scenario places (as the single-chain doctor refuses --targets for such a chain).
-    let real = args
-        .targets
-        .is_empty()
+    // scenario places (as the single-chain doctor refuses --targets for such a chain). With
+    // --scenario every line has one, so the real stores are not even read.
+    let real = (args.targets.is_empty() && args.scenario.is_none())
         .then(|| Panel::real(anchorsmith_doctor::setup::real_stores(), ""));
     let batch = Batch::new(
         &corpus.scenarios,

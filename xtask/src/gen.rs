@@ -33,15 +33,7 @@ pub fn run(args: GenArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    // `--force` may replace a directory, but private keys never go where a firmware build
-    // takes its trust anchors from.
-    if args.emit_keys && crate::bundle::is_bundle_dir(&args.out) {
-        return Err(BadInput(anyhow::anyhow!(
-            "--out {} holds a trust bundle (its manifest.json): private keys are never written into a bundle directory; choose another --out",
-            args.out.display()
-        ))
-        .into());
-    }
+    check_out(&args.out, args.emit_keys).map_err(|message| BadInput(anyhow::anyhow!(message)))?;
     let options = GenerateOptions {
         seed_override: args.seed,
         key_cache_dir: Some(default_key_cache_dir()),
@@ -62,5 +54,30 @@ pub fn run(args: GenArgs) -> anyhow::Result<()> {
         },
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Refuses, before anything is generated, an `--out` that names no directory of its own (`.`,
+/// `..`: the output replaces its whole directory), and with `--emit-keys` one inside or at a
+/// trust bundle: private keys never go where a firmware build takes its anchors from.
+fn check_out(out: &std::path::Path, emit_keys: bool) -> Result<(), String> {
+    let shown = out.display();
+    let absolute = std::path::absolute(out).map_err(|error| format!("--out {shown}: {error}"))?;
+    if out.file_name().is_none() || absolute.file_name().is_none() {
+        return Err(format!(
+            "--out {shown} names no directory of its own: name a new one (e.g. {shown}/pki)"
+        ));
+    }
+    if emit_keys {
+        if let Some(bundle) = absolute
+            .ancestors()
+            .find(|dir| crate::bundle::is_bundle_dir(dir))
+        {
+            return Err(format!(
+                "--out {shown}: {} holds a trust bundle (its manifest.json), and private keys are never written into a bundle directory; choose another --out",
+                bundle.display()
+            ));
+        }
+    }
     Ok(())
 }

@@ -215,7 +215,8 @@ pub struct DoctorArgs {
     pub json: bool,
     /// Many chains: a JSON Lines file, one `{"id", "chain", "at"?, "scenario"?}` per line; one
     /// compact result per line, in input order (both formats: doctor/batch.schema.json). Judged
-    /// by the client-model targets only, unless --real.
+    /// by the client-model targets only, unless --real; a chain no scenario knows, by the real
+    /// validators against the real stores, as a single chain.
     #[arg(
         long,
         value_name = "FILE.jsonl",
@@ -329,16 +330,20 @@ pub struct LimboArgs {
 #[derive(clap::Args)]
 pub struct CorpusDirArg {
     /// The corpus directory: clients.toml, targets/, scenarios/<name>/{topology,scenario}.toml
-    /// and questions.toml (a relative path is taken from the project root). To run scenarios of
-    /// your own, copy corpus/ and edit the copy; their quotes are checked against the project's
-    /// seeds (../shared/seeds).
-    #[arg(long = "corpus", value_name = "DIR", default_value = "corpus")]
-    pub corpus: PathBuf,
+    /// and questions.toml; default: the project's corpus/. To run scenarios of your own, copy
+    /// corpus/ and edit the copy; their quotes are checked against the project's seeds
+    /// (../shared/seeds).
+    #[arg(long = "corpus", value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
 }
 
 impl CorpusDirArg {
+    /// The directory given (an input: a relative path is taken from where the command runs),
+    /// else the project's `corpus/`.
     pub fn dir(&self) -> PathBuf {
-        resolve_from_root(&self.corpus)
+        self.corpus
+            .clone()
+            .unwrap_or_else(|| project_root().join("corpus"))
     }
 }
 
@@ -434,7 +439,8 @@ pub struct BundleArgs {
     /// or lost and whether coverage ends earlier or later.
     #[arg(long, value_name = "OLD_MANIFEST")]
     pub diff: Option<PathBuf>,
-    /// Output directory for bundle.pem, manifest.json, report.md and report.html.
+    /// Output directory for bundle.pem, manifest.json, report.md and report.html: replaced as a
+    /// whole (no file of an earlier run stays), so it must be new, empty or a previous bundle.
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -557,9 +563,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// A relative path (a report directory, `--corpus`) is taken from the project root, like
-/// `target/`, so the reports land where README.md says whichever directory `cargo xtask` was
-/// started from.
+/// A relative report path is taken from the project root, like `target/`, so the reports land
+/// where README.md says whichever directory `cargo xtask` was started from.
 pub fn resolve_from_root(path: &std::path::Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()

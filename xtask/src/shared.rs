@@ -197,7 +197,7 @@ pub fn write_files(out: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()
 }
 
 /// Makes directory `out` hold exactly `files` (binary: the ESP-IDF bundle, DER files), through
-/// [`anchorsmith_generator::replace_dir`]: written beside it and renamed into place, so a reader
+/// [`anchorsmith_generator::replace_dir`]: written beside it and swapped into place, so a reader
 /// (a firmware build) sees the previous set or the new one, never a mix, and no file of an
 /// earlier run stays behind. The names are checked first; a link planted in `out` is replaced
 /// with it, never written through (the files go into a new directory).

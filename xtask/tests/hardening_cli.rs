@@ -288,6 +288,64 @@ fn keys_and_bundles_never_share_a_directory() {
     assert!(message.contains("holds a trust bundle"), "{message}");
     assert_eq!(files(&out), bundle_files);
     assert!(files(&out).iter().all(|file| !holds_a_key(file)));
+    // Nor inside one.
+    let output = gen(&topology, &out.join("keys"), &["--emit-keys"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(files(&out), bundle_files);
+}
+
+/// What `bundle --out` refuses before building (exit 2, the directory as it was), since the
+/// bundle replaces its whole directory: a file, files of the user's, a previous bundle with a
+/// file of the user's beside it, and `.` (no directory of its own).
+#[test]
+fn bundle_out_is_new_empty_or_a_previous_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let candidates = candidates(dir.path());
+    let refused = |out: &Path, says: &str| {
+        let output = bundle(&candidates, out);
+        let message = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{}: {message}",
+            out.display()
+        );
+        assert!(message.contains(says), "{}: {message}", out.display());
+    };
+    let file = dir.path().join("file");
+    std::fs::write(&file, "mine").unwrap();
+    refused(&file, "is not a directory");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+
+    let notes = dir.path().join("notes");
+    std::fs::create_dir(&notes).unwrap();
+    std::fs::write(notes.join("todo.txt"), "mine").unwrap();
+    refused(&notes, "holds files and no bundle (todo.txt)");
+
+    let out = dir.path().join("out");
+    assert!(bundle(&candidates, &out).status.success());
+    std::fs::write(out.join("todo.txt"), "mine").unwrap();
+    refused(&out, "holds a previous bundle and other files (todo.txt)");
+    assert_eq!(
+        std::fs::read_to_string(out.join("todo.txt")).unwrap(),
+        "mine"
+    );
+    std::fs::remove_file(out.join("todo.txt")).unwrap();
+    std::fs::write(out.join("der").join("notes.txt"), "mine").unwrap();
+    refused(&out, "other files (der/notes.txt)");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(&notes)
+        .args(["bundle", "--endpoint"])
+        .arg(format!("r10={}", fixtures().join("r10.pem").display()))
+        .arg("--candidates")
+        .arg(&candidates)
+        .args(["--horizon", "2040-01-01", "--out", "."])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("names no directory of its own"));
+    assert_eq!(std::fs::read_dir(&notes).unwrap().count(), 1);
 }
 
 /// A second run with fewer formats leaves no file of the first: what a firmware build finds in
