@@ -23,6 +23,16 @@ fn pem(scenario: &Scenario, id: &str) -> String {
     scenario.pki.pem(id).to_string()
 }
 
+/// The fields a result line shares with the `--json` document (`report::Judgement`).
+const JUDGEMENT_FIELDS: [&str; 6] = [
+    "scenario",
+    "at",
+    "tally",
+    "findings",
+    "verdicts",
+    "not_judged",
+];
+
 fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("doctor")
@@ -179,14 +189,7 @@ fn each_line_gets_the_result_doctor_json_gives_for_its_chain_alone() {
         ]);
         let document: serde_json::Value = serde_json::from_slice(&alone.stdout)
             .unwrap_or_else(|e| panic!("{id}: {e}: {}", String::from_utf8_lossy(&alone.stderr)));
-        for field in [
-            "scenario",
-            "at",
-            "tally",
-            "findings",
-            "verdicts",
-            "not_judged",
-        ] {
+        for field in JUDGEMENT_FIELDS {
             assert_eq!(result[field], document[field], "{id}: {field}");
         }
         assert_eq!(result["fix"], document["fix"]["chain"], "{id}: fix");
@@ -455,14 +458,7 @@ fn a_chain_no_scenario_knows_is_judged_by_the_real_validators() {
     std::fs::write(&chain_file, chain.concat()).unwrap();
     let alone = xtask(&[chain_file.to_str().unwrap(), "--at", "2024-09-15", "--json"]);
     let document: serde_json::Value = serde_json::from_slice(&alone.stdout).unwrap();
-    for field in [
-        "scenario",
-        "at",
-        "tally",
-        "findings",
-        "verdicts",
-        "not_judged",
-    ] {
+    for field in JUDGEMENT_FIELDS {
         assert_eq!(result[field], document[field], "{field}");
     }
     let seats: Vec<(&str, &str)> = result["verdicts"]

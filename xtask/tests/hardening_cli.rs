@@ -169,14 +169,19 @@ fn fixtures() -> PathBuf {
         .unwrap()
 }
 
+/// `bundle` of every format for the endpoint R10.
 fn bundle(candidates: &Path, out: &Path) -> Output {
+    bundle_in(candidates, out, "pem,der,c-header,esp-idf,bearssl-ta,rust")
+}
+
+fn bundle_in(candidates: &Path, out: &Path, formats: &str) -> Output {
     let endpoint = format!("r10={}", fixtures().join("r10.pem").display());
     let args: Vec<&std::ffi::OsStr> = vec![
         "bundle".as_ref(),
         "--endpoint".as_ref(),
         endpoint.as_ref(),
         "--format".as_ref(),
-        "pem,der,c-header,esp-idf,bearssl-ta,rust".as_ref(),
+        formats.as_ref(),
         "--candidates".as_ref(),
         candidates.as_os_str(),
         "--now".as_ref(),
@@ -357,23 +362,7 @@ fn a_rebuilt_bundle_leaves_nothing_of_the_previous_one() {
     let out = dir.path().join("out");
     assert!(bundle(&candidates, &out).status.success());
     assert!(out.join("x509_crt_bundle").exists());
-    let endpoint = format!("r10={}", fixtures().join("r10.pem").display());
-    let args: Vec<&std::ffi::OsStr> = vec![
-        "bundle".as_ref(),
-        "--endpoint".as_ref(),
-        endpoint.as_ref(),
-        "--format".as_ref(),
-        "pem".as_ref(),
-        "--candidates".as_ref(),
-        candidates.as_os_str(),
-        "--now".as_ref(),
-        "2026-11-30".as_ref(),
-        "--horizon".as_ref(),
-        "2040-01-01".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ];
-    let output = xtask(&args);
+    let output = bundle_in(&candidates, &out, "pem");
     assert!(output.status.success(), "{}", stderr(&output));
     let mut names: Vec<String> = files(&out)
         .iter()
