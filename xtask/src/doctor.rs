@@ -15,7 +15,7 @@ use anchorsmith_corpus::{Corpus, Scenario};
 use anchorsmith_diagnostics::{Code, Diagnostic};
 use anchorsmith_doctor::{Panel, ServedChain};
 
-use crate::{project_root, BadInput, DoctorArgs};
+use crate::{BadInput, DoctorArgs};
 
 pub(crate) fn bad(diagnostic: Diagnostic) -> anyhow::Error {
     BadInput(diagnostic.into()).into()
@@ -124,7 +124,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     // Every argument is checked before a connection is made.
     let at = anchorsmith_doctor::setup::at(args.at.as_deref()).map_err(bad)?;
     let (chain, label) = served_chain(&args)?;
-    let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
+    let corpus = crate::corpus::load(&args.corpus.dir(), Vec::new())?;
     let scenario = scenario(&corpus, &args, &chain, &label)?;
     let panel = match scenario {
         Some(scenario) => {

@@ -23,7 +23,7 @@ use anchorsmith_doctor::Panel;
 use anchorsmith_validators::model::SignatureCache;
 use anyhow::Context;
 
-use crate::{project_root, BadInput, DoctorArgs};
+use crate::{BadInput, DoctorArgs};
 
 /// Chains judged (in parallel) between two writes: bounds memory on big files.
 const CHUNK: usize = 2048;
@@ -33,7 +33,7 @@ const SHOWN_ERRORS: usize = 20;
 pub fn run(file: &Path, args: &DoctorArgs) -> anyhow::Result<()> {
     let source = anchorsmith_bundle::load::read(file).map_err(|d| BadInput(d.into()))?;
     let now = anchorsmith_doctor::setup::at(args.at.as_deref()).map_err(crate::doctor::bad)?;
-    let corpus = crate::corpus::load(&project_root().join("corpus"), Vec::new())?;
+    let corpus = crate::corpus::load(&args.corpus.dir(), Vec::new())?;
     if let Some(name) = &args.scenario {
         crate::shared::select_scenarios(&corpus, "--scenario", std::slice::from_ref(name))?;
     }

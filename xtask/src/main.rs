@@ -182,6 +182,8 @@ pub struct FuzzArgs {
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).multiple(false)))]
 pub struct DoctorArgs {
+    #[command(flatten)]
+    pub corpus: CorpusDirArg,
     /// The chain as the server sends it: PEM certificates, leaf first.
     #[arg(group = "input")]
     pub chain: Option<PathBuf>,
@@ -326,7 +328,7 @@ pub struct LimboArgs {
     pub timeout: u64,
 }
 
-/// The corpus a command reads: declared once, for `corpus` and `timeline`.
+/// The corpus a command reads: declared once, for `corpus`, `timeline` and `doctor`.
 #[derive(clap::Args)]
 pub struct CorpusDirArg {
     /// The corpus directory: clients.toml, targets/, scenarios/<name>/{topology,scenario}.toml

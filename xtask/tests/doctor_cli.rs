@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 use anchorsmith_corpus::{Corpus, Scenario};
 use anchorsmith_validators::Outcome;
 
+mod common;
+
 fn corpus() -> Corpus {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus");
     anchorsmith_corpus::load_corpus(&dir.canonicalize().unwrap()).unwrap_or_else(|e| panic!("{e}"))
@@ -784,4 +786,38 @@ fn scenario_chain(corpus: &Corpus, name: &str, ids: &[&str]) -> (tempfile::TempD
     let file = dir.path().join("chain.pem");
     std::fs::write(&file, pem_of(scenario(corpus, name), ids)).unwrap();
     (dir, file)
+}
+
+/// `--corpus DIR` is the corpus the doctor knows: the same-key chain belongs to a scenario of the
+/// project's corpus, and to none of a corpus holding only the long/short scenario, where the
+/// real validators judge it.
+#[test]
+fn the_doctor_knows_the_scenarios_of_the_corpus_it_is_given() {
+    let corpus = corpus();
+    let same_key = scenario(&corpus, "same-key-intermediates");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("served.pem");
+    std::fs::write(&chain, pem_of(same_key, &["leaf-by-x3", "le-x1-by-dst"])).unwrap();
+    let known = stdout(&doctor(&chain, &["--at", "2016-04-06"]));
+    assert!(
+        known.contains("scenario `same-key-intermediates`"),
+        "{known}"
+    );
+    let own = common::corpus_copy(
+        dir.path(),
+        &["root-expiry-long-short"],
+        &["android-pre-7.1.1"],
+    );
+    let unknown = stdout(&doctor(
+        &chain,
+        &["--at", "2016-04-06", "--corpus", own.to_str().unwrap()],
+    ));
+    assert!(
+        unknown.contains("no corpus scenario knows this leaf"),
+        "{unknown}"
+    );
+    assert!(
+        unknown.contains("rustls-webpki (store `mozilla`)"),
+        "{unknown}"
+    );
 }

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use anchorsmith_generator::fixtures::SMALL_PKI;
 
+mod common;
+
 /// Generous: the slowest run (the doctor on the 1,024-certificate maze) takes ~11 s in a debug
 /// build on an idle core; the bound catches a hang or a blow-up, not a slow machine.
 const WALL_BOUND: Duration = Duration::from_secs(120);
@@ -267,24 +269,16 @@ enum Feed {
     TimelineScenario,
 }
 
-/// A corpus directory in `scratch`: the project's `clients.toml`, no targets, no questions, and
-/// one scenario (a copy of `leaf-only-served`) whose `replaced` file is `file`.
+/// A corpus directory in `scratch` ([`common::corpus_copy`]: no targets, no questions) with one
+/// scenario, a copy of `leaf-only-served` whose `replaced` file is `file`.
 fn corpus_with(scratch: &Path, replaced: &str, file: &Path) -> PathBuf {
-    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus");
-    let corpus = scratch.join("corpus");
-    let scenario = corpus.join("scenarios").join("leaf-only-served");
-    std::fs::create_dir_all(&scenario).unwrap();
-    std::fs::create_dir_all(corpus.join("targets")).unwrap();
-    std::fs::write(corpus.join("questions.toml"), "").unwrap();
-    std::fs::copy(project.join("clients.toml"), corpus.join("clients.toml")).unwrap();
-    for name in ["topology.toml", "scenario.toml"] {
-        let from = project.join("scenarios/leaf-only-served").join(name);
-        // A link, not a copy: the 50 MB file is fed four times.
-        let source = if name == replaced { file } else { &from };
-        std::fs::hard_link(source, scenario.join(name))
-            .or_else(|_| std::fs::copy(source, scenario.join(name)).map(drop))
-            .unwrap();
-    }
+    let corpus = common::corpus_copy(scratch, &["leaf-only-served"], &[]);
+    let target = corpus.join("scenarios/leaf-only-served").join(replaced);
+    std::fs::remove_file(&target).unwrap();
+    // A link, not a copy: the 50 MB file is fed four times.
+    std::fs::hard_link(file, &target)
+        .or_else(|_| std::fs::copy(file, &target).map(drop))
+        .unwrap();
     corpus
 }
 

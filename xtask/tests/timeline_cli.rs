@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
 fn timeline(args: &[&str], out: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("timeline")
@@ -133,26 +135,12 @@ fn unknown_names_exit_2_with_the_known_ones() {
 /// and one target) in place of the project's: the subjects are those of the copy alone.
 #[test]
 fn a_corpus_of_ones_own() {
-    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
     let dir = tempfile::tempdir().expect("temporary directory");
-    let corpus = dir.path().join("my-corpus");
-    let scenario = corpus.join("scenarios/root-expiry-long-short");
-    std::fs::create_dir_all(&scenario).unwrap();
-    std::fs::create_dir_all(corpus.join("targets")).unwrap();
-    for file in ["topology.toml", "scenario.toml"] {
-        std::fs::copy(
-            project.join("scenarios/root-expiry-long-short").join(file),
-            scenario.join(file),
-        )
-        .unwrap();
-    }
-    std::fs::copy(project.join("clients.toml"), corpus.join("clients.toml")).unwrap();
-    std::fs::copy(
-        project.join("targets/android-pre-7.1.1.toml"),
-        corpus.join("targets/android-pre-7.1.1.toml"),
-    )
-    .unwrap();
-    std::fs::write(corpus.join("questions.toml"), "").unwrap();
+    let corpus = common::corpus_copy(
+        dir.path(),
+        &["root-expiry-long-short"],
+        &["android-pre-7.1.1"],
+    );
     let out = dir.path().join("out");
     let output = timeline(&["--corpus", corpus.to_str().unwrap()], &out);
     let stdout = String::from_utf8_lossy(&output.stdout);
