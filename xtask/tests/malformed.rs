@@ -200,7 +200,7 @@ fn deep_topology(count: usize) -> String {
     text
 }
 
-/// The deep topology's size (~5 s in a debug build).
+/// The deep topology's size (5 to 15 s in a debug build here, mostly creating its files).
 const DEEP_COUNT: usize = 10_000;
 
 /// The maze's CAs: 32, so 1,024 certificates with the leaf (the doctor takes ~12 s on them in a
