@@ -86,6 +86,20 @@ pub fn panels(
         .collect()
 }
 
+/// [`panels`] judged by the chosen targets whose engine is a client model, each verifying
+/// through the shared `signatures` (the others are left out: a real validator costs a process
+/// call per chain).
+pub fn model_panels(
+    scenarios: &[Scenario],
+    cases: &[Case],
+    chosen: &[&Target],
+    signatures: &Arc<SignatureCache>,
+) -> Vec<Panel> {
+    let (engines, _real) = crate::setup::model_engines(chosen, signatures);
+    let judging: Vec<&Target> = engines.iter().map(|engine| engine.target).collect();
+    panels(scenarios, cases, &engines, &judging)
+}
+
 /// One scenario made ready for many chains: its panel, and the findings' reference (the
 /// scenario's certificates and the panel's stores parsed once).
 struct Prepared<'a> {

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anchorsmith_corpus::Target;
 use anchorsmith_doctor::batch::Batch;
 use anchorsmith_doctor::synthetic::{Shape, Synthetic};
 use anchorsmith_doctor::FindingCode;
@@ -25,10 +24,12 @@ fn synthetic_chains_are_deterministic_and_show_each_seeds_shape() {
     );
     let targets: Vec<_> = corpus.targets.iter().collect();
     let signatures = Arc::new(SignatureCache::new());
-    let (engines, _real) = anchorsmith_doctor::setup::model_engines(&targets, &signatures);
-    let judging: Vec<&Target> = engines.iter().map(|engine| engine.target).collect();
-    let panels =
-        anchorsmith_doctor::batch::panels(&corpus.scenarios, &corpus.cases, &engines, &judging);
+    let panels = anchorsmith_doctor::batch::model_panels(
+        &corpus.scenarios,
+        &corpus.cases,
+        &targets,
+        &signatures,
+    );
     let batch = Batch::new(
         &corpus.scenarios,
         &panels,

@@ -33,6 +33,16 @@ const JUDGEMENT_FIELDS: [&str; 6] = [
     "not_judged",
 ];
 
+/// `doctor --batch FILE --results OUT`.
+fn batch(file: &Path, out: &Path) -> Output {
+    xtask(&[
+        "--batch",
+        file.to_str().unwrap(),
+        "--results",
+        out.to_str().unwrap(),
+    ])
+}
+
 fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("doctor")
@@ -132,12 +142,7 @@ fn each_line_gets_the_result_doctor_json_gives_for_its_chain_alone() {
     let file = dir.path().join("chains.jsonl");
     std::fs::write(&file, &input).unwrap();
     let out = dir.path().join("results.jsonl");
-    let output = xtask(&[
-        "--batch",
-        file.to_str().unwrap(),
-        "--results",
-        out.to_str().unwrap(),
-    ]);
+    let output = batch(&file, &out);
     let stderr = String::from_utf8_lossy(&output.stderr);
     // Some target rejects the wrong twin and the long chain: exit 1, after writing every line.
     assert_eq!(output.status.code(), Some(1), "{stderr}");
@@ -288,12 +293,7 @@ fn bad_input_anywhere_is_located_exits_2_and_writes_nothing() {
     for (name, second, field, message) in cases {
         let file = dir.path().join(format!("{name}.jsonl"));
         std::fs::write(&file, format!("{good}\n{second}\n")).unwrap();
-        let output = xtask(&[
-            "--batch",
-            file.to_str().unwrap(),
-            "--results",
-            out.to_str().unwrap(),
-        ]);
+        let output = batch(&file, &out);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
         assert!(!out.exists(), "{name}: an output file was written");
@@ -334,12 +334,7 @@ fn a_line_at_the_last_date_there_is_is_judged_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let (file, out) = (dir.path().join("in.jsonl"), dir.path().join("out.jsonl"));
     std::fs::write(&file, format!("{line}\n")).unwrap();
-    let output = xtask(&[
-        "--batch",
-        file.to_str().unwrap(),
-        "--results",
-        out.to_str().unwrap(),
-    ]);
+    let output = batch(&file, &out);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let result: serde_json::Value =

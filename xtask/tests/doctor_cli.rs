@@ -21,9 +21,6 @@ fn scenario<'a>(corpus: &'a Corpus, name: &str) -> &'a Scenario {
 }
 
 /// The PEM of the scenario's certificates `ids`, in this order.
-fn pem_of(scenario: &Scenario, ids: &[&str]) -> String {
-    ids.iter().map(|id| scenario.pki.pem(id)).collect()
-}
 
 fn doctor(chain: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -44,7 +41,11 @@ fn the_wrong_same_key_intermediate_is_named_with_who_still_accepts() {
     let scenario = scenario(&corpus, "same-key-intermediates");
     let dir = tempfile::tempdir().unwrap();
     let chain = dir.path().join("x3-leaf-served-x1.pem");
-    std::fs::write(&chain, pem_of(scenario, &["leaf-by-x3", "le-x1-by-dst"])).unwrap();
+    std::fs::write(
+        &chain,
+        common::pem_of(scenario, &["leaf-by-x3", "le-x1-by-dst"]),
+    )
+    .unwrap();
     let output = doctor(
         &chain,
         &["--scenario", "same-key-intermediates", "--at", "2016-04-06"],
@@ -109,7 +110,11 @@ fn long_and_short_chains_at_2021_10_01_print_the_trade_off() {
     let scenario = scenario(&corpus, "root-expiry-long-short");
     let dir = tempfile::tempdir().unwrap();
     let chain = dir.path().join("long.pem");
-    std::fs::write(&chain, pem_of(scenario, &["leaf", "r3", "isrg-x1-by-dst"])).unwrap();
+    std::fs::write(
+        &chain,
+        common::pem_of(scenario, &["leaf", "r3", "isrg-x1-by-dst"]),
+    )
+    .unwrap();
     let output = doctor(
         &chain,
         &[
@@ -211,7 +216,7 @@ fn chain_file(contents: &str) -> (tempfile::TempDir, String) {
 
 fn good_pem() -> String {
     let corpus = corpus();
-    pem_of(scenario(&corpus, "root-expiry-long-short"), &["leaf", "r3"])
+    common::pem_of(scenario(&corpus, "root-expiry-long-short"), &["leaf", "r3"])
 }
 
 #[test]
@@ -229,7 +234,7 @@ fn bad_base64_is_located_on_the_bad_character() {
 fn a_private_key_in_a_chain_file_is_refused() {
     let corpus = corpus();
     let scenario = scenario(&corpus, "root-expiry-long-short");
-    let good = pem_of(scenario, &["leaf", "r3"]);
+    let good = common::pem_of(scenario, &["leaf", "r3"]);
     let key = &scenario.pki.certs["leaf"].private_key_pkcs8_pem;
     let (_dir, file) = chain_file(&format!("{good}{key}"));
     let line = good.lines().count() + 1;
@@ -273,13 +278,7 @@ fn trailing_garbage_after_a_certificate_is_located() {
 
 #[test]
 fn a_refused_connection_is_located_on_the_connect_argument() {
-    // A port the OS just gave out and took back: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    let address = common::free_loopback_address();
     assert_bad_input(
         &["--connect", &address],
         "--connect:1:1",
@@ -306,7 +305,7 @@ fn a_timed_out_handshake_is_located_on_the_connect_argument() {
 fn unknown_names_and_an_ambiguous_leaf_are_bad_input() {
     let corpus = corpus();
     let long_short = scenario(&corpus, "root-expiry-long-short");
-    let (_dir, file) = chain_file(&pem_of(long_short, &["leaf", "r3"]));
+    let (_dir, file) = chain_file(&common::pem_of(long_short, &["leaf", "r3"]));
     // Located on the value of the option as doctor spells it, listing the known names.
     assert_bad_input(
         &[&file, "--scenario", "no-such-scenario"],
@@ -334,7 +333,7 @@ fn unknown_names_and_an_ambiguous_leaf_are_bad_input() {
         true,
     );
     // R3 served as if it were the leaf: four scenarios hold it; which one is meant?
-    let (_dir, r3_first) = chain_file(&pem_of(long_short, &["r3"]));
+    let (_dir, r3_first) = chain_file(&common::pem_of(long_short, &["r3"]));
     assert_bad_input(
         &[&r3_first],
         &format!("{r3_first}:1:1"),
@@ -385,8 +384,11 @@ fn the_last_date_there_is_is_judged_without_a_panic() {
 fn text_between_two_certificates_is_located() {
     let corpus = corpus();
     let s = scenario(&corpus, "root-expiry-long-short");
-    let leaf = pem_of(s, &["leaf"]);
-    let (_dir, file) = chain_file(&format!("{leaf}junk between\n{}", pem_of(s, &["r3"])));
+    let leaf = common::pem_of(s, &["leaf"]);
+    let (_dir, file) = chain_file(&format!(
+        "{leaf}junk between\n{}",
+        common::pem_of(s, &["r3"])
+    ));
     let line = leaf.lines().count() + 1;
     assert_bad_input(
         &[&file],
@@ -468,7 +470,7 @@ fn a_leaf_alone_is_an_incomplete_chain_with_its_aia_url() {
     let scenario = scenario(&corpus, "leaf-only-served");
     let dir = tempfile::tempdir().unwrap();
     let chain = dir.path().join("leaf-only.pem");
-    std::fs::write(&chain, pem_of(scenario, &["leaf"])).unwrap();
+    std::fs::write(&chain, common::pem_of(scenario, &["leaf"])).unwrap();
     let output = doctor(
         &chain,
         &[
@@ -506,7 +508,7 @@ fn order_duplicates_the_root_and_an_expiring_cross_sign_are_found() {
     let dir = tempfile::tempdir().unwrap();
     let chain = dir.path().join("messy.pem");
     let ids = ["leaf", "isrg-x1-by-dst", "r3", "r3", "dst-root"];
-    std::fs::write(&chain, pem_of(scenario, &ids)).unwrap();
+    std::fs::write(&chain, common::pem_of(scenario, &ids)).unwrap();
     let output = doctor(
         &chain,
         &[
@@ -552,7 +554,11 @@ fn json_output_follows_its_schema_and_carries_the_same_verdicts() {
     let scenario = scenario(&corpus, "same-key-intermediates");
     let dir = tempfile::tempdir().unwrap();
     let chain = dir.path().join("x3-leaf-served-x1.pem");
-    std::fs::write(&chain, pem_of(scenario, &["leaf-by-x3", "le-x1-by-dst"])).unwrap();
+    std::fs::write(
+        &chain,
+        common::pem_of(scenario, &["leaf-by-x3", "le-x1-by-dst"]),
+    )
+    .unwrap();
     let args = ["--scenario", "same-key-intermediates", "--at", "2016-04-06"];
     let output = doctor(&chain, &[&args[..], &["--json"]].concat());
     assert_eq!(output.status.code(), Some(1));
@@ -579,7 +585,11 @@ fn the_scenario_is_the_one_whose_pki_holds_the_leaf() {
     let scenario = scenario(&corpus, "same-key-intermediates");
     let dir = tempfile::tempdir().unwrap();
     let chain = dir.path().join("x3-leaf-served-x1.pem");
-    std::fs::write(&chain, pem_of(scenario, &["leaf-by-x3", "le-x1-by-dst"])).unwrap();
+    std::fs::write(
+        &chain,
+        common::pem_of(scenario, &["leaf-by-x3", "le-x1-by-dst"]),
+    )
+    .unwrap();
     let named = doctor(
         &chain,
         &["--scenario", "same-key-intermediates", "--at", "2016-04-06"],
@@ -692,7 +702,11 @@ fn the_tradeoff_picture_is_written_deterministically_with_the_real_switch() {
     let scenario = scenario(&corpus, "root-expiry-long-short");
     let dir = tempfile::tempdir().unwrap();
     let chain = dir.path().join("long.pem");
-    std::fs::write(&chain, pem_of(scenario, &["leaf", "r3", "isrg-x1-by-dst"])).unwrap();
+    std::fs::write(
+        &chain,
+        common::pem_of(scenario, &["leaf", "r3", "isrg-x1-by-dst"]),
+    )
+    .unwrap();
     let draw = |name: &str| -> (String, Vec<u8>) {
         let out = dir.path().join(name);
         let output = doctor(
@@ -784,7 +798,7 @@ fn the_tradeoff_picture_is_written_deterministically_with_the_real_switch() {
 fn scenario_chain(corpus: &Corpus, name: &str, ids: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("chain.pem");
-    std::fs::write(&file, pem_of(scenario(corpus, name), ids)).unwrap();
+    std::fs::write(&file, common::pem_of(scenario(corpus, name), ids)).unwrap();
     (dir, file)
 }
 
@@ -797,7 +811,11 @@ fn the_doctor_knows_the_scenarios_of_the_corpus_it_is_given() {
     let same_key = scenario(&corpus, "same-key-intermediates");
     let dir = tempfile::tempdir().unwrap();
     let chain = dir.path().join("served.pem");
-    std::fs::write(&chain, pem_of(same_key, &["leaf-by-x3", "le-x1-by-dst"])).unwrap();
+    std::fs::write(
+        &chain,
+        common::pem_of(same_key, &["leaf-by-x3", "le-x1-by-dst"]),
+    )
+    .unwrap();
     let known = stdout(&doctor(&chain, &["--at", "2016-04-06"]));
     assert!(
         known.contains("scenario `same-key-intermediates`"),

@@ -12,13 +12,11 @@ use std::time::Duration;
 
 use anchorsmith_corpus::Scenario;
 
+mod common;
+
 fn corpus() -> anchorsmith_corpus::Corpus {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus");
     anchorsmith_corpus::load_corpus(&dir.canonicalize().unwrap()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn pem_of(scenario: &Scenario, ids: &[&str]) -> String {
-    ids.iter().map(|id| scenario.pki.pem(id)).collect()
 }
 
 /// A running `openssl s_server`, killed when dropped.
@@ -48,19 +46,14 @@ fn serve(scenario: &Scenario, ids: &[&str], dir: &Path) -> Server {
             .unwrap();
         file
     };
-    let leaf = write("leaf.pem", &pem_of(scenario, &ids[..1]));
+    let leaf = write("leaf.pem", &common::pem_of(scenario, &ids[..1]));
     let key = write(
         "leaf.key",
         &scenario.pki.certs[ids[0]].private_key_pkcs8_pem,
     );
-    let rest = write("rest.pem", &pem_of(scenario, &ids[1..]));
+    let rest = write("rest.pem", &common::pem_of(scenario, &ids[1..]));
     for _attempt in 0..5 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let address = format!("127.0.0.1:{port}");
+        let address = common::free_loopback_address();
         let mut child = Command::new("openssl")
             .args(["s_server", "-accept", &address, "-cert"])
             .arg(&leaf)
@@ -119,7 +112,7 @@ fn the_chain_of_a_real_handshake_is_diagnosed_like_the_same_chain_from_a_file() 
     let ids = ["leaf", "isrg-x1-by-dst", "r3", "r3"];
     let server = serve(scenario, &ids, dir.path());
     let file = dir.path().join("served.pem");
-    std::fs::write(&file, pem_of(scenario, &ids)).unwrap();
+    std::fs::write(&file, common::pem_of(scenario, &ids)).unwrap();
     let file = file.display().to_string();
     // In-process engines only: the test is about the chain, and stays fast.
     let targets = "android-pre-7.1.1,current-openssl-client";

@@ -131,15 +131,16 @@ def run_checked(argv, env=None):
     return done.stdout
 
 
-def make_nss_db(home, ders):
-    """$HOME/.pki/nssdb with each anchor trusted to issue TLS server certificates, and nothing else."""
+def make_nss_db(db, ders):
+    """An NSS database in the new directory `db` trusting each anchor to issue TLS server
+    certificates: Chromium's $HOME/.pki/nssdb (nothing else trusted), or a Firefox profile (its
+    own roots stay)."""
     if shutil.which(CERTUTIL) is None:
         raise Skip("certutil not installed (Debian package libnss3-tools)")
-    db = os.path.join(home, ".pki", "nssdb")
     os.makedirs(db, mode=0o700)
     run_checked([CERTUTIL, "-N", "-d", f"sql:{db}", "--empty-password"])
     for index, der in enumerate(ders):
-        path = os.path.join(home, f"anchor-{index}.der")
+        path = os.path.join(db, f"anchor-{index}.der")
         with open(path, "wb") as handle:
             handle.write(der)
         run_checked([CERTUTIL, "-A", "-d", f"sql:{db}", "-n", f"anchor-{index}", "-t", "C,,", "-i", path])
@@ -222,7 +223,7 @@ def chromium_verdict(args, ders):
     try:
         home = os.path.join(workdir, "home")
         os.makedirs(home, mode=0o700)
-        make_nss_db(home, ders)
+        make_nss_db(os.path.join(home, ".pki", "nssdb"), ders)
         netlog = os.path.join(workdir, "netlog.json")
         url = f"https://{host_in_url(args.host)}:{args.port}/"
         argv = [
@@ -463,7 +464,7 @@ def firefox_verdict(args, ders):
     workdir = tempfile.mkdtemp(prefix="anchorsmith-browser-")
     try:
         profile = os.path.join(workdir, "profile")
-        make_nss_profile(profile, ders)
+        make_nss_db(profile, ders)
         with open(os.path.join(profile, "user.js"), "w", encoding="utf-8") as prefs:
             for name, value in FIREFOX_PREFS.items():
                 prefs.write(f"user_pref({json.dumps(name)}, {json.dumps(value)});\n")
@@ -486,19 +487,6 @@ def firefox_verdict(args, ders):
         return firefox_watch(argv, env, workdir, log_base + ".moz_log", args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def make_nss_profile(profile, ders):
-    """A Firefox profile directory whose cert9.db trusts the anchors (Firefox's own roots stay)."""
-    if shutil.which(CERTUTIL) is None:
-        raise Skip("certutil not installed (Debian package libnss3-tools)")
-    os.makedirs(profile, mode=0o700)
-    run_checked([CERTUTIL, "-N", "-d", f"sql:{profile}", "--empty-password"])
-    for index, der in enumerate(ders):
-        path = os.path.join(profile, f"anchor-{index}.der")
-        with open(path, "wb") as handle:
-            handle.write(der)
-        run_checked([CERTUTIL, "-A", "-d", f"sql:{profile}", "-n", f"anchor-{index}", "-t", "C,,", "-i", path])
 
 
 def firefox_watch(argv, env, cwd, log_path, args):

@@ -74,13 +74,7 @@ fn run_jvm(
             )
         })
         .collect();
-    let clock = match time {
-        Some(at) => Clock::Frozen {
-            at,
-            monotonic: true,
-        },
-        None => Clock::Real,
-    };
+    let clock = Clock::at(time, true);
     // Start-up, then each handshake's share; a JVM past that is killed.
     let limit = validator.timeout * 2 + Duration::from_millis(500) * jobs.len() as u32;
     let all = |detail: String| {

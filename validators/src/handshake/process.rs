@@ -22,6 +22,13 @@ pub enum Clock {
     Frozen { at: SystemTime, monotonic: bool },
 }
 
+impl Clock {
+    /// Frozen at the case's validation time when it has one, else the real clock.
+    pub fn at(time: Option<SystemTime>, monotonic: bool) -> Clock {
+        time.map_or(Clock::Real, |at| Clock::Frozen { at, monotonic })
+    }
+}
+
 /// What a finished client process left.
 #[derive(Debug)]
 pub struct Finished {

@@ -183,14 +183,8 @@ pub fn run(chains: usize) -> anyhow::Result<()> {
     // Where one thread's time goes, on a sample judged with a fresh cache (so its leaves'
     // signatures are verified, as in the timed run).
     let fresh = Arc::new(SignatureCache::new());
-    let (sample_judging, sample_engines) =
-        crate::doctor_batch::batch_engines(&targets, false, &fresh)?;
-    let sample_panels = anchorsmith_doctor::batch::panels(
-        &corpus.scenarios,
-        &corpus.cases,
-        &sample_engines,
-        &sample_judging,
-    );
+    let sample_panels =
+        anchorsmith_doctor::batch::model_panels(&corpus.scenarios, &corpus.cases, &targets, &fresh);
     let sample_batch = Batch::new(&corpus.scenarios, &sample_panels, None, None, fresh, now);
     let phase_times = phases(&sample_batch, &corpus, &sample);
 

@@ -1,4 +1,5 @@
-//! Helpers shared by the CLI tests (each test file includes this module).
+//! Helpers shared by the CLI tests (each test file includes this module and uses some of it).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -30,4 +31,19 @@ pub fn corpus_copy(into: &Path, scenarios: &[&str], targets: &[&str]) -> PathBuf
     std::fs::copy(project.join("clients.toml"), corpus.join("clients.toml")).unwrap();
     std::fs::write(corpus.join("questions.toml"), "").unwrap();
     corpus
+}
+
+/// `127.0.0.1:PORT` with a port the OS just gave out and took back: nothing listens there now.
+pub fn free_loopback_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+/// The PEM of the scenario's certificates `ids`, in order: a served chain.
+pub fn pem_of(scenario: &anchorsmith_corpus::Scenario, ids: &[&str]) -> String {
+    ids.iter().map(|id| scenario.pki.pem(id)).collect()
 }
